@@ -1,0 +1,1 @@
+"""Torch-free pieces shared by the gateway and the inference servers."""

@@ -1,0 +1,90 @@
+"""Runs a grpc.aio server with the standard health and reflection services.
+
+Every synthmill server goes through `serve`: health starts NOT_SERVING, the service's
+`startup` loads and warms its model, health flips to SERVING, and SIGTERM/SIGINT stop the
+server gracefully (in-flight calls get `grace` seconds) before `shutdown` runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from synthmill.common.errors import ErrorInterceptor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Service:
+    """What a process serves: servicers to register, and its model lifecycle."""
+
+    name: str
+    # Full proto service names ("synthmill.v1.ImageService") for health and reflection.
+    service_names: Sequence[str]
+    register: Callable[[grpc.aio.Server], None]
+    startup: Callable[[], Awaitable[None]] = field(default=lambda: asyncio.sleep(0))
+    shutdown: Callable[[], Awaitable[None]] = field(default=lambda: asyncio.sleep(0))
+
+
+def server_options(max_message_bytes: int) -> list[tuple[str, int]]:
+    return [
+        ("grpc.max_send_message_length", max_message_bytes),
+        ("grpc.max_receive_message_length", max_message_bytes),
+    ]
+
+
+async def serve(
+    service: Service,
+    host: str,
+    port: int,
+    *,
+    max_message_bytes: int = 64 * 1024 * 1024,
+    grace: float = 5.0,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serves until SIGTERM/SIGINT (or `stop` is set), then shuts down gracefully."""
+    server = grpc.aio.server(interceptors=[ErrorInterceptor()], options=server_options(max_message_bytes))
+    service.register(server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    names = ["", *service.service_names]
+    for name in names:
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    reflection.enable_server_reflection([*service.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if bound == 0:
+        raise OSError(f"{service.name}: cannot bind {host}:{port}")
+    await server.start()
+    log.info("%s listening on %s:%d", service.name, host, bound)
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    startup = asyncio.create_task(service.startup())
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({startup, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if startup.done():
+            startup.result()  # a failed model load ends the process with its error
+            for name in names:
+                await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+            log.info("%s serving", service.name)
+            await stopping
+    finally:
+        startup.cancel()
+        stopping.cancel()
+        log.info("%s stopping (grace %.0fs)", service.name, grace)
+        await health_servicer.enter_graceful_shutdown()
+        await server.stop(grace)
+        await service.shutdown()
+        log.info("%s stopped", service.name)

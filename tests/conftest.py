@@ -1,0 +1,96 @@
+"""Fixtures shared by every test: free loopback ports and real server processes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_serving(target: str, proc: subprocess.Popen | None = None, timeout: float = 300.0) -> None:
+    """Blocks until the grpc.health.v1 status of `target` is SERVING."""
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"server for {target} exited with {proc.returncode}")
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.2)
+    raise TimeoutError(f"{target} not SERVING after {timeout}s")
+
+
+class ServerProcess:
+    """A real `synthmill serve KIND` process on a loopback port."""
+
+    def __init__(self, kind: str, env: dict[str, str], log_path: Path, args: list[str] | None = None):
+        self.kind = kind
+        self.port = free_port()
+        self.target = f"127.0.0.1:{self.port}"
+        self.env = {**os.environ, **env}
+        self.log_path = log_path
+        self.args = args or []
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, wait: bool = True) -> ServerProcess:
+        cmd = [sys.executable, "-m", "synthmill.client.cli", "serve", self.kind, "--port", str(self.port), *self.args]
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
+        self.proc = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        if wait:
+            try:
+                wait_serving(self.target, self.proc)
+            except Exception:
+                print(self.log_path.read_text()[-4000:])
+                raise
+        return self
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self) -> int | None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator:
+    """Starts real servers; every one is stopped at the end of the test."""
+    started: list[ServerProcess] = []
+
+    def start(kind: str, env: dict[str, str] | None = None, args: list[str] | None = None, wait: bool = True):
+        server = ServerProcess(kind, env or {}, tmp_path / f"{kind}-{len(started)}.log", args)
+        started.append(server)
+        return server.start(wait=wait)
+
+    yield start
+    for server in started:
+        server.stop()
