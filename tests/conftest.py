@@ -42,19 +42,20 @@ def wait_serving(target: str, proc: subprocess.Popen | None = None, timeout: flo
 
 
 class ServerProcess:
-    """A real `synthmill serve KIND` process on a loopback port."""
+    """A real `python -m synthmill.KIND` server process on a loopback port, configured by env."""
 
     def __init__(self, kind: str, env: dict[str, str], log_path: Path, args: list[str] | None = None):
         self.kind = kind
         self.port = free_port()
         self.target = f"127.0.0.1:{self.port}"
-        self.env = {**os.environ, **env}
+        prefix = f"SYNTHMILL_{kind.upper()}_"
+        self.env = {**os.environ, f"{prefix}HOST": "127.0.0.1", f"{prefix}PORT": str(self.port), **env}
         self.log_path = log_path
         self.args = args or []
         self.proc: subprocess.Popen | None = None
 
     def start(self, wait: bool = True) -> ServerProcess:
-        cmd = [sys.executable, "-m", "synthmill.client.cli", "serve", self.kind, "--port", str(self.port), *self.args]
+        cmd = [sys.executable, "-m", f"synthmill.{self.kind}", *self.args]
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         if wait:
