@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -56,8 +57,8 @@ class ServerProcess:
 
     def start(self, wait: bool = True) -> ServerProcess:
         cmd = [sys.executable, "-m", f"synthmill.{self.kind}", *self.args]
-        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         if wait:
             try:
                 wait_serving(self.target, self.proc)
@@ -95,3 +96,44 @@ def server_factory(tmp_path: Path) -> Iterator:
     yield start
     for server in started:
         server.stop()
+
+
+@dataclass
+class Upstreams:
+    """Text and image servers on the fast random-weight models, shared by a test session."""
+
+    text: ServerProcess
+    image: ServerProcess
+
+
+@pytest.fixture(scope="session")
+def tiny_upstreams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstreams]:
+    logs = tmp_path_factory.mktemp("upstream-logs")
+    text = ServerProcess("text", {"SYNTHMILL_TEXT_MODEL": "tiny-llama"}, logs / "text.log")
+    image = ServerProcess("image", {"SYNTHMILL_IMAGE_MODELS": "tiny-sd"}, logs / "image.log")
+    text.start(wait=False)
+    image.start(wait=False)
+    try:
+        for server in (text, image):
+            wait_serving(server.target, server.proc)
+        yield Upstreams(text, image)
+    finally:
+        text.stop()
+        image.stop()
+
+
+@pytest.fixture
+def gateway_factory(server_factory, tiny_upstreams: Upstreams, tmp_path: Path):
+    """Starts a real gateway over the shared tiny servers; returns (server, output_dir)."""
+
+    def start(env: dict[str, str] | None = None, output_dir: Path | None = None, wait: bool = True):
+        output_dir = output_dir or tmp_path / "out"
+        env = {
+            "SYNTHMILL_GATEWAY_TEXT_TARGET": tiny_upstreams.text.target,
+            "SYNTHMILL_GATEWAY_IMAGE_TARGET": tiny_upstreams.image.target,
+            "SYNTHMILL_GATEWAY_OUTPUT_DIR": str(output_dir),
+            **(env or {}),
+        }
+        return server_factory("gateway", env, wait=wait)
+
+    return start

@@ -58,7 +58,9 @@ async def serve(
     names = ["", *service.service_names]
     for name in names:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
-    reflection.enable_server_reflection([*service.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    reflection.enable_server_reflection(
+        [*service.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+    )
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:
         raise OSError(f"{service.name}: cannot bind {host}:{port}")

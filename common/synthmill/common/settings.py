@@ -49,15 +49,20 @@ def _parse(name: str, raw: str, kind: Any) -> Any:
     return raw
 
 
-def from_env(cls: type[T], prefix: str, environ: typing.Mapping[str, str] | None = None, **overrides: Any) -> T:
+def from_env(
+    cls: type[T], prefix: str, environ: typing.Mapping[str, str] | None = None, **overrides: Any
+) -> T:
     """Builds `cls` from `{prefix}{FIELD}` variables; non-None `overrides` win."""
     environ = os.environ if environ is None else environ
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]
         var = f"{prefix}{field.name.upper()}"
-        if overrides.get(field.name) is not None:
-            values[field.name] = overrides[field.name]
+        override = overrides.get(field.name)
+        if override is not None:
+            values[field.name] = (
+                _parse(var, override, hints[field.name]) if isinstance(override, str) else override
+            )
         elif var in environ:
             values[field.name] = _parse(var, environ[var], hints[field.name])
     return cls(**values)

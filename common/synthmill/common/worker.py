@@ -16,7 +16,9 @@ class DeviceWorker:
 
     def __init__(self, device: str):
         self.device = device
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"worker-{device}")
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"worker-{device}"
+        )
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()

@@ -1,0 +1,3 @@
+from synthmill.gateway.main import run
+
+run()

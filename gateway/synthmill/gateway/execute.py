@@ -1,0 +1,365 @@
+"""One run of one job: asks the inference servers for its missing items, records each
+finished item durably, and writes the job's files.
+
+Rows are asked for in order, a request at a time, each request carrying the rows already
+accepted, so `unique` holds across the whole job and a resumed job makes exactly the rows
+an uninterrupted one would. Images are independent: several requests stay in flight and
+gRPC spreads them over the image replicas, whose batchers merge them into GPU batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import platform
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import grpc
+from google.protobuf.json_format import MessageToDict
+
+from synthmill.common.schema import Schema, parse_schema
+from synthmill.gateway.events import EventLog
+from synthmill.gateway.outputs import JobFolder
+from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
+from synthmill.gateway.settings import GatewaySettings
+from synthmill.gateway.store import JobStore
+from synthmill.gateway.upstream import Upstream
+from synthmill.v1 import gateway_pb2 as pb
+from synthmill.v1 import image_pb2, text_pb2
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.CANCELLED,
+    }
+)
+# Metadata keys of an image that a row's field of the same name must not overwrite.
+_IMAGE_KEYS = frozenset(
+    {
+        "file_name",
+        "prompt",
+        "negative_prompt",
+        "seed",
+        "steps",
+        "cfg",
+        "scheduler",
+        "width",
+        "height",
+        "model",
+    }
+)
+_REQUEST_TIMEOUT_S = 3600.0
+
+
+class JobFailed(Exception):
+    """The job cannot go on; the message says why."""
+
+
+@dataclass
+class Context:
+    """What every job run shares."""
+
+    settings: GatewaySettings
+    store: JobStore
+    events: EventLog
+    text: Upstream
+    image: Upstream
+
+
+class JobRun:
+    def __init__(self, job: pb.Job, ctx: Context):
+        self.job = job
+        self.ctx = ctx
+        self.store = ctx.store
+        self.folder = JobFolder(ctx.settings.output_dir, job.id)
+        self.seed = job.spec.seed
+        self.models: dict[str, set[str]] = {"text": set(), "image": set()}
+        self._images_done = set(self.store.items(job.id, "image"))
+
+    async def execute(self) -> None:
+        kind = self.job.spec.WhichOneof("kind")
+        if kind == "text":
+            await self._make_rows(self.job.spec.text)
+        elif kind == "images":
+            await self._images_job(self.job.spec.images)
+        else:
+            await self._unified_job(self.job.spec.unified)
+
+    # Rows
+
+    async def _make_rows(
+        self, spec: pb.TextJobSpec, on_row: Callable[[int, dict], Awaitable[None]] | None = None
+    ):
+        schema = parse_schema(spec.schema_json)
+        self.folder.write_json("schema.json", schema.json_schema())
+        done = self.store.items(self.job.id, "row")
+        for idx, item in done.items():
+            if on_row:
+                await on_row(idx, item["row"])
+        accepted = [json.dumps(item["row"], ensure_ascii=False) for item in done.values()]
+        await self._note_text_model(spec.model)
+
+        async def attempt() -> None:
+            start = len(accepted)
+            request = text_pb2.GenerateRowsRequest(
+                schema_json=json.dumps(schema.json_schema()),
+                start_index=start,
+                count=min(self.ctx.settings.rows_per_request, spec.count - start),
+                seed=self.seed,
+                instructions=spec.instructions,
+                model=spec.model,
+                sampling=spec.sampling,
+                existing_rows_json=accepted,
+            )
+            async for reply in self.ctx.text.stub.GenerateRows(request, timeout=_REQUEST_TIMEOUT_S):
+                if reply.HasField("row"):
+                    row = json.loads(reply.row.row_json)
+                    await self._record_row(reply.row, row)
+                    accepted.append(reply.row.row_json)
+                    if on_row:
+                        await on_row(reply.row.index, row)
+
+        while len(accepted) < spec.count:
+            await self._retrying(self.ctx.text, attempt, lambda: len(accepted))
+
+    async def _record_row(self, generated: text_pb2.GeneratedRow, row: dict) -> None:
+        item = {"row": row, "seed": generated.seed, "attempts": generated.attempts}
+        self.store.put_item(self.job.id, "row", generated.index, item)
+        self.job.counts.rows_done += 1
+        self.store.save_job(self.job)
+        await self.ctx.events.append(self.job, row=pb.RowWritten(index=generated.index))
+
+    async def _note_text_model(self, model: str) -> None:
+        if not model:
+            try:
+                info = await self.ctx.text.info()
+                model = next((m.name for m in info.models if m.is_default), "")
+            except grpc.aio.AioRpcError:
+                model = "(server default)"
+        self.models["text"].add(model)
+
+    # Images
+
+    async def _images_job(self, spec: pb.ImageJobSpec) -> None:
+        if spec.expand_topic:
+            prompts = await self._expanded_prompts(spec)
+        elif spec.captions:
+            prompts = [caption.caption for caption in spec.captions]
+        else:
+            prompts = list(spec.prompts)
+        queue: asyncio.Queue[ImagePlan | None] = asyncio.Queue()
+        for plan in plan_images(spec, prompts, self.seed):
+            queue.put_nowait(plan)
+        await self._render(queue, spec.params, produce=None)
+
+    async def _expanded_prompts(self, spec: pb.ImageJobSpec) -> list[str]:
+        stored = self.store.items(self.job.id, "prompt")
+        if len(stored) == spec.count:
+            return [item["prompt"] for item in stored.values()]
+        reply: list[text_pb2.ExpandPromptsResponse] = []
+
+        async def attempt() -> None:
+            request = text_pb2.ExpandPromptsRequest(topic=spec.expand_topic, count=spec.count, seed=self.seed)
+            reply.append(await self.ctx.text.stub.ExpandPrompts(request, timeout=_REQUEST_TIMEOUT_S))
+
+        await self._retrying(self.ctx.text, attempt, lambda: len(reply))
+        prompts = list(reply[0].prompts)
+        for i, prompt in enumerate(prompts):
+            self.store.put_item(self.job.id, "prompt", i, {"prompt": prompt})
+        self.folder.write_json("prompts.json", {"topic": spec.expand_topic, "prompts": prompts})
+        return prompts
+
+    async def _unified_job(self, spec: pb.UnifiedJobSpec) -> None:
+        queue: asyncio.Queue[ImagePlan | None] = asyncio.Queue()
+
+        async def on_row(index: int, row: dict) -> None:
+            for plan in plan_row_images(spec, index, row, self.seed):
+                plan.extra.update({(f"row_{k}" if k in _IMAGE_KEYS else k): v for k, v in row.items()})
+                queue.put_nowait(plan)
+
+        await self._render(queue, spec.params, produce=self._make_rows(spec.rows, on_row))
+
+    async def _render(self, queue: asyncio.Queue, params, produce: Awaitable[None] | None) -> None:
+        """Image workers drain `queue` while `produce` (the rows of a unified job) fills it."""
+        workers = self.ctx.settings.image_requests_in_flight
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(self._image_worker(queue, params)) for _ in range(workers)]
+            if produce is not None:
+                await produce
+            for _ in tasks:
+                queue.put_nowait(None)
+
+    async def _image_worker(self, queue: asyncio.Queue, params) -> None:
+        size = self.ctx.settings.images_per_request
+        while True:
+            batch: list[ImagePlan] = []
+            item = await queue.get()
+            last = item is None
+            if item is not None:
+                batch.append(item)
+            while not last and len(batch) < size and not queue.empty():
+                item = queue.get_nowait()
+                if item is None:
+                    last = True
+                else:
+                    batch.append(item)
+            batch = [plan for plan in batch if plan.index not in self._images_done]
+            if batch:
+                await self._render_batch(batch, params)
+            if last:
+                return
+
+    async def _render_batch(self, batch: list[ImagePlan], params) -> None:
+        plans = {plan.index: plan for plan in batch}
+
+        def missing() -> list[ImagePlan]:
+            return [plan for plan in batch if plan.index not in self._images_done]
+
+        async def attempt() -> None:
+            items = [image_pb2.ImageItem(index=p.index, prompt=p.prompt, seed=p.seed) for p in missing()]
+            request = image_pb2.GenerateImagesRequest(params=params, items=items)
+            async for reply in self.ctx.image.stub.Generate(request, timeout=_REQUEST_TIMEOUT_S):
+                if reply.HasField("step"):
+                    step = reply.step
+                    event = pb.ImageStep(index=step.index, step=step.step, total_steps=step.total_steps)
+                    await self.ctx.events.append(self.job, step=event)
+                else:
+                    await self._record_image(plans[reply.image.index], reply.image)
+
+        while missing():
+            await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done))
+
+    async def _record_image(self, plan: ImagePlan, image: image_pb2.GeneratedImage) -> None:
+        name = await asyncio.to_thread(self.folder.write_image, plan.index, image.png)
+        p = image.params
+        meta = {
+            "file_name": name,
+            "prompt": plan.prompt,
+            "negative_prompt": p.negative_prompt,
+            "seed": image.seed,
+            "steps": p.steps,
+            "cfg": round(p.guidance, 4),
+            "scheduler": p.scheduler,
+            "width": p.width,
+            "height": p.height,
+            "model": p.model,
+            **plan.extra,
+        }
+        self.store.put_item(self.job.id, "image", plan.index, meta)
+        self._images_done.add(plan.index)
+        self.models["image"].add(p.model)
+        self.job.counts.images_done += 1
+        self.store.save_job(self.job)
+        await self.ctx.events.append(self.job, image=pb.ImageWritten(index=plan.index, file_name=name))
+
+    # Retries
+
+    async def _retrying(
+        self, upstream: Upstream, attempt: Callable[[], Awaitable[None]], progress: Callable[[], int]
+    ) -> None:
+        """Runs `attempt` once a replica of `upstream` is reachable; on a transient error,
+        retries with backoff. Tries that make progress reset the count, so only
+        `max_attempts` failures in a row fail the job."""
+        failures = 0
+        wait_s = self.ctx.settings.upstream_wait_s
+        while True:
+            before = progress()
+            try:
+                await asyncio.wait_for(upstream.channel.channel_ready(), wait_s)
+                return await attempt()
+            except (grpc.aio.AioRpcError, TimeoutError) as exc:
+                failures = 1 if progress() > before else failures + 1
+                if isinstance(exc, TimeoutError):
+                    code, reason = (
+                        grpc.StatusCode.UNAVAILABLE,
+                        f"{upstream.name} server unreachable for {wait_s:.0f}s",
+                    )
+                else:
+                    code, reason = exc.code(), f"{upstream.name} server: {exc.code().name}: {exc.details()}"
+                if code not in RETRYABLE or failures >= self.ctx.settings.max_attempts:
+                    raise JobFailed(reason) from None
+                delay = self.ctx.settings.retry_backoff_s * 2 ** (failures - 1)
+                log.warning("job %s: %s; retry %d in %.1fs", self.job.id, reason, failures, delay)
+                await asyncio.sleep(delay)
+
+    # Files
+
+    async def finalize(self) -> None:
+        """Writes the data file, metadata.jsonl and job.json from what is recorded."""
+        rows = self.store.items(self.job.id, "row")
+        images = self.store.items(self.job.id, "image")
+        await asyncio.to_thread(self._write_files, rows, images)
+
+    def _write_files(self, rows: dict[int, dict], images: dict[int, dict]) -> None:
+        spec = self.job.spec
+        rows_spec = (
+            spec.text if spec.HasField("text") else spec.unified.rows if spec.HasField("unified") else None
+        )
+        if rows_spec is not None:
+            schema = parse_schema(rows_spec.schema_json)
+            table = [dict(item["row"]) for item in rows.values()]
+            self.job.distinct_row_ratio = _distinct_ratio(table)
+            if spec.HasField("unified"):
+                by_row: dict[int, list[str]] = {}
+                for meta in images.values():
+                    by_row.setdefault(meta["row_index"], []).append(meta["file_name"])
+                for index, row in zip(rows, table, strict=True):
+                    row["images"] = by_row.get(index, [])
+            if table:
+                self.folder.write_rows(table, schema, rows_spec.format)
+        if images:
+            self.folder.write_metadata(list(images.values()))
+        self.folder.write_json("job.json", self.describe(schema if rows_spec is not None else None))
+
+    def describe(self, schema: Schema | None) -> dict[str, Any]:
+        job = self.job
+        started = job.started_at.ToNanoseconds() / 1e9 if job.HasField("started_at") else None
+        return {
+            "id": job.id,
+            "state": pb.JobState.Name(job.state).removeprefix("JOB_STATE_").lower(),
+            "error": job.error,
+            "seed": job.spec.seed,
+            "spec": MessageToDict(job.spec, preserving_proto_field_name=True),
+            "counts": MessageToDict(
+                job.counts, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+            ),
+            "distinct_row_ratio": job.distinct_row_ratio if schema else None,
+            "created_at": job.created_at.ToJsonString(),
+            "started_at": job.started_at.ToJsonString() if started else None,
+            "finished_at": job.finished_at.ToJsonString() if job.HasField("finished_at") else None,
+            "seconds": round(_ended(job) - started, 3) if started else None,
+            "models": {kind: sorted(names) for kind, names in self.models.items() if names},
+            "versions": _versions(),
+        }
+
+
+def _ended(job: pb.Job) -> float:
+    return job.finished_at.ToNanoseconds() / 1e9 if job.HasField("finished_at") else time.time()
+
+
+def _distinct_ratio(rows: list[dict]) -> float:
+    if not rows:
+        return 0.0
+    return len({json.dumps(row, sort_keys=True) for row in rows}) / len(rows)
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in ("synthmill", "grpcio", "protobuf"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "unknown"
+    return versions

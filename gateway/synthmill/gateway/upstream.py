@@ -1,0 +1,122 @@
+"""Channels to the inference servers, balanced and retried by gRPC itself.
+
+A target is `host:port`, a comma-separated list of replicas, or any gRPC URI such as
+`dns:///image:50053` (a Kubernetes headless Service). gRPC's `round_robin` policy spreads
+calls over the replicas, client-side health checking skips replicas that are not
+SERVING, `waitForReady` holds a call until some replica is up, and the retry policy
+retries calls that fail before any response arrived. Calls that fail mid-stream are
+retried by the job runner, which knows which items are still missing.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from synthmill.common.server import server_options
+from synthmill.v1 import common_pb2, image_pb2_grpc, text_pb2_grpc
+from synthmill.v1 import gateway_pb2 as pb
+
+_INFO_TTL_S = 10.0
+
+
+def service_config(service: str) -> str:
+    return json.dumps(
+        {
+            "loadBalancingConfig": [{"round_robin": {}}],
+            "healthCheckConfig": {"serviceName": ""},
+            "methodConfig": [
+                {
+                    "name": [{"service": service}],
+                    "waitForReady": True,
+                    "retryPolicy": {
+                        "maxAttempts": 5,
+                        "initialBackoff": "0.2s",
+                        "maxBackoff": "5s",
+                        "backoffMultiplier": 2,
+                        "retryableStatusCodes": ["UNAVAILABLE"],
+                    },
+                }
+            ],
+        }
+    )
+
+
+def channel_target(target: str) -> str:
+    """Turns a comma-separated replica list into an `ipv4:`/`ipv6:` URI gRPC balances over."""
+    if "," not in target:
+        return target
+    addresses = []
+    for replica in (part.strip() for part in target.split(",") if part.strip()):
+        host, _, port = replica.rpartition(":")
+        info = socket.getaddrinfo(host.strip("[]"), int(port), type=socket.SOCK_STREAM)[0]
+        ip = info[4][0]
+        addresses.append(f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}")
+    scheme = "ipv6" if any(a.startswith("[") for a in addresses) else "ipv4"
+    return f"{scheme}:{','.join(addresses)}"
+
+
+@dataclass
+class Upstream:
+    """One inference service (all its replicas) behind one balanced channel."""
+
+    name: str
+    target: str
+    service: str
+    stub_class: type
+    max_message_bytes: int
+    channel: grpc.aio.Channel = field(init=False)
+    stub: object = field(init=False)
+    _info: tuple[float, object] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        options = [
+            *server_options(self.max_message_bytes),
+            ("grpc.service_config", service_config(self.service)),
+            ("grpc.enable_retries", 1),
+        ]
+        self.channel = grpc.aio.insecure_channel(channel_target(self.target), options=options)
+        self.stub = self.stub_class(self.channel)
+
+    async def info(self, fresh: bool = False):
+        """The server's GetInfo, cached briefly; raises grpc.aio.AioRpcError when unreachable."""
+        if self._info and not fresh and time.monotonic() - self._info[0] < _INFO_TTL_S:
+            return self._info[1]
+        reply = await self.stub.GetInfo(common_pb2.GetInfoRequest(), timeout=5.0, wait_for_ready=False)
+        self._info = (time.monotonic(), reply)
+        return reply
+
+    async def health(self) -> pb.ServiceHealth:
+        report = pb.ServiceHealth(name=self.name, target=self.target)
+        try:
+            reply = await health_pb2_grpc.HealthStub(self.channel).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=3, wait_for_ready=False
+            )
+            report.serving = reply.status == health_pb2.HealthCheckResponse.SERVING
+            if report.serving:
+                report.models.extend((await self.info()).models)
+            else:
+                report.error = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+        except grpc.aio.AioRpcError as exc:
+            report.error = f"{exc.code().name}: {exc.details()}"
+        return report
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+
+def text_upstream(target: str, max_message_bytes: int) -> Upstream:
+    return Upstream(
+        "text", target, "synthmill.v1.TextService", text_pb2_grpc.TextServiceStub, max_message_bytes
+    )
+
+
+def image_upstream(target: str, max_message_bytes: int) -> Upstream:
+    return Upstream(
+        "image", target, "synthmill.v1.ImageService", image_pb2_grpc.ImageServiceStub, max_message_bytes
+    )

@@ -1,0 +1,219 @@
+"""Jobs through a real gateway over real text and image servers (tiny models)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import grpc
+import pytest
+from PIL import Image
+
+from synthmill.common.schema import parse_schema
+from synthmill.v1 import common_pb2, gateway_pb2_grpc
+from synthmill.v1 import gateway_pb2 as pb
+
+FINAL = {pb.JOB_STATE_COMPLETED, pb.JOB_STATE_FAILED, pb.JOB_STATE_CANCELLED}
+SMALL = common_pb2.ImageParams(width=64, height=64, steps=4)
+
+
+@pytest.fixture
+def gateway(gateway_factory):
+    server = gateway_factory()
+    with grpc.insecure_channel(server.target) as channel:
+        yield gateway_pb2_grpc.GatewayStub(channel)
+
+
+def run_job(stub, spec: pb.JobSpec) -> tuple[pb.Job, list[pb.JobEvent]]:
+    job = stub.SubmitJob(pb.SubmitJobRequest(spec=spec), timeout=30)
+    events = list(stub.WatchJob(pb.WatchJobRequest(job_id=job.id), timeout=300))
+    return stub.GetJob(pb.GetJobRequest(job_id=job.id)), events
+
+
+def test_image_job_streams_every_step_and_writes_a_dataset(gateway) -> None:
+    spec = pb.JobSpec(seed=5, images=pb.ImageJobSpec(prompts=["a floorplan"], count=4, params=SMALL))
+    job, events = run_job(gateway, spec)
+    assert job.state == pb.JOB_STATE_COMPLETED, job.error
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    kinds = Counter(e.WhichOneof("event") for e in events)
+    assert kinds["step"] == 16 and kinds["image"] == 4
+    for index in range(4):
+        mine = [
+            e
+            for e in events
+            if getattr(e, e.WhichOneof("event")).index == index and e.WhichOneof("event") != "state"
+        ]
+        assert [e.step.step for e in mine if e.HasField("step")] == [1, 2, 3, 4]
+        assert mine[-1].HasField("image")
+    assert events[-1].state.state == pb.JOB_STATE_COMPLETED
+    folder = Path(job.output_dir)
+    meta = [json.loads(line) for line in (folder / "metadata.jsonl").read_text().splitlines()]
+    assert [m["file_name"] for m in meta] == [f"images/{i:05d}.png" for i in range(4)]
+    assert [m["seed"] for m in meta] == [5, 6, 7, 8]
+    assert {m["steps"] for m in meta} == {4} and {m["model"] for m in meta} == {"tiny-sd"}
+    image = Image.open(folder / meta[0]["file_name"])
+    assert image.size == (64, 64)
+    assert "Seed: 5" in image.text["parameters"]
+    info = json.loads((folder / "job.json").read_text())
+    assert info["state"] == "completed" and info["models"]["image"] == ["tiny-sd"]
+
+
+def test_text_job_writes_valid_rows_and_the_schema(gateway) -> None:
+    schema = {"customer_name": "string", "age": {"type": "int", "minimum": 18, "maximum": 90}}
+    spec = pb.JobSpec(seed=1, text=pb.TextJobSpec(schema_json=json.dumps(schema), count=5))
+    job, events = run_job(gateway, spec)
+    assert job.state == pb.JOB_STATE_COMPLETED, job.error
+    assert job.counts.rows_done == 5
+    assert [e.row.index for e in events if e.HasField("row")] == [0, 1, 2, 3, 4]
+    folder = Path(job.output_dir)
+    normalized = parse_schema(json.loads((folder / "schema.json").read_text()))
+    rows = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
+    assert len(rows) == 5
+    for row in rows:
+        normalized.validate(row)
+        assert 18 <= row["age"] <= 90
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [(common_pb2.ROW_FORMAT_CSV, "data.csv"), (common_pb2.ROW_FORMAT_PARQUET, "data.parquet")],
+)
+def test_row_formats(gateway, fmt: int, name: str) -> None:
+    spec = pb.JobSpec(
+        seed=2, text=pb.TextJobSpec(schema_json='{"id": "int", "ok": "bool"}', count=3, format=fmt)
+    )
+    job, _ = run_job(gateway, spec)
+    assert job.state == pb.JOB_STATE_COMPLETED, job.error
+    path = Path(job.output_dir) / name
+    if name.endswith(".csv"):
+        assert path.read_text().splitlines()[0] == "id,ok"
+        assert len(path.read_text().splitlines()) == 4
+    else:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        assert table.column_names == ["id", "ok"] and table.num_rows == 3
+        assert str(table.schema.field("id").type) == "int64"
+
+
+def test_unified_job_links_rows_and_images_both_ways(gateway) -> None:
+    spec = pb.JobSpec(
+        seed=3,
+        unified=pb.UnifiedJobSpec(
+            rows=pb.TextJobSpec(
+                schema_json='{"product": {"type": "string", "max_length": 12}, "price": "float"}', count=3
+            ),
+            prompt_template="A studio photo of {product} by {light}",
+            images_per_row=2,
+            axes=[pb.Axis(name="light", values=["day", "night"])],
+            params=SMALL,
+        ),
+    )
+    job, _ = run_job(gateway, spec)
+    assert job.state == pb.JOB_STATE_COMPLETED, job.error
+    assert (job.counts.rows_done, job.counts.images_done) == (3, 6)
+    folder = Path(job.output_dir)
+    rows = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
+    meta = {m["file_name"]: m for m in map(json.loads, (folder / "metadata.jsonl").read_text().splitlines())}
+    for index, row in enumerate(rows):
+        assert len(row["images"]) == 2
+        for name in row["images"]:
+            assert (folder / name).is_file()
+            assert meta[name]["row_index"] == index
+            assert meta[name]["product"] == row["product"]
+            assert meta[name]["prompt"] == f"A studio photo of {row['product']} by {meta[name]['light']}"
+    assert Counter(m["light"] for m in meta.values()) == {"day": 3, "night": 3}
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        (
+            pb.JobSpec(images=pb.ImageJobSpec(prompts=["x"], params=common_pb2.ImageParams(width=100))),
+            "images.params.width",
+        ),
+        (
+            pb.JobSpec(images=pb.ImageJobSpec(prompts=["x"], params=common_pb2.ImageParams(model="nope"))),
+            "images.params.model",
+        ),
+        (
+            pb.JobSpec(
+                images=pb.ImageJobSpec(prompts=["x"], params=common_pb2.ImageParams(scheduler="nope"))
+            ),
+            "images.params.scheduler",
+        ),
+        (pb.JobSpec(text=pb.TextJobSpec(schema_json='{"a": "int"}', count=0)), "text.count"),
+        (pb.JobSpec(text=pb.TextJobSpec(schema_json='{"a": "int"}', count=1, model="nope")), "text.model"),
+    ],
+)
+def test_bad_jobs_are_rejected_with_the_field(gateway, spec: pb.JobSpec, field: str) -> None:
+    with pytest.raises(grpc.RpcError) as err:
+        gateway.SubmitJob(pb.SubmitJobRequest(spec=spec), timeout=30)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert err.value.details().startswith(field), err.value.details()
+
+
+def test_unknown_job_is_not_found(gateway) -> None:
+    for call in (gateway.GetJob, gateway.CancelJob):
+        with pytest.raises(grpc.RpcError) as err:
+            call(
+                pb.GetJobRequest(job_id="nope")
+                if call is gateway.GetJob
+                else pb.CancelJobRequest(job_id="nope")
+            )
+        assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.RpcError) as err:
+        list(gateway.WatchJob(pb.WatchJobRequest(job_id="nope")))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_cancel_stops_within_a_step_and_keeps_finished_images(gateway) -> None:
+    params = common_pb2.ImageParams(width=64, height=64, steps=50)
+    spec = pb.JobSpec(seed=9, images=pb.ImageJobSpec(prompts=["a hall"], count=8, params=params))
+    job = gateway.SubmitJob(pb.SubmitJobRequest(spec=spec))
+    events = []
+    for event in gateway.WatchJob(pb.WatchJobRequest(job_id=job.id), timeout=300):
+        events.append(event)
+        if event.HasField("step") and event.step.step == 25:
+            cancelled = gateway.CancelJob(pb.CancelJobRequest(job_id=job.id), timeout=60)
+            break
+    assert cancelled.state == pb.JOB_STATE_CANCELLED
+    rest = list(gateway.WatchJob(pb.WatchJobRequest(job_id=job.id, after_seq=events[-1].seq), timeout=60))
+    assert rest[-1].state.state == pb.JOB_STATE_CANCELLED
+    # Steps reported after the cancel: at most one more per item in flight.
+    assert sum(1 for e in rest if e.HasField("step")) <= cancelled.counts.images_total
+    done = cancelled.counts.images_done
+    assert done < 8
+    folder = Path(cancelled.output_dir)
+    assert len(list((folder / "images").glob("*.png"))) == done
+    assert json.loads((folder / "job.json").read_text())["state"] == "cancelled"
+
+
+def test_watchers_resume_from_their_last_sequence_number(gateway) -> None:
+    spec = pb.JobSpec(seed=4, images=pb.ImageJobSpec(prompts=["a lobby"], count=3, params=SMALL))
+    job = gateway.SubmitJob(pb.SubmitJobRequest(spec=spec))
+    first = []
+    for event in gateway.WatchJob(pb.WatchJobRequest(job_id=job.id)):
+        first.append(event.seq)
+        if len(first) == 5:
+            break
+    rest = [
+        e.seq for e in gateway.WatchJob(pb.WatchJobRequest(job_id=job.id, after_seq=first[-1]), timeout=300)
+    ]
+    whole = [e.seq for e in gateway.WatchJob(pb.WatchJobRequest(job_id=job.id), timeout=60)]
+    assert first + rest == whole == list(range(1, len(whole) + 1))
+
+
+def test_jobs_list_and_health(gateway) -> None:
+    spec = pb.JobSpec(text=pb.TextJobSpec(schema_json='{"a": "int"}', count=1))
+    job, _ = run_job(gateway, spec)
+    listed = gateway.ListJobs(pb.ListJobsRequest(state=pb.JOB_STATE_COMPLETED)).jobs
+    assert job.id in [j.id for j in listed]
+    assert job.spec.HasField("seed")
+    report = gateway.GetHealth(pb.GetHealthRequest(), timeout=30)
+    assert report.serving
+    assert {s.name: [m.name for m in s.models] for s in report.services} == {
+        "text": ["tiny-llama"],
+        "image": ["tiny-sd"],
+    }

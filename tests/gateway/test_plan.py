@@ -1,0 +1,64 @@
+"""Prompt planning: balanced axis coverage, placeholders, seeds."""
+
+from collections import Counter
+
+import pytest
+
+from synthmill.gateway.plan import fill, plan_images, plan_row_images
+from synthmill.v1 import gateway_pb2 as pb
+
+
+def _axes(**values: list[str]) -> list[pb.Axis]:
+    return [pb.Axis(name=name, values=v) for name, v in values.items()]
+
+
+@pytest.mark.parametrize("count", [1, 5, 7, 8, 10, 23])
+def test_axis_combinations_are_balanced_within_one_for_any_count(count: int) -> None:
+    spec = pb.ImageJobSpec(
+        prompts=["a {lighting} street, {view} view"],
+        axes=_axes(lighting=["day", "night", "fog", "rain"], view=["top", "iso"]),
+        count=count,
+    )
+    plans = plan_images(spec, list(spec.prompts), seed=100)
+    combos = Counter((p.extra["lighting"], p.extra["view"]) for p in plans)
+    assert len(plans) == count
+    expected_seen = min(count, 8)
+    assert len(combos) == expected_seen
+    assert max(combos.values()) - min(combos.values()) <= 1
+    lighting = Counter(p.extra["lighting"] for p in plans)
+    assert max(lighting.values()) - min(lighting.values()) <= 1
+
+
+def test_items_get_base_seed_plus_index_and_filled_prompts() -> None:
+    spec = pb.ImageJobSpec(
+        prompts=["a {lighting} room", "a {lighting} hall"], axes=_axes(lighting=["day", "night"])
+    )
+    plans = plan_images(spec, list(spec.prompts), seed=7)
+    assert [p.seed for p in plans] == [7, 8, 9, 10]
+    assert [p.prompt for p in plans] == ["a day room", "a night room", "a day hall", "a night hall"]
+
+
+def test_captions_keep_their_id_and_cycle() -> None:
+    spec = pb.ImageJobSpec(
+        captions=[pb.Caption(id="1", caption="a bus"), pb.Caption(id="2", caption="a dog")], count=4
+    )
+    plans = plan_images(spec, ["a bus", "a dog"], seed=0)
+    assert [(p.prompt, p.extra["caption_id"]) for p in plans] == [
+        ("a bus", "1"),
+        ("a dog", "2"),
+        ("a bus", "1"),
+        ("a dog", "2"),
+    ]
+
+
+def test_row_images_fill_the_template_from_the_row_and_link_back() -> None:
+    spec = pb.UnifiedJobSpec(prompt_template="A photo of {product}, {color}", images_per_row=2)
+    plans = plan_row_images(spec, 3, {"product": "mug", "color": "red"}, seed=10)
+    assert [p.index for p in plans] == [6, 7]
+    assert [p.seed for p in plans] == [16, 17]
+    assert {p.prompt for p in plans} == {"A photo of mug, red"}
+    assert all(p.extra["row_index"] == 3 for p in plans)
+
+
+def test_fill_leaves_unknown_braces_alone() -> None:
+    assert fill("{a} and {b} and {not valid}", {"a": 1}) == "1 and {b} and {not valid}"

@@ -1,0 +1,79 @@
+"""Spec validation: every bad field is named in an InvalidArgument."""
+
+import json
+
+import pytest
+
+from synthmill.common.errors import InvalidArgument
+from synthmill.gateway.settings import GatewaySettings
+from synthmill.gateway.validate import validate_spec
+from synthmill.v1 import common_pb2, image_pb2
+from synthmill.v1 import gateway_pb2 as pb
+
+SETTINGS = GatewaySettings(max_rows=100, max_images=50)
+INFO = image_pb2.ImageServerInfo(
+    models=[common_pb2.ModelInfo(name="tiny-sd")], schedulers=["Euler", "DDIM"], max_size=512, max_steps=50
+)
+SCHEMA = json.dumps({"product": "string", "price": "float"})
+
+
+def _images(**kwargs) -> pb.JobSpec:
+    kwargs.setdefault("prompts", ["a cat"])
+    return pb.JobSpec(images=pb.ImageJobSpec(**kwargs))
+
+
+def _unified(**kwargs) -> pb.JobSpec:
+    rows = pb.TextJobSpec(schema_json=SCHEMA, count=kwargs.pop("count", 3))
+    return pb.JobSpec(unified=pb.UnifiedJobSpec(rows=rows, **kwargs))
+
+
+CASES = [
+    (pb.JobSpec(), "spec.kind"),
+    (pb.JobSpec(text=pb.TextJobSpec(schema_json=SCHEMA, count=0)), "text.count"),
+    (pb.JobSpec(text=pb.TextJobSpec(schema_json=SCHEMA, count=101)), "text.count"),
+    (pb.JobSpec(text=pb.TextJobSpec(schema_json="{}", count=1)), "text.schema"),
+    (pb.JobSpec(text=pb.TextJobSpec(schema_json='{"a": "colour"}', count=1)), "text.schema"),
+    (_images(prompts=[]), "images.prompts"),
+    (_images(prompts=["ok", " "]), "images.prompts[1]"),
+    (_images(count=51), "images.count"),
+    (_images(params=common_pb2.ImageParams(width=100)), "images.params.width"),
+    (_images(params=common_pb2.ImageParams(height=1024)), "images.params.height"),
+    (_images(params=common_pb2.ImageParams(steps=51)), "images.params.steps"),
+    (_images(params=common_pb2.ImageParams(scheduler="Nope")), "images.params.scheduler"),
+    (_images(params=common_pb2.ImageParams(model="sdxl")), "images.params.model"),
+    (_images(prompts=["a {mood} cat"]), "images.prompts[0]"),
+    (_images(prompts=["a {mood} cat"], axes=[pb.Axis(name="mood", values=[])]), "images.axes[0].values"),
+    (_images(axes=[pb.Axis(name="mood", values=["calm"])]), "images.axes[0].name"),
+    (_images(captions=[pb.Caption(id="1", caption="x")]), "images.prompts"),
+    (_images(prompts=[], captions=[pb.Caption(id="1", caption="")]), "images.captions[0].caption"),
+    (_images(prompts=[], expand_topic="floorplans"), "images.count"),
+    (_unified(prompt_template="A {colour} {product}"), "unified.prompt_template"),
+    (_unified(), "unified.prompt_template"),
+    (_unified(prompt_template="A {product}", images_per_row=17), "unified.images_per_row"),
+    (_unified(prompt_template="A {product}", images_per_row=16, count=4), "unified.images_per_row"),
+    (pb.JobSpec(seed=-5, text=pb.TextJobSpec(schema_json=SCHEMA, count=1)), "spec.seed"),
+]
+
+
+@pytest.mark.parametrize(("spec", "field"), CASES)
+def test_bad_spec_names_the_field(spec: pb.JobSpec, field: str) -> None:
+    with pytest.raises(InvalidArgument) as err:
+        validate_spec(spec, SETTINGS, INFO)
+    assert str(err.value).startswith(field), str(err.value)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        pb.JobSpec(text=pb.TextJobSpec(schema_json=SCHEMA, count=100)),
+        _images(prompts=["a {mood} cat"], axes=[pb.Axis(name="mood", values=["calm", "angry"])], count=50),
+        _images(prompts=[], expand_topic="floorplans", count=5),
+        _images(
+            params=common_pb2.ImageParams(width=512, height=256, steps=50, scheduler="DDIM", model="tiny-sd")
+        ),
+        _unified(prompt_template="A {product} at {time}", axes=[pb.Axis(name="time", values=["day"])]),
+        _unified(prompts=["A product on white background"], images_per_row=2),
+    ],
+)
+def test_good_specs_pass(spec: pb.JobSpec) -> None:
+    validate_spec(spec, SETTINGS, INFO)
