@@ -42,7 +42,7 @@ def test_image_job_streams_every_step_and_writes_a_dataset(gateway) -> None:
         mine = [
             e
             for e in events
-            if getattr(e, e.WhichOneof("event")).index == index and e.WhichOneof("event") != "state"
+            if e.WhichOneof("event") != "state" and getattr(e, e.WhichOneof("event")).index == index
         ]
         assert [e.step.step for e in mine if e.HasField("step")] == [1, 2, 3, 4]
         assert mine[-1].HasField("image")

@@ -6,6 +6,7 @@ maps them onto status codes, so no traceback ever reaches a client.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -74,8 +75,11 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
+            inner = handler.unary_stream
+            # Streaming handlers are async generators, or coroutines that call context.write().
+            wrap = _wrap_stream if inspect.isasyncgenfunction(inner) else _wrap_unary
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, method),
+                wrap(inner, method),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )

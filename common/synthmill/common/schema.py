@@ -1,0 +1,523 @@
+"""Row schemas: parsing the accepted forms, a normalized JSON Schema, and row validation.
+
+Torch-free: the gateway and the text server both use it. Three input forms are accepted:
+
+- the simple map ``{"age": "int", "email": "email"}``;
+- the extended simple map ``{"age": {"type": "int", "minimum": 18, "maximum": 90, "unique": true}}``
+  (a list value, ``{"color": ["red", "green"]}``, is an enum);
+- a JSON Schema object (``type: object``, ``properties``, ``required``, ...).
+
+`Schema.json_schema()` is the one normalized form (saved as schema.json, compiled by xgrammar) and
+parses back to the same `Schema`. Errors raise `InvalidArgument` with the path of the bad part,
+e.g. ``schema.age.minimum`` or ``schema.properties.age``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from synthmill.common.errors import InvalidArgument
+
+TYPES = ("string", "int", "float", "bool", "date", "datetime", "enum", "email", "uuid")
+
+# Other spellings users write for the same types.
+_ALIASES = {
+    "str": "string",
+    "text": "string",
+    "integer": "int",
+    "number": "float",
+    "double": "float",
+    "boolean": "bool",
+    "date-time": "datetime",
+    "timestamp": "datetime",
+}
+_JSON_TYPE = {"string": "string", "int": "integer", "float": "number", "bool": "boolean"}
+_FORMAT_OF = {"date": "date", "datetime": "date-time", "email": "email", "uuid": "uuid"}
+_TYPE_OF_FORMAT = {fmt: kind for kind, fmt in _FORMAT_OF.items()}
+
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Strict e-mail check: dot-atom local part, dotted host names, an alphabetic top-level domain.
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+INT64_MAX = 2**63 - 1
+
+# Keys accepted in a JSON Schema property; annotations are kept or ignored, anything else is an error
+# (a silently ignored constraint would be a broken promise).
+_PROPERTY_KEYS = {
+    "type", "description", "enum", "minimum", "maximum", "minLength", "maxLength", "pattern", "format",
+    "x-unique", "unique", "uniqueItems", "nullable", "anyOf",
+    "title", "default", "examples", "$comment",
+}  # fmt: skip
+_OBJECT_KEYS = {
+    "type", "properties", "required", "additionalProperties", "title", "description",
+    "$schema", "$id", "$comment", "examples", "x-unique",
+}  # fmt: skip
+_SIMPLE_KEYS = {
+    "type", "description", "nullable", "unique", "minimum", "maximum", "min", "max", "min_length",
+    "max_length", "minLength", "maxLength", "pattern", "choices", "enum", "values", "format",
+}  # fmt: skip
+
+
+class InvalidRow(ValueError):
+    """A row does not satisfy the schema; the message starts with the field name."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column. `description` is the semantic hint given to the LLM."""
+
+    name: str
+    type: str
+    description: str = ""
+    nullable: bool = False
+    unique: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    choices: tuple[str, ...] = ()
+
+    def json_schema(self) -> dict[str, Any]:
+        """This field as a JSON Schema property."""
+        prop: dict[str, Any] = {}
+        if self.type == "enum":
+            prop["type"] = "string"
+            prop["enum"] = list(self.choices)
+        else:
+            prop["type"] = _JSON_TYPE.get(self.type, "string")
+        if self.type in _FORMAT_OF:
+            prop["format"] = _FORMAT_OF[self.type]
+        if self.description:
+            prop["description"] = self.description
+        for key, value in (("minimum", self.minimum), ("maximum", self.maximum)):
+            if value is not None:
+                prop[key] = int(value) if self.type == "int" else value
+        if self.min_length is not None:
+            prop["minLength"] = self.min_length
+        if self.max_length is not None:
+            prop["maxLength"] = self.max_length
+        if self.pattern is not None:
+            prop["pattern"] = self.pattern
+        if self.nullable:
+            prop["type"] = [prop["type"], "null"]
+            if "enum" in prop:
+                prop["enum"] = [*prop["enum"], None]
+        if self.unique:
+            prop["x-unique"] = True
+        return prop
+
+    def validate(self, value: Any) -> None:
+        """Raises InvalidRow unless `value` fits this field."""
+        if value is None:
+            if not self.nullable:
+                raise InvalidRow(self.name, "must not be null")
+            return
+        check = _CHECKS[self.type]
+        check(self, value)
+        if self.minimum is not None and value < self.minimum:
+            raise InvalidRow(self.name, f"{value!r} is below the minimum {self.minimum:g}")
+        if self.maximum is not None and value > self.maximum:
+            raise InvalidRow(self.name, f"{value!r} is above the maximum {self.maximum:g}")
+        if self.min_length is not None and len(value) < self.min_length:
+            raise InvalidRow(self.name, f"shorter than {self.min_length} characters")
+        if self.max_length is not None and len(value) > self.max_length:
+            raise InvalidRow(self.name, f"longer than {self.max_length} characters")
+        if self.pattern is not None and re.fullmatch(self.pattern, value) is None:
+            raise InvalidRow(self.name, f"{value!r} does not match the pattern {self.pattern!r}")
+
+
+@dataclass(frozen=True)
+class Schema:
+    """An ordered set of fields; rows are JSON objects with exactly these keys, in this order."""
+
+    fields: tuple[Field, ...]
+
+    def json_schema(self) -> dict[str, Any]:
+        """Normalized JSON Schema (draft 2020-12 style); every field is required, null marks a gap."""
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {f.name: f.json_schema() for f in self.fields},
+            "required": [f.name for f in self.fields],
+            "additionalProperties": False,
+        }
+
+    def validate(self, row: dict[str, Any]) -> None:
+        """Raises InvalidRow (naming the field) unless `row` satisfies the schema."""
+        if not isinstance(row, dict):
+            raise InvalidRow("row", f"must be a JSON object, not {type(row).__name__}")
+        names = {f.name for f in self.fields}
+        for key in row:
+            if key not in names:
+                raise InvalidRow(str(key), "is not in the schema")
+        for field in self.fields:
+            if field.name not in row:
+                raise InvalidRow(field.name, "is missing")
+            field.validate(row[field.name])
+
+    @property
+    def unique_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.unique)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+# ---- value checks -----------------------------------------------------------------------------
+
+
+def _check_string(field: Field, value: Any) -> None:
+    if not isinstance(value, str):
+        raise InvalidRow(field.name, f"must be a string, not {type(value).__name__}")
+
+
+def _check_int(field: Field, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRow(field.name, f"must be an integer, not {type(value).__name__}")
+    if abs(value) > INT64_MAX:
+        raise InvalidRow(field.name, "does not fit in 64 bits")
+
+
+def _check_float(field: Field, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidRow(field.name, f"must be a number, not {type(value).__name__}")
+    if not math.isfinite(value):
+        raise InvalidRow(field.name, "must be finite")
+
+
+def _check_bool(field: Field, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise InvalidRow(field.name, f"must be true or false, not {type(value).__name__}")
+
+
+def _check_date(field: Field, value: Any) -> None:
+    _check_string(field, value)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise InvalidRow(field.name, f"{value!r} is not a YYYY-MM-DD date")
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidRow(field.name, f"{value!r} is not a date: {exc}") from None
+
+
+def _check_datetime(field: Field, value: Any) -> None:
+    _check_string(field, value)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?", value):
+        raise InvalidRow(field.name, f"{value!r} is not an ISO 8601 date-time (YYYY-MM-DDTHH:MM:SS)")
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidRow(field.name, f"{value!r} is not a date-time: {exc}") from None
+
+
+def _check_email(field: Field, value: Any) -> None:
+    _check_string(field, value)
+    if len(value) > 254 or EMAIL_RE.fullmatch(value) is None or len(value.split("@")[0]) > 64:
+        raise InvalidRow(field.name, f"{value!r} is not an e-mail address")
+
+
+def _check_uuid(field: Field, value: Any) -> None:
+    _check_string(field, value)
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        raise InvalidRow(field.name, f"{value!r} is not a UUID") from None
+    if str(parsed) != value.lower():  # only the canonical 8-4-4-4-12 spelling
+        raise InvalidRow(field.name, f"{value!r} is not a canonical UUID")
+
+
+def _check_enum(field: Field, value: Any) -> None:
+    if value not in field.choices:
+        raise InvalidRow(field.name, f"{value!r} is not one of {list(field.choices)}")
+
+
+_CHECKS = {
+    "string": _check_string,
+    "int": _check_int,
+    "float": _check_float,
+    "bool": _check_bool,
+    "date": _check_date,
+    "datetime": _check_datetime,
+    "enum": _check_enum,
+    "email": _check_email,
+    "uuid": _check_uuid,
+}
+
+
+# ---- parsing --------------------------------------------------------------------------------------
+
+
+def parse_schema(value: str | dict, path: str = "schema") -> Schema:
+    """Parses any accepted form into a Schema; raises InvalidArgument naming the bad part's path."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise InvalidArgument(path, "is empty")
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise InvalidArgument(path, f"is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvalidArgument(path, f"must be a JSON object, not {type(value).__name__}")
+    if value.get("type") == "object" or isinstance(value.get("properties"), dict):
+        return _parse_json_schema(value, path)
+    return _parse_simple(value, path)
+
+
+def _parse_simple(value: dict, path: str) -> Schema:
+    if not value:
+        raise InvalidArgument(path, "has no fields")
+    fields = []
+    for name, spec in value.items():
+        where = f"{path}.{name}"
+        _check_name(name, where)
+        if isinstance(spec, str):
+            spec = {"type": spec}
+        elif isinstance(spec, list):
+            spec = {"type": "enum", "choices": spec}
+        elif not isinstance(spec, dict):
+            raise InvalidArgument(where, "must be a type name, a list of choices or an object")
+        unknown = sorted(set(spec) - _SIMPLE_KEYS)
+        if unknown:
+            raise InvalidArgument(f"{where}.{unknown[0]}", "is not a supported option")
+        kind = spec.get("type")
+        choices = spec.get("choices", spec.get("enum", spec.get("values")))
+        if kind is None and choices is not None:
+            kind = "enum"
+        kind = _type_name(kind, f"{where}.type")
+        if spec.get("format") is not None:
+            kind = _apply_format(kind, spec["format"], f"{where}.format")
+        fields.append(
+            _make_field(
+                name,
+                kind,
+                where,
+                description=_str_opt(spec.get("description"), f"{where}.description") or "",
+                nullable=_bool_opt(spec.get("nullable"), f"{where}.nullable"),
+                unique=_bool_opt(spec.get("unique"), f"{where}.unique"),
+                minimum=_first(spec, where, "minimum", "min"),
+                maximum=_first(spec, where, "maximum", "max"),
+                min_length=_first(spec, where, "min_length", "minLength"),
+                max_length=_first(spec, where, "max_length", "maxLength"),
+                pattern=spec.get("pattern"),
+                choices=choices,
+            )
+        )
+    return Schema(tuple(fields))
+
+
+def _parse_json_schema(value: dict, path: str) -> Schema:
+    unknown = sorted(set(value) - _OBJECT_KEYS)
+    if unknown:
+        raise InvalidArgument(f"{path}.{unknown[0]}", "is not a supported JSON Schema keyword here")
+    if value.get("type", "object") != "object":
+        raise InvalidArgument(f"{path}.type", "must be 'object'")
+    props = value.get("properties")
+    if not isinstance(props, dict) or not props:
+        raise InvalidArgument(f"{path}.properties", "has no fields")
+    required = value.get("required", list(props))
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        raise InvalidArgument(f"{path}.required", "must be a list of property names")
+    for name in required:
+        if name not in props:
+            raise InvalidArgument(f"{path}.required", f"names {name!r}, which is not a property")
+    unique_list = value.get("x-unique", [])
+    if not isinstance(unique_list, list) or any(u not in props for u in unique_list):
+        raise InvalidArgument(f"{path}.x-unique", "must be a list of property names")
+    fields = []
+    for name, prop in props.items():
+        where = f"{path}.properties.{name}"
+        _check_name(name, where)
+        fields.append(_parse_property(name, prop, where, name not in required, name in unique_list))
+    return Schema(tuple(fields))
+
+
+def _parse_property(name: str, prop: Any, where: str, optional: bool, unique: bool) -> Field:
+    if not isinstance(prop, dict):
+        raise InvalidArgument(where, "must be a JSON Schema object")
+    unknown = sorted(set(prop) - _PROPERTY_KEYS)
+    if unknown:
+        raise InvalidArgument(f"{where}.{unknown[0]}", "is not a supported JSON Schema keyword")
+    nullable = optional or _bool_opt(prop.get("nullable"), f"{where}.nullable")
+    if "anyOf" in prop:  # Optional[X] as pydantic writes it: anyOf [X, {"type": "null"}]
+        branches = prop["anyOf"]
+        real = [b for b in branches if b != {"type": "null"}] if isinstance(branches, list) else []
+        if len(real) != 1 or len(branches) != 2 or not isinstance(real[0], dict):
+            raise InvalidArgument(f"{where}.anyOf", "only [<type>, {'type': 'null'}] is supported")
+        merged = {k: v for k, v in prop.items() if k != "anyOf"}
+        return _parse_property(name, {**real[0], **merged}, where, True, unique)
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        non_null = [k for k in kind if k != "null"]
+        if len(non_null) != 1:
+            raise InvalidArgument(f"{where}.type", "only one type, optionally with 'null', is supported")
+        nullable = nullable or "null" in kind
+        kind = non_null[0]
+    choices = prop.get("enum")
+    if choices is not None:
+        if not isinstance(choices, list):
+            raise InvalidArgument(f"{where}.enum", "must be a list")
+        if None in choices:
+            nullable = True
+            choices = [c for c in choices if c is not None]
+        if kind not in (None, "string"):
+            raise InvalidArgument(f"{where}.enum", "only string choices are supported")
+        kind = "enum"
+    kind = _type_name(kind, f"{where}.type")
+    if prop.get("format") is not None:
+        kind = _apply_format(kind, prop["format"], f"{where}.format")
+    unique = (
+        unique
+        or _bool_opt(prop.get("x-unique"), f"{where}.x-unique")
+        or _bool_opt(prop.get("unique"), f"{where}.unique")
+        or _bool_opt(prop.get("uniqueItems"), f"{where}.uniqueItems")
+    )
+    return _make_field(
+        name,
+        kind,
+        where,
+        description=_str_opt(prop.get("description"), f"{where}.description") or "",
+        nullable=nullable,
+        unique=unique,
+        minimum=prop.get("minimum"),
+        maximum=prop.get("maximum"),
+        min_length=prop.get("minLength"),
+        max_length=prop.get("maxLength"),
+        pattern=prop.get("pattern"),
+        choices=choices,
+        length_keys=("minLength", "maxLength"),
+    )
+
+
+def _make_field(
+    name: str,
+    kind: str,
+    where: str,
+    *,
+    description: str,
+    nullable: bool,
+    unique: bool,
+    minimum: Any,
+    maximum: Any,
+    min_length: Any,
+    max_length: Any,
+    pattern: Any,
+    choices: Any,
+    length_keys: tuple[str, str] = ("min_length", "max_length"),
+) -> Field:
+    numeric = kind in ("int", "float")
+    for key, bound in (("minimum", minimum), ("maximum", maximum)):
+        if bound is None:
+            continue
+        if not numeric:
+            raise InvalidArgument(f"{where}.{key}", f"applies to int and float fields, not {kind}")
+        if isinstance(bound, bool) or not isinstance(bound, int | float) or not math.isfinite(bound):
+            raise InvalidArgument(f"{where}.{key}", "must be a finite number")
+        if kind == "int" and bound != int(bound):
+            raise InvalidArgument(f"{where}.{key}", "must be a whole number for an int field")
+        if kind == "int" and abs(bound) > INT64_MAX:
+            raise InvalidArgument(f"{where}.{key}", "does not fit in 64 bits")
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise InvalidArgument(f"{where}.minimum", f"{minimum} is greater than the maximum {maximum}")
+    for key, length in zip(length_keys, (min_length, max_length), strict=True):
+        if length is None:
+            continue
+        if kind != "string":
+            raise InvalidArgument(f"{where}.{key}", f"applies to string fields, not {kind}")
+        if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+            raise InvalidArgument(f"{where}.{key}", "must be a non-negative integer")
+    if min_length is not None and max_length is not None and min_length > max_length:
+        raise InvalidArgument(
+            f"{where}.{length_keys[0]}", f"{min_length} is greater than the maximum length {max_length}"
+        )
+    if pattern is not None:
+        if kind != "string":
+            raise InvalidArgument(f"{where}.pattern", f"applies to string fields, not {kind}")
+        if not isinstance(pattern, str) or not pattern:
+            raise InvalidArgument(f"{where}.pattern", "must be a non-empty regular expression")
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise InvalidArgument(f"{where}.pattern", f"does not compile: {exc}") from None
+    if kind == "enum":
+        if not isinstance(choices, list | tuple) or not choices:
+            raise InvalidArgument(f"{where}.choices", "an enum needs at least one choice")
+        if not all(isinstance(c, str) for c in choices):
+            raise InvalidArgument(f"{where}.choices", "choices must be strings")
+        if len(set(choices)) != len(choices):
+            raise InvalidArgument(f"{where}.choices", "choices must be distinct")
+        choices = tuple(choices)
+    elif choices is not None:
+        raise InvalidArgument(f"{where}.choices", f"only enum fields take choices, not {kind}")
+    return Field(
+        name=name,
+        type=kind,
+        description=description,
+        nullable=nullable,
+        unique=unique,
+        minimum=minimum if minimum is None or kind == "float" else int(minimum),
+        maximum=maximum if maximum is None or kind == "float" else int(maximum),
+        min_length=min_length,
+        max_length=max_length,
+        pattern=pattern,
+        choices=choices or (),
+    )
+
+
+def _check_name(name: Any, where: str) -> None:
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        raise InvalidArgument(
+            where, "a field name must match ^[A-Za-z_][A-Za-z0-9_]*$ (a CSV/parquet column)"
+        )
+
+
+def _type_name(kind: Any, where: str) -> str:
+    if not isinstance(kind, str):
+        raise InvalidArgument(where, f"is missing or not a string; use one of {', '.join(TYPES)}")
+    norm = kind.strip().lower()
+    norm = _ALIASES.get(norm, norm)
+    if norm not in TYPES:
+        raise InvalidArgument(where, f"unknown type {kind!r}; use one of {', '.join(TYPES)}")
+    return norm
+
+
+def _apply_format(kind: str, fmt: Any, where: str) -> str:
+    if fmt not in _TYPE_OF_FORMAT:
+        raise InvalidArgument(where, f"unsupported format {fmt!r}; use one of {', '.join(_TYPE_OF_FORMAT)}")
+    if kind not in ("string", _TYPE_OF_FORMAT[fmt]):
+        raise InvalidArgument(where, f"format {fmt!r} needs a string field, not {kind}")
+    return _TYPE_OF_FORMAT[fmt]
+
+
+def _first(spec: dict, where: str, *keys: str) -> Any:
+    present = [k for k in keys if spec.get(k) is not None]
+    if len(present) > 1:
+        raise InvalidArgument(f"{where}.{present[1]}", f"repeats {present[0]}")
+    return spec.get(present[0]) if present else None
+
+
+def _bool_opt(value: Any, where: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidArgument(where, "must be true or false")
+    return value
+
+
+def _str_opt(value: Any, where: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidArgument(where, "must be a string")
+    return value

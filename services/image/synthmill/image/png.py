@@ -1,0 +1,31 @@
+"""PNG encoding with an A1111-style "parameters" text chunk, as the WebUI and its readers expect."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from synthmill.image.params import GenerationParams, Item
+
+
+def parameters_text(params: GenerationParams, item: Item) -> str:
+    """`prompt`, an optional `Negative prompt: ...` line, then `Steps: N, Sampler: X, ...`."""
+    lines = [item.prompt]
+    if params.negative_prompt:
+        lines.append(f"Negative prompt: {params.negative_prompt}")
+    lines.append(
+        f"Steps: {params.steps}, Sampler: {params.scheduler}, CFG scale: {params.guidance:g}, "
+        f"Seed: {item.seed}, Size: {params.width}x{params.height}, Model: {params.model}"
+    )
+    return "\n".join(lines)
+
+
+def encode(image: Image.Image, parameters: str) -> bytes:
+    """PNG bytes of `image` with `parameters` in a tEXt chunk."""
+    info = PngInfo()
+    info.add_text("parameters", parameters)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()

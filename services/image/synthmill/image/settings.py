@@ -1,0 +1,59 @@
+"""Settings of the image server, read from `SYNTHMILL_IMAGE_*` environment variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from synthmill.common.settings import default_cache_dir
+
+ENV_PREFIX = "SYNTHMILL_IMAGE_"
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    """Everything the image server can be told; CLI flags override the environment."""
+
+    host: str = field(default="127.0.0.1", metadata={"doc": "Address to listen on."})
+    port: int = field(default=50053, metadata={"doc": "Port to listen on."})
+    models: tuple[str, ...] = field(
+        default=("tiny-sd",),
+        metadata={
+            "doc": "Comma-separated models to load: tiny-sd, tiny-sdxl, a hub id or a local directory. "
+            "The first is the default."
+        },
+    )
+    device: str = field(default="auto", metadata={"doc": "Torch device; auto picks cuda when available."})
+    dtype: str = field(
+        default="auto",
+        metadata={"doc": "float32, float16 or bfloat16; auto is fp16 on CUDA (bf16 for SD3), fp32 on CPU."},
+    )
+    threads: int = field(
+        default=0,
+        metadata={
+            "doc": "Torch CPU threads; 0 keeps torch's default. Use 1 when CPU cores are shared with other "
+            "busy processes: oversubscribed intra-op threads can run 20x slower."
+        },
+    )
+    cache_dir: Path = field(
+        default_factory=default_cache_dir, metadata={"doc": "Where the embedded tiny models are saved."}
+    )
+    max_size: int = field(default=2048, metadata={"doc": "Largest width or height accepted."})
+    max_steps: int = field(default=150, metadata={"doc": "Largest step count accepted."})
+    max_items: int = field(default=64, metadata={"doc": "Largest number of items in one request."})
+    max_batch: int = field(default=8, metadata={"doc": "Largest pipeline batch the dynamic batcher forms."})
+    batch_delay_ms: int = field(
+        default=20, metadata={"doc": "How long the oldest queued item waits for compatible company."}
+    )
+    default_steps: int = field(default=20, metadata={"doc": "Steps used when a request asks for 0."})
+    default_guidance: float = field(default=7.5, metadata={"doc": "CFG scale used when a request sets none."})
+    max_message_bytes: int = field(
+        default=64 * 1024 * 1024, metadata={"doc": "Largest gRPC message sent or received."}
+    )
+
+    def __post_init__(self) -> None:
+        # CLI callers pass lists and strings; keep the declared types.
+        object.__setattr__(self, "models", tuple(self.models))
+        object.__setattr__(self, "cache_dir", Path(self.cache_dir).expanduser())
+        if not self.models:
+            raise ValueError(f"{ENV_PREFIX}MODELS: at least one model is required")

@@ -1,0 +1,273 @@
+"""The text engine: batched, grammar-constrained generation of rows and image prompts (torch only).
+
+Determinism. Sample `attempt` of row `i` uses the sample seed `seed + i + attempt * 2**32` (wrapped
+to int64) for both its prompt hints and its token draws (`RowSampler`), so its tokens do not depend
+on which rows share its batch, up to float noise in the logits from the batch shape. Batches are
+formed deterministically (lowest pending index first, fixed batch size), so a request repeated with
+the same arguments gives the same rows.
+
+Acceptance. Every sample is parsed and `Schema.validate`d; duplicates (whole row, or a `unique`
+field value, also against the caller's existing rows) are rejected. A rejected row is sampled again
+with its next attempt, up to `max_attempts`; then the request stops, its accepted rows are still
+returned, and it fails with RESOURCE_EXHAUSTED.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+import xgrammar as xgr
+from transformers import GenerationConfig, LogitsProcessorList
+
+from synthmill.common.errors import InvalidArgument, ResourceExhausted
+from synthmill.common.schema import InvalidRow, Schema, parse_schema
+from synthmill.text import grammar, prompting
+from synthmill.text.jobs import AcceptedRow, RowsJob, RowsTotals, Sampling
+from synthmill.text.loader import LoadedModel
+from synthmill.text.sampling import RowSampler
+from synthmill.text.settings import TextSettings
+from synthmill.text.uniqueness import RowDeduper
+
+log = logging.getLogger(__name__)
+
+PROMPTS_PER_LIST = 8
+PROMPT_TOKENS = 48  # per prompt in a list; the grammar caps prompts at 128 characters
+
+
+def sample_seed(seed: int, index: int, attempt: int) -> int:
+    """The seed of sample `attempt` of row `index`, as a signed int64."""
+    value = (seed + index + attempt * 2**32) % 2**64
+    return value - 2**64 if value >= 2**63 else value
+
+
+@dataclass(frozen=True)
+class _Sample:
+    text: str
+    tokens: int
+
+
+class TextEngine:
+    """One loaded model, its grammar cache, and the generation loops. Not thread-safe: one worker."""
+
+    def __init__(self, loaded: LoadedModel, settings: TextSettings):
+        self.loaded = loaded
+        self.settings = settings
+        self.grammars = grammar.GrammarCache(loaded.tokenizer, loaded.model.config.vocab_size)
+        tok = loaded.tokenizer
+        self._stop_ids = sorted({tok.eos_token_id, *_as_list(loaded.model.generation_config.eos_token_id)})
+
+    # ---- rows --------------------------------------------------------------------------------------
+
+    def compile_rows(self, schema: Schema, path: str = "schema") -> xgr.CompiledGrammar:
+        """Checks the schema's patterns (InvalidArgument naming the field) and compiles its grammar."""
+        grammar.check_patterns(schema, path)
+        decoding = grammar.decoding_schema(schema, self.settings.max_string_length)
+        try:
+            return self.grammars.compile(decoding)
+        except RuntimeError as exc:  # xgrammar rejects some patterns only when compiling the grammar
+            for name, prop in decoding["properties"].items():
+                if "pattern" in prop:
+                    try:
+                        self.grammars.compile(
+                            {"type": "object", "properties": {name: prop}, "required": [name]}
+                        )
+                    except RuntimeError:
+                        raise InvalidArgument(
+                            f"{path}.{name}.pattern",
+                            "the decoding grammar cannot enforce this pattern (xgrammar fails on it; "
+                            "very large repetition counts such as {1,500} are a known cause)",
+                        ) from None
+            raise InvalidArgument(path, f"the decoding grammar cannot be built: {exc}") from None
+
+    def generate_rows(self, job: RowsJob) -> Iterator[AcceptedRow | RowsTotals]:
+        """Yields accepted rows in index order, then the totals; raises ResourceExhausted on failure."""
+        started = time.monotonic()
+        compiled = self.compile_rows(job.schema)
+        deduper = RowDeduper(job.schema)
+        for row in job.existing_rows:
+            deduper.add(row)
+        pending = [(job.start_index + k, 0) for k in range(job.count)]  # (index, attempt), a heap
+        accepted: dict[int, AcceptedRow] = {}
+        failed: dict[int, str] = {}
+        next_out = job.start_index
+        made = dupes = invalid = tokens = 0
+        while pending and not failed:
+            # 1. the lowest pending indices form the batch, so rows stream early and batching is fixed
+            batch = [heapq.heappop(pending) for _ in range(min(self.settings.batch_size, len(pending)))]
+            seeds = [sample_seed(job.seed, i, a) for i, a in batch]
+            conversations = [
+                prompting.row_messages(job.schema, job.instructions, i, s)
+                for (i, _), s in zip(batch, seeds, strict=True)
+            ]
+            samples = self._generate(conversations, seeds, [compiled] * len(batch), job.sampling)
+            # 2. accept in index order: among duplicates inside one batch, the lower index wins
+            for (index, attempt), seed, sample in zip(batch, seeds, samples, strict=True):
+                tokens += sample.tokens
+                row, reason = self._check_row(job.schema, sample.text, deduper)
+                if row is not None:
+                    deduper.add(row)
+                    row_json = json.dumps(row, ensure_ascii=False)
+                    accepted[index] = AcceptedRow(index, row_json, seed, attempt + 1)
+                    continue
+                if reason.startswith("duplicate"):
+                    dupes += 1
+                else:
+                    invalid += 1
+                log.debug("row %d attempt %d rejected: %s", index, attempt + 1, reason)
+                if attempt + 1 < self.settings.max_attempts:
+                    heapq.heappush(pending, (index, attempt + 1))
+                else:
+                    failed[index] = reason
+            # 3. stream the finished prefix
+            while next_out in accepted:
+                yield accepted.pop(next_out)
+                next_out += 1
+                made += 1
+        if failed:
+            for index in sorted(accepted):  # the rows made past the failed one, still in index order
+                yield accepted[index]
+                made += 1
+            first = min(failed)
+            raise ResourceExhausted(
+                f"row {first}: no acceptable sample in {self.settings.max_attempts} attempts "
+                f"(last: {failed[first]}); {made} of {job.count} rows were made. "
+                + (
+                    "The unique fields or the schema leave too few distinct rows."
+                    if failed[first].startswith("duplicate")
+                    else "Raise sampling.max_new_tokens or simplify the schema."
+                )
+            )
+        yield RowsTotals(job.count, dupes, invalid, tokens, time.monotonic() - started)
+
+    @staticmethod
+    def _check_row(schema: Schema, text: str, deduper: RowDeduper) -> tuple[dict | None, str]:
+        try:
+            row = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return None, f"invalid: not complete JSON ({exc.msg}; output may have hit max_new_tokens)"
+        try:
+            schema.validate(row)
+        except InvalidRow as exc:
+            return None, f"invalid: {exc}"
+        conflict = deduper.conflict(row)
+        if conflict:
+            return None, f"duplicate: {conflict}"
+        return row, ""
+
+    # ---- prompts -----------------------------------------------------------------------------------
+
+    def expand_prompts(self, topic: str, count: int, seed: int, sampling: Sampling) -> list[str]:
+        """`count` distinct prompts on `topic`, written as JSON lists of up to PROMPTS_PER_LIST."""
+        prompts: list[str] = []
+        seen: set[str] = set()
+        for attempt in range(self.settings.max_attempts):
+            missing = count - len(prompts)
+            if missing <= 0:
+                break
+            sizes = [min(PROMPTS_PER_LIST, missing - k) for k in range(0, missing, PROMPTS_PER_LIST)]
+            for start in range(0, len(sizes), self.settings.batch_size):
+                part = sizes[start : start + self.settings.batch_size]
+                seeds = [sample_seed(seed, start + j, attempt) for j in range(len(part))]
+                convs = [
+                    prompting.prompt_messages(topic, n, prompts, s) for n, s in zip(part, seeds, strict=True)
+                ]
+                grammars = [self.grammars.compile(grammar.prompts_schema(n)) for n in part]
+                budget = Sampling(sampling.temperature, sampling.top_p, max(part) * PROMPT_TOKENS + 8)
+                for sample in self._generate(convs, seeds, grammars, budget):
+                    for prompt in _parse_prompts(sample.text):
+                        key = _prompt_key(prompt)
+                        if key and key not in seen and len(prompts) < count:
+                            seen.add(key)
+                            prompts.append(prompt)
+        if len(prompts) < count:
+            raise ResourceExhausted(
+                f"count: wrote only {len(prompts)} distinct prompts of {count} "
+                f"in {self.settings.max_attempts} rounds; try a broader topic"
+            )
+        return prompts
+
+    # ---- the model call ------------------------------------------------------------------------------
+
+    def _generate(
+        self,
+        conversations: list[list[dict[str, str]]],
+        seeds: list[int],
+        grammars: list[xgr.CompiledGrammar],
+        sampling: Sampling,
+    ) -> list[_Sample]:
+        """One batched, constrained `generate`: row b follows grammars[b] and draws with seeds[b]."""
+        tok, model = self.loaded.tokenizer, self.loaded.model
+        enc = tok.apply_chat_template(
+            conversations,
+            add_generation_prompt=True,
+            padding=True,
+            return_dict=True,
+            return_tensors="pt",
+        )
+        input_ids = enc["input_ids"].to(self.loaded.device)
+        attention_mask = enc["attention_mask"].to(self.loaded.device)
+        processors = LogitsProcessorList(
+            [
+                xgr.contrib.hf.LogitsProcessor(grammars),  # a fresh one per call: it keeps state
+                RowSampler(seeds, sampling.temperature, sampling.top_p),
+            ]
+        )
+        config = GenerationConfig(
+            do_sample=False,  # RowSampler has already drawn; argmax picks its token
+            max_new_tokens=sampling.max_new_tokens,
+            eos_token_id=self._stop_ids,
+            pad_token_id=tok.pad_token_id,
+        )
+        with torch.inference_mode():
+            out = model.generate(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                generation_config=config,
+                logits_processor=processors,
+            )
+        new = out[:, input_ids.shape[1] :].cpu()
+        samples = []
+        for row in new:
+            stops = torch.isin(row, torch.tensor(self._stop_ids)).nonzero()
+            length = int(stops[0]) + 1 if len(stops) else len(row)
+            text = tok.decode(row[:length], skip_special_tokens=True)
+            samples.append(_Sample(text, length))
+        return samples
+
+    def warm_up(self) -> None:
+        """One small request, so the first real one does not pay for lazy initialization."""
+        schema = parse_schema({"name": "string", "age": {"type": "int", "minimum": 18, "maximum": 90}})
+        job = RowsJob(schema, 0, 1, 0, "", Sampling(0.0, 1.0, 48))
+        try:
+            for _ in self.generate_rows(job):
+                pass
+        except ResourceExhausted:
+            log.warning("warm-up row was not accepted (a random-weight model?); continuing")
+
+
+def _as_list(value: int | list[int] | None) -> list[int]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, int) else list(value)
+
+
+def _parse_prompts(text: str) -> list[str]:
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError:
+        return []
+    if not isinstance(items, list):
+        return []
+    return [" ".join(item.split()) for item in items if isinstance(item, str)]
+
+
+def _prompt_key(prompt: str) -> str:
+    """Prompts equal up to case, spacing and punctuation count as the same prompt."""
+    return re.sub(r"[^\w]+", " ", prompt.lower()).strip()

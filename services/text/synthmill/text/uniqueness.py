@@ -1,0 +1,44 @@
+"""Duplicate checks for rows: whole rows, and the values of `unique` fields."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from synthmill.common.schema import Schema
+
+
+def _key(kind: str, value: Any) -> Any:
+    if isinstance(value, list | dict):  # only from foreign existing rows; keep it hashable
+        return json.dumps(value, sort_keys=True)
+    if kind in ("email", "uuid") and isinstance(value, str):
+        return value.lower()  # the same mailbox / id in another case is still a duplicate
+    return value
+
+
+class RowDeduper:
+    """Remembers accepted rows; `conflict` says why a new row would repeat one (None if it is new).
+
+    Nulls do not count as values of a unique field (as in SQL UNIQUE).
+    """
+
+    def __init__(self, schema: Schema):
+        self._kinds = {f.name: f.type for f in schema.fields if f.unique}
+        self._rows: set[str] = set()
+        self._values: dict[str, set[Any]] = {name: set() for name in self._kinds}
+
+    def conflict(self, row: dict[str, Any]) -> str | None:
+        for name, kind in self._kinds.items():
+            value = row.get(name)
+            if value is not None and _key(kind, value) in self._values[name]:
+                return f"{name}: {value!r} is already used"
+        if json.dumps(row, sort_keys=True) in self._rows:
+            return "the whole row repeats an earlier row"
+        return None
+
+    def add(self, row: dict[str, Any]) -> None:
+        self._rows.add(json.dumps(row, sort_keys=True))
+        for name, kind in self._kinds.items():
+            value = row.get(name)
+            if value is not None:
+                self._values[name].add(_key(kind, value))

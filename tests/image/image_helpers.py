@@ -1,0 +1,85 @@
+"""Helpers of the image server tests: building requests, reading streams, pixels and server logs."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from synthmill.v1 import common_pb2, image_pb2, image_pb2_grpc
+
+
+@dataclass
+class ImageServer:
+    """A running image server: its target, and its log for evidence the RPCs cannot carry."""
+
+    target: str
+    log_path: Path
+
+    def log_mark(self) -> int:
+        """The current end of the log; pass it to `log_since` to read only what comes after."""
+        return self.log_path.stat().st_size
+
+    def log_since(self, mark: int) -> str:
+        with open(self.log_path, "rb") as log:
+            log.seek(mark)
+            return log.read().decode(errors="replace")
+
+    def wait_for_log(self, mark: int, pattern: str, timeout: float = 30.0) -> re.Match[str]:
+        """The first match of `pattern` logged after `mark`, waiting for it to appear."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.log_since(mark))
+            if match:
+                return match
+            time.sleep(0.05)
+        raise AssertionError(f"no log line matching {pattern!r}:\n{self.log_since(mark)[-3000:]}")
+
+
+def request(
+    prompts: list[str], seeds: list[int] | None = None, **params: object
+) -> image_pb2.GenerateImagesRequest:
+    """A request with one item per prompt (index = position), seeds 0.. unless given."""
+    seeds = seeds if seeds is not None else list(range(len(prompts)))
+    items = [
+        image_pb2.ImageItem(index=i, prompt=prompt, seed=seed)
+        for i, (prompt, seed) in enumerate(zip(prompts, seeds, strict=True))
+    ]
+    return image_pb2.GenerateImagesRequest(params=common_pb2.ImageParams(**params), items=items)
+
+
+@dataclass
+class Result:
+    """What one Generate stream delivered, in order."""
+
+    events: list[image_pb2.GenerateImagesResponse] = field(default_factory=list)
+
+    @property
+    def steps(self) -> list[image_pb2.StepProgress]:
+        return [e.step for e in self.events if e.WhichOneof("event") == "step"]
+
+    @property
+    def images(self) -> dict[int, image_pb2.GeneratedImage]:
+        return {e.image.index: e.image for e in self.events if e.WhichOneof("event") == "image"}
+
+
+def collect(responses) -> Result:
+    """Reads a Generate stream to its end."""
+    result = Result()
+    for response in responses:
+        result.events.append(response)
+    return result
+
+
+def generate(stub: image_pb2_grpc.ImageServiceStub, req: image_pb2.GenerateImagesRequest) -> Result:
+    return collect(stub.Generate(req, timeout=120))
+
+
+def pixels(png: bytes) -> np.ndarray:
+    """The image as a signed int array, so differences do not wrap around."""
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)

@@ -1,0 +1,67 @@
+"""Bad requests get INVALID_ARGUMENT with the field named, before any work is queued."""
+
+from __future__ import annotations
+
+import re
+
+import grpc
+import pytest
+from image_helpers import generate, request
+
+from synthmill.v1 import common_pb2, image_pb2
+
+FOUR = ["a", "b", "c", "d"]
+CASES = {
+    "width not a multiple of 8": (request(["a dog"], width=100), r"params.width: 100 is not a multiple of 8"),
+    "height over max_size": (
+        request(["a dog"], height=2056),
+        r"params.height: 2056 is larger than the maximum 2048",
+    ),
+    "width over max_size": (request(["a dog"], width=4096), r"params.width: 4096 is larger"),
+    "too many steps": (request(["a dog"], steps=151), r"params.steps: 151 is more than the maximum 150"),
+    "negative guidance": (request(["a dog"], guidance=-1.0), r"params.guidance: -1.0 is not"),
+    "unknown scheduler": (
+        request(["a dog"], scheduler="Eulr"),
+        r"params.scheduler: unknown scheduler 'Eulr'.*Euler a",
+    ),
+    "unknown model": (
+        request(["a dog"], model="sd-9"),
+        r"params.model: unknown model 'sd-9'; loaded: tiny-sd",
+    ),
+    "no items": (image_pb2.GenerateImagesRequest(), r"items: at least one item is required"),
+    "too many items": (request(["a dog"] * 65), r"items: 65 items is more than the maximum 64"),
+    "empty prompt": (request([*FOUR[:3], "  "]), r"items\[3\].prompt: the prompt is empty"),
+    "repeated index": (
+        image_pb2.GenerateImagesRequest(items=[image_pb2.ImageItem(index=5, prompt="a")] * 2),
+        r"items\[1\].index: 5 repeats items\[0\].index",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_is_invalid_argument_naming_the_field(stub, case):
+    req, message = CASES[case]
+    with pytest.raises(grpc.RpcError) as caught:
+        generate(stub, req)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.details() is not None
+    assert re.search(message, caught.value.details()), caught.value.details()
+
+
+def test_zero_steps_and_sizes_pick_the_defaults(stub):
+    image = generate(stub, request(["a dog"], steps=0, width=0, height=0)).images[0]
+    assert (image.params.steps, image.params.width, image.params.height) == (20, 64, 64)
+
+
+def test_get_info_lists_models_schedulers_and_limits(stub):
+    info = stub.GetInfo(common_pb2.GetInfoRequest())
+    default = info.models[0]
+    assert (default.name, default.family, default.device, default.dtype) == (
+        "tiny-sd",
+        "sd15",
+        "cpu",
+        "float32",
+    )
+    assert default.is_default and default.source.endswith("models/tiny-sd")
+    assert {"Euler", "Euler a", "DDIM", "DPM++ 2M", "UniPC", "PNDM"} <= set(info.schedulers)
+    assert (info.max_size, info.max_steps, info.max_items, info.max_batch) == (2048, 150, 64, 8)
