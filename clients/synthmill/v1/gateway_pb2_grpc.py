@@ -26,8 +26,8 @@ if _version_not_supported:
 
 
 class GatewayStub:
-    """/ Submits, tracks and serves dataset jobs. Work is sharded item by item over the
-    / inference server replicas; outputs land in one folder per job.
+    """Submits, tracks and serves dataset jobs. Work is sharded item by item over the
+    inference server replicas; outputs land in one folder per job.
     """
 
     def __init__(self, channel):
@@ -74,55 +74,55 @@ class GatewayStub:
 
 
 class GatewayServicer:
-    """/ Submits, tracks and serves dataset jobs. Work is sharded item by item over the
-    / inference server replicas; outputs land in one folder per job.
+    """Submits, tracks and serves dataset jobs. Work is sharded item by item over the
+    inference server replicas; outputs land in one folder per job.
     """
 
     def SubmitJob(self, request, context):
-        """/ Validates and queues a job. Bad specs fail with INVALID_ARGUMENT naming the field.
+        """Validates and queues a job. Bad specs fail with INVALID_ARGUMENT naming the field.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetJob(self, request, context):
-        """/ Returns one job; NOT_FOUND if the id is unknown.
+        """Returns one job; NOT_FOUND if the id is unknown.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListJobs(self, request, context):
-        """/ Lists jobs, newest first.
+        """Lists jobs, newest first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CancelJob(self, request, context):
-        """/ Cancels a queued or running job. Finished items are kept.
+        """Cancels a queued or running job. Finished items are kept.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def WatchJob(self, request, context):
-        """/ Streams a job's events from after `after_seq`, live until the job ends. A watcher that
-        / reconnects with the last sequence number it saw misses nothing and gets nothing twice.
+        """Streams a job's events from after `after_seq`, live until the job ends. A watcher that
+        reconnects with the last sequence number it saw misses nothing and gets nothing twice.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DownloadJob(self, request, context):
-        """/ Streams the files of a job's output folder in chunks.
+        """Streams the files of a job's output folder in chunks.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetHealth(self, request, context):
-        """/ Aggregated health: each inference server, its models and device, and the jobs in progress.
+        """Aggregated health: each inference server, its models and device, and the jobs in progress.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -175,8 +175,8 @@ def add_GatewayServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class Gateway:
-    """/ Submits, tracks and serves dataset jobs. Work is sharded item by item over the
-    / inference server replicas; outputs land in one folder per job.
+    """Submits, tracks and serves dataset jobs. Work is sharded item by item over the
+    inference server replicas; outputs land in one folder per job.
     """
 
     @staticmethod

@@ -27,8 +27,8 @@ if _version_not_supported:
 
 
 class ImageServiceStub:
-    """/ Text-to-image generation. One server owns one device; concurrent compatible
-    / requests are batched together.
+    """Text-to-image generation. One server owns one device; concurrent compatible
+    requests are batched together.
     """
 
     def __init__(self, channel):
@@ -50,21 +50,21 @@ class ImageServiceStub:
 
 
 class ImageServiceServicer:
-    """/ Text-to-image generation. One server owns one device; concurrent compatible
-    / requests are batched together.
+    """Text-to-image generation. One server owns one device; concurrent compatible
+    requests are batched together.
     """
 
     def Generate(self, request, context):
-        """/ Generates one image per item. Streams a StepProgress for every denoising step of every
-        / item, then a GeneratedImage per item as it finishes. Cancelling the call stops the work
-        / within one denoising step.
+        """Generates one image per item. Streams a StepProgress for every denoising step of every
+        item, then a GeneratedImage per item as it finishes. Cancelling the call stops the work
+        within one denoising step.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetInfo(self, request, context):
-        """/ Lists the loaded models, the schedulers and the server's limits.
+        """Lists the loaded models, the schedulers and the server's limits.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -92,8 +92,8 @@ def add_ImageServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ImageService:
-    """/ Text-to-image generation. One server owns one device; concurrent compatible
-    / requests are batched together.
+    """Text-to-image generation. One server owns one device; concurrent compatible
+    requests are batched together.
     """
 
     @staticmethod

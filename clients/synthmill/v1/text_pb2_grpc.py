@@ -27,7 +27,7 @@ if _version_not_supported:
 
 
 class TextServiceStub:
-    """/ LLM generation under grammar constraints (xgrammar), so output is valid by construction.
+    """LLM generation under grammar constraints (xgrammar), so output is valid by construction.
     """
 
     def __init__(self, channel):
@@ -54,26 +54,26 @@ class TextServiceStub:
 
 
 class TextServiceServicer:
-    """/ LLM generation under grammar constraints (xgrammar), so output is valid by construction.
+    """LLM generation under grammar constraints (xgrammar), so output is valid by construction.
     """
 
     def GenerateRows(self, request, context):
-        """/ Generates rows for a schema. Streams a GeneratedRow for each accepted row, in index
-        / order, and a RowsSummary at the end.
+        """Generates rows for a schema. Streams a GeneratedRow for each accepted row, in index
+        order, and a RowsSummary at the end.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ExpandPrompts(self, request, context):
-        """/ Writes `count` distinct image prompts on a topic, constrained to a JSON list of strings.
+        """Writes `count` distinct image prompts on a topic, constrained to a JSON list of strings.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetInfo(self, request, context):
-        """/ Lists the loaded models and the server's limits.
+        """Lists the loaded models and the server's limits.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -106,7 +106,7 @@ def add_TextServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class TextService:
-    """/ LLM generation under grammar constraints (xgrammar), so output is valid by construction.
+    """LLM generation under grammar constraints (xgrammar), so output is valid by construction.
     """
 
     @staticmethod

@@ -38,7 +38,6 @@ RETRYABLE = frozenset(
     {
         grpc.StatusCode.UNAVAILABLE,
         grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
         grpc.StatusCode.ABORTED,
         grpc.StatusCode.UNKNOWN,
         grpc.StatusCode.INTERNAL,
@@ -89,6 +88,7 @@ class JobRun:
         self._images_done = set(self.store.items(job.id, "image"))
 
     async def execute(self) -> None:
+        await asyncio.to_thread(self.folder.remove_partial_files)
         kind = self.job.spec.WhichOneof("kind")
         if kind == "text":
             await self._make_rows(self.job.spec.text)
@@ -284,7 +284,7 @@ class JobRun:
                 if isinstance(exc, TimeoutError):
                     code, reason = (
                         grpc.StatusCode.UNAVAILABLE,
-                        f"{upstream.name} server unreachable for {wait_s:.0f}s",
+                        f"{upstream.name} server: UNAVAILABLE: no replica reachable for {wait_s:g}s",
                     )
                 else:
                     code, reason = exc.code(), f"{upstream.name} server: {exc.code().name}: {exc.details()}"

@@ -63,6 +63,12 @@ class JobFolder:
     def __init__(self, root: Path, job_id: str):
         self.path = root / job_id
 
+    def remove_partial_files(self) -> None:
+        """Deletes temporary files a killed gateway left behind."""
+        if self.path.is_dir():
+            for partial in self.path.rglob(".*.tmp"):
+                partial.unlink(missing_ok=True)
+
     def write_json(self, name: str, value: Any) -> None:
         write_atomic(self.path / name, json.dumps(value, indent=2, ensure_ascii=False).encode() + b"\n")
 

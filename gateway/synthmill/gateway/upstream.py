@@ -3,9 +3,13 @@
 A target is `host:port`, a comma-separated list of replicas, or any gRPC URI such as
 `dns:///image:50053` (a Kubernetes headless Service). gRPC's `round_robin` policy spreads
 calls over the replicas, client-side health checking skips replicas that are not
-SERVING, `waitForReady` holds a call until some replica is up, and the retry policy
-retries calls that fail before any response arrived. Calls that fail mid-stream are
-retried by the job runner, which knows which items are still missing.
+SERVING, and the retry policy moves a call that failed before any response arrived to
+another replica. Calls that fail mid-stream are retried by the job runner, which knows
+which items are still missing.
+
+`waitForReady` is off on purpose: with it, a call queued while every replica is down
+waits for its whole deadline (an hour for a long batch). The job runner instead waits
+for the channel to be ready for at most `upstream_wait_s` before each try.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ def service_config(service: str) -> str:
             "methodConfig": [
                 {
                     "name": [{"service": service}],
-                    "waitForReady": True,
+                    "waitForReady": False,
                     "retryPolicy": {
                         "maxAttempts": 5,
                         "initialBackoff": "0.2s",

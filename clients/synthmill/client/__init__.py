@@ -1,0 +1,35 @@
+"""The synthmill client: `Client` / `AsyncClient` over the gateway, JobSpec builders, and the CLI.
+
+    from synthmill.client import Client, text_job
+    with Client() as client:
+        job = client.wait(client.submit(text_job({"name": "string", "age": "int"}, 20)).id)
+
+Torch-free by design: nothing here imports torch, transformers or diffusers.
+"""
+
+from synthmill.client._common import DEFAULT_TARGET, TERMINAL_STATES, resolve_target, state_name
+from synthmill.client.aio import AsyncClient
+from synthmill.client.client import Client
+from synthmill.client.errors import SynthmillError
+from synthmill.client.specs import SpecError, image_job, image_params, text_job, unified_job
+from synthmill.v1.gateway_pb2 import HealthReport, Job, JobEvent, JobSpec, JobState
+
+__all__ = [
+    "DEFAULT_TARGET",
+    "TERMINAL_STATES",
+    "AsyncClient",
+    "Client",
+    "HealthReport",
+    "Job",
+    "JobEvent",
+    "JobSpec",
+    "JobState",
+    "SpecError",
+    "SynthmillError",
+    "image_job",
+    "image_params",
+    "resolve_target",
+    "state_name",
+    "text_job",
+    "unified_job",
+]

@@ -1,0 +1,115 @@
+"""Pieces shared by `Client` and `AsyncClient`: the target, channel options, states, file downloads."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+import grpc
+
+from synthmill.client.errors import SynthmillError
+from synthmill.v1 import gateway_pb2
+
+DEFAULT_TARGET = "localhost:50051"
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+CHANNEL_OPTIONS = [
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+]
+TERMINAL_STATES = frozenset(
+    {gateway_pb2.JOB_STATE_COMPLETED, gateway_pb2.JOB_STATE_FAILED, gateway_pb2.JOB_STATE_CANCELLED}
+)
+# How long `watch` keeps reconnecting to an unavailable gateway before it gives up, and its backoff.
+RECONNECT_TIMEOUT = 120.0
+BACKOFF_START, BACKOFF_MAX = 0.2, 3.0
+
+
+def resolve_target(target: str | None = None) -> str:
+    """`target`, else `$SYNTHMILL_GATEWAY`, else `localhost:50051`."""
+    return target or os.environ.get("SYNTHMILL_GATEWAY") or DEFAULT_TARGET
+
+
+def parse_state(state: int | str | None) -> int:
+    """A JobState from its number or name: 2, "running", "RUNNING", "JOB_STATE_RUNNING"; None is all."""
+    if state is None or state == "":
+        return gateway_pb2.JOB_STATE_UNSPECIFIED
+    if isinstance(state, int):
+        return state
+    name = state.strip().upper()
+    if not name.startswith("JOB_STATE_"):
+        name = "JOB_STATE_" + name
+    try:
+        return gateway_pb2.JobState.Value(name)
+    except ValueError:
+        names = ", ".join(state_name(v).lower() for v in gateway_pb2.JobState.values() if v)
+        raise ValueError(f"unknown job state {state!r}; expected one of {names}") from None
+
+
+def state_name(state: int) -> str:
+    """`JOB_STATE_RUNNING` → `"RUNNING"`."""
+    return gateway_pb2.JobState.Name(state).removeprefix("JOB_STATE_")
+
+
+def is_terminal_event(event: gateway_pb2.JobEvent) -> bool:
+    return event.WhichOneof("event") == "state" and event.state.state in TERMINAL_STATES
+
+
+def retryable(exc: grpc.RpcError) -> bool:
+    """Errors a watcher rides out by reconnecting: the gateway restarting or the network blinking."""
+    return exc.code() == grpc.StatusCode.UNAVAILABLE
+
+
+class Downloader:
+    """Writes a job's FileChunks under `dest`, each file to a temp file renamed into place on its last chunk."""
+
+    def __init__(self, dest: str | Path):
+        self.dest = Path(dest)
+        self.dest.mkdir(parents=True, exist_ok=True)
+        self.root = self.dest.resolve()
+        self.written: list[Path] = []
+        self._open: dict[str, tuple[BinaryIO, Path, int]] = {}
+
+    def _target(self, rel: str) -> Path:
+        pure = PurePosixPath(rel)
+        if not rel or pure.is_absolute() or ".." in pure.parts:
+            raise SynthmillError(grpc.StatusCode.DATA_LOSS, f"refusing to write outside {self.dest}: {rel!r}")
+        path = (self.root / pure).resolve()
+        if not path.is_relative_to(self.root):
+            raise SynthmillError(grpc.StatusCode.DATA_LOSS, f"refusing to write outside {self.dest}: {rel!r}")
+        return path
+
+    def add(self, chunk: gateway_pb2.FileChunk) -> None:
+        if chunk.path not in self._open:
+            final = self._target(chunk.path)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+            self._open[chunk.path] = (os.fdopen(fd, "wb"), Path(tmp), 0)
+        handle, tmp, size = self._open[chunk.path]
+        if chunk.offset != size:
+            raise SynthmillError(
+                grpc.StatusCode.DATA_LOSS, f"{chunk.path}: chunk at offset {chunk.offset}, expected {size}"
+            )
+        handle.write(chunk.data)
+        self._open[chunk.path] = (handle, tmp, size + len(chunk.data))
+        if chunk.last:
+            handle.close()
+            final = self._target(chunk.path)
+            os.replace(tmp, final)
+            del self._open[chunk.path]
+            self.written.append(final)
+
+    def finish(self) -> list[Path]:
+        if self._open:
+            names = sorted(self._open)
+            self.abort()
+            raise SynthmillError(grpc.StatusCode.DATA_LOSS, f"download ended inside {', '.join(names)}")
+        return self.written
+
+    def abort(self) -> None:
+        """Removes the temp files of files not finished; finished files stay."""
+        for handle, tmp, _ in self._open.values():
+            handle.close()
+            tmp.unlink(missing_ok=True)
+        self._open.clear()

@@ -1,0 +1,136 @@
+"""`AsyncClient`: the same API as `Client` on `grpc.aio`, for asyncio programs.
+
+async with AsyncClient() as client:
+    job = await client.submit(image_job("a red bicycle", 4))
+    async for event in client.watch(job.id):
+        ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import grpc
+
+from synthmill.client._common import (
+    BACKOFF_MAX,
+    BACKOFF_START,
+    CHANNEL_OPTIONS,
+    RECONNECT_TIMEOUT,
+    TERMINAL_STATES,
+    Downloader,
+    is_terminal_event,
+    parse_state,
+    resolve_target,
+    retryable,
+)
+from synthmill.client.errors import converts_errors_async, from_rpc_error
+from synthmill.v1 import gateway_pb2, gateway_pb2_grpc
+
+OnEvent = Callable[[gateway_pb2.JobEvent], Awaitable[None] | None]
+
+
+class AsyncClient:
+    """A `grpc.aio` client of the Gateway service. Create it inside a running event loop."""
+
+    def __init__(
+        self,
+        target: str | None = None,
+        *,
+        timeout: float | None = None,
+        reconnect_timeout: float = RECONNECT_TIMEOUT,
+        channel: grpc.aio.Channel | None = None,
+    ):
+        self.target = resolve_target(target)
+        self.timeout = timeout
+        self.reconnect_timeout = reconnect_timeout
+        self._own_channel = channel is None
+        self.channel = channel or grpc.aio.insecure_channel(self.target, options=CHANNEL_OPTIONS)
+        self.stub = gateway_pb2_grpc.GatewayStub(self.channel)
+
+    async def close(self) -> None:
+        if self._own_channel:
+            await self.channel.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @converts_errors_async
+    async def submit(self, spec: gateway_pb2.JobSpec) -> gateway_pb2.Job:
+        return await self.stub.SubmitJob(gateway_pb2.SubmitJobRequest(spec=spec), timeout=self.timeout)
+
+    @converts_errors_async
+    async def get(self, job_id: str) -> gateway_pb2.Job:
+        return await self.stub.GetJob(gateway_pb2.GetJobRequest(job_id=job_id), timeout=self.timeout)
+
+    @converts_errors_async
+    async def list(self, state: int | str | None = None, limit: int = 0) -> list[gateway_pb2.Job]:
+        request = gateway_pb2.ListJobsRequest(state=parse_state(state), limit=limit)
+        return list((await self.stub.ListJobs(request, timeout=self.timeout)).jobs)
+
+    @converts_errors_async
+    async def cancel(self, job_id: str) -> gateway_pb2.Job:
+        return await self.stub.CancelJob(gateway_pb2.CancelJobRequest(job_id=job_id), timeout=self.timeout)
+
+    @converts_errors_async
+    async def health(self) -> gateway_pb2.HealthReport:
+        return await self.stub.GetHealth(gateway_pb2.GetHealthRequest(), timeout=self.timeout)
+
+    async def watch(self, job_id: str, after_seq: int = 0) -> AsyncIterator[gateway_pb2.JobEvent]:
+        """Like `Client.watch`: events until the job ends, reconnecting after UNAVAILABLE."""
+        last = after_seq
+        backoff, failing_since = BACKOFF_START, None
+        while True:
+            call = self.stub.WatchJob(gateway_pb2.WatchJobRequest(job_id=job_id, after_seq=last))
+            try:
+                async for event in call:
+                    failing_since, backoff = None, BACKOFF_START
+                    if event.seq <= last:
+                        continue
+                    last = event.seq
+                    yield event
+                    if is_terminal_event(event):
+                        return
+            except grpc.RpcError as exc:
+                if not retryable(exc):
+                    raise from_rpc_error(exc) from exc
+                failing_since = failing_since or time.monotonic()
+                if time.monotonic() - failing_since > self.reconnect_timeout:
+                    raise from_rpc_error(exc) from exc
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
+            finally:
+                call.cancel()
+            if (await self.get(job_id)).state in TERMINAL_STATES:
+                return
+            await asyncio.sleep(backoff)
+
+    async def wait(self, job_id: str, on_event: OnEvent | None = None) -> gateway_pb2.Job:
+        """Follows the job until it ends and returns it; `on_event` may be sync or async."""
+        async for event in self.watch(job_id):
+            if on_event is not None:
+                result = on_event(event)
+                if asyncio.iscoroutine(result):
+                    await result
+        return await self.get(job_id)
+
+    async def download(self, job_id: str, dest_dir: str | Path) -> list[Path]:
+        """Like `Client.download`: the job's files into `dest_dir`, each renamed into place when whole."""
+        sink = Downloader(dest_dir)
+        try:
+            async for chunk in self.stub.DownloadJob(gateway_pb2.DownloadJobRequest(job_id=job_id)):
+                sink.add(chunk)
+        except grpc.RpcError as exc:
+            sink.abort()
+            raise from_rpc_error(exc) from exc
+        except BaseException:
+            sink.abort()
+            raise
+        return sink.finish()

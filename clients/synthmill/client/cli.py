@@ -1,0 +1,177 @@
+"""The `synthmill` command line: argparse only, so the CLI adds no dependency.
+
+The parser lives here; what each command does is in `commands.py` (gateway calls) and `local.py`
+(`serve`, `up`); the flag → JobSpec mapping is in `specs.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from synthmill.client.specs import FORMATS
+
+EPILOG = "The gateway is --gateway, else $SYNTHMILL_GATEWAY, else localhost:50051."
+
+
+def _common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--gateway", metavar="HOST:PORT", help="gateway address")
+    p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    return p
+
+
+def _waiting() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--no-wait", action="store_true", help="print the job id and return at once")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def _image_options() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("image options")
+    g.add_argument("--negative", metavar="P", help="negative prompt")
+    g.add_argument("--size", metavar="WxH", help="image size, multiples of 8 (default: the model's)")
+    g.add_argument("--steps", type=int, metavar="S", help="denoising steps")
+    g.add_argument("--cfg", type=float, metavar="F", help="classifier-free guidance scale")
+    g.add_argument("--scheduler", metavar="X", help='sampler, e.g. "Euler a", "DPM++ 2M"')
+    g.add_argument("--seed", type=int, metavar="S", help="base seed; item i uses seed + i")
+    g.add_argument("--model", metavar="M", help="image model (default: the server's)")
+    g.add_argument(
+        "--vary",
+        action="extend",
+        nargs="+",
+        metavar="AXIS=v1,v2",
+        default=[],
+        help="values for a {AXIS} placeholder, balanced over the images",
+    )
+    return p
+
+
+def _rows_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--schema",
+        required=True,
+        metavar="JSON|@file",
+        help='{"age": "int"} or a JSON Schema, inline or @path',
+    )
+    p.add_argument("-n", type=int, required=True, metavar="N", help="number of rows")
+    p.add_argument(
+        "--format", choices=list(FORMATS), default="jsonl", help="data file format (default jsonl)"
+    )
+    p.add_argument("--instructions", metavar="T", help="free-form instructions for the whole table")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="synthmill", description="Synthetic rows and images.", epilog=EPILOG
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common, waiting, image = _common(), _waiting(), _image_options()
+
+    p = sub.add_parser("up", help="start text, image and gateway servers here; Ctrl-C stops them")
+    p.add_argument("--text-model", metavar="M")
+    p.add_argument("--image-model", action="append", metavar="M", help="repeatable")
+    p.add_argument("--device", metavar="D", help='torch device, e.g. "cpu", "cuda"')
+    p.add_argument("--output-dir", metavar="DIR", help="dataset root (default ./generated_data)")
+    p.add_argument("--host", default="127.0.0.1", help="address the servers bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=50051, help="gateway port (default 50051)")
+    p.add_argument("--text-port", type=int, default=50052, help="text server port (default 50052)")
+    p.add_argument("--image-port", type=int, default=50053, help="image server port (default 50053)")
+
+    p = sub.add_parser("serve", help="run one server in the foreground")
+    p.add_argument("kind", choices=["text", "image", "gateway"])
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--model", action="append", metavar="M", help="model to load (repeatable for image)")
+    p.add_argument("--device", metavar="D")
+    p.add_argument("--cache-dir", metavar="DIR")
+    p.add_argument("--output-dir", metavar="DIR", help="gateway: dataset root")
+    p.add_argument("--text-target", metavar="T", help="gateway: text server address")
+    p.add_argument("--image-target", metavar="T", help="gateway: image server address")
+
+    p = sub.add_parser(
+        "images", parents=[common, waiting, image], help="make images from prompts", epilog=EPILOG
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--prompt", action="extend", nargs="+", metavar="P", help="prompt(s), may hold {axis}")
+    src.add_argument("--prompts-file", metavar="F", help="one prompt per line")
+    src.add_argument("--captions", metavar="F", help='JSON list of {"id": ..., "caption": ...}')
+    src.add_argument("--expand", metavar="TOPIC", help="let the LLM write N prompts on a topic")
+    p.add_argument("-n", type=int, default=0, metavar="N", help="number of images (default one per prompt)")
+
+    p = sub.add_parser("text", parents=[common, waiting], help="make rows from a schema", epilog=EPILOG)
+    _rows_options(p)
+    p.add_argument("--seed", type=int, metavar="S", help="base seed; the same seed gives the same rows")
+    p.add_argument("--model", metavar="M", help="text model (default: the server's)")
+
+    p = sub.add_parser(
+        "unified", parents=[common, waiting, image], help="rows, then images from each row", epilog=EPILOG
+    )
+    _rows_options(p)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--prompt-template", metavar="T", help='e.g. "A photo of {product} on white"')
+    src.add_argument(
+        "--prompt", action="extend", nargs="+", metavar="P", help="fixed prompts paired with rows"
+    )
+    p.add_argument("--images-per-row", type=int, default=0, metavar="K")
+    p.add_argument("--text-model", metavar="M", help="text model (default: the server's)")
+
+    p = sub.add_parser("jobs", parents=[common], help="list jobs, newest first")
+    p.add_argument("--state", metavar="S", help="queued, running, completed, failed or cancelled")
+    p.add_argument("--limit", type=int, default=0, metavar="N")
+    for name, text in (
+        ("status", "show a job"),
+        ("watch", "follow a job's progress"),
+        ("cancel", "cancel a job"),
+    ):
+        p = sub.add_parser(name, parents=[common, waiting] if name == "watch" else [common], help=text)
+        p.add_argument("job", metavar="JOB")
+    p = sub.add_parser("download", parents=[common], help="copy a job's output folder into DIR")
+    p.add_argument("job", metavar="JOB")
+    p.add_argument("dir", metavar="DIR")
+    sub.add_parser("health", parents=[common], help="exit 0 only when every service is SERVING")
+    return parser
+
+
+def _fail(args: argparse.Namespace, message: str, code: str | None = None) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps({"error": message, "code": code}), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        from synthmill.client.local import check_serve_flags, cmd_serve
+
+        if problem := check_serve_flags(args):
+            parser.error(problem)
+        return cmd_serve(args)
+    if args.command == "up":
+        from synthmill.client.local import cmd_up
+
+        return cmd_up(args)
+
+    from synthmill.client.client import Client
+    from synthmill.client.commands import CLIENT_COMMANDS
+    from synthmill.client.errors import SynthmillError
+
+    try:
+        with Client(args.gateway) as client:
+            return CLIENT_COMMANDS[args.command](args, client)
+    except ValueError as exc:  # SpecError (a file or flag we cannot read), an unknown --state name
+        _fail(args, str(exc), "LOCAL")
+        return 2
+    except SynthmillError as exc:
+        _fail(args, str(exc), exc.code.name)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""`Client`: the synchronous Python API over the gateway.
+
+    with Client() as client:                       # --gateway / $SYNTHMILL_GATEWAY / localhost:50051
+        job = client.submit(text_job({"age": "int"}, 10))
+        job = client.wait(job.id, on_event=print)  # JobEvents until the job ends
+        client.download(job.id, "out/")
+
+Every failed call raises `SynthmillError` (code, details), never a bare `grpc.RpcError`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import grpc
+
+from synthmill.client._common import (
+    BACKOFF_MAX,
+    BACKOFF_START,
+    CHANNEL_OPTIONS,
+    RECONNECT_TIMEOUT,
+    TERMINAL_STATES,
+    Downloader,
+    is_terminal_event,
+    parse_state,
+    resolve_target,
+    retryable,
+)
+from synthmill.client.errors import converts_errors, from_rpc_error
+from synthmill.v1 import gateway_pb2, gateway_pb2_grpc
+
+
+class Client:
+    """A blocking client of the Gateway service. `timeout` (seconds) applies to each unary call."""
+
+    def __init__(
+        self,
+        target: str | None = None,
+        *,
+        timeout: float | None = None,
+        reconnect_timeout: float = RECONNECT_TIMEOUT,
+        channel: grpc.Channel | None = None,
+    ):
+        self.target = resolve_target(target)
+        self.timeout = timeout
+        self.reconnect_timeout = reconnect_timeout
+        self._own_channel = channel is None
+        self.channel = channel or grpc.insecure_channel(self.target, options=CHANNEL_OPTIONS)
+        self.stub = gateway_pb2_grpc.GatewayStub(self.channel)
+
+    def close(self) -> None:
+        if self._own_channel:
+            self.channel.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @converts_errors
+    def submit(self, spec: gateway_pb2.JobSpec) -> gateway_pb2.Job:
+        """Queues a job; the gateway validates it (INVALID_ARGUMENT names the field)."""
+        return self.stub.SubmitJob(gateway_pb2.SubmitJobRequest(spec=spec), timeout=self.timeout)
+
+    @converts_errors
+    def get(self, job_id: str) -> gateway_pb2.Job:
+        return self.stub.GetJob(gateway_pb2.GetJobRequest(job_id=job_id), timeout=self.timeout)
+
+    @converts_errors
+    def list(self, state: int | str | None = None, limit: int = 0) -> list[gateway_pb2.Job]:
+        """Jobs, newest first; `state` is a JobState or its name ("running")."""
+        request = gateway_pb2.ListJobsRequest(state=parse_state(state), limit=limit)
+        return list(self.stub.ListJobs(request, timeout=self.timeout).jobs)
+
+    @converts_errors
+    def cancel(self, job_id: str) -> gateway_pb2.Job:
+        return self.stub.CancelJob(gateway_pb2.CancelJobRequest(job_id=job_id), timeout=self.timeout)
+
+    @converts_errors
+    def health(self) -> gateway_pb2.HealthReport:
+        return self.stub.GetHealth(gateway_pb2.GetHealthRequest(), timeout=self.timeout)
+
+    def watch(self, job_id: str, after_seq: int = 0) -> Iterator[gateway_pb2.JobEvent]:
+        """The job's events after `after_seq`, until the job ends.
+
+        When the gateway is UNAVAILABLE (restarting, network), it reconnects with the last sequence
+        number seen, so no event is missed or repeated; it gives up after `reconnect_timeout` seconds
+        without a connection.
+        """
+        last = after_seq
+        backoff, failing_since = BACKOFF_START, None
+        while True:
+            call = self.stub.WatchJob(gateway_pb2.WatchJobRequest(job_id=job_id, after_seq=last))
+            try:
+                for event in call:
+                    failing_since, backoff = None, BACKOFF_START
+                    if event.seq <= last:
+                        continue
+                    last = event.seq
+                    yield event
+                    if is_terminal_event(event):
+                        return
+            except grpc.RpcError as exc:
+                if not retryable(exc):
+                    raise from_rpc_error(exc) from exc
+                failing_since = failing_since or time.monotonic()
+                if time.monotonic() - failing_since > self.reconnect_timeout:
+                    raise from_rpc_error(exc) from exc
+                time.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
+            finally:
+                call.cancel()
+            # The stream closed without a final state: the job may have ended before `last`.
+            if self.get(job_id).state in TERMINAL_STATES:
+                return
+            time.sleep(backoff)
+
+    def wait(
+        self, job_id: str, on_event: Callable[[gateway_pb2.JobEvent], None] | None = None
+    ) -> gateway_pb2.Job:
+        """Follows the job until it ends and returns it; `on_event` sees every event. Never raises on
+        a FAILED or CANCELLED job: check `job.state`."""
+        for event in self.watch(job_id):
+            if on_event is not None:
+                on_event(event)
+        return self.get(job_id)
+
+    def download(self, job_id: str, dest_dir: str | Path) -> list[Path]:
+        """Writes the job's output folder into `dest_dir` (its files directly, not a `<job_id>/` folder).
+        Each file appears atomically (temp + rename); returns the paths written."""
+        sink = Downloader(dest_dir)
+        try:
+            for chunk in self.stub.DownloadJob(gateway_pb2.DownloadJobRequest(job_id=job_id)):
+                sink.add(chunk)
+        except grpc.RpcError as exc:
+            sink.abort()
+            raise from_rpc_error(exc) from exc
+        except BaseException:
+            sink.abort()
+            raise
+        return sink.finish()

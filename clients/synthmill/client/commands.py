@@ -1,0 +1,189 @@
+"""What each `synthmill` command does, given its parsed arguments. Returns the exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format
+
+from synthmill.client._common import TERMINAL_STATES, state_name
+from synthmill.client.client import Client
+from synthmill.client.progress import JobProgress
+from synthmill.client.specs import spec_from_args
+from synthmill.v1 import gateway_pb2
+
+OK, FAILED, INTERRUPTED = 0, 1, 130
+
+
+def job_json(job: gateway_pb2.Job) -> dict[str, Any]:
+    """The JSON object `--json` prints for a job."""
+    out: dict[str, Any] = {
+        "job_id": job.id,
+        "state": state_name(job.state),
+        "kind": job.spec.WhichOneof("kind"),
+        "output_dir": job.output_dir,
+        "rows_done": job.counts.rows_done,
+        "rows_total": job.counts.rows_total,
+        "images_done": job.counts.images_done,
+        "images_total": job.counts.images_total,
+        "error": job.error or None,
+    }
+    if job.spec.HasField("seed"):
+        out["seed"] = job.spec.seed
+    for name in ("created_at", "started_at", "finished_at"):
+        stamp = getattr(job, name)
+        out[name] = stamp.ToJsonString() if job.HasField(name) else None
+    if job.counts.rows_total:
+        out["distinct_row_ratio"] = job.distinct_row_ratio
+    return out
+
+
+def emit(obj: Any) -> None:
+    print(json.dumps(obj, indent=None, sort_keys=False), flush=True)
+
+
+def _counts(job: gateway_pb2.Job) -> str:
+    parts = []
+    if job.counts.rows_total:
+        parts.append(f"{job.counts.rows_done}/{job.counts.rows_total} rows")
+    if job.counts.images_total:
+        parts.append(f"{job.counts.images_done}/{job.counts.images_total} images")
+    return ", ".join(parts) or "-"
+
+
+def _report(args: Any, job: gateway_pb2.Job) -> int:
+    """Prints a job (JSON or text); non-zero when it ended FAILED or CANCELLED."""
+    if args.json:
+        emit(job_json(job))
+    elif not getattr(args, "quiet", False):
+        print(f"job {job.id} {state_name(job.state)}: {_counts(job)}")
+        if job.output_dir:
+            print(f"output: {job.output_dir}")
+    if job.state in (gateway_pb2.JOB_STATE_FAILED, gateway_pb2.JOB_STATE_CANCELLED):
+        reason = f": {job.error}" if job.error else ""
+        print(f"error: job {job.id} {state_name(job.state)}{reason}", file=sys.stderr)
+        return FAILED
+    return OK
+
+
+def follow(args: Any, client: Client, job_id: str) -> int:
+    """Waits for the job with progress bars (unless --quiet) and reports how it ended."""
+    try:
+        if getattr(args, "quiet", False):
+            job = client.wait(job_id)
+        else:
+            with JobProgress(job_id) as bars:
+                job = client.wait(job_id, on_event=bars)
+    except KeyboardInterrupt:
+        print(
+            f"\nstopped watching; job {job_id} goes on (synthmill cancel {job_id} stops it)", file=sys.stderr
+        )
+        return INTERRUPTED
+    return _report(args, job)
+
+
+def cmd_submit(args: Any, client: Client) -> int:
+    """`images`, `text`, `unified`: submit the job, then follow it unless --no-wait."""
+    job = client.submit(spec_from_args(args))
+    if args.no_wait:
+        if args.json:
+            emit(job_json(job))
+        else:
+            print(job.id)
+        return OK
+    if not args.quiet and not args.json:
+        print(f"job {job.id} submitted", file=sys.stderr)
+    return follow(args, client, job.id)
+
+
+def cmd_jobs(args: Any, client: Client) -> int:
+    jobs = client.list(state=args.state, limit=args.limit)
+    if args.json:
+        emit({"jobs": [job_json(job) for job in jobs]})
+        return OK
+    if not jobs:
+        print("no jobs")
+    for job in jobs:
+        created = (
+            job.created_at.ToDatetime().strftime("%Y-%m-%d %H:%M:%S") if job.HasField("created_at") else ""
+        )
+        kind = job.spec.WhichOneof("kind") or "-"
+        print(f"{job.id}  {state_name(job.state):<9}  {kind:<7}  {_counts(job):<28}  {created}")
+    return OK
+
+
+def cmd_status(args: Any, client: Client) -> int:
+    job = client.get(args.job)
+    if args.json:
+        emit(job_json(job))
+        return OK
+    print(f"job {job.id} {state_name(job.state)} ({job.spec.WhichOneof('kind')}): {_counts(job)}")
+    if job.output_dir:
+        print(f"output: {job.output_dir}")
+    if job.error:
+        print(f"error: {job.error}")
+    return OK
+
+
+def cmd_watch(args: Any, client: Client) -> int:
+    return follow(args, client, args.job)
+
+
+def cmd_cancel(args: Any, client: Client) -> int:
+    job = client.cancel(args.job)
+    if args.json:
+        emit(job_json(job))
+    else:
+        final = "" if job.state in TERMINAL_STATES else " (stopping)"
+        print(f"job {job.id} {state_name(job.state)}{final}")
+    return OK
+
+
+def cmd_download(args: Any, client: Client) -> int:
+    dest = Path(args.dir)
+    files = client.download(args.job, dest)
+    if args.json:
+        emit({"job_id": args.job, "dest_dir": str(dest.resolve()), "files": [str(p) for p in files]})
+    else:
+        for path in files:
+            print(path)
+        print(f"{len(files)} files from job {args.job} in {dest}", file=sys.stderr)
+    return OK
+
+
+def cmd_health(args: Any, client: Client) -> int:
+    report = client.health()
+    if args.json:
+        emit(
+            json_format.MessageToDict(
+                report, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+            )
+        )
+    else:
+        status = "SERVING" if report.serving else "NOT SERVING"
+        print(
+            f"gateway {client.target}: {status} (jobs running {report.jobs_running}, queued {report.jobs_queued})"
+        )
+        for svc in report.services:
+            state = "SERVING" if svc.serving else f"NOT SERVING: {svc.error or 'unknown'}"
+            print(f"  {svc.name:<6} {svc.target:<22} {state}")
+            for model in svc.models:
+                default = ", default" if model.is_default else ""
+                print(f"         {model.name} ({model.family}, {model.device}, {model.dtype}{default})")
+    return OK if report.serving else FAILED
+
+
+CLIENT_COMMANDS = {
+    "images": cmd_submit,
+    "text": cmd_submit,
+    "unified": cmd_submit,
+    "jobs": cmd_jobs,
+    "status": cmd_status,
+    "watch": cmd_watch,
+    "cancel": cmd_cancel,
+    "download": cmd_download,
+    "health": cmd_health,
+}

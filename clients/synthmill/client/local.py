@@ -1,0 +1,116 @@
+"""`synthmill serve` and `synthmill up`: servers on this machine. Heavy modules are imported only here,
+lazily, behind an import guard that names the extra to install."""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+# Top-level modules the `text` / `image` extras bring; missing one means the extra is not installed.
+EXTRA_MODULES = {
+    "torch",
+    "transformers",
+    "diffusers",
+    "accelerate",
+    "safetensors",
+    "tokenizers",
+    "huggingface_hub",
+    "gguf",
+    "xgrammar",
+    "numpy",
+    "PIL",
+}
+SERVER_ONLY = {
+    "gateway": ("model", "device", "cache_dir"),
+    "text": ("output_dir", "text_target", "image_target"),
+}
+SERVER_ONLY["image"] = SERVER_ONLY["text"]
+
+
+def _path(value: str | None) -> Path | None:
+    return None if value is None else Path(value).expanduser()
+
+
+def serve_kwargs(args: Any) -> dict[str, Any]:
+    """The keyword arguments of `synthmill.<kind>.main.run`; None leaves the env/default setting.
+    Values have the settings' types (Path folders, a tuple of image models)."""
+    kind = args.kind
+    common = {"host": args.host, "port": args.port}
+    if kind == "text":
+        model = args.model[-1] if args.model else None
+        return {**common, "model": model, "device": args.device, "cache_dir": _path(args.cache_dir)}
+    if kind == "image":
+        models = tuple(args.model) if args.model else None
+        return {**common, "models": models, "device": args.device, "cache_dir": _path(args.cache_dir)}
+    return {
+        **common,
+        "output_dir": _path(args.output_dir),
+        "text_target": args.text_target,
+        "image_target": args.image_target,
+    }
+
+
+def check_serve_flags(args: Any) -> str | None:
+    """An error message when a flag does not apply to the chosen server."""
+    for name in SERVER_ONLY[args.kind]:
+        if getattr(args, name) not in (None, []):
+            return f"--{name.replace('_', '-')} does not apply to `serve {args.kind}`"
+    if args.kind == "text" and args.model and len(args.model) > 1:
+        return "`serve text` takes one --model"
+    return None
+
+
+def cmd_serve(args: Any) -> int:
+    kind = args.kind
+    from synthmill.common import logs  # torch-free; configured before the heavy imports
+
+    logs.configure(kind)
+    try:
+        module = importlib.import_module(f"synthmill.{kind}.main")
+        result = module.run(**serve_kwargs(args))
+    except ModuleNotFoundError as exc:
+        root = (exc.name or "").split(".")[0]
+        if kind != "gateway" and root in EXTRA_MODULES:
+            print(f"error: `serve {kind}` needs {root}: install synthmill[{kind}]", file=sys.stderr)
+            return 1
+        raise
+    except KeyboardInterrupt:
+        return 0
+    return int(result or 0)
+
+
+def _raise_interrupt(*_: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def cmd_up(args: Any) -> int:
+    from synthmill.client.stack import Stack, StackError
+
+    stack = Stack(
+        text_model=args.text_model,
+        image_models=tuple(args.image_model or ()),
+        device=args.device,
+        output_dir=args.output_dir,
+        host=args.host,
+        gateway_port=args.port,
+        text_port=args.text_port,
+        image_port=args.image_port,
+    )
+    previous = signal.signal(
+        signal.SIGTERM, _raise_interrupt
+    )  # a SIGTERM while loading stops the children too
+    try:
+        stack.start()
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted while starting; stack stopped", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print(f"synthmill is up: gateway at {stack.gateway_target} (Ctrl-C stops everything)", flush=True)
+    return stack.run_until_signal()

@@ -1,0 +1,289 @@
+"""JobSpecs from Python values, and the CLI's flag → JobSpec mapping (pure functions, no I/O but files).
+
+    text_job({"age": "int"}, 100, format="csv", seed=7)
+    image_job("A floorplan, {lighting}", 8, size="512x512", vary={"lighting": ["day", "night"]})
+    unified_job({"product": "string"}, 10, prompt_template="A photo of {product}", images_per_row=2)
+
+Only what is about reading the user's files is checked here (a missing file, text that is not JSON);
+every semantic rule (sizes, counts, models, schema types) is the gateway's, so the CLI shows its message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from synthmill.v1 import common_pb2, gateway_pb2
+
+FORMATS = {
+    "jsonl": common_pb2.ROW_FORMAT_JSONL,
+    "json": common_pb2.ROW_FORMAT_JSON,
+    "csv": common_pb2.ROW_FORMAT_CSV,
+    "parquet": common_pb2.ROW_FORMAT_PARQUET,
+}
+
+Size = tuple[int, int] | str | None
+Axes = Mapping[str, Sequence[str]] | Iterable[tuple[str, Sequence[str]]] | None
+
+
+class SpecError(ValueError):
+    """A flag or a file the user named cannot be read; the message says which."""
+
+
+# ---------------------------------------------------------------------------------------------- values
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """`"512x768"` → `(512, 768)`; a single number is square. Multiples of 8 are the server's check."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        if len(parts) == 1:
+            return int(parts[0]), int(parts[0])
+        if len(parts) == 2:
+            return int(parts[0]), int(parts[1])
+    except ValueError:
+        pass
+    raise SpecError(f"--size: expected WIDTHxHEIGHT such as 512x512, got {text!r}")
+
+
+def parse_axis(text: str) -> tuple[str, list[str]]:
+    """`"lighting=day,night,fog"` → `("lighting", ["day", "night", "fog"])`."""
+    name, sep, values = text.partition("=")
+    if not sep or not name.strip():
+        raise SpecError(f"--vary: expected AXIS=v1,v2,..., got {text!r}")
+    return name.strip(), [v.strip() for v in values.split(",") if v.strip()]
+
+
+def _read(path: str | Path, flag: str) -> str:
+    try:
+        return Path(path).expanduser().read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"{flag}: cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _json(text: str, flag: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"{flag}: {where} is not JSON: {exc}") from None
+
+
+def load_schema(value: str | Mapping[str, Any]) -> str:
+    """A schema as the JSON text the gateway takes, from a dict, a JSON string or `@path`."""
+    if isinstance(value, Mapping):
+        return json.dumps(value)
+    if value.startswith("@"):
+        text = _read(value[1:], "--schema")
+        _json(text, "--schema", value[1:])
+        return text.strip()
+    _json(value, "--schema", "the value")
+    return value
+
+
+def read_prompts_file(path: str | Path) -> list[str]:
+    """One prompt per non-blank line."""
+    return [line.strip() for line in _read(path, "--prompts-file").splitlines() if line.strip()]
+
+
+def read_captions(path: str | Path) -> list[gateway_pb2.Caption]:
+    """A JSON list of `{"id": ..., "caption": ...}` objects, as in SynthVLM's captions files."""
+    data = _json(_read(path, "--captions"), "--captions", str(path))
+    if not isinstance(data, list) or not all(isinstance(item, Mapping) for item in data):
+        raise SpecError(f'--captions: {path} must be a JSON list of {{"id": ..., "caption": ...}} objects')
+    return [make_caption(item) for item in data]
+
+
+def make_caption(item: Mapping[str, Any] | gateway_pb2.Caption) -> gateway_pb2.Caption:
+    if isinstance(item, gateway_pb2.Caption):
+        return item
+    raw_id = item.get("id", "")
+    return gateway_pb2.Caption(
+        id="" if raw_id is None else str(raw_id), caption=str(item.get("caption") or "")
+    )
+
+
+def make_axes(axes: Axes) -> list[gateway_pb2.Axis]:
+    pairs = axes.items() if isinstance(axes, Mapping) else (axes or [])
+    return [gateway_pb2.Axis(name=name, values=list(values)) for name, values in pairs]
+
+
+# ---------------------------------------------------------------------------------------------- builders
+
+
+def image_params(
+    *,
+    model: str = "",
+    size: Size = None,
+    width: int = 0,
+    height: int = 0,
+    steps: int = 0,
+    guidance: float | None = None,
+    scheduler: str = "",
+    negative: str = "",
+) -> common_pb2.ImageParams:
+    """ImageParams; zero/empty values leave the server's defaults."""
+    if size is not None:
+        width, height = parse_size(size) if isinstance(size, str) else size
+    params = common_pb2.ImageParams(
+        model=model or "",
+        width=width or 0,
+        height=height or 0,
+        steps=steps or 0,
+        scheduler=scheduler or "",
+        negative_prompt=negative or "",
+    )
+    if guidance is not None:
+        params.guidance = guidance
+    return params
+
+
+def sampling_params(
+    temperature: float | None = None, top_p: float | None = None, max_new_tokens: int = 0
+) -> common_pb2.SamplingParams:
+    params = common_pb2.SamplingParams(max_new_tokens=max_new_tokens or 0)
+    if temperature is not None:
+        params.temperature = temperature
+    if top_p is not None:
+        params.top_p = top_p
+    return params
+
+
+def text_spec(
+    schema: str | Mapping[str, Any],
+    n: int,
+    *,
+    format: str = "jsonl",
+    instructions: str = "",
+    model: str = "",
+    temperature: float | None = None,
+    top_p: float | None = None,
+    max_new_tokens: int = 0,
+) -> gateway_pb2.TextJobSpec:
+    if format not in FORMATS:
+        raise SpecError(f"--format: expected one of {', '.join(FORMATS)}, got {format!r}")
+    return gateway_pb2.TextJobSpec(
+        schema_json=load_schema(schema),
+        count=n,
+        instructions=instructions or "",
+        format=FORMATS[format],
+        model=model or "",
+        sampling=sampling_params(temperature, top_p, max_new_tokens),
+    )
+
+
+def _job(seed: int | None, **kind: Any) -> gateway_pb2.JobSpec:
+    spec = gateway_pb2.JobSpec(**kind)
+    if seed is not None:
+        spec.seed = seed
+    return spec
+
+
+def text_job(
+    schema: str | Mapping[str, Any], n: int, *, seed: int | None = None, **options: Any
+) -> gateway_pb2.JobSpec:
+    """Rows: `schema` is a dict, JSON text or `@path`; options are `text_spec`'s."""
+    return _job(seed, text=text_spec(schema, n, **options))
+
+
+def image_job(
+    prompts: str | Sequence[str] = (),
+    n: int = 0,
+    *,
+    captions: Iterable[Mapping[str, Any] | gateway_pb2.Caption] = (),
+    expand_topic: str = "",
+    vary: Axes = None,
+    seed: int | None = None,
+    **params: Any,
+) -> gateway_pb2.JobSpec:
+    """Images from prompts, captions or a topic; `n=0` makes one per prompt. Params are `image_params`'."""
+    return _job(
+        seed,
+        images=gateway_pb2.ImageJobSpec(
+            prompts=[prompts] if isinstance(prompts, str) else list(prompts),
+            captions=[make_caption(c) for c in captions],
+            expand_topic=expand_topic or "",
+            count=n,
+            params=image_params(**params),
+            axes=make_axes(vary),
+        ),
+    )
+
+
+def unified_job(
+    schema: str | Mapping[str, Any],
+    n: int,
+    *,
+    prompt_template: str = "",
+    prompts: str | Sequence[str] = (),
+    images_per_row: int = 0,
+    format: str = "jsonl",
+    instructions: str = "",
+    text_model: str = "",
+    vary: Axes = None,
+    seed: int | None = None,
+    **params: Any,
+) -> gateway_pb2.JobSpec:
+    """Rows first, then images per row from `prompt_template` (or fixed `prompts`)."""
+    return _job(
+        seed,
+        unified=gateway_pb2.UnifiedJobSpec(
+            rows=text_spec(schema, n, format=format, instructions=instructions, model=text_model),
+            prompt_template=prompt_template or "",
+            prompts=[prompts] if isinstance(prompts, str) else list(prompts),
+            images_per_row=images_per_row or 0,
+            params=image_params(**params),
+            axes=make_axes(vary),
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- CLI flags
+
+
+def _image_flags(args: Any) -> dict[str, Any]:
+    return {
+        "model": args.model or "",
+        "size": args.size,
+        "steps": args.steps or 0,
+        "guidance": args.cfg,
+        "scheduler": args.scheduler or "",
+        "negative": args.negative or "",
+        "vary": [parse_axis(v) for v in args.vary or []],
+        "seed": args.seed,
+    }
+
+
+def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
+    """The JobSpec of an `images`, `text` or `unified` command line (an argparse Namespace)."""
+    if args.command == "text":
+        return text_job(
+            args.schema,
+            args.n,
+            format=args.format,
+            instructions=args.instructions or "",
+            model=args.model or "",
+            seed=args.seed,
+        )
+    if args.command == "images":
+        prompts = list(args.prompt or [])
+        if args.prompts_file:
+            prompts += read_prompts_file(args.prompts_file)
+        captions = read_captions(args.captions) if args.captions else []
+        return image_job(
+            prompts, args.n or 0, captions=captions, expand_topic=args.expand or "", **_image_flags(args)
+        )
+    if args.command == "unified":
+        return unified_job(
+            args.schema,
+            args.n,
+            prompt_template=args.prompt_template or "",
+            prompts=args.prompt or [],
+            images_per_row=args.images_per_row or 0,
+            format=args.format,
+            instructions=args.instructions or "",
+            text_model=args.text_model or "",
+            **_image_flags(args),
+        )
+    raise SpecError(f"{args.command} makes no job")

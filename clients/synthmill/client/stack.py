@@ -1,0 +1,231 @@
+"""The local stack: text, image and gateway servers as child processes, started and stopped together.
+
+    with Stack(text_model="tiny-llama", image_models=["tiny-sd"], gateway_port=free_port(), ...) as stack:
+        with Client(stack.gateway_target) as client:
+            ...
+
+Each child is `python -m synthmill.<kind>`, configured only through `SYNTHMILL_<KIND>_*` variables.
+`start` returns once every child's grpc.health.v1 status is SERVING; if one dies, all are stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+KINDS = ("text", "image", "gateway")
+# The module each child runs with `python -m`; tests swap in stand-ins.
+MODULES = {kind: f"synthmill.{kind}" for kind in KINDS}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free on `host` right now, for stacks that must not clash (tests, the demo, benchmarks)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class StackError(RuntimeError):
+    """A child failed to start or died."""
+
+
+@dataclass
+class Child:
+    kind: str
+    port: int
+    env: dict[str, str]
+    log_path: Path | None = None
+    proc: subprocess.Popen | None = None
+    serving: bool = False
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, chars: int = 3000) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+
+@dataclass
+class Stack:
+    """Ports are the caller's choice (defaults: gateway 50051, text 50052, image 50053)."""
+
+    text_model: str | None = None
+    image_models: Sequence[str] = ()
+    device: str | None = None
+    output_dir: str | Path | None = None
+    host: str = "127.0.0.1"
+    gateway_port: int = 50051
+    text_port: int = 50052
+    image_port: int = 50053
+    # Children's stdout/stderr go to `<log_dir>/<kind>.log`; None lets them share this terminal.
+    log_dir: str | Path | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    startup_timeout: float = 900.0
+    stop_timeout: float = 20.0
+    on_status: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
+    modules: Mapping[str, str] = field(default_factory=lambda: dict(MODULES))
+    children: dict[str, Child] = field(default_factory=dict, init=False)
+
+    @property
+    def dial_host(self) -> str:
+        return "127.0.0.1" if self.host in ("", "0.0.0.0", "::", "[::]") else self.host
+
+    @property
+    def gateway_target(self) -> str:
+        return f"{self.dial_host}:{self.gateway_port}"
+
+    def target(self, kind: str) -> str:
+        return f"{self.dial_host}:{self._port(kind)}"
+
+    def _port(self, kind: str) -> int:
+        return {"text": self.text_port, "image": self.image_port, "gateway": self.gateway_port}[kind]
+
+    def child_env(self, kind: str) -> dict[str, str]:
+        """The `SYNTHMILL_<KIND>_*` variables a child gets (on top of this process's environment)."""
+        prefix = f"SYNTHMILL_{kind.upper()}_"
+        env = {f"{prefix}HOST": self.host, f"{prefix}PORT": str(self._port(kind))}
+        if kind == "text" and self.text_model:
+            env[f"{prefix}MODEL"] = self.text_model
+        if kind == "image" and self.image_models:
+            env[f"{prefix}MODELS"] = ",".join(self.image_models)
+        if kind in ("text", "image") and self.device:
+            env[f"{prefix}DEVICE"] = self.device
+        if kind == "gateway":
+            env[f"{prefix}TEXT_TARGET"] = f"{self.dial_host}:{self.text_port}"
+            env[f"{prefix}IMAGE_TARGET"] = f"{self.dial_host}:{self.image_port}"
+            if self.output_dir is not None:
+                env[f"{prefix}OUTPUT_DIR"] = str(Path(self.output_dir).expanduser().resolve())
+        return env
+
+    # ------------------------------------------------------------------------------------------ lifecycle
+
+    def start(self) -> Stack:
+        """Starts the three servers and waits until each is SERVING; stops them all on any failure."""
+        if self.log_dir is not None:
+            Path(self.log_dir).mkdir(parents=True, exist_ok=True)
+        try:
+            for kind in KINDS:
+                self._spawn(kind)
+            self._wait_serving()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _spawn(self, kind: str) -> None:
+        env = {**os.environ, **self.env, **self.child_env(kind)}
+        log_path = Path(self.log_dir) / f"{kind}.log" if self.log_dir is not None else None
+        child = Child(kind, self._port(kind), env, log_path)
+        out = open(log_path, "ab") if log_path else None
+        try:
+            child.proc = subprocess.Popen(
+                [sys.executable, "-m", self.modules[kind]],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT if out else None,
+            )
+        finally:
+            if out is not None:
+                out.close()
+        self.children[kind] = child
+        what = {"text": self.text_model, "image": ",".join(self.image_models)}.get(kind) or "default model"
+        detail = f" ({what})" if kind != "gateway" else ""
+        self.on_status(f"{kind}: starting on {self.dial_host}:{child.port}{detail}")
+
+    def _wait_serving(self) -> None:
+        started = time.monotonic()
+        last_report = started
+        channels = {k: grpc.insecure_channel(f"{self.dial_host}:{c.port}") for k, c in self.children.items()}
+        try:
+            stubs = {k: health_pb2_grpc.HealthStub(ch) for k, ch in channels.items()}
+            while not all(c.serving for c in self.children.values()):
+                self.check_alive()
+                for kind, child in self.children.items():
+                    if not child.serving and _is_serving(stubs[kind]):
+                        child.serving = True
+                        self.on_status(f"{kind}: SERVING after {time.monotonic() - started:.1f}s")
+                waiting = [k for k, c in self.children.items() if not c.serving]
+                if not waiting:
+                    break
+                now = time.monotonic()
+                if now - started > self.startup_timeout:
+                    raise StackError(f"not SERVING after {self.startup_timeout:.0f}s: {', '.join(waiting)}")
+                if now - last_report > 10:
+                    self.on_status(f"still loading: {', '.join(waiting)} ({now - started:.0f}s)")
+                    last_report = now
+                time.sleep(0.25)
+        finally:
+            for channel in channels.values():
+                channel.close()
+
+    def check_alive(self) -> None:
+        """Raises StackError naming the first child that exited (with its log tail when logged)."""
+        for kind, child in self.children.items():
+            if child.proc is not None and child.proc.poll() is not None:
+                tail = child.log_tail()
+                raise StackError(
+                    f"{kind} server exited with code {child.proc.returncode}" + (f"\n{tail}" if tail else "")
+                )
+
+    def stop(self) -> None:
+        """SIGTERM to every child at once; whoever is still up after `stop_timeout` is killed."""
+        alive = [c for c in self.children.values() if c.alive()]
+        for child in alive:
+            child.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + self.stop_timeout
+        for child in alive:
+            try:
+                child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.on_status(f"{child.kind}: no exit after {self.stop_timeout:.0f}s, killing")
+                child.proc.kill()
+                child.proc.wait()
+        if alive:
+            self.on_status("stack stopped")
+
+    def run_until_signal(self) -> int:
+        """Blocks until SIGINT/SIGTERM (returns 0) or a child dies (returns 1); then stops the stack."""
+        stop = threading.Event()
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        code = 0
+        try:
+            while not stop.wait(0.5):
+                try:
+                    self.check_alive()
+                except StackError as exc:
+                    self.on_status(f"error: {exc}")
+                    code = 1
+                    break
+        finally:
+            self.on_status("stopping the stack")
+            self.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return code
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _is_serving(stub: health_pb2_grpc.HealthStub) -> bool:
+    try:
+        reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1.0)
+    except grpc.RpcError:
+        return False
+    return reply.status == health_pb2.HealthCheckResponse.SERVING

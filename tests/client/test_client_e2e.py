@@ -1,0 +1,195 @@
+"""The CLI as a real process against real servers: `python -m synthmill.gateway`, `.text` and `.image`
+started with the `server_factory` fixture, on the fast random-weight models "tiny-llama" and "tiny-sd"."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2_grpc
+
+from synthmill.client.stack import _is_serving, free_port
+
+SERVERS = ("synthmill.gateway.__main__", "synthmill.text.__main__", "synthmill.image.__main__")
+
+
+def _missing() -> list[str]:
+    missing = []
+    for name in SERVERS:
+        try:
+            if importlib.util.find_spec(name) is None:
+                missing.append(name)
+        except ModuleNotFoundError:
+            missing.append(name)
+    return missing
+
+
+pytestmark = pytest.mark.skipif(bool(_missing()), reason=f"servers not importable yet: {_missing()}")
+
+TINY_TEXT = {"SYNTHMILL_TEXT_MODEL": "tiny-llama", "SYNTHMILL_TEXT_DEVICE": "cpu"}
+TINY_IMAGE = {"SYNTHMILL_IMAGE_MODELS": "tiny-sd", "SYNTHMILL_IMAGE_DEVICE": "cpu"}
+
+
+@dataclass
+class RealStack:
+    target: str
+    output_dir: Path
+
+
+def _wait_serving(server, timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(server.target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while not _is_serving(stub):
+            if server.proc.poll() is not None:
+                raise RuntimeError(f"{server.kind} exited: {server.log_path.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{server.kind} not SERVING: {server.log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def stack(server_factory, tmp_path) -> RealStack:
+    """Text and image servers loading side by side, then the gateway in front of them."""
+    text = server_factory("text", TINY_TEXT, wait=False)
+    image = server_factory("image", TINY_IMAGE, wait=False)
+    _wait_serving(text)
+    _wait_serving(image)
+    out = tmp_path / "generated_data"
+    gateway = server_factory(
+        "gateway",
+        {
+            "SYNTHMILL_GATEWAY_TEXT_TARGET": text.target,
+            "SYNTHMILL_GATEWAY_IMAGE_TARGET": image.target,
+            "SYNTHMILL_GATEWAY_OUTPUT_DIR": str(out),
+        },
+    )
+    return RealStack(gateway.target, out)
+
+
+def test_images_then_jobs_status_download_health(cli, stack, tmp_path):
+    g = ("--gateway", stack.target)
+    r = cli("images", *g, "--prompt", "a floorplan, {light}", "-n", "2", "--size", "64x64", "--steps", "2",
+            "--model", "tiny-sd", "--seed", "7", "--vary", "light=day,night", "--json")  # fmt: skip
+    assert r.code == 0, r.stderr
+    job = r.json()
+    assert (job["state"], job["images_done"], job["images_total"], job["error"]) == ("COMPLETED", 2, 2, None)
+    folder = Path(job["output_dir"])
+    assert (folder / "images" / "00000.png").exists() and (folder / "images" / "00001.png").exists()
+
+    r = cli("jobs", *g, "--json")
+    assert r.code == 0, r.stderr
+    assert job["job_id"] in [j["job_id"] for j in r.json()["jobs"]]
+    r = cli("status", *g, job["job_id"], "--json")
+    assert r.code == 0 and r.json()["state"] == "COMPLETED"
+
+    dest = tmp_path / "download"
+    r = cli("download", *g, job["job_id"], str(dest), "--json")
+    assert r.code == 0, r.stderr
+    names = {Path(p).relative_to(dest).as_posix() for p in r.json()["files"]}
+    assert {"images/00000.png", "images/00001.png", "metadata.jsonl", "job.json"} <= names
+    assert (dest / "images" / "00000.png").read_bytes() == (folder / "images" / "00000.png").read_bytes()
+    assert not list(dest.rglob("*.part"))
+
+    r = cli("health", *g)
+    assert r.code == 0, r.stdout + r.stderr
+    health = cli("health", *g, "--json").json()
+    assert health["serving"] is True and {s["name"] for s in health["services"]} == {"text", "image"}
+
+
+def test_text_json(cli, stack):
+    schema = json.dumps({"customer_name": "string", "age": "int", "order_value": "float"})
+    r = cli("text", "--gateway", stack.target, "--schema", schema, "-n", "5", "--seed", "3", "--json")
+    assert r.code == 0, r.stderr
+    job = r.json()
+    assert (job["state"], job["rows_done"], job["rows_total"]) == ("COMPLETED", 5, 5)
+    rows = [json.loads(line) for line in (Path(job["output_dir"]) / "data.jsonl").read_text().splitlines()]
+    assert len(rows) == 5 and set(rows[0]) == {"customer_name", "age", "order_value"}
+
+
+def test_bad_request_exits_nonzero_with_the_server_message(cli, stack):
+    r = cli("images", "--gateway", stack.target, "--prompt", "x", "--size", "100x64", "--model", "tiny-sd")
+    assert r.code != 0
+    assert "INVALID_ARGUMENT" in r.stderr and "width" in r.stderr and "multiple of 8" in r.stderr, r.stderr
+    r = cli("text", "--gateway", stack.target, "--schema", "{}", "-n", "5", "--json")
+    assert r.code != 0 and r.json()["code"] == "INVALID_ARGUMENT"
+
+
+def test_cancel(cli, stack):
+    g = ("--gateway", stack.target)
+    r = cli("images", *g, "--prompt", "slow", "-n", "64", "--size", "64x64", "--steps", "150",
+            "--model", "tiny-sd", "--no-wait")  # fmt: skip
+    assert r.code == 0, r.stderr
+    job_id = r.stdout.strip()
+    r = cli("cancel", *g, job_id, "--json")
+    assert r.code == 0, r.stderr
+    r = cli("watch", *g, job_id, "--json", timeout=120)
+    assert r.code == 1, r.stdout + r.stderr
+    job = r.json()
+    assert job["state"] == "CANCELLED" and job["images_done"] < 64
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def test_up_starts_and_stops_cleanly(cli, tmp_path):
+    ports = {"--port": free_port(), "--text-port": free_port(), "--image-port": free_port()}
+    argv = [sys.executable, "-m", "synthmill.client.cli", "up", "--text-model", "tiny-llama", "--image-model",
+            "tiny-sd", "--device", "cpu", "--output-dir", str(tmp_path / "out")]  # fmt: skip
+    for flag, port in ports.items():
+        argv += [flag, str(port)]
+    log = open(tmp_path / "up.log", "wb")
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+    try:
+        target = f"127.0.0.1:{ports['--port']}"
+        deadline = time.monotonic() + 300
+        while cli("health", "--gateway", target).code != 0:
+            assert proc.poll() is None, (tmp_path / "up.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()[-3000:]
+            time.sleep(1)
+        r = cli("text", "--gateway", target, "--schema", '{"age": "int"}', "-n", "2", "--json")
+        assert r.code == 0 and r.json()["rows_done"] == 2, r.stderr
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0, (tmp_path / "up.log").read_text()[-3000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+    output = (tmp_path / "up.log").read_text()
+    assert "SERVING" in output and "stack stopped" in output
+    assert all(_port_free(port) for port in ports.values())
+
+
+@pytest.mark.e2e
+def test_demo_on_the_default_models(tmp_path):
+    """`make demo`: smollm2-135m and tiny-sd through the whole stack."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "synthmill.client.demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    folders = [p for p in (tmp_path / "generated_data").iterdir() if p.is_dir()]
+    assert len(folders) == 2
+    files = {p.relative_to(f).as_posix() for f in folders for p in f.rglob("*") if p.is_file()}
+    assert {"images/00000.png", "images/00001.png", "data.jsonl", "job.json"} <= files
+    assert "demo done" in proc.stdout

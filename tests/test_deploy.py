@@ -1,0 +1,74 @@
+"""compose.yaml and the Dockerfiles, checked for structure (no Docker engine runs here)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from synthmill.gateway.settings import PREFIX as GATEWAY_PREFIX
+from synthmill.gateway.settings import GatewaySettings
+from synthmill.image.settings import ENV_PREFIX as IMAGE_PREFIX
+from synthmill.image.settings import ImageSettings
+from synthmill.text.settings import ENV_PREFIX as TEXT_PREFIX
+from synthmill.text.settings import TextSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
+SERVICES = {
+    "gateway": (GatewaySettings, GATEWAY_PREFIX, "gateway/Dockerfile", "."),
+    "text": (TextSettings, TEXT_PREFIX, "services/text/Dockerfile", ".[text]"),
+    "image": (ImageSettings, IMAGE_PREFIX, "services/image/Dockerfile", ".[image]"),
+}
+
+
+def _known_variables(settings: type, prefix: str) -> set[str]:
+    return {f"{prefix}{field.name.upper()}" for field in dataclasses.fields(settings)} | {
+        "SYNTHMILL_CACHE_DIR"
+    }
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_every_service_is_built_configured_and_health_checked(name: str) -> None:
+    settings, prefix, dockerfile, extra = SERVICES[name]
+    service = COMPOSE["services"][name]
+    assert service["build"] == {"context": ".", "dockerfile": dockerfile}
+    unknown = set(service["environment"]) - _known_variables(settings, prefix)
+    assert not unknown, f"{name}: variables no setting reads: {unknown}"
+    port = service["environment"][f"{prefix}PORT"]
+    assert service["healthcheck"]["test"][-1] == f"localhost:{port}"
+    assert "synthmill.common.probe" in service["healthcheck"]["test"]
+    text = (ROOT / dockerfile).read_text()
+    installs = re.findall(r'pip install [^\n]*"([^"]+)"', text)
+    assert installs == [extra], f"{dockerfile} must install only {extra}"
+
+
+def test_each_inference_server_owns_its_own_gpu() -> None:
+    gpus = {}
+    for name in ("text", "image"):
+        (device,) = COMPOSE["services"][name]["deploy"]["resources"]["reservations"]["devices"]
+        assert device["capabilities"] == ["gpu"]
+        gpus[name] = tuple(device["device_ids"])
+    assert len(set(gpus.values())) == 2, gpus
+    assert "deploy" not in COMPOSE["services"]["gateway"]
+
+
+def test_gateway_reaches_the_servers_by_service_name_and_keeps_outputs() -> None:
+    env = COMPOSE["services"]["gateway"]["environment"]
+    assert (
+        env[f"{GATEWAY_PREFIX}TEXT_TARGET"]
+        == f"text:{COMPOSE['services']['text']['environment'][TEXT_PREFIX + 'PORT']}"
+    )
+    assert (
+        env[f"{GATEWAY_PREFIX}IMAGE_TARGET"]
+        == f"image:{COMPOSE['services']['image']['environment'][IMAGE_PREFIX + 'PORT']}"
+    )
+    assert any(
+        volume.endswith(":" + env[f"{GATEWAY_PREFIX}OUTPUT_DIR"])
+        for volume in COMPOSE["services"]["gateway"]["volumes"]
+    )
+    for name in ("text", "image"):
+        assert "model-cache:/cache" in COMPOSE["services"][name]["volumes"]
