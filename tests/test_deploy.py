@@ -11,9 +11,9 @@ import yaml
 
 from synthmill.gateway.settings import PREFIX as GATEWAY_PREFIX
 from synthmill.gateway.settings import GatewaySettings
-from synthmill.image.settings import ENV_PREFIX as IMAGE_PREFIX
+from synthmill.image.settings import PREFIX as IMAGE_PREFIX
 from synthmill.image.settings import ImageSettings
-from synthmill.text.settings import ENV_PREFIX as TEXT_PREFIX
+from synthmill.text.settings import PREFIX as TEXT_PREFIX
 from synthmill.text.settings import TextSettings
 
 ROOT = Path(__file__).resolve().parents[1]

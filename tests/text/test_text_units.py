@@ -50,6 +50,14 @@ def test_decoding_schema_caps_strings_and_swaps_formats():
     assert list(props) == ["s", "t", "d", "c", "u"]
 
 
+def test_decoding_schema_bounds_numbers_that_have_none():
+    schema = parse_schema({"n": "int", "m": {"type": "int", "minimum": 3}, "x": "float"})
+    props = grammar.decoding_schema(schema, max_string_length=50)["properties"]
+    assert (props["n"]["minimum"], props["n"]["maximum"]) == (-(2**63 - 1), 2**63 - 1)
+    assert (props["m"]["minimum"], props["m"]["maximum"]) == (3, 2**63 - 1)
+    assert (props["x"]["minimum"], props["x"]["maximum"]) == (-1e15, 1e15)
+
+
 def test_check_patterns_names_the_field():
     from synthmill.common.errors import InvalidArgument
 

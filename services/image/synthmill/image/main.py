@@ -13,7 +13,7 @@ from synthmill.common.worker import DeviceWorker
 from synthmill.image import engine, loader
 from synthmill.image.batcher import Batcher
 from synthmill.image.servicer import ImageServicer
-from synthmill.image.settings import ENV_PREFIX, ImageSettings
+from synthmill.image.settings import PREFIX, ImageSettings
 from synthmill.v1 import image_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def build_service(settings: ImageSettings) -> Service:
 def run(**overrides: Any) -> None:
     """Runs the image server until SIGTERM/SIGINT; non-None `overrides` win over the environment."""
     logs.configure("image")
-    settings = from_env(ImageSettings, ENV_PREFIX, **overrides)
+    settings = from_env(ImageSettings, PREFIX, **overrides)
     log.info("settings: %s", settings)
     asyncio.run(
         serve(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from synthmill.common.settings import default_cache_dir
 
-ENV_PREFIX = "SYNTHMILL_IMAGE_"
+PREFIX = "SYNTHMILL_IMAGE_"
 
 
 @dataclass(frozen=True)
@@ -56,4 +56,4 @@ class ImageSettings:
         object.__setattr__(self, "models", tuple(self.models))
         object.__setattr__(self, "cache_dir", Path(self.cache_dir).expanduser())
         if not self.models:
-            raise ValueError(f"{ENV_PREFIX}MODELS: at least one model is required")
+            raise ValueError(f"{PREFIX}MODELS: at least one model is required")

@@ -7,7 +7,8 @@ schema's values, chosen so that every decoded row also passes `Schema.validate`:
   a user pattern on the field wins) instead of xgrammar's looser `format` grammar;
 - email gets a dot-atom pattern that the strict e-mail check accepts (xgrammar's `format: email`
   also allows quoted local parts and hosts without a dot);
-- strings with no maxLength are capped at `max_string_length`, so every row ends in bounded tokens.
+- strings with no maxLength are capped at `max_string_length`, so every row ends in bounded tokens;
+- integers with no bounds are held to int64 and floats to ±1e15, so a sample never overflows.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import xgrammar as xgr
 
 from synthmill.common.errors import InvalidArgument
-from synthmill.common.schema import Schema
+from synthmill.common.schema import INT64_MAX, Schema
 
 _MONTH_DAY = (
     r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
@@ -33,6 +34,7 @@ EMAIL_PATTERN = (
 )
 _FORMAT_PATTERNS = {"date": DATE_PATTERN, "date-time": DATETIME_PATTERN, "email": EMAIL_PATTERN}
 _LOOKAROUND = re.compile(r"\(\?<?[=!]")
+_BOUNDS = {"integer": (-INT64_MAX, INT64_MAX), "number": (-1e15, 1e15)}
 
 
 def decoding_schema(schema: Schema, max_string_length: int) -> dict[str, Any]:
@@ -50,6 +52,9 @@ def decoding_schema(schema: Schema, max_string_length: int) -> dict[str, Any]:
         kind = prop["type"][0] if isinstance(prop["type"], list) else prop["type"]
         if kind == "string" and "enum" not in prop and "format" not in prop and "pattern" not in prop:
             prop.setdefault("maxLength", max(max_string_length, prop.get("minLength", 0)))
+        if kind in _BOUNDS:
+            prop.setdefault("minimum", _BOUNDS[kind][0])
+            prop.setdefault("maximum", _BOUNDS[kind][1])
     return out
 
 
