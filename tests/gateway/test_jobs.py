@@ -217,3 +217,53 @@ def test_jobs_list_and_health(gateway) -> None:
         "text": ["tiny-llama"],
         "image": ["tiny-sd"],
     }
+
+
+def test_expanded_prompts_are_distinct_saved_and_rendered(gateway) -> None:
+    spec = pb.JobSpec(
+        seed=6, images=pb.ImageJobSpec(expand_topic="floorplans of small apartments", count=3, params=SMALL)
+    )
+    job, _ = run_job(gateway, spec)
+    assert job.state == pb.JOB_STATE_COMPLETED, job.error
+    folder = Path(job.output_dir)
+    saved = json.loads((folder / "prompts.json").read_text())
+    assert saved["topic"] == "floorplans of small apartments"
+    assert len(saved["prompts"]) == len(set(saved["prompts"])) == 3
+    meta = [json.loads(line) for line in (folder / "metadata.jsonl").read_text().splitlines()]
+    assert [m["prompt"] for m in meta] == saved["prompts"]
+
+
+def test_captions_give_one_image_each_and_keep_their_ids(gateway) -> None:
+    captions = [
+        pb.Caption(id="1", caption="The bus is white and red."),
+        pb.Caption(id="2", caption="A brown dog."),
+    ]
+    spec = pb.JobSpec(seed=8, images=pb.ImageJobSpec(captions=captions, params=SMALL))
+    job, _ = run_job(gateway, spec)
+    assert job.state == pb.JOB_STATE_COMPLETED, job.error
+    meta = [json.loads(line) for line in (Path(job.output_dir) / "metadata.jsonl").read_text().splitlines()]
+    assert [(m["caption_id"], m["prompt"]) for m in meta] == [(c.id, c.caption) for c in captions]
+
+
+def test_variation_axes_are_balanced_and_recorded(gateway) -> None:
+    axes = [pb.Axis(name="lighting", values=["day", "night", "fog", "rain"])]
+    spec = pb.JobSpec(
+        seed=1, images=pb.ImageJobSpec(prompts=["a street at {lighting}"], axes=axes, count=6, params=SMALL)
+    )
+    job, _ = run_job(gateway, spec)
+    assert job.state == pb.JOB_STATE_COMPLETED, job.error
+    meta = [json.loads(line) for line in (Path(job.output_dir) / "metadata.jsonl").read_text().splitlines()]
+    counts = Counter(m["lighting"] for m in meta)
+    assert sorted(counts.values()) == [1, 1, 2, 2]
+    assert all(m["prompt"] == f"a street at {m['lighting']}" for m in meta)
+
+
+def test_a_job_folder_loads_as_a_hugging_face_imagefolder(gateway) -> None:
+    import datasets
+    spec = pb.JobSpec(seed=2, images=pb.ImageJobSpec(prompts=["a kitchen"], count=2, params=SMALL))
+    job, _ = run_job(gateway, spec)
+    loaded = datasets.load_dataset("imagefolder", data_dir=job.output_dir, split="train")
+    assert loaded.num_rows == 2
+    assert {"image", "prompt", "seed", "steps", "model"} <= set(loaded.column_names)
+    assert sorted(loaded["seed"]) == [2, 3]
+    assert loaded[0]["image"].size == (64, 64)
