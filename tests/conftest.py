@@ -36,7 +36,9 @@ class Upstreams:
 @pytest.fixture(scope="session")
 def tiny_upstreams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstreams]:
     logs = tmp_path_factory.mktemp("upstream-logs")
-    text = ServerProcess("text", {"SYNTHMILL_TEXT_MODEL": "tiny-llama"}, logs / "text.log")
+    text = ServerProcess(
+        "text", {"SYNTHMILL_TEXT_MODEL": "tiny-llama", "SYNTHMILL_TEXT_THREADS": "1"}, logs / "text.log"
+    )
     image_env = {"SYNTHMILL_IMAGE_MODELS": "tiny-sd", "SYNTHMILL_IMAGE_THREADS": "1"}
     image = ServerProcess("image", image_env, logs / "image.log")
     text.start(wait=False)

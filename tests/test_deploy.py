@@ -42,7 +42,7 @@ def test_every_service_is_built_configured_and_health_checked(name: str) -> None
     assert service["healthcheck"]["test"][-1] == f"localhost:{port}"
     assert "synthmill.common.probe" in service["healthcheck"]["test"]
     text = (ROOT / dockerfile).read_text()
-    installs = re.findall(r'pip install [^\n]*"([^"]+)"', text)
+    installs = re.findall(r'pip install [^\n"]*"([^"\n]+)"', text)
     assert installs == [extra], f"{dockerfile} must install only {extra}"
 
 

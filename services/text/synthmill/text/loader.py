@@ -50,9 +50,12 @@ def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
     return _DTYPES[dtype]
 
 
-def load(name: str, device: str, dtype: str, cache_dir: Path) -> LoadedModel:
-    """Loads `name`: an embedded model (built on first use), else a hub id or a local directory."""
+def load(name: str, device: str, dtype: str, cache_dir: Path, threads: int = 0) -> LoadedModel:
+    """Loads `name`: an embedded model (built on first use), else a hub id or a local directory.
+    `threads` sets torch's CPU intra-op threads for the process (0 keeps torch's default)."""
     started = time.monotonic()
+    if threads:
+        torch.set_num_threads(threads)
     if name in embedded.NAMES:
         path, source = str(embedded.ensure(name, cache_dir)), embedded.source_of(name)
     else:

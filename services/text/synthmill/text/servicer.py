@@ -36,7 +36,7 @@ class TextServicer(text_pb2_grpc.TextServiceServicer):
         from synthmill.text.engine import TextEngine
 
         s = self.settings
-        loaded = await self.worker.run(loader.load, s.model, s.device, s.dtype, s.cache_dir)
+        loaded = await self.worker.run(loader.load, s.model, s.device, s.dtype, s.cache_dir, s.threads)
         engine = TextEngine(loaded, s)
         await self.worker.run(engine.warm_up)
         self.engine = engine

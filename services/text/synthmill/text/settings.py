@@ -24,6 +24,12 @@ class TextSettings:
     dtype: str = field(
         default="auto", metadata={"doc": "auto (bfloat16/float16 on CUDA, float32 elsewhere), float32, ..."}
     )
+    threads: int = field(
+        default=0,
+        metadata={
+            "doc": "Torch CPU threads; 0 keeps torch's default. Use 1 when cores are shared with busy processes."
+        },
+    )
     cache_dir: Path = field(
         default_factory=default_cache_dir, metadata={"doc": "Where embedded models are converted and kept."}
     )
