@@ -260,6 +260,7 @@ def test_variation_axes_are_balanced_and_recorded(gateway) -> None:
 
 def test_a_job_folder_loads_as_a_hugging_face_imagefolder(gateway) -> None:
     import datasets
+
     spec = pb.JobSpec(seed=2, images=pb.ImageJobSpec(prompts=["a kitchen"], count=2, params=SMALL))
     job, _ = run_job(gateway, spec)
     loaded = datasets.load_dataset("imagefolder", data_dir=job.output_dir, split="train")

@@ -36,14 +36,6 @@ class JobRunner:
             self.start(job)
         return len(jobs)
 
-    @property
-    def running(self) -> int:
-        return sum(1 for job_id in self._tasks if self._state(job_id) == pb.JOB_STATE_RUNNING)
-
-    def _state(self, job_id: str) -> int:
-        job = self.ctx.store.get_job(job_id)
-        return job.state if job else 0
-
     async def cancel(self, job_id: str) -> pb.Job:
         job = self.ctx.store.get_job(job_id)
         if job is None:
