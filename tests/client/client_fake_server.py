@@ -1,7 +1,7 @@
 """A stand-in server for Stack tests: grpc.health.v1 on `SYNTHMILL_<KIND>_PORT`, SERVING after a delay.
 
-FAKE_DIE=<kind> makes that kind exit with code 3 one second after it is SERVING; FAKE_DIE_EARLY=<kind>
-makes it exit with code 4 before it serves.
+It remains only for a child dying while loading, on cue and without a torch import: FAKE_DIE_EARLY=<kind>
+makes that kind exit with code 4 before it serves. Everything else the Stack tests use real servers for.
 """
 
 from __future__ import annotations
@@ -31,9 +31,6 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     time.sleep(float(os.environ.get("FAKE_DELAY", "0.3")))
     servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    if os.environ.get("FAKE_DIE") == kind:
-        time.sleep(1)
-        return 3
     stop.wait()
     server.stop(0)
     return 0

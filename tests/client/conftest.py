@@ -1,4 +1,4 @@
-"""Fixtures of the client tests: an in-process fake gateway, and the CLI as a real process."""
+"""Fixtures of the client tests: a real gateway over the shared tiny servers, and the CLI as a real process."""
 
 from __future__ import annotations
 
@@ -6,27 +6,18 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from client_fakes import FakeGateway, start_fake
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@dataclass
-class Fake:
-    gateway: FakeGateway
-    target: str
-
-
 @pytest.fixture
-def fake_gateway() -> Iterator[Fake]:
-    server, fake, port = start_fake()
-    yield Fake(fake, f"127.0.0.1:{port}")
-    server.stop(0)
+def gateway(gateway_factory):
+    """A fresh real gateway (its own job store and output folder) over the session's tiny servers."""
+    return gateway_factory()
 
 
 @dataclass

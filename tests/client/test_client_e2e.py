@@ -1,5 +1,6 @@
-"""The CLI as a real process against real servers: `python -m synthmill.gateway`, `.text` and `.image`
-started with the `server_factory` fixture, on the fast random-weight models "tiny-llama" and "tiny-sd"."""
+"""The CLI as a real process against real servers: a gateway from `gateway_factory` over the session's
+text and image servers (`tiny_upstreams`, on the fast random-weight models "tiny-llama" and "tiny-sd"),
+`synthmill up` starting its own stack, and the demo on the default models."""
 
 from __future__ import annotations
 
@@ -14,11 +15,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
 import pytest
-from grpc_health.v1 import health_pb2_grpc
 
-from synthmill.client.stack import _is_serving, free_port
+from synthmill.client.stack import free_port
 
 SERVERS = ("synthmill.gateway.__main__", "synthmill.text.__main__", "synthmill.image.__main__")
 
@@ -36,9 +35,6 @@ def _missing() -> list[str]:
 
 pytestmark = pytest.mark.skipif(bool(_missing()), reason=f"servers not importable yet: {_missing()}")
 
-TINY_TEXT = {"SYNTHMILL_TEXT_MODEL": "tiny-llama", "SYNTHMILL_TEXT_DEVICE": "cpu"}
-TINY_IMAGE = {"SYNTHMILL_IMAGE_MODELS": "tiny-sd", "SYNTHMILL_IMAGE_DEVICE": "cpu"}
-
 
 @dataclass
 class RealStack:
@@ -46,35 +42,11 @@ class RealStack:
     output_dir: Path
 
 
-def _wait_serving(server, timeout: float = 300.0) -> None:
-    deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(server.target) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while not _is_serving(stub):
-            if server.proc.poll() is not None:
-                raise RuntimeError(f"{server.kind} exited: {server.log_path.read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{server.kind} not SERVING: {server.log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-
-
 @pytest.fixture
-def stack(server_factory, tmp_path) -> RealStack:
-    """Text and image servers loading side by side, then the gateway in front of them."""
-    text = server_factory("text", TINY_TEXT, wait=False)
-    image = server_factory("image", TINY_IMAGE, wait=False)
-    _wait_serving(text)
-    _wait_serving(image)
+def stack(gateway_factory, tmp_path) -> RealStack:
+    """A fresh gateway (its own job store and output folder) in front of the shared tiny servers."""
     out = tmp_path / "generated_data"
-    gateway = server_factory(
-        "gateway",
-        {
-            "SYNTHMILL_GATEWAY_TEXT_TARGET": text.target,
-            "SYNTHMILL_GATEWAY_IMAGE_TARGET": image.target,
-            "SYNTHMILL_GATEWAY_OUTPUT_DIR": str(out),
-        },
-    )
-    return RealStack(gateway.target, out)
+    return RealStack(gateway_factory(output_dir=out).target, out)
 
 
 def test_images_then_jobs_status_download_health(cli, stack, tmp_path):
@@ -139,13 +111,10 @@ def test_cancel(cli, stack):
     assert job["state"] == "CANCELLED" and job["images_done"] < 64
 
 
-def _port_free(port: int) -> bool:
+def _nothing_listens(port: int) -> bool:
+    """True when a connection to the port is refused (a bind test would trip on TIME_WAIT)."""
     with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
+        return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 def test_up_starts_and_stops_cleanly(cli, tmp_path):
@@ -174,7 +143,7 @@ def test_up_starts_and_stops_cleanly(cli, tmp_path):
         log.close()
     output = (tmp_path / "up.log").read_text()
     assert "SERVING" in output and "stack stopped" in output
-    assert all(_port_free(port) for port in ports.values())
+    assert all(_nothing_listens(port) for port in ports.values())
 
 
 @pytest.mark.e2e

@@ -1,4 +1,4 @@
-"""`serve` and `up` plumbing without real servers: kwargs, the import guard, the stack's env."""
+"""`serve` and `up` plumbing: kwargs, the import guard, the stack's env, and `Stack` over real servers."""
 
 from __future__ import annotations
 
@@ -64,6 +64,28 @@ def test_stack_env():
     assert "SYNTHMILL_TEXT_MODEL" not in Stack().child_env("text")
 
 
+def _real_stack(tmp_path):
+    return Stack(
+        text_model="tiny-llama", image_models=["tiny-sd"], device="cpu", output_dir=tmp_path / "out",
+        gateway_port=free_port(), text_port=free_port(), image_port=free_port(), log_dir=tmp_path,
+        env={"SYNTHMILL_IMAGE_THREADS": "1"}, on_status=lambda line: None, stop_timeout=30,
+    )  # fmt: skip
+
+
+def test_stack_starts_every_child_and_stops_all_when_one_dies(tmp_path):
+    """Real text, image and gateway servers; the gateway is then killed, and the stack stops the rest."""
+    stack = _real_stack(tmp_path).start()
+    try:
+        assert all(child.serving and child.alive() for child in stack.children.values())
+        stack.children["gateway"].proc.kill()
+        assert stack.run_until_signal() == 1
+    finally:
+        stack.stop()
+    codes = {kind: child.proc.returncode for kind, child in stack.children.items()}
+    assert codes == {"text": 0, "image": 0, "gateway": -9}  # the others: SIGTERM, clean exit
+
+
+# Dying while loading on cue, without a torch import, needs the health-only stand-in client_fake_server.py.
 def _fake_stack(tmp_path, **env):
     here = str(Path(__file__).parent)
     return Stack(
@@ -72,20 +94,6 @@ def _fake_stack(tmp_path, **env):
         modules=dict.fromkeys(("text", "image", "gateway"), "client_fake_server"),
         on_status=lambda line: None, stop_timeout=10,
     )  # fmt: skip
-
-
-def test_stack_starts_and_stops_every_child(tmp_path):
-    with _fake_stack(tmp_path) as stack:
-        assert all(child.serving and child.alive() for child in stack.children.values())
-        procs = [child.proc for child in stack.children.values()]
-    assert [proc.returncode for proc in procs] == [0, 0, 0]  # SIGTERM, clean exit
-
-
-def test_stack_stops_all_when_one_dies(tmp_path):
-    stack = _fake_stack(tmp_path, FAKE_DIE="image").start()
-    assert stack.run_until_signal() == 1
-    assert stack.children["image"].proc.returncode == 3
-    assert all(not child.alive() for child in stack.children.values())
 
 
 def test_stack_start_fails_when_a_child_dies_while_loading(tmp_path):

@@ -190,6 +190,16 @@ def test_cancel_stops_within_a_step_and_keeps_finished_images(gateway) -> None:
     assert json.loads((folder / "job.json").read_text())["state"] == "cancelled"
 
 
+def test_cancel_right_after_submit_is_not_lost(gateway) -> None:
+    params = common_pb2.ImageParams(width=64, height=64, steps=150)
+    spec = pb.JobSpec(seed=9, images=pb.ImageJobSpec(prompts=["slow"], count=64, params=params))
+    for _ in range(3):
+        job = gateway.SubmitJob(pb.SubmitJobRequest(spec=spec))
+        cancelled = gateway.CancelJob(pb.CancelJobRequest(job_id=job.id), timeout=60)
+        assert cancelled.state == pb.JOB_STATE_CANCELLED
+        assert cancelled.counts.images_done < 8
+
+
 def test_watchers_resume_from_their_last_sequence_number(gateway) -> None:
     spec = pb.JobSpec(seed=4, images=pb.ImageJobSpec(prompts=["a lobby"], count=3, params=SMALL))
     job = gateway.SubmitJob(pb.SubmitJobRequest(spec=spec))

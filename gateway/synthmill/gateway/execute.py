@@ -277,7 +277,10 @@ class JobRun:
         while True:
             before = progress()
             try:
-                await asyncio.wait_for(upstream.channel.channel_ready(), wait_s)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel
+                # that lands just as the inner call finishes, and the job would run on.
+                async with asyncio.timeout(wait_s):
+                    await upstream.channel.channel_ready()
                 return await attempt()
             except (grpc.aio.AioRpcError, TimeoutError) as exc:
                 failures = 1 if progress() > before else failures + 1
