@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from synthmill.text import embedded
@@ -54,6 +55,7 @@ def load(name: str, device: str, dtype: str, cache_dir: Path, threads: int = 0) 
     """Loads `name`: an embedded model (built on first use), else a hub id or a local directory.
     `threads` sets torch's CPU intra-op threads for the process (0 keeps torch's default)."""
     started = time.monotonic()
+    transformers.utils.logging.disable_progress_bar()  # server logs are lines, not bars
     if threads:
         torch.set_num_threads(threads)
     if name in embedded.NAMES:
