@@ -1,15 +1,16 @@
-"""Pieces shared by `Client` and `AsyncClient`: the target, channel options, states, file downloads."""
+"""Pieces shared by `Client` and `AsyncClient`: the target, channel options, states, watch resumption, downloads."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 import grpc
 
-from synthmill.client.errors import SynthmillError
+from synthmill.client.errors import SynthmillError, from_rpc_error
 from synthmill.v1 import gateway_pb2
 
 DEFAULT_TARGET = "localhost:50051"
@@ -113,3 +114,32 @@ class Downloader:
             handle.close()
             tmp.unlink(missing_ok=True)
         self._open.clear()
+
+
+class Resume:
+    """Bookkeeping of a watch that reconnects: the last sequence number seen, and the backoff
+    and give-up clock while the gateway is away. Shared by `Client` and `AsyncClient`."""
+
+    def __init__(self, after_seq: int, reconnect_timeout: float):
+        self.last = after_seq
+        self.reconnect_timeout = reconnect_timeout
+        self.backoff = BACKOFF_START
+        self._failing_since: float | None = None
+
+    def fresh(self, event: gateway_pb2.JobEvent) -> bool:
+        """True for an event not delivered yet; the connection is healthy again."""
+        self._failing_since, self.backoff = None, BACKOFF_START
+        if event.seq <= self.last:
+            return False
+        self.last = event.seq
+        return True
+
+    def failed(self, exc: grpc.RpcError) -> float:
+        """The delay before reconnecting; raises the error when it is not worth retrying."""
+        if not retryable(exc):
+            raise from_rpc_error(exc) from exc
+        self._failing_since = self._failing_since or time.monotonic()
+        if time.monotonic() - self._failing_since > self.reconnect_timeout:
+            raise from_rpc_error(exc) from exc
+        delay, self.backoff = self.backoff, min(self.backoff * 2, BACKOFF_MAX)
+        return delay

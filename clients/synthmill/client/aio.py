@@ -9,23 +9,20 @@ async with AsyncClient() as client:
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import grpc
 
 from synthmill.client._common import (
-    BACKOFF_MAX,
-    BACKOFF_START,
     CHANNEL_OPTIONS,
     RECONNECT_TIMEOUT,
     TERMINAL_STATES,
     Downloader,
+    Resume,
     is_terminal_event,
     parse_state,
     resolve_target,
-    retryable,
 )
 from synthmill.client.errors import converts_errors_async, from_rpc_error
 from synthmill.v1 import gateway_pb2, gateway_pb2_grpc
@@ -84,33 +81,24 @@ class AsyncClient:
 
     async def watch(self, job_id: str, after_seq: int = 0) -> AsyncIterator[gateway_pb2.JobEvent]:
         """Like `Client.watch`: events until the job ends, reconnecting after UNAVAILABLE."""
-        last = after_seq
-        backoff, failing_since = BACKOFF_START, None
+        resume = Resume(after_seq, self.reconnect_timeout)
         while True:
-            call = self.stub.WatchJob(gateway_pb2.WatchJobRequest(job_id=job_id, after_seq=last))
+            call = self.stub.WatchJob(gateway_pb2.WatchJobRequest(job_id=job_id, after_seq=resume.last))
             try:
                 async for event in call:
-                    failing_since, backoff = None, BACKOFF_START
-                    if event.seq <= last:
-                        continue
-                    last = event.seq
-                    yield event
-                    if is_terminal_event(event):
-                        return
+                    if resume.fresh(event):
+                        yield event
+                        if is_terminal_event(event):
+                            return
             except grpc.RpcError as exc:
-                if not retryable(exc):
-                    raise from_rpc_error(exc) from exc
-                failing_since = failing_since or time.monotonic()
-                if time.monotonic() - failing_since > self.reconnect_timeout:
-                    raise from_rpc_error(exc) from exc
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX)
+                await asyncio.sleep(resume.failed(exc))
                 continue
             finally:
                 call.cancel()
+            # The stream closed without a final state: the job may have ended before `last`.
             if (await self.get(job_id)).state in TERMINAL_STATES:
                 return
-            await asyncio.sleep(backoff)
+            await asyncio.sleep(resume.backoff)
 
     async def wait(self, job_id: str, on_event: OnEvent | None = None) -> gateway_pb2.Job:
         """Follows the job until it ends and returns it; `on_event` may be sync or async."""

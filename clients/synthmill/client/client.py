@@ -17,16 +17,14 @@ from pathlib import Path
 import grpc
 
 from synthmill.client._common import (
-    BACKOFF_MAX,
-    BACKOFF_START,
     CHANNEL_OPTIONS,
     RECONNECT_TIMEOUT,
     TERMINAL_STATES,
     Downloader,
+    Resume,
     is_terminal_event,
     parse_state,
     resolve_target,
-    retryable,
 )
 from synthmill.client.errors import converts_errors, from_rpc_error
 from synthmill.v1 import gateway_pb2, gateway_pb2_grpc
@@ -90,34 +88,24 @@ class Client:
         number seen, so no event is missed or repeated; it gives up after `reconnect_timeout` seconds
         without a connection.
         """
-        last = after_seq
-        backoff, failing_since = BACKOFF_START, None
+        resume = Resume(after_seq, self.reconnect_timeout)
         while True:
-            call = self.stub.WatchJob(gateway_pb2.WatchJobRequest(job_id=job_id, after_seq=last))
+            call = self.stub.WatchJob(gateway_pb2.WatchJobRequest(job_id=job_id, after_seq=resume.last))
             try:
                 for event in call:
-                    failing_since, backoff = None, BACKOFF_START
-                    if event.seq <= last:
-                        continue
-                    last = event.seq
-                    yield event
-                    if is_terminal_event(event):
-                        return
+                    if resume.fresh(event):
+                        yield event
+                        if is_terminal_event(event):
+                            return
             except grpc.RpcError as exc:
-                if not retryable(exc):
-                    raise from_rpc_error(exc) from exc
-                failing_since = failing_since or time.monotonic()
-                if time.monotonic() - failing_since > self.reconnect_timeout:
-                    raise from_rpc_error(exc) from exc
-                time.sleep(backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX)
+                time.sleep(resume.failed(exc))
                 continue
             finally:
                 call.cancel()
             # The stream closed without a final state: the job may have ended before `last`.
-            if self.get(job_id).state in TERMINAL_STATES:
+            if (self.get(job_id)).state in TERMINAL_STATES:
                 return
-            time.sleep(backoff)
+            time.sleep(resume.backoff)
 
     def wait(
         self, job_id: str, on_event: Callable[[gateway_pb2.JobEvent], None] | None = None
