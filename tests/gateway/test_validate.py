@@ -12,7 +12,13 @@ from synthmill.v1 import gateway_pb2 as pb
 
 SETTINGS = GatewaySettings(max_rows=100, max_images=50)
 INFO = image_pb2.ImageServerInfo(
-    models=[common_pb2.ModelInfo(name="tiny-sd")], schedulers=["Euler", "DDIM"], max_size=512, max_steps=50
+    models=[
+        common_pb2.ModelInfo(name="tiny-sd", is_default=True, schedulers=["Euler", "DDIM"], size_multiple=8),
+        common_pb2.ModelInfo(name="tiny-sd3", schedulers=["Euler"], size_multiple=16),
+    ],
+    schedulers=["Euler", "DDIM"],
+    max_size=512,
+    max_steps=50,
 )
 SCHEMA = json.dumps({"product": "string", "price": "float"})
 
@@ -41,6 +47,8 @@ CASES = [
     (_images(params=common_pb2.ImageParams(steps=51)), "images.params.steps"),
     (_images(params=common_pb2.ImageParams(scheduler="Nope")), "images.params.scheduler"),
     (_images(params=common_pb2.ImageParams(model="sdxl")), "images.params.model"),
+    (_images(params=common_pb2.ImageParams(model="tiny-sd3", width=72)), "images.params.width"),
+    (_images(params=common_pb2.ImageParams(model="tiny-sd3", scheduler="DDIM")), "images.params.scheduler"),
     (_images(prompts=["a {mood} cat"]), "images.prompts[0]"),
     (_images(prompts=["a {mood} cat"], axes=[pb.Axis(name="mood", values=[])]), "images.axes[0].values"),
     (_images(axes=[pb.Axis(name="mood", values=["calm"])]), "images.axes[0].name"),

@@ -113,22 +113,29 @@ def _check_axes_used(axes, used: set[str], path: str) -> None:
 
 
 def validate_image_params(params: common_pb2.ImageParams, path: str, info) -> None:
-    """Checks sizes and steps; with the image server's info also models, schedulers and limits."""
+    """Checks sizes and steps; with the image server's info also the model, its schedulers and
+    size multiple, and the server's limits."""
+    model = None
+    if info:
+        models = {m.name: m for m in info.models}
+        if params.model and params.model not in models:
+            loaded = ", ".join(models)
+            raise InvalidArgument(f"{path}.model", f"model {params.model!r} is not loaded; loaded: {loaded}")
+        model = models.get(params.model) or next((m for m in info.models if m.is_default), None)
+    multiple = model.size_multiple if model and model.size_multiple else 8
     for name in ("width", "height"):
         value = getattr(params, name)
-        if value % 8:
-            raise InvalidArgument(f"{path}.{name}", f"{value} is not a multiple of 8")
+        if value % multiple:
+            suffix = f" for {model.name}" if model else ""
+            raise InvalidArgument(f"{path}.{name}", f"{value} is not a multiple of {multiple}{suffix}")
         if info and value > info.max_size:
             raise InvalidArgument(f"{path}.{name}", f"{value} is over the limit of {info.max_size}")
     if info and params.steps > info.max_steps:
         raise InvalidArgument(f"{path}.steps", f"{params.steps} is over the limit of {info.max_steps}")
     if params.HasField("guidance") and params.guidance < 0:
         raise InvalidArgument(f"{path}.guidance", f"{params.guidance} is negative")
-    if info and params.scheduler and params.scheduler not in info.schedulers:
+    if model and params.scheduler and model.schedulers and params.scheduler not in model.schedulers:
         raise InvalidArgument(
             f"{path}.scheduler",
-            f"unknown scheduler {params.scheduler!r}; one of {', '.join(info.schedulers)}",
+            f"unknown scheduler {params.scheduler!r} for {model.name}; one of {', '.join(model.schedulers)}",
         )
-    if info and params.model and params.model not in {model.name for model in info.models}:
-        loaded = ", ".join(model.name for model in info.models)
-        raise InvalidArgument(f"{path}.model", f"model {params.model!r} is not loaded; loaded: {loaded}")

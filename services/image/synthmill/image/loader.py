@@ -1,6 +1,6 @@
 """One loader for every model family: embedded tiny names, hub ids and local directories alike.
 
-An embedded name ("tiny-sd", "tiny-sdxl") resolves to its saved directory; everything then goes
+An embedded name ("tiny-sd", "tiny-sdxl", "tiny-sd3") resolves to its saved directory; everything then goes
 through `DiffusionPipeline.from_pretrained`, which picks the pipeline class from `model_index.json`.
 The family (sd15, sd2, sdxl, sd3) is read from the pipeline that comes back.
 """
@@ -43,6 +43,8 @@ class LoadedModel:
     own_scheduler: SchedulerMixin
     default_width: int
     default_height: int
+    # Width and height must be multiples of this: the VAE scale, times the patch size for SD3.
+    size_multiple: int
 
 
 def resolve_device(setting: str) -> str:
@@ -103,6 +105,7 @@ def load(name: str, cache_dir: Path, device_setting: str, dtype_setting: str) ->
     pipe.set_progress_bar_config(disable=True)
     denoiser = pipe.transformer if family == "sd3" else pipe.unet
     native = denoiser.config.sample_size * pipe.vae_scale_factor
+    patch = denoiser.config.patch_size if family == "sd3" else 1
     log.info("loaded %s (%s) from %s on %s as %s", name, family, source, device, dtype)
     return LoadedModel(
         name=name,
@@ -114,4 +117,5 @@ def load(name: str, cache_dir: Path, device_setting: str, dtype_setting: str) ->
         own_scheduler=pipe.scheduler,
         default_width=native,
         default_height=native,
+        size_multiple=pipe.vae_scale_factor * patch,
     )

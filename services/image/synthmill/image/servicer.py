@@ -35,6 +35,8 @@ def _model_pb(model: LoadedModel, is_default: bool) -> common_pb2.ModelInfo:
         device=model.device,
         dtype=str(model.dtype).removeprefix("torch."),
         is_default=is_default,
+        schedulers=schedulers.names(model.family),
+        size_multiple=model.size_multiple,
     )
 
 

@@ -19,7 +19,7 @@ class ImageSettings:
     models: tuple[str, ...] = field(
         default=("tiny-sd",),
         metadata={
-            "doc": "Comma-separated models to load: tiny-sd, tiny-sdxl, a hub id or a local directory. "
+            "doc": "Comma-separated models to load: tiny-sd, tiny-sdxl, tiny-sd3, a hub id or a local directory. "
             "The first is the default."
         },
     )

@@ -1,10 +1,10 @@
 """Embedded tiny pipelines: real diffusers architectures with seeded random weights, no downloads.
 
-`ensure(name, cache_dir)` builds "tiny-sd" (SD 1.5 layout) or "tiny-sdxl" from config with
+`ensure(name, cache_dir)` builds "tiny-sd" (SD 1.5 layout), "tiny-sdxl" or "tiny-sd3" from config with
 `torch.manual_seed(0)`, saves it with `save_pretrained` under `<cache_dir>/models/<name>` and returns
 that directory. The build happens in a temporary sibling directory that is renamed into place, so two
 processes racing on first use never leave a half-written model behind. The VAE has four blocks
-(scale factor 8, as in real SD) and the UNet's sample size makes the default image 64x64.
+(scale factor 8, as in real SD) and the denoiser's sample size makes the default image 64x64.
 """
 
 from __future__ import annotations
@@ -15,49 +15,38 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 from diffusers import (
     AutoencoderKL,
     DiffusionPipeline,
     EulerDiscreteScheduler,
+    FlowMatchEulerDiscreteScheduler,
+    SD3Transformer2DModel,
+    StableDiffusion3Pipeline,
     StableDiffusionPipeline,
     StableDiffusionXLPipeline,
     UNet2DConditionModel,
 )
-from tokenizers.pre_tokenizers import ByteLevel
-from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+from transformers import (
+    CLIPTextConfig,
+    CLIPTextModel,
+    CLIPTextModelWithProjection,
+    CLIPTokenizer,
+    T5Config,
+    T5EncoderModel,
+)
+
+from synthmill.image.tiny_tokenizers import clip_tokenizer, t5_tokenizer
 
 log = logging.getLogger(__name__)
 
-# Words whose merges the tokenizer learns, so common prompt words become single tokens.
-_WORDS = (
-    "a an the of on in with and at photo picture image white black red blue green background light "
-    "night day fog rain street city room house car dog cat person man woman product studio portrait"
-).split()
 _LATENT_SIZE = 8  # x8 VAE scale: 64x64 images by default
 
 
-def _tokenizer(pad_token: str = "<|endoftext|>") -> CLIPTokenizer:
-    """A CLIP byte-level BPE tokenizer: byte symbols, the same with `</w>`, word merges, specials."""
-    symbols = sorted(ByteLevel.alphabet())  # the 256 byte-level characters
-    vocab = {s: i for i, s in enumerate(symbols + [s + "</w>" for s in symbols])}
-    merges: list[tuple[str, str]] = []
-    for word in _WORDS:
-        parts = [*word[:-1], word[-1] + "</w>"]
-        while len(parts) > 1:
-            merged = parts[0] + parts[1]
-            if merged not in vocab:
-                merges.append((parts[0], parts[1]))
-                vocab[merged] = len(vocab)
-            parts = [merged, *parts[2:]]
-    for special in ("<|startoftext|>", "<|endoftext|>"):
-        vocab[special] = len(vocab)
-    return CLIPTokenizer(vocab=vocab, merges=merges, pad_token=pad_token, model_max_length=77)
-
-
 def _text_config(tokenizer: CLIPTokenizer, projection_dim: int = 32) -> CLIPTextConfig:
-    # The ids must match the tokenizer, or the pooled output (used by SDXL) reads the wrong token.
+    # The ids must match the tokenizer, or the pooled output (used by SDXL and SD3) reads the wrong token.
     return CLIPTextConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,
@@ -72,14 +61,15 @@ def _text_config(tokenizer: CLIPTokenizer, projection_dim: int = 32) -> CLIPText
     )
 
 
-def _vae() -> AutoencoderKL:
+def _vae(latent_channels: int = 4, **latent_settings: Any) -> AutoencoderKL:
     return AutoencoderKL(
         block_out_channels=(32, 32, 64, 64),
         down_block_types=("DownEncoderBlock2D",) * 4,
         up_block_types=("UpDecoderBlock2D",) * 4,
-        latent_channels=4,
+        latent_channels=latent_channels,
         norm_num_groups=32,
         sample_size=_LATENT_SIZE * 8,
+        **latent_settings,
     )
 
 
@@ -92,7 +82,7 @@ def _scheduler() -> EulerDiscreteScheduler:
 def build_sd() -> StableDiffusionPipeline:
     """A tiny SD 1.5-architecture pipeline."""
     torch.manual_seed(0)
-    tokenizer = _tokenizer()
+    tokenizer = clip_tokenizer()
     unet = UNet2DConditionModel(
         sample_size=_LATENT_SIZE,
         block_out_channels=(32, 64),
@@ -118,8 +108,8 @@ def build_sd() -> StableDiffusionPipeline:
 def build_sdxl() -> StableDiffusionXLPipeline:
     """A tiny SDXL-architecture pipeline: two text encoders and text-time conditioning."""
     torch.manual_seed(0)
-    tokenizer = _tokenizer()
-    tokenizer_2 = _tokenizer(pad_token="!")
+    tokenizer = clip_tokenizer()
+    tokenizer_2 = clip_tokenizer(pad_token="!")
     time_dim, projection_dim = 8, 32
     unet = UNet2DConditionModel(
         sample_size=_LATENT_SIZE,
@@ -147,7 +137,65 @@ def build_sdxl() -> StableDiffusionXLPipeline:
     )
 
 
-BUILDERS: dict[str, Callable[[], DiffusionPipeline]] = {"tiny-sd": build_sd, "tiny-sdxl": build_sdxl}
+def build_sd3() -> StableDiffusion3Pipeline:
+    """A tiny SD3-architecture pipeline: an MMDiT over 2x2 patches, three text encoders, 16-channel VAE."""
+    torch.manual_seed(0)
+    tokenizer = clip_tokenizer()
+    tokenizer_2 = clip_tokenizer(pad_token="!")
+    tokenizer_3 = t5_tokenizer()
+    clip_hidden, projection_dim = 32, 32
+    # SD3 pads the two CLIPs' hidden states, concatenated, to T5's width: the joint attention width.
+    t5_width = 2 * clip_hidden
+    t5 = T5Config(
+        vocab_size=len(tokenizer_3),
+        d_model=t5_width,
+        d_kv=8,
+        d_ff=37,
+        num_layers=2,
+        num_heads=4,
+        relative_attention_num_buckets=8,
+        pad_token_id=tokenizer_3.pad_token_id,
+        eos_token_id=tokenizer_3.eos_token_id,
+        decoder_start_token_id=tokenizer_3.pad_token_id,
+    )
+    transformer = SD3Transformer2DModel(
+        sample_size=_LATENT_SIZE,
+        patch_size=2,  # as real SD3: sizes must be multiples of 16
+        in_channels=16,
+        out_channels=16,
+        num_layers=2,
+        attention_head_dim=8,
+        num_attention_heads=4,
+        caption_projection_dim=32,  # = num_attention_heads * attention_head_dim
+        joint_attention_dim=t5_width,
+        pooled_projection_dim=2 * projection_dim,  # the two CLIPs' pooled outputs, concatenated
+        pos_embed_max_size=128,  # latents up to 256x256: 2048-pixel images
+    )
+    return StableDiffusion3Pipeline(
+        transformer=transformer,
+        # SD3's VAE: 16 latent channels, no quant convs, its own shift and scale.
+        vae=_vae(
+            latent_channels=16,
+            use_quant_conv=False,
+            use_post_quant_conv=False,
+            shift_factor=0.0609,
+            scaling_factor=1.5305,
+        ),
+        text_encoder=CLIPTextModelWithProjection(_text_config(tokenizer, projection_dim)),
+        text_encoder_2=CLIPTextModelWithProjection(_text_config(tokenizer_2, projection_dim)),
+        text_encoder_3=T5EncoderModel(t5),
+        tokenizer=tokenizer,
+        tokenizer_2=tokenizer_2,
+        tokenizer_3=tokenizer_3,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0),
+    )
+
+
+BUILDERS: dict[str, Callable[[], DiffusionPipeline]] = {
+    "tiny-sd": build_sd,
+    "tiny-sdxl": build_sdxl,
+    "tiny-sd3": build_sd3,
+}
 
 
 def ensure(name: str, cache_dir: Path) -> Path:

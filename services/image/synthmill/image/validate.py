@@ -13,11 +13,11 @@ from synthmill.image.settings import ImageSettings
 from synthmill.v1 import image_pb2
 
 
-def _size(field: str, value: int, default: int, max_size: int) -> int:
+def _size(field: str, value: int, model: LoadedModel, default: int, max_size: int) -> int:
     if value == 0:
         return default
-    if value % 8:
-        raise InvalidArgument(field, f"{value} is not a multiple of 8")
+    if value % model.size_multiple:
+        raise InvalidArgument(field, f"{value} is not a multiple of {model.size_multiple} for {model.name}")
     if value > max_size:
         raise InvalidArgument(field, f"{value} is larger than the maximum {max_size}")
     return value
@@ -35,8 +35,8 @@ def parse_request(
     if name not in models:
         raise InvalidArgument("params.model", f"unknown model {name!r}; loaded: {', '.join(models)}")
     model = models[name]
-    width = _size("params.width", p.width, model.default_width, settings.max_size)
-    height = _size("params.height", p.height, model.default_height, settings.max_size)
+    width = _size("params.width", p.width, model, model.default_width, settings.max_size)
+    height = _size("params.height", p.height, model, model.default_height, settings.max_size)
     if p.steps > settings.max_steps:
         raise InvalidArgument("params.steps", f"{p.steps} is more than the maximum {settings.max_steps}")
     guidance = p.guidance if p.HasField("guidance") else settings.default_guidance
