@@ -31,7 +31,7 @@ class GatewaySettings:
     max_rows: int = field(default=10000, metadata=_doc("Most rows one job may ask for."))
     max_images: int = field(default=10000, metadata=_doc("Most images one job may ask for."))
     max_images_per_row: int = field(default=16, metadata=_doc("Most images per row in unified jobs."))
-    max_concurrent_jobs: int = field(default=8, metadata=_doc("Jobs running at once; the rest queue."))
+    max_concurrent_jobs: int = field(default=16, metadata=_doc("Jobs running at once; the rest queue."))
     max_queued_jobs: int = field(default=1000, metadata=_doc("Jobs waiting; more are RESOURCE_EXHAUSTED."))
     rows_per_request: int = field(default=8, metadata=_doc("Rows asked of the text server per request."))
     images_per_request: int = field(default=4, metadata=_doc("Images sent to an image server per request."))

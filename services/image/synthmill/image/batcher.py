@@ -92,11 +92,20 @@ class _Batch:
 class Batcher:
     """Forms batches from submitted tickets and runs them, one at a time, on `worker`."""
 
-    def __init__(self, worker: DeviceWorker, models: Mapping[str, LoadedModel], max_batch: int, delay: float):
+    def __init__(
+        self,
+        worker: DeviceWorker,
+        models: Mapping[str, LoadedModel],
+        max_batch: int,
+        delay: float,
+        progress_interval: float = 0.0,
+    ):
         self.worker = worker
         self.models = models
         self.max_batch = max_batch
         self.delay = delay  # seconds the oldest queued item waits for company
+        # Seconds between step reports of a batch; 0 reports every step. The last step always is.
+        self.progress_interval = progress_interval
         self._pending: list[_Entry] = []
         self._changed = asyncio.Event()  # set whenever _pending changes
         self._running: _Batch | None = None
@@ -155,9 +164,15 @@ class Batcher:
         loop = asyncio.get_running_loop()
         params = batch.params
 
+        reported = 0.0
+
         def on_step(step: int) -> bool:  # on the worker thread
+            nonlocal reported
             batch.steps_done = step
-            loop.call_soon_threadsafe(self._publish_step, batch, step)
+            now = time.monotonic()
+            if step == params.steps or now - reported >= self.progress_interval:
+                reported = now
+                loop.call_soon_threadsafe(self._publish_step, batch, step)
             return batch.stop_requested_after is None
 
         self._running = batch

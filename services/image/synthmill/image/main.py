@@ -38,7 +38,13 @@ def build_service(settings: ImageSettings) -> Service:
 
     async def startup() -> None:
         models = await worker.run(_load_and_warm, settings)
-        batcher = Batcher(worker, models, settings.max_batch, settings.batch_delay_ms / 1000)
+        batcher = Batcher(
+            worker,
+            models,
+            settings.max_batch,
+            settings.batch_delay_ms / 1000,
+            settings.progress_interval_ms / 1000,
+        )
         batching.append(asyncio.create_task(batcher.run()))
         servicer.attach(models, batcher)
 

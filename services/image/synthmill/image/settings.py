@@ -45,6 +45,13 @@ class ImageSettings:
     batch_delay_ms: int = field(
         default=20, metadata={"doc": "How long the oldest queued item waits for compatible company."}
     )
+    progress_interval_ms: int = field(
+        default=0,
+        metadata={
+            "doc": "Least time between step reports of a batch; 0 streams every step, the last step always "
+            "goes. Raise it (e.g. 100) where fast GPUs make per-step events costly."
+        },
+    )
     default_steps: int = field(default=20, metadata={"doc": "Steps used when a request asks for 0."})
     default_guidance: float = field(default=7.5, metadata={"doc": "CFG scale used when a request sets none."})
     max_message_bytes: int = field(

@@ -1,0 +1,316 @@
+"""What every benchmark shares: flags, torch threads, the stack, RSS sampling, JSON results, the table."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from synthmill.client.stack import Stack, free_port
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+REPO = Path(__file__).resolve().parent.parent
+
+
+# ---------------------------------------------------------------------------------------------- flags
+
+
+def parser(name: str, description: str, *, model_default: str, model_help: str) -> argparse.ArgumentParser:
+    """The flags every benchmark has: --device, --model, --threads, --results-dir, --keep-logs."""
+    p = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}", description=description)
+    p.add_argument(
+        "--device", default="auto", help="torch device for the servers and the baseline (auto, cpu, cuda)"
+    )
+    p.add_argument("--model", default=model_default, help=model_help)
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads in the servers and in the baseline alike (0 = torch default; "
+        "1 avoids 20x slowdowns from oversubscribed intra-op threads on shared cores)",
+    )
+    p.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where the JSON result goes")
+    p.add_argument("--keep-logs", action="store_true", help="keep the servers' logs and outputs")
+    return p
+
+
+def set_threads(threads: int) -> None:
+    """Torch intra-op threads of this process (the baseline side); 0 keeps torch's default."""
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """The servers' side of --threads: the image server's own setting, and OMP_NUM_THREADS, which torch
+    reads at start-up, for the text server (it has no threads setting)."""
+    if not threads:
+        return {}
+    return {"SYNTHMILL_IMAGE_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
+
+
+# ---------------------------------------------------------------------------------------------- stack
+
+
+@contextlib.contextmanager
+def stack(
+    name: str,
+    *,
+    text_model: str,
+    image_model: str,
+    device: str,
+    threads: int,
+    env: Mapping[str, str] | None = None,
+    keep: bool = False,
+) -> Iterator[Stack]:
+    """A real three-process stack on free ports, its logs and outputs in a temporary folder."""
+    work = Path(tempfile.mkdtemp(prefix=f"synthmill-bench-{name}-"))
+    s = Stack(
+        text_model=text_model,
+        image_models=(image_model,),
+        device=None if device == "auto" else device,
+        output_dir=work / "out",
+        gateway_port=free_port(),
+        text_port=free_port(),
+        image_port=free_port(),
+        log_dir=work / "logs",
+        env={**thread_env(threads), "SYNTHMILL_LOG_LEVEL": "INFO", **(env or {})},
+        on_status=lambda line: log(f"[{name}] {line}"),
+    )
+    started = time.monotonic()
+    try:
+        with s:
+            log(f"[{name}] stack up in {time.monotonic() - started:.1f}s (logs in {work / 'logs'})")
+            yield s
+    finally:
+        if not keep:
+            subprocess.run(["rm", "-rf", str(work)], check=False)
+
+
+def server_pids(s: Stack) -> dict[str, int]:
+    return {kind: child.proc.pid for kind, child in s.children.items() if child.proc is not None}
+
+
+def image_batches(s: Stack, since: int = 0) -> tuple[list[int], list[float], int]:
+    """(items per batch, seconds per batch, log size) from the image server's `batch done` lines after
+    byte `since` of its log."""
+    path = s.children["image"].log_path
+    text = path.read_bytes()[since:].decode(errors="replace") if path else ""
+    found = re.findall(r"batch done: items=(\d+) .*? seconds=([\d.]+)", text)
+    size = path.stat().st_size if path else 0
+    return [int(a) for a, _ in found], [float(b) for _, b in found], size
+
+
+def log_size(s: Stack, kind: str) -> int:
+    path = s.children[kind].log_path
+    return path.stat().st_size if path else 0
+
+
+# ---------------------------------------------------------------------------------------------- memory
+
+
+def rss(pid: int) -> int:
+    try:
+        return psutil.Process(pid).memory_info().rss
+    except psutil.Error:
+        return 0
+
+
+def proc_status(pid: int) -> dict[str, float]:
+    """MiB figures from /proc/<pid>/status (Linux): VmRSS, VmHWM (peak RSS), RssAnon, RssFile."""
+    out: dict[str, float] = {}
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key = line.split(":", 1)[0]
+            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+                out[key] = round(int(line.split()[1]) / 1024, 1)
+    return out
+
+
+def peak_rss(pid: int) -> int:
+    """VmHWM: the process's peak resident set since it started (Linux), else its current RSS."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return rss(pid)
+
+
+class RssSampler:
+    """Samples the RSS of some processes on a thread; `peaks` is the largest seen per name."""
+
+    def __init__(self, pids: Mapping[str, int], interval: float = 0.05):
+        self.pids = dict(pids)
+        self.interval = interval
+        self.peaks = dict.fromkeys(self.pids, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            for name, pid in self.pids.items():
+                self.peaks[name] = max(self.peaks[name], rss(pid))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class CpuMeter:
+    """CPU seconds (user + system) each process used between `__enter__` and `__exit__`."""
+
+    def __init__(self, pids: Mapping[str, int]):
+        self.procs = {name: psutil.Process(pid) for name, pid in pids.items()}
+        self.seconds: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        return {name: sum(p.cpu_times()[:2]) for name, p in self.procs.items()}
+
+    def __enter__(self) -> CpuMeter:
+        self._start = self._now()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = {name: t - self._start[name] for name, t in self._now().items()}
+
+    def per(self, n: int) -> dict[str, float]:
+        return {name: round(t / n, 4) for name, t in self.seconds.items()}
+
+
+def mib(n: int) -> float:
+    return round(n / 2**20, 1)
+
+
+# ---------------------------------------------------------------------------------------------- timing
+
+
+@dataclass
+class Rounds:
+    """Wall times of interleaved arms, one entry per round and arm."""
+
+    times: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, arm: str, seconds: float) -> None:
+        self.times.setdefault(arm, []).append(seconds)
+
+    def median(self, arm: str) -> float:
+        return statistics.median(self.times[arm])
+
+    def ratio(self, num: str, den: str) -> dict[str, Any]:
+        """The ratio of medians, and the median and spread of the per-round ratios (same round = same
+        machine load, which is what makes a ratio robust on a shared machine)."""
+        per_round = [a / b for a, b in zip(self.times[num], self.times[den], strict=True)]
+        return {
+            "ratio_of_medians": round(self.median(num) / self.median(den), 4),
+            "median_of_round_ratios": round(statistics.median(per_round), 4),
+            "round_ratios": [round(r, 4) for r in per_round],
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            arm: {"median_s": round(statistics.median(ts), 4), "runs_s": [round(t, 4) for t in ts]}
+            for arm, ts in self.times.items()
+        }
+
+
+def interleaved(rounds: int, arms: Mapping[str, Callable[[], float]], results: Rounds) -> None:
+    """Runs every arm once per round, rotating the order each round so no arm always goes first."""
+    names = list(arms)
+    for r in range(rounds):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for name in order:
+            seconds = arms[name]()
+            results.add(name, seconds)
+        done = ", ".join(f"{n} {results.times[n][-1]:.3f}s" for n in names)
+        log(f"  round {r + 1}: {done}")
+
+
+# ---------------------------------------------------------------------------------------------- output
+
+
+def log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    info: dict[str, Any] = {
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+    with contextlib.suppress(Exception):
+        import torch
+
+        info["torch"] = torch.__version__
+        info["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    for package in ("diffusers", "transformers", "xgrammar", "grpcio"):
+        with contextlib.suppress(Exception):
+            from importlib import metadata
+
+            info[package] = metadata.version(package)
+    with contextlib.suppress(Exception):
+        info["git_commit"] = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        info["git_dirty"] = bool(dirty)
+    return info
+
+
+def write(results_dir: Path, name: str, result: dict[str, Any]) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    result = {"benchmark": name, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **result}
+    path = results_dir / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    log(f"wrote {path}")
+    return path
+
+
+def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])

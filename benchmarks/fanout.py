@@ -1,0 +1,224 @@
+"""Gateway fan-out: event delivery latency to many watchers of one running job, and submissions per second.
+
+Watchers: `--watchers` WatchJob streams opened from this one process (raw `grpc.aio` stubs over
+`--channels` channels) on one running image job. Latency is receive time minus the event's own
+`JobEvent.time` stamp (the gateway stamps it when it records the event; both clocks are this machine's).
+Events stamped before every watcher was attached (they arrive as a replay) are left out. The same job
+is first watched by a single watcher: that is the baseline the fan-out is compared with.
+
+Submissions: `--submissions` tiny jobs (one 64x64 image, 1 step), submitted one after another with
+`Client.submit`, then all at once with `AsyncClient`. The jobs are real and start running (8 at a time)
+while the rest are still being submitted, as they would for a user.
+
+    python -m benchmarks.fanout --device cpu --model tiny-sd
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from typing import Any
+
+import grpc
+import psutil
+
+from benchmarks import common
+from synthmill.client import AsyncClient, Client, image_job
+from synthmill.client._common import CHANNEL_OPTIONS, TERMINAL_STATES
+from synthmill.v1 import gateway_pb2, gateway_pb2_grpc
+
+NAME = "fanout"
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+async def _watch(target: str, args, watchers: int) -> dict[str, Any]:
+    """Submits the watched job, attaches `watchers` streams, collects latencies until the job ends."""
+    channels = [
+        grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
+        for _ in range(min(args.channels, watchers))
+    ]
+    stubs = [gateway_pb2_grpc.GatewayStub(ch) for ch in channels]
+    first_seen: list[float] = []
+    received: list[list[tuple[int, float, float]]] = [[] for _ in range(watchers)]  # (seq, stamped, received)
+
+    async def watcher(k: int, job_id: str) -> None:
+        call = stubs[k % len(stubs)].WatchJob(gateway_pb2.WatchJobRequest(job_id=job_id))
+        async for event in call:
+            now = time.time()
+            if not received[k]:
+                first_seen.append(now)
+            received[k].append((event.seq, event.time.ToNanoseconds() / 1e9, now))
+            if event.WhichOneof("event") == "state" and event.state.state in TERMINAL_STATES:
+                return
+
+    try:
+        stub = stubs[0]
+        spec = image_job(
+            "a lighthouse on a cliff at dusk",
+            args.watch_images,
+            model=args.model,
+            size=(args.watch_size, args.watch_size),
+            steps=args.watch_steps,
+            seed=1,
+        )
+        process = psutil.Process()
+        process.cpu_percent()
+        started = time.perf_counter()
+        job = await stub.SubmitJob(gateway_pb2.SubmitJobRequest(spec=spec))
+        await asyncio.gather(*(watcher(k, job.id) for k in range(watchers)))
+        wall = time.perf_counter() - started
+        client_cpu = process.cpu_percent()
+    finally:
+        for ch in channels:
+            await ch.close()
+    attached = max(first_seen)
+    latencies = [recv - stamped for events in received for _, stamped, recv in events if stamped > attached]
+    counts = {len(events) for events in received}
+    complete = all([seq for seq, _, _ in events] == list(range(1, len(events) + 1)) for events in received)
+    total_events = max(counts)
+    live_events = sum(1 for _, stamped, _ in received[0] if stamped > attached)
+    job_span = received[0][-1][1] - received[0][0][1]
+    return {
+        "watchers": watchers,
+        "events_in_job": total_events,
+        "events_measured_per_watcher": live_events,
+        "deliveries_measured": len(latencies),
+        "every_watcher_got_every_event_in_order": complete and len(counts) == 1,
+        "job_seconds": round(job_span, 3),
+        "event_rate_per_s": round(total_events / job_span, 1) if job_span else None,
+        "deliveries_per_s": round(watchers * total_events / job_span, 1) if job_span else None,
+        "wall_seconds": round(wall, 3),
+        "latency_ms": {
+            "p50": round(1000 * _pct(latencies, 50), 2),
+            "p90": round(1000 * _pct(latencies, 90), 2),
+            "p99": round(1000 * _pct(latencies, 99), 2),
+            "max": round(1000 * max(latencies), 2) if latencies else None,
+            "mean": round(1000 * statistics.fmean(latencies), 2) if latencies else None,
+        },
+        "bench_process_cpu_percent": round(client_cpu, 1),
+    }
+
+
+def _submit_sequential(target: str, args) -> float:
+    spec = image_job("a red bicycle", 1, model=args.model, size=(64, 64), steps=1, seed=3)
+    with Client(target) as client:
+        client.health()
+        started = time.perf_counter()
+        for _ in range(args.submissions):
+            client.submit(spec)
+        return time.perf_counter() - started
+
+
+async def _submit_concurrent(target: str, args) -> float:
+    spec = image_job("a red bicycle", 1, model=args.model, size=(64, 64), steps=1, seed=3)
+    async with AsyncClient(target) as client:
+        await client.health()
+        started = time.perf_counter()
+        await asyncio.gather(*(client.submit(spec) for _ in range(args.submissions)))
+        return time.perf_counter() - started
+
+
+def run(args) -> dict[str, Any]:
+    with common.stack(
+        NAME,
+        text_model="tiny-llama",
+        image_model=args.model,
+        device=args.device,
+        threads=args.threads,
+        keep=args.keep_logs,
+    ) as s:
+        gateway_pid = common.server_pids(s)["gateway"]
+        gateway = psutil.Process(gateway_pid)
+        asyncio.run(_watch(s.gateway_target, args, 1))  # warm-up: first job, first grpc calls
+        single = asyncio.run(_watch(s.gateway_target, args, 1))
+        gateway.cpu_percent()
+        many = asyncio.run(_watch(s.gateway_target, args, args.watchers))
+        many["gateway_cpu_percent"] = round(gateway.cpu_percent(), 1)
+        common.log(f"  1 watcher p50 {single['latency_ms']['p50']} ms; {args.watchers}: {many['latency_ms']}")
+        sequential = _submit_sequential(s.gateway_target, args)
+        concurrent = asyncio.run(_submit_concurrent(s.gateway_target, args))
+        common.log(
+            f"  {args.submissions} submissions: {sequential:.2f}s one by one, {concurrent:.2f}s at once"
+        )
+        peak = {k: common.mib(common.peak_rss(pid)) for k, pid in common.server_pids(s).items()}
+    p50_ratio = many["latency_ms"]["p50"] / single["latency_ms"]["p50"]
+    return {
+        "description": "event delivery latency to many watchers of one job (JobEvent.time to receipt), "
+        "against one watcher of the same job; job submissions per second",
+        "machine": common.machine(),
+        "params": {
+            "model": args.model,
+            "watched_job": f"{args.watch_images} images {args.watch_size}x{args.watch_size}, {args.watch_steps} "
+            "steps (one step event per image per step)",
+            "watchers": args.watchers,
+            "channels": args.channels,
+            "submissions": args.submissions,
+            "submitted_job": "1 image 64x64, 1 step",
+            "torch_threads": args.threads or "torch default",
+        },
+        "one_watcher": single,
+        "many_watchers": many,
+        "p50_latency_ratio_many_over_one": round(p50_ratio, 3),
+        "submissions_per_s": {
+            "sequential_client": round(args.submissions / sequential, 1),
+            "concurrent_async_client": round(args.submissions / concurrent, 1),
+        },
+        "server_peak_rss_mib": peak,
+    }
+
+
+def summary(result: dict[str, Any]) -> list[list[str]]:
+    m, o = result["many_watchers"], result["one_watcher"]
+    lat = m["latency_ms"]
+    sub = result["submissions_per_s"]
+    return [
+        [
+            NAME,
+            f"{m['watchers']} watchers: delivery latency p50 / p99 ({m['deliveries_per_s']:.0f} deliveries/s)",
+            f"{lat['p50']:.1f} / {lat['p99']:.1f} ms",
+            "",
+            "",
+        ],
+        [
+            NAME,
+            "1 watcher: delivery latency p50 / p99",
+            f"{o['latency_ms']['p50']:.1f} / {o['latency_ms']['p99']:.1f} ms",
+            "",
+            "",
+        ],
+        [
+            NAME,
+            "job submissions/s (one by one; all at once)",
+            f"{sub['sequential_client']} ; {sub['concurrent_async_client']}",
+            "",
+            "",
+        ],
+    ]
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = common.parser(
+        NAME, __doc__.split("\n")[0], model_default="tiny-sd", model_help="image model for the watched job"
+    )
+    p.add_argument("--watchers", type=int, default=200)
+    p.add_argument("--channels", type=int, default=10, help="gRPC channels the watchers share (default 10)")
+    p.add_argument("--watch-images", type=int, default=2, help="images in the watched job (default 2)")
+    p.add_argument("--watch-size", type=int, default=128, help="their size (default 128)")
+    p.add_argument("--watch-steps", type=int, default=40, help="their steps (default 40)")
+    p.add_argument("--submissions", type=int, default=200)
+    args = p.parse_args(argv)
+    result = run(args)
+    common.write(args.results_dir, NAME, result)
+    print(common.table(summary(result), ["benchmark", "metric", "value", "target", "met"]))
+    return result
+
+
+if __name__ == "__main__":
+    main()
