@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
     total = time.monotonic() - started
     print()
-    print(common.table(rows, ["benchmark", "metric", "value", "target", "met"]))
+    print(common.table(rows, common.SUMMARY_HEADER))
     print(
         f"\n{len(names)} benchmarks in {total / 60:.1f} min ("
         + ", ".join(f"{n} {s:.0f}s" for n, s in durations.items())

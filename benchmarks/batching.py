@@ -165,13 +165,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--gateway-max-jobs",
         type=int,
         default=0,
-        help="SYNTHMILL_GATEWAY_MAX_CONCURRENT_JOBS for both stacks (default: the gateway's own, 8)",
+        help="SYNTHMILL_GATEWAY_MAX_CONCURRENT_JOBS for both stacks (default: the gateway's own, 16)",
     )
     args = p.parse_args(argv)
     result = run(args)
-    common.write(args.results_dir, NAME, result)
-    print(common.table(summary(result), ["benchmark", "metric", "value", "target", "met"]))
-    return result
+    return common.finish(args.results_dir, NAME, result, summary(result))
 
 
 if __name__ == "__main__":

@@ -58,11 +58,10 @@ def set_threads(threads: int) -> None:
 
 
 def thread_env(threads: int) -> dict[str, str]:
-    """The servers' side of --threads: the image server's own setting, and OMP_NUM_THREADS, which torch
-    reads at start-up, for the text server (it has no threads setting)."""
+    """The servers' side of --threads: each inference server's own threads setting."""
     if not threads:
         return {}
-    return {"SYNTHMILL_IMAGE_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
+    return {"SYNTHMILL_IMAGE_THREADS": str(threads), "SYNTHMILL_TEXT_THREADS": str(threads)}
 
 
 # ---------------------------------------------------------------------------------------------- stack
@@ -305,6 +304,18 @@ def write(results_dir: Path, name: str, result: dict[str, Any]) -> Path:
     path.write_text(json.dumps(result, indent=2) + "\n")
     log(f"wrote {path}")
     return path
+
+
+SUMMARY_HEADER = ["benchmark", "metric", "value", "target", "met"]
+
+
+def finish(
+    results_dir: Path, name: str, result: dict[str, Any], rows: Sequence[Sequence[str]]
+) -> dict[str, Any]:
+    """Writes the result's JSON and prints its summary rows; returns the result."""
+    write(results_dir, name, result)
+    print(table(rows, SUMMARY_HEADER))
+    return result
 
 
 def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:

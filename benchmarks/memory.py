@@ -115,9 +115,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--steps", type=int, default=8)
     args = p.parse_args(argv)
     result = run(args)
-    common.write(args.results_dir, NAME, result)
-    print(common.table(summary(result), ["benchmark", "metric", "value", "target", "met"]))
-    return result
+    return common.finish(args.results_dir, NAME, result, summary(result))
 
 
 if __name__ == "__main__":

@@ -350,7 +350,7 @@ def run(args) -> dict[str, Any]:
             "unconstrained_attempts": args.unconstrained_attempts,
             "early_steps": args.early_steps,
             "torch_threads": {
-                "service": f"OMP_NUM_THREADS={args.threads}" if args.threads else "torch default",
+                "service": f"SYNTHMILL_TEXT_THREADS={args.threads}" if args.threads else "torch default",
                 "in_process": f"torch.set_num_threads({args.threads})" if args.threads else "torch default",
             },
             "interleaving": f"a job of {args.server_batch} rows, then those rows for (b) and the first of them for (c), row by row",
@@ -439,9 +439,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     args = p.parse_args(argv)
     result = run(args)
-    common.write(args.results_dir, NAME, result)
-    print(common.table(summary(result), ["benchmark", "metric", "value", "target", "met"]))
-    return result
+    return common.finish(args.results_dir, NAME, result, summary(result))
 
 
 if __name__ == "__main__":
