@@ -107,8 +107,10 @@ def test_rpc_errors_become_synthmill_errors(gateway_factory):
         with pytest.raises(SynthmillError) as info:
             client.submit(image_job("x", 1, size="100x64"))
         assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT
-        assert info.value.details == "images.params.width: 100 is not a multiple of 8"
-        assert str(info.value) == "INVALID_ARGUMENT: images.params.width: 100 is not a multiple of 8"
+        assert info.value.details == "images.params.width: 100 is not a multiple of 8 for tiny-sd"
+        assert (
+            str(info.value) == "INVALID_ARGUMENT: images.params.width: 100 is not a multiple of 8 for tiny-sd"
+        )
         with pytest.raises(SynthmillError) as info:
             client.submit(text_job({"age": "int"}, 1))
         assert info.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED

@@ -39,10 +39,10 @@ def test_text_json_uses_env_gateway(cli, gateway):
 def test_bad_request_exits_nonzero_with_the_server_message(cli, gateway):
     r = cli("images", "--gateway", gateway.target, "--prompt", "x", "--size", "100x64")
     assert r.code == 1
-    assert "error: INVALID_ARGUMENT: images.params.width: 100 is not a multiple of 8" in r.stderr
+    assert "error: INVALID_ARGUMENT: images.params.width: 100 is not a multiple of 8 for tiny-sd" in r.stderr
     r = cli("images", "--gateway", gateway.target, "--prompt", "x", "--size", "100x64", "--json")
     assert r.code == 1 and r.json() == {
-        "error": "INVALID_ARGUMENT: images.params.width: 100 is not a multiple of 8", "code": "INVALID_ARGUMENT",
+        "error": "INVALID_ARGUMENT: images.params.width: 100 is not a multiple of 8 for tiny-sd", "code": "INVALID_ARGUMENT",
     }  # fmt: skip
 
 
