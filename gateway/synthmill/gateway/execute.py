@@ -12,20 +12,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import platform
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from importlib import metadata
-from typing import Any
 
 import grpc
-from google.protobuf.json_format import MessageToDict
 
-from synthmill.common.schema import Schema, parse_schema
+from synthmill.common.schema import parse_schema
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
+from synthmill.gateway.results import write_results
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.store import JobStore
 from synthmill.gateway.upstream import Upstream
@@ -84,7 +80,7 @@ class JobRun:
         self.store = ctx.store
         self.folder = JobFolder(ctx.settings.output_dir, job.id)
         self.seed = job.spec.seed
-        self.models: dict[str, set[str]] = {"text": set(), "image": set()}
+        self.text_model = ""  # the text model's name, once known
         self._images_done = set(self.store.items(job.id, "image"))
 
     async def execute(self) -> None:
@@ -148,7 +144,7 @@ class JobRun:
                 model = next((m.name for m in info.models if m.is_default), "")
             except grpc.aio.AioRpcError:
                 model = "(server default)"
-        self.models["text"].add(model)
+        self.text_model = model
 
     # Images
 
@@ -259,7 +255,6 @@ class JobRun:
         }
         self.store.put_item(self.job.id, "image", plan.index, meta)
         self._images_done.add(plan.index)
-        self.models["image"].add(p.model)
         self.job.counts.images_done += 1
         self.store.save_job(self.job)
         await self.ctx.events.append(self.job, image=pb.ImageWritten(index=plan.index, file_name=name))
@@ -303,66 +298,4 @@ class JobRun:
         """Writes the data file, metadata.jsonl and job.json from what is recorded."""
         rows = self.store.items(self.job.id, "row")
         images = self.store.items(self.job.id, "image")
-        await asyncio.to_thread(self._write_files, rows, images)
-
-    def _write_files(self, rows: dict[int, dict], images: dict[int, dict]) -> None:
-        spec = self.job.spec
-        rows_spec = (
-            spec.text if spec.HasField("text") else spec.unified.rows if spec.HasField("unified") else None
-        )
-        if rows_spec is not None:
-            schema = parse_schema(rows_spec.schema_json)
-            table = [dict(item["row"]) for item in rows.values()]
-            self.job.distinct_row_ratio = _distinct_ratio(table)
-            if spec.HasField("unified"):
-                by_row: dict[int, list[str]] = {}
-                for meta in images.values():
-                    by_row.setdefault(meta["row_index"], []).append(meta["file_name"])
-                for index, row in zip(rows, table, strict=True):
-                    row["images"] = by_row.get(index, [])
-            if table:
-                self.folder.write_rows(table, schema, rows_spec.format)
-        if images:
-            self.folder.write_metadata(list(images.values()))
-        self.folder.write_json("job.json", self.describe(schema if rows_spec is not None else None))
-
-    def describe(self, schema: Schema | None) -> dict[str, Any]:
-        job = self.job
-        started = job.started_at.ToNanoseconds() / 1e9 if job.HasField("started_at") else None
-        return {
-            "id": job.id,
-            "state": pb.JobState.Name(job.state).removeprefix("JOB_STATE_").lower(),
-            "error": job.error,
-            "seed": job.spec.seed,
-            "spec": MessageToDict(job.spec, preserving_proto_field_name=True),
-            "counts": MessageToDict(
-                job.counts, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-            ),
-            "distinct_row_ratio": job.distinct_row_ratio if schema else None,
-            "created_at": job.created_at.ToJsonString(),
-            "started_at": job.started_at.ToJsonString() if started else None,
-            "finished_at": job.finished_at.ToJsonString() if job.HasField("finished_at") else None,
-            "seconds": round(_ended(job) - started, 3) if started else None,
-            "models": {kind: sorted(names) for kind, names in self.models.items() if names},
-            "versions": _versions(),
-        }
-
-
-def _ended(job: pb.Job) -> float:
-    return job.finished_at.ToNanoseconds() / 1e9 if job.HasField("finished_at") else time.time()
-
-
-def _distinct_ratio(rows: list[dict]) -> float:
-    if not rows:
-        return 0.0
-    return len({json.dumps(row, sort_keys=True) for row in rows}) / len(rows)
-
-
-def _versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in ("synthmill", "grpcio", "protobuf"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "unknown"
-    return versions
+        await asyncio.to_thread(write_results, self.job, self.folder, rows, images, self.text_model)
