@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import grpc
 
-from synthmill.common.schema import parse_schema
+from synthmill.common.schema import InvalidRow, parse_schema
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
@@ -122,6 +122,12 @@ class JobRun:
             async for reply in self.ctx.text.stub.GenerateRows(request, timeout=_REQUEST_TIMEOUT_S):
                 if reply.HasField("row"):
                     row = json.loads(reply.row.row_json)
+                    try:  # the text server validated it; a row is checked again before it is written
+                        schema.validate(row)
+                    except InvalidRow as exc:
+                        raise JobFailed(
+                            f"text server returned an invalid row {reply.row.index}: {exc}"
+                        ) from None
                     await self._record_row(reply.row, row)
                     accepted.append(reply.row.row_json)
                     if on_row:
