@@ -160,5 +160,9 @@ def test_demo_on_the_default_models(tmp_path):
     folders = [p for p in (tmp_path / "generated_data").iterdir() if p.is_dir()]
     assert len(folders) == 2
     files = {p.relative_to(f).as_posix() for f in folders for p in f.rglob("*") if p.is_file()}
-    assert {"images/00000.png", "images/00001.png", "data.jsonl", "job.json"} <= files
+    assert {"images/00000.png", "images/00002.png", "metadata.jsonl", "data.jsonl", "job.json"} <= files
+    unified = next(f for f in folders if (f / "images").is_dir())
+    assert {"images/00000.png", "metadata.jsonl", "data.jsonl", "schema.json"} <= {
+        p.relative_to(unified).as_posix() for p in unified.rglob("*") if p.is_file()
+    }
     assert "demo done" in proc.stdout

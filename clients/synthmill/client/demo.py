@@ -1,5 +1,6 @@
-"""`make demo`: the local stack on the embedded default models, one small image job and one small text
-job through the Client, then the dataset folders. Exits non-zero if anything failed.
+"""`make demo`: the local stack on the embedded default models, a small unified job (rows, each with a
+floorplan image) and a small text job through the Client, then the dataset folders. Exits non-zero if
+anything failed.
 
     python -m synthmill.client.demo [--output-dir DIR] [--steps S] [--keep-logs]
 """
@@ -15,23 +16,26 @@ from synthmill.client._common import state_name
 from synthmill.client.client import Client
 from synthmill.client.errors import SynthmillError
 from synthmill.client.progress import JobProgress
-from synthmill.client.specs import image_job, text_job
+from synthmill.client.specs import text_job, unified_job
 from synthmill.client.stack import Stack, StackError, free_port
 from synthmill.v1 import gateway_pb2
 
 TEXT_MODEL = "smollm2-135m"
 IMAGE_MODEL = "tiny-sd"
 # Seed 000: floorplans for a room-segmentation dataset.
-FLOORPLAN_PROMPT = (
-    "Simple 2D architectural floorplan with clean, black lines on a white background. The layout should "
-    "include walls, rooms, and basic features like doors and windows, all drawn with clear black lines. The "
-    "floorplan should be minimalistic and easy to understand, resembling the style of technical drawings or "
-    "blueprints."
-)
 FLOORPLAN_NEGATIVE = (
     "colors, textures, shading, and any 3D elements. furniture, patterns, or decorative designs. Exclude any "
     "details like landscapes, people, or non-architectural elements. Keep the drawing simple, with just black "
     "lines and a white background. Round shapes"
+)
+# Rows that describe apartments, each rendered as a floorplan from the template.
+APARTMENT_SCHEMA = {
+    "layout": ["studio", "one-bedroom", "two-bedroom", "loft"],
+    "rooms": {"type": "int", "minimum": 1, "maximum": 6, "description": "number of rooms"},
+}
+APARTMENT_TEMPLATE = (
+    "Simple 2D architectural floorplan of a {layout} apartment with {rooms} rooms, clean black lines on a "
+    "white background, walls, doors and windows, minimalistic technical drawing"
 )
 # Seed 003: the REST prototype's example schema.
 CUSTOMER_SCHEMA = {"customer_name": "string", "age": "int", "order_value": "float"}
@@ -94,9 +98,15 @@ def main(argv: list[str] | None = None) -> int:
         with stack, Client(stack.gateway_target) as client:
             images = run_job(
                 client,
-                f"2 floorplan images ({IMAGE_MODEL}, 64x64, {args.steps} steps)",
-                image_job(
-                    FLOORPLAN_PROMPT, 2, negative=FLOORPLAN_NEGATIVE, size=(64, 64), steps=args.steps, seed=0
+                f"3 apartments, each with a floorplan ({TEXT_MODEL} + {IMAGE_MODEL}, 64x64, {args.steps} steps)",
+                unified_job(
+                    APARTMENT_SCHEMA,
+                    3,
+                    prompt_template=APARTMENT_TEMPLATE,
+                    negative=FLOORPLAN_NEGATIVE,
+                    size=(64, 64),
+                    steps=args.steps,
+                    seed=0,
                 ),
             )
             rows = run_job(
