@@ -39,6 +39,15 @@ def wait_final(stub, job_id: str, after_seq: int = 0) -> tuple[pb.Job, list[pb.J
     return stub.GetJob(pb.GetJobRequest(job_id=job_id)), events
 
 
+def submit_until_images(stub, spec: pb.JobSpec, images_done: int) -> pb.Job:
+    """Submits `spec` and returns once at least `images_done` of its images are written."""
+    job = stub.SubmitJob(pb.SubmitJobRequest(spec=spec))
+    for event in stub.WatchJob(pb.WatchJobRequest(job_id=job.id), timeout=300):
+        if event.counts.images_done >= images_done:
+            return job
+    raise AssertionError(f"job {job.id} ended with fewer than {images_done} images")
+
+
 def dataset(folder: Path) -> tuple[list[dict], dict[str, np.ndarray], list[dict]]:
     rows = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
     images = {
@@ -127,10 +136,7 @@ def test_image_server_back_after_a_crash_the_job_goes_on(server_factory, gateway
     spec = pb.JobSpec(seed=4, images=pb.ImageJobSpec(prompts=["a porch"], count=16, params=SMALL))
     channel, stub = stub_for(gateway)
     with channel:
-        job = stub.SubmitJob(pb.SubmitJobRequest(spec=spec))
-        for event in stub.WatchJob(pb.WatchJobRequest(job_id=job.id), timeout=300):
-            if event.counts.images_done >= 2:
-                break
+        job = submit_until_images(stub, spec, 2)
         image.kill()
         image.start()  # the same port: the gateway's channel reconnects on its own
         final, _ = wait_final(stub, job.id)
@@ -154,10 +160,7 @@ def test_image_server_gone_for_good_fails_the_job_and_keeps_its_images(
     spec = pb.JobSpec(seed=3, images=pb.ImageJobSpec(prompts=["a stair"], count=16, params=SMALL))
     channel, stub = stub_for(gateway)
     with channel:
-        job = stub.SubmitJob(pb.SubmitJobRequest(spec=spec))
-        for event in stub.WatchJob(pb.WatchJobRequest(job_id=job.id), timeout=300):
-            if event.counts.images_done >= 2:
-                break
+        job = submit_until_images(stub, spec, 2)
         image.kill()
         final, events = wait_final(stub, job.id)
     assert final.state == pb.JOB_STATE_FAILED
@@ -209,10 +212,7 @@ def test_gateway_stops_gracefully_and_keeps_running_jobs_for_later(
     channel, stub = stub_for(gateway)
     spec = pb.JobSpec(seed=5, images=pb.ImageJobSpec(prompts=["a gate"], count=12, params=SMALL))
     with channel:
-        job = stub.SubmitJob(pb.SubmitJobRequest(spec=spec))
-        for event in stub.WatchJob(pb.WatchJobRequest(job_id=job.id), timeout=300):
-            if event.counts.images_done >= 1:
-                break
+        job = submit_until_images(stub, spec, 1)
     assert gateway.stop() == 0
     restarted = gateway_factory(output_dir=out)
     channel, stub = stub_for(restarted)

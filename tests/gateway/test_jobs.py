@@ -14,7 +14,6 @@ from synthmill.common.schema import parse_schema
 from synthmill.v1 import common_pb2, gateway_pb2_grpc
 from synthmill.v1 import gateway_pb2 as pb
 
-FINAL = {pb.JOB_STATE_COMPLETED, pb.JOB_STATE_FAILED, pb.JOB_STATE_CANCELLED}
 SMALL = common_pb2.ImageParams(width=64, height=64, steps=4)
 
 

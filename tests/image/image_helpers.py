@@ -63,6 +63,16 @@ class Result:
     def steps(self) -> list[image_pb2.StepProgress]:
         return [e.step for e in self.events if e.WhichOneof("event") == "step"]
 
+    def item_events(self, index: int) -> list[tuple[int, int] | str]:
+        """Item `index`'s events in order: (step, total_steps) for each step, then "image"."""
+        out: list[tuple[int, int] | str] = []
+        for e in self.events:
+            if e.WhichOneof("event") == "step" and e.step.index == index:
+                out.append((e.step.step, e.step.total_steps))
+            elif e.WhichOneof("event") == "image" and e.image.index == index:
+                out.append("image")
+        return out
+
     @property
     def images(self) -> dict[int, image_pb2.GeneratedImage]:
         return {e.image.index: e.image for e in self.events if e.WhichOneof("event") == "image"}

@@ -19,12 +19,7 @@ def test_four_images_stream_every_step_then_the_image_in_order_per_item(stub):
     assert len(result.steps) == 16
     assert len(result.images) == 4
     for index in range(4):
-        mine = [
-            (e.step.step, e.step.total_steps) if e.WhichOneof("event") == "step" else "image"
-            for e in result.events
-            if (e.step.index if e.WhichOneof("event") == "step" else e.image.index) == index
-        ]
-        assert mine == [(1, 4), (2, 4), (3, 4), (4, 4), "image"]
+        assert result.item_events(index) == [(1, 4), (2, 4), (3, 4), (4, 4), "image"]
     image = result.images[2]
     assert image.seed == 2
     assert Image.open(io.BytesIO(image.png)).size == (64, 64)  # the tiny model's native size

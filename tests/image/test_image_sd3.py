@@ -40,12 +40,7 @@ def test_sd3_streams_every_step_then_pngs_with_the_parameters_chunk(stub):
 
     assert len(result.images) == 2
     for index in range(2):
-        mine = [
-            (e.step.step, e.step.total_steps) if e.WhichOneof("event") == "step" else "image"
-            for e in result.events
-            if (e.step.index if e.WhichOneof("event") == "step" else e.image.index) == index
-        ]
-        assert mine == [(1, 4), (2, 4), (3, 4), (4, 4), "image"]
+        assert result.item_events(index) == [(1, 4), (2, 4), (3, 4), (4, 4), "image"]
     image = result.images[0]
     assert (image.params.model, image.params.width, image.params.height) == (SD3, 64, 64)
     assert image.params.scheduler == "Euler"  # the model's own FlowMatchEulerDiscreteScheduler

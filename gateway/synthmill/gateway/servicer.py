@@ -15,7 +15,7 @@ from synthmill.common.errors import InvalidArgument, NotFound, ResourceExhausted
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.execute import Context
 from synthmill.gateway.outputs import JobFolder
-from synthmill.gateway.plan import combinations
+from synthmill.gateway.plan import image_count
 from synthmill.gateway.runner import JobRunner
 from synthmill.gateway.validate import validate_spec
 from synthmill.v1 import gateway_pb2 as pb
@@ -36,8 +36,7 @@ def totals(spec: pb.JobSpec) -> pb.JobCounts:
         rows = spec.unified.rows.count
         return pb.JobCounts(rows_total=rows, images_total=rows * (spec.unified.images_per_row or 1))
     images = spec.images
-    n_prompts = len(images.prompts) or len(images.captions)
-    return pb.JobCounts(images_total=images.count or n_prompts * len(combinations(images.axes)))
+    return pb.JobCounts(images_total=image_count(images, len(images.prompts) or len(images.captions)))
 
 
 class GatewayServicer(gateway_pb2_grpc.GatewayServicer):

@@ -7,7 +7,7 @@ import re
 
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.schema import Schema, parse_schema
-from synthmill.gateway.plan import combinations, placeholders
+from synthmill.gateway.plan import image_count, placeholders
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.v1 import common_pb2, image_pb2
 from synthmill.v1 import gateway_pb2 as pb
@@ -63,7 +63,7 @@ def _validate_images(spec: pb.ImageJobSpec, settings: GatewaySettings, info) -> 
         raise InvalidArgument("images.expand_topic", "is empty")
     if spec.axes and not spec.expand_topic and not spec.captions:
         _check_axes_used(spec.axes, used, "images.axes")
-    total = spec.count or len(spec.prompts or spec.captions) * len(combinations(spec.axes))
+    total = image_count(spec, len(spec.prompts or spec.captions))
     _check_count(total, settings.max_images, "images.count")
     validate_image_params(spec.params, "images.params", info)
 
