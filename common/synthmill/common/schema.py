@@ -19,9 +19,10 @@ import json
 import math
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from synthmill.common import distributions
 from synthmill.common.errors import InvalidArgument
 
 TYPES = ("string", "int", "float", "bool", "date", "datetime", "enum", "email", "uuid")
@@ -54,7 +55,7 @@ INT64_MAX = 2**63 - 1
 _PROPERTY_KEYS = {
     "type", "description", "enum", "minimum", "maximum", "minLength", "maxLength", "pattern", "format",
     "x-unique", "unique", "uniqueItems", "nullable", "anyOf",
-    "title", "default", "examples", "$comment",
+    "title", "default", "examples", "$comment", "x-distribution",
 }  # fmt: skip
 _OBJECT_KEYS = {
     "type", "properties", "required", "additionalProperties", "title", "description",
@@ -63,6 +64,7 @@ _OBJECT_KEYS = {
 _SIMPLE_KEYS = {
     "type", "description", "nullable", "unique", "minimum", "maximum", "min", "max", "min_length",
     "max_length", "minLength", "maxLength", "pattern", "choices", "enum", "values", "format",
+    "distribution",
 }  # fmt: skip
 
 
@@ -89,6 +91,8 @@ class Field:
     max_length: int | None = None
     pattern: str | None = None
     choices: tuple[str, ...] = ()
+    # How the value is sampled instead of written by the LLM (see synthmill.common.distributions).
+    distribution: distributions.Distribution | None = None
 
     def json_schema(self) -> dict[str, Any]:
         """This field as a JSON Schema property."""
@@ -117,6 +121,8 @@ class Field:
                 prop["enum"] = [*prop["enum"], None]
         if self.unique:
             prop["x-unique"] = True
+        if self.distribution is not None:
+            prop["x-distribution"] = self.distribution.spec()
         return prop
 
     def validate(self, value: Any) -> None:
@@ -314,8 +320,10 @@ def _parse_simple(value: dict, path: str) -> Schema:
                 max_length=_first(spec, where, "max_length", "maxLength"),
                 pattern=spec.get("pattern"),
                 choices=choices,
+                distribution=spec.get("distribution"),
             )
         )
+    distributions.check_conditions(fields, lambda name: f"{path}.{name}.distribution")
     return Schema(tuple(fields))
 
 
@@ -342,6 +350,7 @@ def _parse_json_schema(value: dict, path: str) -> Schema:
         where = f"{path}.properties.{name}"
         _check_name(name, where)
         fields.append(_parse_property(name, prop, where, name not in required, name in unique_list))
+    distributions.check_conditions(fields, lambda name: f"{path}.properties.{name}.x-distribution")
     return Schema(tuple(fields))
 
 
@@ -399,6 +408,8 @@ def _parse_property(name: str, prop: Any, where: str, optional: bool, unique: bo
         pattern=prop.get("pattern"),
         choices=choices,
         length_keys=("minLength", "maxLength"),
+        distribution=prop.get("x-distribution"),
+        distribution_key="x-distribution",
     )
 
 
@@ -417,6 +428,8 @@ def _make_field(
     pattern: Any,
     choices: Any,
     length_keys: tuple[str, str] = ("min_length", "max_length"),
+    distribution: Any = None,
+    distribution_key: str = "distribution",
 ) -> Field:
     numeric = kind in ("int", "float")
     for key, bound in (("minimum", minimum), ("maximum", maximum)):
@@ -462,7 +475,7 @@ def _make_field(
         choices = tuple(choices)
     elif choices is not None:
         raise InvalidArgument(f"{where}.choices", f"only enum fields take choices, not {kind}")
-    return Field(
+    field = Field(
         name=name,
         type=kind,
         description=description,
@@ -474,6 +487,11 @@ def _make_field(
         max_length=max_length,
         pattern=pattern,
         choices=choices or (),
+    )
+    if distribution is None:
+        return field
+    return replace(
+        field, distribution=distributions.parse(distribution, field, f"{where}.{distribution_key}")
     )
 
 
