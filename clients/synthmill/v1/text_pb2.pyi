@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GenerateRowsRequest(_message.Message):
-    __slots__ = ("schema_json", "start_index", "count", "seed", "instructions", "model", "sampling", "existing_rows_json")
+    __slots__ = ("schema_json", "start_index", "count", "seed", "instructions", "model", "sampling", "existing_rows_json", "pinned_rows_json")
     SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
     START_INDEX_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -17,6 +17,7 @@ class GenerateRowsRequest(_message.Message):
     MODEL_FIELD_NUMBER: _ClassVar[int]
     SAMPLING_FIELD_NUMBER: _ClassVar[int]
     EXISTING_ROWS_JSON_FIELD_NUMBER: _ClassVar[int]
+    PINNED_ROWS_JSON_FIELD_NUMBER: _ClassVar[int]
     schema_json: str
     start_index: int
     count: int
@@ -25,7 +26,8 @@ class GenerateRowsRequest(_message.Message):
     model: str
     sampling: _common_pb2.SamplingParams
     existing_rows_json: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, schema_json: _Optional[str] = ..., start_index: _Optional[int] = ..., count: _Optional[int] = ..., seed: _Optional[int] = ..., instructions: _Optional[str] = ..., model: _Optional[str] = ..., sampling: _Optional[_Union[_common_pb2.SamplingParams, _Mapping]] = ..., existing_rows_json: _Optional[_Iterable[str]] = ...) -> None: ...
+    pinned_rows_json: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, schema_json: _Optional[str] = ..., start_index: _Optional[int] = ..., count: _Optional[int] = ..., seed: _Optional[int] = ..., instructions: _Optional[str] = ..., model: _Optional[str] = ..., sampling: _Optional[_Union[_common_pb2.SamplingParams, _Mapping]] = ..., existing_rows_json: _Optional[_Iterable[str]] = ..., pinned_rows_json: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GeneratedRow(_message.Message):
     __slots__ = ("index", "row_json", "seed", "attempts")

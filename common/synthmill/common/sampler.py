@@ -1,9 +1,10 @@
 """Sampled columns: the values of fields with a declared distribution, drawn per row from its seed.
 
-Field `j` of row `i` in a job with seed `s` draws from the uniform u(s, i, j, attempt): the first 53
-bits of BLAKE2b over those four numbers (counter-based, like Philox, but stable across numpy
-releases). A row's sampled values therefore depend only on the seed, its index and the schema: not
-on batch sizes, on how many replicas share the job, nor on which rows were made before. Faker values
+Field `j` of row `i` in a job with seed `s` draws from the uniform u(s + i, j, attempt): the first 53
+bits of BLAKE2b over those numbers (counter-based, like Philox, but stable across numpy releases).
+Row `i` uses the item seed `s + i`, as every item of a job does, so its sampled values depend only
+on that seed and the schema: not on batch sizes, on how many replicas share the job, nor on which
+rows were made before. Faker values
 use the same hash as the Faker seed; a Faker value that fails the field's constraints (a name longer
 than maxLength) is drawn again with the next attempt number.
 """
@@ -26,14 +27,14 @@ from synthmill.common.schema import Field, InvalidRow, Schema
 FAKER_ATTEMPTS = 64
 
 
-def _digest(seed: int, index: int, ordinal: int, attempt: int) -> int:
-    packed = struct.pack("<qQII", seed, index, ordinal, attempt)
+def _digest(item_seed: int, ordinal: int, attempt: int) -> int:
+    packed = struct.pack("<QII", item_seed % 2**64, ordinal, attempt)
     return int.from_bytes(hashlib.blake2b(packed, digest_size=8).digest(), "little")
 
 
-def uniform(seed: int, index: int, ordinal: int, attempt: int = 0) -> float:
-    """The uniform in [0, 1) of field `ordinal` of row `index` (see the module docstring)."""
-    return (_digest(seed, index, ordinal, attempt) >> 11) * 2.0**-53
+def uniform(item_seed: int, ordinal: int, attempt: int = 0) -> float:
+    """The uniform in [0, 1) of field `ordinal` of the row with `item_seed` (see the module docstring)."""
+    return (_digest(item_seed, ordinal, attempt) >> 11) * 2.0**-53
 
 
 class ColumnSampler:
@@ -56,7 +57,7 @@ class ColumnSampler:
         """The sampled values of rows `indices`, each a dict in schema order."""
         rows: list[dict[str, Any]] = [{} for _ in indices]
         for j, field in self.sampled:
-            u = np.array([uniform(seed, i, j) for i in indices])
+            u = np.array([uniform(seed + i, j) for i in indices])
             dist = field.distribution
             if isinstance(dist, Draw):
                 values = self._values(field, dist, u, seed, indices, j)
@@ -92,7 +93,7 @@ class ColumnSampler:
     def _faker(field: Field, draw: Draw, seed: int, index: int, j: int) -> Any:
         provider, locale = draw.args
         for attempt in range(FAKER_ATTEMPTS):
-            value = fakers.value(provider, locale, _digest(seed, index, j, attempt))
+            value = fakers.value(provider, locale, _digest(seed + index, j, attempt))
             try:
                 field.validate(value)
                 return value

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import grpc
 
-from synthmill.common.schema import InvalidRow, parse_schema
+from synthmill.common.sampler import ColumnSampler, plain
+from synthmill.common.schema import InvalidRow, Schema, parse_schema
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
@@ -56,10 +57,17 @@ _IMAGE_KEYS = frozenset(
     }
 )
 _REQUEST_TIMEOUT_S = 3600.0
+_SAMPLED_ROWS_PER_STEP = 256  # rows drawn at once when every field is sampled
 
 
 class JobFailed(Exception):
     """The job cannot go on; the message says why."""
+
+
+def _check_pinned(row: dict, pinned: dict) -> None:
+    for name, value in pinned.items():
+        if row[name] != value:
+            raise InvalidRow(name, f"the pinned value {value!r} came back as {row[name]!r}")
 
 
 @dataclass
@@ -105,25 +113,36 @@ class JobRun:
             if on_row:
                 await on_row(idx, item["row"])
         accepted = [json.dumps(item["row"], ensure_ascii=False) for item in done.values()]
+        sampler = ColumnSampler(schema)
+        if sampler.all_sampled:  # no LLM: the rows are drawn here, at the sampler's speed
+            await self._sample_rows(spec.count, schema, sampler, set(done), on_row)
+            return
         await self._note_text_model(spec.model)
+        schema_json = json.dumps(plain(schema).json_schema())
 
         async def attempt() -> None:
             start = len(accepted)
+            count = min(self.ctx.settings.rows_per_request, spec.count - start)
+            pinned = await asyncio.to_thread(sampler.rows, self.seed, range(start, start + count))
             request = text_pb2.GenerateRowsRequest(
-                schema_json=json.dumps(schema.json_schema()),
+                schema_json=schema_json,
                 start_index=start,
-                count=min(self.ctx.settings.rows_per_request, spec.count - start),
+                count=count,
                 seed=self.seed,
                 instructions=spec.instructions,
                 model=spec.model,
                 sampling=spec.sampling,
                 existing_rows_json=accepted,
+                pinned_rows_json=[json.dumps(p, ensure_ascii=False) for p in pinned]
+                if sampler.sampled
+                else [],
             )
             async for reply in self.ctx.text.stub.GenerateRows(request, timeout=_REQUEST_TIMEOUT_S):
                 if reply.HasField("row"):
                     row = json.loads(reply.row.row_json)
                     try:  # the text server validated it; a row is checked again before it is written
                         schema.validate(row)
+                        _check_pinned(row, pinned[reply.row.index - start])
                     except InvalidRow as exc:
                         raise JobFailed(
                             f"text server returned an invalid row {reply.row.index}: {exc}"
@@ -135,6 +154,30 @@ class JobRun:
 
         while len(accepted) < spec.count:
             await self._retrying(self.ctx.text, attempt, lambda: len(accepted))
+
+    async def _sample_rows(
+        self,
+        count: int,
+        schema: Schema,
+        sampler: ColumnSampler,
+        done: set[int],
+        on_row: Callable[[int, dict], Awaitable[None]] | None,
+    ) -> None:
+        for first in range(0, count, _SAMPLED_ROWS_PER_STEP):
+            indices = [i for i in range(first, min(first + _SAMPLED_ROWS_PER_STEP, count)) if i not in done]
+            try:
+                rows = await asyncio.to_thread(sampler.rows, self.seed, indices)
+                for row in rows:
+                    schema.validate(row)
+            except InvalidRow as exc:
+                raise JobFailed(f"a sampled row is invalid: {exc}") from None
+            for index, row in zip(indices, rows, strict=True):
+                row_json = json.dumps(row, ensure_ascii=False)
+                await self._record_row(
+                    text_pb2.GeneratedRow(index=index, row_json=row_json, seed=self.seed + index), row
+                )
+                if on_row:
+                    await on_row(index, row)
 
     async def _record_row(self, generated: text_pb2.GeneratedRow, row: dict) -> None:
         item = {"row": row, "seed": generated.seed, "attempts": generated.attempts}

@@ -28,7 +28,7 @@ from transformers import GenerationConfig, LogitsProcessorList
 
 from synthmill.common.errors import InvalidArgument, ResourceExhausted
 from synthmill.common.schema import InvalidRow, Schema, parse_schema
-from synthmill.text import grammar, prompting
+from synthmill.text import grammar, pinning, prompting
 from synthmill.text.jobs import AcceptedRow, RowsJob, RowsTotals, Sampling
 from synthmill.text.loader import LoadedModel
 from synthmill.text.sampling import RowSampler
@@ -65,10 +65,15 @@ class TextEngine:
 
     # ---- rows --------------------------------------------------------------------------------------
 
-    def compile_rows(self, schema: Schema, path: str = "schema") -> xgr.CompiledGrammar:
-        """Checks the schema's patterns (InvalidArgument naming the field) and compiles its grammar."""
+    def compile_rows(
+        self, schema: Schema, path: str = "schema", pinned: tuple[str, ...] = ()
+    ) -> xgr.CompiledGrammar:
+        """Checks the schema's patterns (InvalidArgument naming the field) and compiles its grammar,
+        with the `pinned` fields first (see `pinning`)."""
         grammar.check_patterns(schema, path)
         decoding = grammar.decoding_schema(schema, self.settings.max_string_length)
+        if pinned:
+            decoding = pinning.pinned_first(decoding, pinned)
         try:
             return self.grammars.compile(decoding)
         except RuntimeError as exc:  # xgrammar rejects some patterns only when compiling the grammar
@@ -89,7 +94,7 @@ class TextEngine:
     def generate_rows(self, job: RowsJob) -> Iterator[AcceptedRow | RowsTotals]:
         """Yields accepted rows in index order, then the totals; raises ResourceExhausted on failure."""
         started = time.monotonic()
-        compiled = self.compile_rows(job.schema)
+        compiled = self.compile_rows(job.schema, pinned=job.pinned_names)
         deduper = RowDeduper(job.schema)
         for row in job.existing_rows:
             deduper.add(row)
@@ -103,10 +108,11 @@ class TextEngine:
             batch = [heapq.heappop(pending) for _ in range(min(self.settings.batch_size, len(pending)))]
             seeds = [sample_seed(job.seed, i, a) for i, a in batch]
             conversations = [
-                prompting.row_messages(job.schema, job.instructions, i, s)
+                prompting.row_messages(job.schema, job.instructions, i, s, job.pinned_row(i))
                 for (i, _), s in zip(batch, seeds, strict=True)
             ]
-            samples = self._generate(conversations, seeds, [compiled] * len(batch), job.sampling)
+            prefixes = [pinning.prefix(job.pinned_row(i), len(job.schema.fields)) for i, _ in batch]
+            samples = self._generate(conversations, seeds, [compiled] * len(batch), job.sampling, prefixes)
             # 2. accept in index order: among duplicates inside one batch, the lower index wins
             for (index, attempt), seed, sample in zip(batch, seeds, samples, strict=True):
                 tokens += sample.tokens
@@ -156,6 +162,7 @@ class TextEngine:
             schema.validate(row)
         except InvalidRow as exc:
             return None, f"invalid: {exc}"
+        row = {name: row[name] for name in schema.names}  # pinned fields were decoded first
         conflict = deduper.conflict(row)
         if conflict:
             return None, f"duplicate: {conflict}"
@@ -201,12 +208,21 @@ class TextEngine:
         seeds: list[int],
         grammars: list[xgr.CompiledGrammar],
         sampling: Sampling,
+        prefixes: list[str] | None = None,
     ) -> list[_Sample]:
-        """One batched, constrained `generate`: row b follows grammars[b] and draws with seeds[b]."""
+        """One batched, constrained `generate`: row b follows grammars[b] and draws with seeds[b]; with
+        `prefixes`, its answer starts with prefixes[b] (pre-filled, and part of the returned text)."""
         tok, model = self.loaded.tokenizer, self.loaded.model
+        prefixes = prefixes if prefixes and any(prefixes) else None
+        if prefixes:
+            conversations = [
+                [*c, {"role": "assistant", "content": p}]
+                for c, p in zip(conversations, prefixes, strict=True)
+            ]
         enc = tok.apply_chat_template(
             conversations,
-            add_generation_prompt=True,
+            add_generation_prompt=prefixes is None,
+            continue_final_message=prefixes is not None,
             padding=True,
             return_dict=True,
             return_tensors="pt",
@@ -215,7 +231,7 @@ class TextEngine:
         attention_mask = enc["attention_mask"].to(self.loaded.device)
         processors = LogitsProcessorList(
             [
-                xgr.contrib.hf.LogitsProcessor(grammars),  # a fresh one per call: it keeps state
+                pinning.PrefilledLogitsProcessor(grammars, prefixes or [""] * len(grammars)),  # one per call
                 RowSampler(seeds, sampling.temperature, sampling.top_p),
             ]
         )
@@ -234,11 +250,11 @@ class TextEngine:
             )
         new = out[:, input_ids.shape[1] :].cpu()
         samples = []
-        for row in new:
+        for row, start in zip(new, prefixes or [""] * len(new), strict=True):
             stops = torch.isin(row, torch.tensor(self._stop_ids)).nonzero()
             length = int(stops[0]) + 1 if len(stops) else len(row)
             text = tok.decode(row[:length], skip_special_tokens=True)
-            samples.append(_Sample(text, length))
+            samples.append(_Sample(start + text, length))
         return samples
 
     def warm_up(self) -> None:

@@ -42,6 +42,7 @@ def decoding_schema(schema: Schema, max_string_length: int) -> dict[str, Any]:
     out = copy.deepcopy(schema.json_schema())
     for prop in out["properties"].values():
         prop.pop("x-unique", None)
+        prop.pop("x-distribution", None)  # sampled values arrive pinned (see pinning)
         prop.pop("description", None)  # descriptions go into the prompt, not the grammar
         fmt = prop.get("format")
         if fmt in _FORMAT_PATTERNS:

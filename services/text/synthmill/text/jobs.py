@@ -23,6 +23,15 @@ class RowsJob:
     instructions: str
     sampling: Sampling
     existing_rows: tuple[dict, ...] = ()
+    # Values fixed in advance for row start_index + k at position k (empty: none pinned).
+    pinned: tuple[dict, ...] = ()
+
+    @property
+    def pinned_names(self) -> tuple[str, ...]:
+        return tuple(self.pinned[0]) if self.pinned else ()
+
+    def pinned_row(self, index: int) -> dict:
+        return self.pinned[index - self.start_index] if self.pinned else {}
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ enum choice, a month — so rows spread over the value space and any row can be 
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 
@@ -79,16 +80,25 @@ def field_hint(field: Field, rng: random.Random) -> str | None:
     return None
 
 
-def row_messages(schema: Schema, instructions: str, row_index: int, sample_seed: int) -> list[Message]:
-    """The conversation for one row sample; it depends only on its arguments."""
+def row_messages(
+    schema: Schema, instructions: str, row_index: int, sample_seed: int, pinned: dict | None = None
+) -> list[Message]:
+    """The conversation for one row sample; it depends only on its arguments. `pinned` values are
+    fixed: the prompt names them, so the other fields are written to fit them."""
     rng = random.Random(sample_seed)
-    hints = [h for h in (field_hint(f, rng) for f in schema.fields) if h]
+    pinned = pinned or {}
+    hints = [h for h in (field_hint(f, rng) for f in schema.fields if f.name not in pinned) if h]
     lines = [
         f"Table: {instructions.strip() or 'realistic records'}",
         "Fields:",
         *(describe_field(f) for f in schema.fields),
         f"Write row number {row_index + 1}.",
     ]
+    if pinned:
+        fixed = "; ".join(
+            f"{name} = {json.dumps(value, ensure_ascii=False)}" for name, value in pinned.items()
+        )
+        lines.append(f"This row's values are fixed: {fixed}. Write the other fields to fit them.")
     if hints:
         lines.append("For variety, this row uses: " + "; ".join(hints) + ".")
     return [{"role": "system", "content": SYSTEM_ROWS}, {"role": "user", "content": "\n".join(lines)}]

@@ -50,7 +50,8 @@ class TextServicer(text_pb2_grpc.TextServiceServicer):
     async def GenerateRows(self, request: text_pb2.GenerateRowsRequest, context: grpc.aio.ServicerContext):
         engine = self._ready(request.model)
         job = requests.rows_job_from_pb(request, self.settings)
-        await self.worker.run(engine.compile_rows, job.schema, "schema_json")  # bad patterns fail up front
+        # bad patterns fail up front
+        await self.worker.run(engine.compile_rows, job.schema, "schema_json", job.pinned_names)
         events = engine.generate_rows(job)
         try:
             while True:
