@@ -38,6 +38,8 @@ def job_json(job: gateway_pb2.Job) -> dict[str, Any]:
         out[name] = stamp.ToJsonString() if job.HasField(name) else None
     if job.counts.rows_total:
         out["distinct_row_ratio"] = job.distinct_row_ratio
+    if job.stats_headline:
+        out["stats_headline"] = job.stats_headline
     return out
 
 
@@ -60,6 +62,8 @@ def _report(args: Any, job: gateway_pb2.Job) -> int:
         emit(job_json(job))
     elif not getattr(args, "quiet", False):
         print(f"job {job.id} {state_name(job.state)}: {_counts(job)}")
+        if job.stats_headline:
+            print(f"stats: {job.stats_headline} (stats.html)")
         if job.output_dir:
             print(f"output: {job.output_dir}")
     if job.state in (gateway_pb2.JOB_STATE_FAILED, gateway_pb2.JOB_STATE_CANCELLED):

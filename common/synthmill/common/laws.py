@@ -126,14 +126,19 @@ def pick(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def to_value(law: NumericLaw, x: float, field: Field) -> Any:
-    """A number drawn from `law` as the field's JSON value."""
+    """A number drawn from `law` as the field's JSON value (floats to six significant digits)."""
+    if field.type == "float":
+        return min(max(float(f"{x:.6g}"), law.vmin), law.vmax)
+    return from_number(x, field)
+
+
+def from_number(x: float, field: Field) -> Any:
+    """A whole number as the value of an int, date (day number) or datetime (epoch second) field."""
     if field.type == "date":
         return dt.date.fromordinal(int(x)).isoformat()
     if field.type == "datetime":
         return (_EPOCH + dt.timedelta(seconds=int(x))).isoformat()
-    if field.type == "int":
-        return int(x)
-    return min(max(float(f"{x:.6g}"), law.vmin), law.vmax)  # six significant digits, inside the bounds
+    return int(x)
 
 
 def to_number(value: Any, field: Field) -> float:

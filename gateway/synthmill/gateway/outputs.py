@@ -5,6 +5,8 @@ place, so a crash never leaves a half-written file that looks complete.
     <job_id>/schema.json       normalised schema (text and unified jobs)
     <job_id>/prompts.json      prompts written by the LLM (expanded image jobs)
     <job_id>/data.<format>     rows (text and unified jobs)
+    <job_id>/stats.json        per column counts, histograms, fit of declared distributions
+    <job_id>/stats.html        the same as a page of histograms (inline SVG)
     <job_id>/images/00000.png  images with an A1111-style "parameters" chunk
     <job_id>/metadata.jsonl    one line per image: file_name, prompt, seed, ... (+ row fields)
 """
@@ -71,6 +73,9 @@ class JobFolder:
 
     def write_json(self, name: str, value: Any) -> None:
         write_atomic(self.path / name, json.dumps(value, indent=2, ensure_ascii=False).encode() + b"\n")
+
+    def write_text(self, name: str, text: str) -> None:
+        write_atomic(self.path / name, text.encode())
 
     def write_image(self, index: int, png: bytes) -> str:
         name = image_name(index)

@@ -1,5 +1,6 @@
 """What a job leaves in its folder when it ends, written from its recorded items: the data file
-(unified rows list their images), metadata.jsonl (images carry their row's fields) and job.json."""
+(unified rows list their images), the stats report of the rows (stats.json, stats.html),
+metadata.jsonl (images carry their row's fields) and job.json."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from google.protobuf.json_format import MessageToDict
 
 from synthmill.common.schema import parse_schema
+from synthmill.gateway import stats, stats_html
 from synthmill.gateway.outputs import JobFolder
 from synthmill.v1 import gateway_pb2 as pb
 
@@ -19,7 +21,7 @@ from synthmill.v1 import gateway_pb2 as pb
 def write_results(
     job: pb.Job, folder: JobFolder, rows: dict[int, dict], images: dict[int, dict], text_model: str
 ) -> None:
-    """Writes every result file; sets `job.distinct_row_ratio` for jobs with rows."""
+    """Writes every result file; sets `job.distinct_row_ratio` and `job.stats_headline` for jobs with rows."""
     spec = job.spec
     rows_spec = (
         spec.text if spec.HasField("text") else spec.unified.rows if spec.HasField("unified") else None
@@ -27,6 +29,12 @@ def write_results(
     if rows_spec is not None:
         table = [dict(item["row"]) for item in rows.values()]
         job.distinct_row_ratio = distinct_ratio(table)
+        schema = parse_schema(rows_spec.schema_json)
+        if table:
+            summary = stats.report(schema, table)
+            job.stats_headline = summary["headline"]
+            folder.write_json("stats.json", summary)
+            folder.write_text("stats.html", stats_html.render(f"synthmill job {job.id}", summary))
         if spec.HasField("unified"):
             by_row: dict[int, list[str]] = {}
             for meta in images.values():
@@ -34,7 +42,7 @@ def write_results(
             for index, row in zip(rows, table, strict=True):
                 row["images"] = by_row.get(index, [])
         if table:
-            folder.write_rows(table, parse_schema(rows_spec.schema_json), rows_spec.format)
+            folder.write_rows(table, schema, rows_spec.format)
     if images:
         folder.write_metadata(list(images.values()))
     models = {
