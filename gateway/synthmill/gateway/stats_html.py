@@ -8,12 +8,12 @@ import json
 from html import escape
 from typing import Any
 
-WIDTH, HEIGHT, PAD = 420, 170, 24
+WIDTH, HEIGHT, PAD = 400, 170, 24
 _STYLE = """
 body { font: 14px system-ui, sans-serif; margin: 24px; color: #222; background: #fafafa; }
 h1 { font-size: 20px; margin: 0 0 4px; } .headline { color: #444; margin: 0 0 20px; }
 .grid { display: flex; flex-wrap: wrap; gap: 16px; }
-.card { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 12px 14px; width: 440px; }
+.card { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 12px 14px; width: 410px; }
 .card h2 { font-size: 15px; margin: 0 0 2px; } .dist { font: 12px monospace; color: #555; margin: 0 0 6px; }
 .facts { font-size: 12px; color: #444; margin: 6px 0 0; } .fit { font-weight: 600; }
 .bar { fill: #4e79a7; } .exp { fill: #e15759; } .axis { font-size: 10px; fill: #666; }
