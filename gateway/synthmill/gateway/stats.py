@@ -156,7 +156,8 @@ def _numeric_histogram(field: Field, values: list[Any], cases) -> dict[str, Any]
         edges = np.linspace(lo, hi, BINS + 1) if hi > lo else np.array([lo - 0.5, lo + 0.5])
     counts, _ = np.histogram(x, bins=edges)
     expected = np.zeros(len(edges) - 1)
-    closed = np.concatenate([[np.nextafter(edges[0], -np.inf)], edges[1:]])  # the first bar holds its left edge
+    # np.histogram's first bar holds its left edge, so its expected mass starts just below it
+    closed = np.concatenate([[np.nextafter(edges[0], -np.inf)], edges[1:]])
     for draw, members, _ in cases:
         if draw.name != "faker" and not draw.categorical:
             expected += len(members) * np.diff(numeric_law(draw, field).cdf(closed))
