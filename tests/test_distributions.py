@@ -13,25 +13,13 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from customers import CUSTOMERS, PLANS
 from scipy import stats
 
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.sampler import ColumnSampler, plain
 from synthmill.common.schema import parse_schema
 
-PLANS = {"free": 0.5, "pro": 0.3, "team": 0.15, "enterprise": 0.05}
-SPEND = {
-    "free": "uniform(0, 0)",
-    "pro": "normal(49, 8)",
-    "team": "normal(199, 30)",
-    "enterprise": "uniform(800, 1200)",
-}
-CUSTOMERS = {
-    "name": {"type": "string", "distribution": "faker(name)"},
-    "age": {"type": "int", "minimum": 18, "maximum": 90, "distribution": "normal(41, 13)"},
-    "plan": {"type": "enum", "choices": list(PLANS), "distribution": f"weights({json.dumps(PLANS)})"},
-    "spend": {"type": "float", "minimum": 0, "distribution": {"by": "plan", "cases": SPEND}},
-}
 N = 1000
 TV_TOLERANCE = 0.03
 
@@ -71,7 +59,7 @@ def test_plans_follow_their_weights_and_spend_follows_the_plan(customers) -> Non
     for plan, law in (
         ("pro", stats.norm(49, 8)),
         ("team", stats.norm(199, 30)),
-        ("enterprise", stats.uniform(800, 400)),
+        ("enterprise", stats.lognorm(s=0.3, scale=math.exp(7))),
     ):
         spend = by_plan[plan]
         assert stats.kstest(spend, law.cdf).statistic < ks_limit(len(spend)), plan

@@ -12,25 +12,12 @@ from pathlib import Path
 
 import grpc
 import pytest
+from customers import CUSTOMERS, SPEND
 
 from synthmill.common.sampler import ColumnSampler
 from synthmill.common.schema import parse_schema
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import gateway_pb2_grpc
-
-PLANS = {"free": 0.5, "pro": 0.3, "team": 0.15, "enterprise": 0.05}
-SPEND = {
-    "free": "uniform(0, 0)",
-    "pro": "normal(49, 8)",
-    "team": "normal(199, 30)",
-    "enterprise": "lognormal(7, 0.3)",
-}
-CUSTOMERS = {
-    "name": {"type": "string", "distribution": "faker(name)"},
-    "age": {"type": "int", "minimum": 18, "maximum": 90, "distribution": "normal(41, 13)"},
-    "plan": {"type": "enum", "choices": list(PLANS), "distribution": f"weights({json.dumps(PLANS)})"},
-    "spend": {"type": "float", "minimum": 0, "distribution": {"by": "plan", "cases": SPEND}},
-}
 
 
 @pytest.fixture
