@@ -12,10 +12,10 @@ from test_text_rows import generate
 from synthmill.common.schema import parse_schema
 
 SCHEMA = {
-    "name": {"type": "string", "max_length": 24},
+    "name": {"type": "string", "max_length": 12},
     "age": {"type": "int", "minimum": 18, "maximum": 90},
     "plan": ["free", "pro", "enterprise"],
-    "city": {"type": "string", "max_length": 24},
+    "city": {"type": "string", "max_length": 12},
     "spend": {"type": "float", "minimum": 0},
 }
 PINNED = [
