@@ -21,8 +21,8 @@ from PIL import Image
 
 from synthmill.common.worker import DeviceWorker
 from synthmill.image import engine, png
+from synthmill.image.domain import GenerationParams, Item
 from synthmill.image.loader import LoadedModel
-from synthmill.image.params import GenerationParams, Item
 
 log = logging.getLogger(__name__)
 
