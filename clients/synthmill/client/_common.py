@@ -11,6 +11,7 @@ from typing import BinaryIO
 import grpc
 
 from synthmill.client.errors import SynthmillError, from_rpc_error
+from synthmill.common.states import TERMINAL_STATES
 from synthmill.v1 import gateway_pb2
 
 DEFAULT_TARGET = "localhost:50051"
@@ -19,9 +20,6 @@ CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
 ]
-TERMINAL_STATES = frozenset(
-    {gateway_pb2.JOB_STATE_COMPLETED, gateway_pb2.JOB_STATE_FAILED, gateway_pb2.JOB_STATE_CANCELLED}
-)
 # How long `watch` keeps reconnecting to an unavailable gateway before it gives up, and its backoff.
 RECONNECT_TIMEOUT = 120.0
 BACKOFF_START, BACKOFF_MAX = 0.2, 3.0
