@@ -4,21 +4,17 @@ and `serve`."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
-from synthmill.common import devices, logs
+from synthmill.common import devices, server
 from synthmill.common.lifecycle import model_service
-from synthmill.common.server import Service, serve
-from synthmill.common.settings import from_env
+from synthmill.common.server import Service
 from synthmill.common.worker import DeviceWorker
 from synthmill.image import engine, loader
 from synthmill.image.batcher import Batcher
 from synthmill.image.servicer import SERVICE_NAME, ImageServicer, Serving, server_info
 from synthmill.image.settings import PREFIX, ImageSettings
 from synthmill.v1 import image_pb2_grpc
-
-log = logging.getLogger(__name__)
 
 
 def _load_and_warm(settings: ImageSettings) -> dict[str, loader.LoadedModel]:
@@ -68,14 +64,4 @@ def build_service(settings: ImageSettings) -> Service:
 
 def run(**overrides: Any) -> None:
     """Runs the image server until SIGTERM/SIGINT; non-None `overrides` win over the environment."""
-    logs.configure("image")
-    settings = from_env(ImageSettings, PREFIX, **overrides)
-    log.info("settings: %s", settings)
-    asyncio.run(
-        serve(
-            build_service(settings),
-            settings.host,
-            settings.port,
-            max_message_bytes=settings.max_message_bytes,
-        )
-    )
+    server.run("image", ImageSettings, PREFIX, build_service, **overrides)

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any
 
-from synthmill.common import logs
+from synthmill.common import server
 from synthmill.common.lifecycle import model_service
-from synthmill.common.server import Service, serve
-from synthmill.common.settings import from_env
+from synthmill.common.server import Service
 from synthmill.common.worker import DeviceWorker
 from synthmill.text import loader
 from synthmill.text.engine import TextEngine
 from synthmill.text.servicer import SERVICE_NAME, Serving, TextServicer, server_info
 from synthmill.text.settings import PREFIX, TextSettings
 from synthmill.v1 import text_pb2_grpc
-
-log = logging.getLogger(__name__)
 
 
 def _load_and_warm(settings: TextSettings) -> TextEngine:
@@ -44,15 +39,5 @@ def build_service(settings: TextSettings) -> Service:
 
 
 def run(**overrides: Any) -> None:
-    """Runs the text server until SIGTERM/SIGINT. Overrides that are None fall back to the environment."""
-    logs.configure("text")
-    settings = from_env(TextSettings, PREFIX, **overrides)
-    log.info("text server: model=%s device=%s cache=%s", settings.model, settings.device, settings.cache_dir)
-    asyncio.run(
-        serve(
-            build_service(settings),
-            settings.host,
-            settings.port,
-            max_message_bytes=settings.max_message_bytes,
-        )
-    )
+    """Runs the text server until SIGTERM/SIGINT; non-None `overrides` win over the environment."""
+    server.run("text", TextSettings, PREFIX, build_service, **overrides)
