@@ -38,9 +38,12 @@ def build_service(settings: ImageSettings) -> Service:
 
     async def startup() -> None:
         models = await worker.run(_load_and_warm, settings)
+
+        def run_batch(params, items, on_step):
+            return worker.run(engine.generate, models[params.model], params, items, on_step)
+
         batcher = Batcher(
-            worker,
-            models,
+            run_batch,
             settings.max_batch,
             settings.batch_delay_ms / 1000,
             settings.progress_interval_ms / 1000,
