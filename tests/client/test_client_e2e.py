@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import queue
 import signal
 import socket
@@ -188,12 +189,12 @@ def test_up_interrupted_while_starting_stops_every_server(up):
     assert all(_nothing_listens(port) for port in up.ports.values())
 
 
-@pytest.mark.e2e
 def test_demo_on_the_default_models(tmp_path):
     """`make demo`: smollm2-135m and tiny-sd through the whole stack."""
     proc = subprocess.run(
         [sys.executable, "-m", "synthmill.client.demo"],
         cwd=tmp_path,
+        env={**os.environ, "SYNTHMILL_TEXT_DEVICE": "cpu", "SYNTHMILL_IMAGE_DEVICE": "cpu"},
         capture_output=True,
         text=True,
         timeout=900,

@@ -72,6 +72,7 @@ def _real_stack(tmp_path):
     )  # fmt: skip
 
 
+@pytest.mark.e2e
 def test_stack_starts_every_child_and_stops_all_when_one_dies(tmp_path):
     """Real text, image and gateway servers; the gateway is then killed, and the stack stops the rest."""
     stack = _real_stack(tmp_path).start()
