@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,16 +27,6 @@ class ImageServer:
         with open(self.log_path, "rb") as log:
             log.seek(mark)
             return log.read().decode(errors="replace")
-
-    def wait_for_log(self, mark: int, pattern: str, timeout: float = 30.0) -> re.Match[str]:
-        """The first match of `pattern` logged after `mark`, waiting for it to appear."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            match = re.search(pattern, self.log_since(mark))
-            if match:
-                return match
-            time.sleep(0.05)
-        raise AssertionError(f"no log line matching {pattern!r}:\n{self.log_since(mark)[-3000:]}")
 
 
 def request(
