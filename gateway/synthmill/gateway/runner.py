@@ -11,7 +11,8 @@ import asyncio
 import logging
 
 from synthmill.common.errors import NotFound
-from synthmill.gateway.execute import Context, JobFailed, JobRun
+from synthmill.gateway.execute import Context, JobRun
+from synthmill.gateway.retries import JobFailed
 from synthmill.gateway.store import FINAL_STATES
 from synthmill.v1 import gateway_pb2 as pb
 
