@@ -120,8 +120,9 @@ class JobRun:
                     if on_row:
                         await on_row(reply.row.index, row)
 
-        while len(accepted) < spec.count:
-            await self._retrying(self.ctx.text, attempt, lambda: len(accepted))
+        await self._retrying(
+            self.ctx.text, attempt, lambda: len(accepted), lambda: len(accepted) < spec.count
+        )
 
     async def _record_row(self, generated: text_pb2.GeneratedRow, row: dict) -> None:
         item = {"row": row, "seed": generated.seed, "attempts": generated.attempts}
@@ -163,7 +164,7 @@ class JobRun:
             request = text_pb2.ExpandPromptsRequest(topic=spec.expand_topic, count=spec.count, seed=self.seed)
             reply.append(await self.ctx.text.stub.ExpandPrompts(request, timeout=_REQUEST_TIMEOUT_S))
 
-        await self._retrying(self.ctx.text, attempt, lambda: len(reply))
+        await self._retrying(self.ctx.text, attempt, lambda: len(reply), lambda: not reply)
         prompts = list(reply[0].prompts)
         for i, prompt in enumerate(prompts):
             self.store.put_item(self.job.id, "prompt", i, {"prompt": prompt})
@@ -227,8 +228,7 @@ class JobRun:
                 else:
                     await self._record_image(plans[reply.image.index], reply.image)
 
-        while missing():
-            await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done))
+        await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done), lambda: bool(missing()))
 
     async def _record_image(self, plan: ImagePlan, image: image_pb2.GeneratedImage) -> None:
         name = await asyncio.to_thread(self.folder.write_image, plan.index, image.png)
@@ -255,11 +255,17 @@ class JobRun:
     # Retries
 
     async def _retrying(
-        self, upstream: Upstream, attempt: Callable[[], Awaitable[None]], progress: Callable[[], int]
+        self,
+        upstream: Upstream,
+        attempt: Callable[[], Awaitable[None]],
+        progress: Callable[[], int],
+        pending: Callable[[], bool],
     ) -> None:
+        """Runs `attempt` until `pending()` says no work is left, by the rules of `retries`."""
         settings = self.ctx.settings
         policy = RetryPolicy(settings.max_attempts, settings.retry_backoff_s, settings.upstream_wait_s)
-        await retrying(policy, upstream.name, upstream.channel.channel_ready, attempt, progress, self.job.id)
+        ready = upstream.channel.channel_ready
+        await retrying(policy, upstream.name, ready, attempt, progress, pending, self.job.id)
 
     # Files
 

@@ -1,6 +1,7 @@
-"""How a job rides out a failing upstream: wait for a reachable replica, retry transient errors with a
-doubling backoff, and fail the job after `max_attempts` failures in a row (a try that made progress
-resets the count). Its only contact with time is `sleep`, so tests give it a fake one."""
+"""How a job rides out a failing upstream: wait for a reachable replica, try again while work is left
+(after a transient error, with a doubling backoff, or after a stream that ended early), and fail the job
+after `max_attempts` failures in a row (a failed try that made progress resets the count). Its only
+contact with time is `sleep`, so tests give it a fake one."""
 
 from __future__ import annotations
 
@@ -43,19 +44,25 @@ async def retrying(
     ready: Callable[[], Awaitable[None]],
     attempt: Callable[[], Awaitable[None]],
     progress: Callable[[], int],
+    pending: Callable[[], bool],
     job_id: str = "",
 ) -> None:
-    """Runs `attempt` once `ready()` says a replica of the `name` server is reachable; on a transient
-    error, retries after the backoff. `progress()` counts what the tries have achieved so far."""
+    """Runs `attempt` once `ready()` says a replica of the `name` server is reachable, and again while
+    `pending()` says work is left. `progress()` counts what the tries have achieved so far. A stream
+    that breaks after its last item is not asked again."""
     failures = 0
-    while True:
+    while pending():
         before = progress()
         try:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel
             # that lands just as the inner call finishes, and the job would run on.
             async with asyncio.timeout(policy.upstream_wait_s):
                 await ready()
-            return await attempt()
+            await attempt()
+            if pending() and progress() == before:
+                failures += 1
+                if failures >= policy.max_attempts:
+                    raise JobFailed(f"{name} server: its replies ended without the items asked for")
         except (grpc.aio.AioRpcError, TimeoutError) as exc:
             failures = 1 if progress() > before else failures + 1
             if isinstance(exc, TimeoutError):
