@@ -192,8 +192,8 @@ def test_up_interrupted_while_starting_stops_every_server(up):
 def test_demo_on_the_default_models(tmp_path):
     """`make demo`: smollm2-135m and tiny-sd through the whole stack."""
     proc = subprocess.run(
-        [sys.executable, "-m", "synthmill.client.demo"],
-        cwd=tmp_path,
+        [sys.executable, "-m", "tools.demo", "--output-dir", str(tmp_path / "generated_data")],
+        cwd=Path(__file__).resolve().parents[2],
         env={**os.environ, "SYNTHMILL_TEXT_DEVICE": "cpu", "SYNTHMILL_IMAGE_DEVICE": "cpu"},
         capture_output=True,
         text=True,

@@ -8,10 +8,11 @@ import types
 from pathlib import Path
 
 import pytest
+from servers import free_port
 
 from synthmill.client.cli import build_parser
 from synthmill.client.local import cmd_serve, serve_kwargs
-from synthmill.client.stack import Stack, StackError, free_port
+from synthmill.common.stack import Stack, StackError
 
 
 def args(*argv: str):

@@ -84,7 +84,7 @@ def cmd_serve(args: Any) -> int:
 
 
 def cmd_up(args: Any) -> int:
-    from synthmill.client.stack import Stack, StackError
+    from synthmill.common.stack import Stack, StackError
 
     stack = Stack(
         text_model=args.text_model,

@@ -15,8 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import grpc
-
+from synthmill.common.errors import Unavailable
 from synthmill.common.schema import InvalidRow, parse_schema
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.outputs import JobFolder
@@ -136,7 +135,7 @@ class JobRun:
             try:
                 info = await self.ctx.text.info()
                 model = next((m.name for m in info.models if m.is_default), "")
-            except grpc.aio.AioRpcError:
+            except Unavailable:
                 model = "(server default)"
         self.text_model = model
 
