@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -118,9 +119,10 @@ class Resume:
     """Bookkeeping of a watch that reconnects: the last sequence number seen, and the backoff
     and give-up clock while the gateway is away. Shared by `Client` and `AsyncClient`."""
 
-    def __init__(self, after_seq: int, reconnect_timeout: float):
+    def __init__(self, after_seq: int, reconnect_timeout: float, clock: Callable[[], float] = time.monotonic):
         self.last = after_seq
         self.reconnect_timeout = reconnect_timeout
+        self.clock = clock
         self.backoff = BACKOFF_START
         self._failing_since: float | None = None
 
@@ -136,8 +138,10 @@ class Resume:
         """The delay before reconnecting; raises the error when it is not worth retrying."""
         if not retryable(exc):
             raise from_rpc_error(exc) from exc
-        self._failing_since = self._failing_since or time.monotonic()
-        if time.monotonic() - self._failing_since > self.reconnect_timeout:
+        now = self.clock()
+        if self._failing_since is None:
+            self._failing_since = now
+        if now - self._failing_since > self.reconnect_timeout:
             raise from_rpc_error(exc) from exc
         delay, self.backoff = self.backoff, min(self.backoff * 2, BACKOFF_MAX)
         return delay

@@ -12,7 +12,8 @@ import logging
 
 from synthmill.common.errors import NotFound
 from synthmill.common.states import TERMINAL_STATES
-from synthmill.gateway.execute import Context, JobFailed, JobRun
+from synthmill.gateway.execute import Context, JobRun
+from synthmill.gateway.retries import JobFailed
 from synthmill.v1 import gateway_pb2 as pb
 
 log = logging.getLogger(__name__)

@@ -35,9 +35,11 @@ def build_service(settings: ImageSettings) -> Service:
     batching: list[asyncio.Task[None]] = []
 
     def start(models: dict[str, loader.LoadedModel]) -> Serving:
+        def run_batch(params, items, on_step):
+            return worker.run(engine.generate, models[params.model], params, items, on_step)
+
         batcher = Batcher(
-            worker,
-            models,
+            run_batch,
             settings.max_batch,
             settings.batch_delay_ms / 1000,
             settings.progress_interval_ms / 1000,
