@@ -23,7 +23,7 @@ from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
 from synthmill.gateway.results import write_results
 from synthmill.gateway.settings import GatewaySettings
-from synthmill.gateway.store import JobStore
+from synthmill.gateway.store import Item, JobStore
 from synthmill.gateway.upstream import Upstream
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2, text_pb2
@@ -74,16 +74,18 @@ class Context:
 
 
 class JobRun:
-    def __init__(self, job: pb.Job, ctx: Context):
+    def __init__(self, job: pb.Job, ctx: Context, owner: str):
         self.job = job
         self.ctx = ctx
+        self.owner = owner  # the lease every write is fenced on
         self.store = ctx.store
         self.folder = JobFolder(ctx.settings.output_dir, job.id)
         self.seed = job.spec.seed
         self.text_model = ""  # the text model's name, once known
-        self._images_done = set(self.store.items(job.id, "image"))
+        self._images_done: set[int] = set()
 
     async def execute(self) -> None:
+        self._images_done = set(await self.store.items(self.job.id, "image"))
         await asyncio.to_thread(self.folder.remove_partial_files)
         kind = self.job.spec.WhichOneof("kind")
         if kind == "text":
@@ -100,7 +102,7 @@ class JobRun:
     ):
         schema = parse_schema(spec.schema_json)
         self.folder.write_json("schema.json", schema.json_schema())
-        done = self.store.items(self.job.id, "row")
+        done = await self.store.items(self.job.id, "row")
         for idx, item in done.items():
             if on_row:
                 await on_row(idx, item["row"])
@@ -137,11 +139,11 @@ class JobRun:
             await self._retrying(self.ctx.text, attempt, lambda: len(accepted))
 
     async def _record_row(self, generated: text_pb2.GeneratedRow, row: dict) -> None:
-        item = {"row": row, "seed": generated.seed, "attempts": generated.attempts}
-        self.store.put_item(self.job.id, "row", generated.index, item)
+        item = Item(
+            "row", generated.index, {"row": row, "seed": generated.seed, "attempts": generated.attempts}
+        )
         self.job.counts.rows_done += 1
-        self.store.save_job(self.job)
-        await self.ctx.events.append(self.job, row=pb.RowWritten(index=generated.index))
+        await self.ctx.events.append(self.job, self.owner, [item], row=pb.RowWritten(index=generated.index))
 
     async def _note_text_model(self, model: str) -> None:
         if not model:
@@ -167,7 +169,7 @@ class JobRun:
         await self._render(queue, spec.params, produce=None)
 
     async def _expanded_prompts(self, spec: pb.ImageJobSpec) -> list[str]:
-        stored = self.store.items(self.job.id, "prompt")
+        stored = await self.store.items(self.job.id, "prompt")
         if len(stored) == spec.count:
             return [item["prompt"] for item in stored.values()]
         reply: list[text_pb2.ExpandPromptsResponse] = []
@@ -178,8 +180,8 @@ class JobRun:
 
         await self._retrying(self.ctx.text, attempt, lambda: len(reply))
         prompts = list(reply[0].prompts)
-        for i, prompt in enumerate(prompts):
-            self.store.put_item(self.job.id, "prompt", i, {"prompt": prompt})
+        items = [Item("prompt", i, {"prompt": prompt}) for i, prompt in enumerate(prompts)]
+        await self.store.commit(self.job, self.owner, items=items)
         self.folder.write_json("prompts.json", {"topic": spec.expand_topic, "prompts": prompts})
         return prompts
 
@@ -236,7 +238,7 @@ class JobRun:
                 if reply.HasField("step"):
                     step = reply.step
                     event = pb.ImageStep(index=step.index, step=step.step, total_steps=step.total_steps)
-                    await self.ctx.events.append(self.job, step=event)
+                    await self.ctx.events.progress(self.job, step=event)
                 else:
                     await self._record_image(plans[reply.image.index], reply.image)
 
@@ -259,11 +261,10 @@ class JobRun:
             "model": p.model,
             **plan.extra,
         }
-        self.store.put_item(self.job.id, "image", plan.index, meta)
-        self._images_done.add(plan.index)
         self.job.counts.images_done += 1
-        self.store.save_job(self.job)
-        await self.ctx.events.append(self.job, image=pb.ImageWritten(index=plan.index, file_name=name))
+        event = pb.ImageWritten(index=plan.index, file_name=name)
+        await self.ctx.events.append(self.job, self.owner, [Item("image", plan.index, meta)], image=event)
+        self._images_done.add(plan.index)
 
     # Retries
 
@@ -302,6 +303,6 @@ class JobRun:
 
     async def finalize(self) -> None:
         """Writes the data file, metadata.jsonl and job.json from what is recorded."""
-        rows = self.store.items(self.job.id, "row")
-        images = self.store.items(self.job.id, "image")
+        rows = await self.store.items(self.job.id, "row")
+        images = await self.store.items(self.job.id, "image")
         await asyncio.to_thread(write_results, self.job, self.folder, rows, images, self.text_model)

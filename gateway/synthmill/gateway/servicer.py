@@ -17,6 +17,7 @@ from synthmill.gateway.execute import Context
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import image_count
 from synthmill.gateway.runner import JobRunner
+from synthmill.gateway.store import make_event
 from synthmill.gateway.validate import validate_spec
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import gateway_pb2_grpc
@@ -73,40 +74,38 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
         spec = request.spec
         validate_spec(spec, self.ctx.settings, await self._image_info(spec))
         await self._check_text_model(spec)
-        if self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED) >= self.ctx.settings.max_queued_jobs:
+        if await self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED) >= self.ctx.settings.max_queued_jobs:
             raise ResourceExhausted(f"{self.ctx.settings.max_queued_jobs} jobs are already queued; try later")
         if not spec.HasField("seed") or spec.seed == -1:
             spec.seed = random.randrange(2**31)
         job = pb.Job(id=new_job_id(), spec=spec, state=pb.JOB_STATE_QUEUED, counts=totals(spec))
         job.created_at.GetCurrentTime()
         job.output_dir = str(JobFolder(self.ctx.settings.output_dir, job.id).path.resolve())
-        self.ctx.store.save_job(job)
-        await self.events.append(job, state=pb.StateChanged(state=pb.JOB_STATE_QUEUED))
-        self.runner.start(job)
+        await self.ctx.store.create(job, make_event(job, state=pb.StateChanged(state=pb.JOB_STATE_QUEUED)))
         return job
 
-    def _job(self, job_id: str) -> pb.Job:
-        job = self.ctx.store.get_job(job_id)
+    async def _job(self, job_id: str) -> pb.Job:
+        job = await self.ctx.store.get_job(job_id)
         if job is None:
             raise NotFound(f"job_id: no job {job_id!r}")
         return job
 
     async def GetJob(self, request: pb.GetJobRequest, context) -> pb.Job:
-        return self._job(request.job_id)
+        return await self._job(request.job_id)
 
     async def ListJobs(self, request: pb.ListJobsRequest, context) -> pb.ListJobsResponse:
-        return pb.ListJobsResponse(jobs=self.ctx.store.list_jobs(request.state, request.limit))
+        return pb.ListJobsResponse(jobs=await self.ctx.store.list_jobs(request.state, request.limit))
 
     async def CancelJob(self, request: pb.CancelJobRequest, context) -> pb.Job:
         return await self.runner.cancel(request.job_id)
 
     async def WatchJob(self, request: pb.WatchJobRequest, context) -> AsyncIterator[pb.JobEvent]:
-        self._job(request.job_id)
+        await self._job(request.job_id)
         async for event in self.events.watch(request.job_id, request.after_seq):
             yield event
 
     async def DownloadJob(self, request: pb.DownloadJobRequest, context) -> AsyncIterator[pb.FileChunk]:
-        folder = JobFolder(self.ctx.settings.output_dir, self._job(request.job_id).id)
+        folder = JobFolder(self.ctx.settings.output_dir, (await self._job(request.job_id)).id)
         for relative in await asyncio.to_thread(folder.files):
             async for chunk in _chunks(folder.path / relative, relative):
                 yield chunk
@@ -116,8 +115,8 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
         return pb.HealthReport(
             serving=all(service.serving for service in services),
             services=services,
-            jobs_running=self.ctx.store.count_jobs(pb.JOB_STATE_RUNNING),
-            jobs_queued=self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED),
+            jobs_running=await self.ctx.store.count_jobs(pb.JOB_STATE_RUNNING),
+            jobs_queued=await self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED),
         )
 
 

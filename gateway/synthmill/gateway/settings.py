@@ -25,8 +25,20 @@ class GatewaySettings:
         metadata=_doc("Image server target: host:port, a comma-separated list, or dns:///name:port."),
     )
     output_dir: Path = field(default=Path("generated_data"), metadata=_doc("Output root, a folder per job."))
-    db_path: Path | None = field(
-        default=None, metadata=_doc("SQLite job store; default <output_dir>/jobs.sqlite3.")
+    db_url: str = field(
+        default="",
+        metadata=_doc(
+            "Job store: sqlite:///path/jobs.sqlite3 (one gateway) or postgresql://user@host/db "
+            "(several gateways share it); empty is SQLite at <output_dir>/jobs.sqlite3."
+        ),
+    )
+    lease_s: float = field(
+        default=15.0,
+        metadata=_doc("A job's lease without a heartbeat; after it another gateway takes the job over."),
+    )
+    db_retry_s: float = field(
+        default=30.0,
+        metadata=_doc("How long a store call retries a lost database connection (with backoff)."),
     )
     max_rows: int = field(default=10000, metadata=_doc("Most rows one job may ask for."))
     max_images: int = field(default=10000, metadata=_doc("Most images one job may ask for."))
@@ -44,7 +56,3 @@ class GatewaySettings:
         default=120.0, metadata=_doc("How long a request waits for an unreachable server to come back.")
     )
     max_message_bytes: int = field(default=64 * 1024 * 1024, metadata=_doc("Largest gRPC message."))
-
-    @property
-    def db_file(self) -> Path:
-        return self.db_path or self.output_dir / "jobs.sqlite3"
