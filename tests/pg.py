@@ -26,7 +26,9 @@ def pg_bin() -> Path:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
     if initdb is None:
-        raise RuntimeError("PostgreSQL is not installed (no initdb): run `make postgres` or set SYNTHMILL_TEST_PG_BIN")
+        raise RuntimeError(
+            "PostgreSQL is not installed (no initdb): run `make postgres` or set SYNTHMILL_TEST_PG_BIN"
+        )
     return Path(initdb).parent
 
 
@@ -48,9 +50,31 @@ class PostgresCluster:
 
     def start(self) -> PostgresCluster:
         data = self.dir / "data"
-        self._run(str(self.bin / "initdb"), "-D", str(data), "--auth=trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
-        options = f"-k {self.dir} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.dir / "server.log"), "-w", "start")
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(data),
+            "--auth=trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        options = (
+            f"-k {self.dir} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        )
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(self.dir / "server.log"),
+            "-w",
+            "start",
+        )
         return self
 
     def create_database(self, name: str) -> str:

@@ -4,18 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from synthmill.gateway.store import JobStore, make_event, open_store
 from synthmill.v1 import gateway_pb2 as pb
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The URL of an empty job store: an SQLite file, or a database on the session's PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
-    return request.getfixturevalue("pg_url")
 
 
 async def opened(url: str) -> JobStore:

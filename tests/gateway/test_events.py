@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from store_helpers import opened, queued_job, store_url  # noqa: F401  (fixture)
+from store_helpers import opened, queued_job
 
 from synthmill.gateway.events import EventLog
 from synthmill.v1 import gateway_pb2 as pb
@@ -76,7 +76,12 @@ def test_steps_reach_live_watchers_and_are_never_stored(store_url: str) -> None:
         await log.append(job, "me", state=pb.StateChanged(state=pb.JOB_STATE_COMPLETED))
         await watcher
         assert [(e.WhichOneof("event"), e.seq) for e in seen] == [
-            ("state", 1), ("row", 2), ("step", 2), ("step", 2), ("step", 2), ("state", 3)
+            ("state", 1),
+            ("row", 2),
+            ("step", 2),
+            ("step", 2),
+            ("step", 2),
+            ("state", 3),
         ]
         assert [e.seq for e in await store.events_after("j1", 0)] == [1, 2, 3]
         await store.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from store_helpers import opened, queued_job, store_url  # noqa: F401  (fixture)
+from store_helpers import opened, queued_job
 
 from synthmill.v1 import gateway_pb2 as pb
 
