@@ -103,3 +103,18 @@ def test_a_write_without_the_lease_is_refused(store_url: str) -> None:
         await store.close()
 
     asyncio.run(scenario())
+
+
+def test_a_watch_past_the_end_of_a_finished_job_ends_at_once(store_url: str) -> None:
+    async def scenario() -> None:
+        store = await opened(store_url)
+        log = EventLog(store)
+        job = await queued_job(store)
+        await store.claim("me", 30)
+        job.state = pb.JOB_STATE_COMPLETED
+        await log.append(job, "me", state=pb.StateChanged(state=pb.JOB_STATE_COMPLETED))
+        assert await _collect(log, 2) == []
+        assert await _collect(log, 1) == [2]
+        await store.close()
+
+    asyncio.run(scenario())

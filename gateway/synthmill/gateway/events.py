@@ -112,12 +112,16 @@ class EventLog:
         queue: asyncio.Queue[pb.JobEvent] = asyncio.Queue()
         feed.queues.add(queue)
         try:
+            job = await self._store.get_job(job_id)
+            ended = job is None or job.state in FINAL_STATES  # then every event is stored already
             # events the feed may also deliver are skipped below by their number
             for event in await self._store.events_after(job_id, after_seq):
                 yield event
                 after_seq = event.seq
                 if is_final(event):
                     return
+            if ended:
+                return
             while True:
                 event = await queue.get()
                 if event.WhichOneof("event") == "step":

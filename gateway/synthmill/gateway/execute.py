@@ -1,30 +1,30 @@
 """One run of one job: asks the inference servers for its missing items, records each
 finished item durably, and writes the job's files.
 
-Rows are asked for in order, a request at a time, each request carrying the rows already
-accepted, so `unique` holds across the whole job and a resumed job makes exactly the rows
-an uninterrupted one would. Images are independent: several requests stay in flight and
-gRPC spreads them over the image replicas, whose batchers merge them into GPU batches.
+Rows come from several requests in flight over the text replicas and are accepted in index
+order, the gateway checking `unique` across the whole job (see rows.py). Images are independent:
+several requests stay in flight and gRPC spreads them over the image replicas, whose batchers
+merge them into GPU batches.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import grpc
 
-from synthmill.common.schema import InvalidRow, parse_schema
+from synthmill.common.schema import parse_schema
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
 from synthmill.gateway.results import write_results
+from synthmill.gateway.rows import RowMaker
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.store import Item, JobStore
-from synthmill.gateway.upstream import Upstream
+from synthmill.gateway.upstream import REQUEST_TIMEOUT_S, JobFailed, Upstream
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2, text_pb2
 
@@ -55,11 +55,6 @@ _IMAGE_KEYS = frozenset(
         "model",
     }
 )
-_REQUEST_TIMEOUT_S = 3600.0
-
-
-class JobFailed(Exception):
-    """The job cannot go on; the message says why."""
 
 
 @dataclass
@@ -106,37 +101,18 @@ class JobRun:
         for idx, item in done.items():
             if on_row:
                 await on_row(idx, item["row"])
-        accepted = [json.dumps(item["row"], ensure_ascii=False) for item in done.values()]
         await self._note_text_model(spec.model)
 
-        async def attempt() -> None:
-            start = len(accepted)
-            request = text_pb2.GenerateRowsRequest(
-                schema_json=json.dumps(schema.json_schema()),
-                start_index=start,
-                count=min(self.ctx.settings.rows_per_request, spec.count - start),
-                seed=self.seed,
-                instructions=spec.instructions,
-                model=spec.model,
-                sampling=spec.sampling,
-                existing_rows_json=accepted,
-            )
-            async for reply in self.ctx.text.stub.GenerateRows(request, timeout=_REQUEST_TIMEOUT_S):
-                if reply.HasField("row"):
-                    row = json.loads(reply.row.row_json)
-                    try:  # the text server validated it; a row is checked again before it is written
-                        schema.validate(row)
-                    except InvalidRow as exc:
-                        raise JobFailed(
-                            f"text server returned an invalid row {reply.row.index}: {exc}"
-                        ) from None
-                    await self._record_row(reply.row, row)
-                    accepted.append(reply.row.row_json)
-                    if on_row:
-                        await on_row(reply.row.index, row)
+        async def accept(generated: text_pb2.GeneratedRow, row: dict) -> None:
+            await self._record_row(generated, row)
+            if on_row:
+                await on_row(generated.index, row)
 
-        while len(accepted) < spec.count:
-            await self._retrying(self.ctx.text, attempt, lambda: len(accepted))
+        def retrying(attempt, progress) -> Awaitable[None]:
+            return self._retrying(self.ctx.text, attempt, progress)
+
+        maker = RowMaker(spec, schema, self.seed, self.ctx.text.stub, self.ctx.settings, retrying, accept)
+        await maker.make(done)
 
     async def _record_row(self, generated: text_pb2.GeneratedRow, row: dict) -> None:
         item = Item(
@@ -176,7 +152,7 @@ class JobRun:
 
         async def attempt() -> None:
             request = text_pb2.ExpandPromptsRequest(topic=spec.expand_topic, count=spec.count, seed=self.seed)
-            reply.append(await self.ctx.text.stub.ExpandPrompts(request, timeout=_REQUEST_TIMEOUT_S))
+            reply.append(await self.ctx.text.stub.ExpandPrompts(request, timeout=REQUEST_TIMEOUT_S))
 
         await self._retrying(self.ctx.text, attempt, lambda: len(reply))
         prompts = list(reply[0].prompts)
@@ -234,7 +210,7 @@ class JobRun:
         async def attempt() -> None:
             items = [image_pb2.ImageItem(index=p.index, prompt=p.prompt, seed=p.seed) for p in missing()]
             request = image_pb2.GenerateImagesRequest(params=params, items=items)
-            async for reply in self.ctx.image.stub.Generate(request, timeout=_REQUEST_TIMEOUT_S):
+            async for reply in self.ctx.image.stub.Generate(request, timeout=REQUEST_TIMEOUT_S):
                 if reply.HasField("step"):
                     step = reply.step
                     event = pb.ImageStep(index=step.index, step=step.step, total_steps=step.total_steps)

@@ -76,6 +76,8 @@ class JobRunner:
                     break
                 if claim.job.id in self._tasks:  # our own lease had run out; it is renewed now
                     continue
+                if claim.job.state == pb.JOB_STATE_RUNNING:
+                    log.info("resuming job %s, left running by a stopped gateway", claim.job.id)
                 self._claimed_at[claim.job.id] = loop.time()
                 self._tasks[claim.job.id] = asyncio.create_task(self._run(claim), name=f"job-{claim.job.id}")
             with contextlib.suppress(TimeoutError):

@@ -46,6 +46,13 @@ class GatewaySettings:
     max_concurrent_jobs: int = field(default=16, metadata=_doc("Jobs running at once; the rest queue."))
     max_queued_jobs: int = field(default=1000, metadata=_doc("Jobs waiting; more are RESOURCE_EXHAUSTED."))
     rows_per_request: int = field(default=8, metadata=_doc("Rows asked of the text server per request."))
+    row_requests_in_flight: int = field(
+        default=4, metadata=_doc("Row requests one job keeps in flight (spread over text replicas).")
+    )
+    max_row_samples: int = field(
+        default=16,
+        metadata=_doc("Samples drawn for one row before the job fails; repeats of earlier rows use them up."),
+    )
     images_per_request: int = field(default=4, metadata=_doc("Images sent to an image server per request."))
     image_requests_in_flight: int = field(
         default=4, metadata=_doc("Image requests one job keeps in flight (spread over replicas).")

@@ -27,6 +27,11 @@ from synthmill.v1 import common_pb2, image_pb2_grpc, text_pb2_grpc
 from synthmill.v1 import gateway_pb2 as pb
 
 _INFO_TTL_S = 10.0
+REQUEST_TIMEOUT_S = 3600.0  # deadline of one generation request (a long batch)
+
+
+class JobFailed(Exception):
+    """The job cannot go on (an upstream failed for good, or answered wrongly); the message says why."""
 
 
 def service_config(service: str) -> str:

@@ -28,12 +28,12 @@ from transformers import GenerationConfig, LogitsProcessorList
 
 from synthmill.common.errors import InvalidArgument, ResourceExhausted
 from synthmill.common.schema import InvalidRow, Schema, parse_schema
+from synthmill.common.uniqueness import RowDeduper
 from synthmill.text import grammar, prompting
 from synthmill.text.jobs import AcceptedRow, RowsJob, RowsTotals, Sampling
 from synthmill.text.loader import LoadedModel
 from synthmill.text.sampling import RowSampler
 from synthmill.text.settings import TextSettings
-from synthmill.text.uniqueness import RowDeduper
 
 log = logging.getLogger(__name__)
 
