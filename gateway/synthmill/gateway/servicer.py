@@ -17,7 +17,7 @@ from synthmill.gateway.execute import Context
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import image_count
 from synthmill.gateway.runner import JobRunner
-from synthmill.gateway.store import make_event
+from synthmill.gateway.store import StoreUnavailable, make_event
 from synthmill.gateway.validate import validate_spec
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import gateway_pb2_grpc
@@ -112,12 +112,16 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
 
     async def GetHealth(self, request: pb.GetHealthRequest, context) -> pb.HealthReport:
         services = await asyncio.gather(self.ctx.text.health(), self.ctx.image.health())
-        return pb.HealthReport(
-            serving=all(service.serving for service in services),
-            services=services,
-            jobs_running=await self.ctx.store.count_jobs(pb.JOB_STATE_RUNNING),
-            jobs_queued=await self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED),
-        )
+        report = pb.HealthReport(services=services)
+        stored = await self.ctx.store.ping()  # without its job store a gateway is not serving
+        try:
+            if stored:
+                report.jobs_running = await self.ctx.store.count_jobs(pb.JOB_STATE_RUNNING)
+                report.jobs_queued = await self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED)
+        except StoreUnavailable:
+            stored = False
+        report.serving = stored and all(service.serving for service in services)
+        return report
 
 
 async def _chunks(path: Path, relative: Path) -> AsyncIterator[pb.FileChunk]:
