@@ -114,7 +114,7 @@ def test_a_gateway_without_its_database_is_not_serving_and_recovers(
     gateway = gateway_factory(env, wait=False)  # nothing listens on the proxy's port yet
     with grpc.insecure_channel(gateway.target) as channel:
         health = health_pb2_grpc.HealthStub(channel)
-        statuses = health.Watch(health_pb2.HealthCheckRequest(service=""), timeout=300)
+        statuses = health.Watch(health_pb2.HealthCheckRequest(service=""), timeout=300, wait_for_ready=True)
         serving = health_pb2.HealthCheckResponse.SERVING
         assert next(statuses).status == health_pb2.HealthCheckResponse.NOT_SERVING
         stub = gateway_pb2_grpc.GatewayStub(channel)
