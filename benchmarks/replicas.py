@@ -1,6 +1,7 @@
 """Replicas: one text job over two text replicas against the same job over one.
 
-Two text servers run (one torch thread each, so on a 2-core machine each has a core). One gateway
+Two text servers run (one torch thread each, so on a 2-core machine each has a core), each in a
+session of its own (see `Server`). One gateway
 dials replica A only, another dials A and B; both keep `SYNTHMILL_GATEWAY_ROW_REQUESTS_IN_FLIGHT`
 row requests in flight. The same seeded job of --rows rows goes to each gateway in turn,
 interleaved over --rounds rounds, timed by the job's own `started_at`/`finished_at` (read with
@@ -43,8 +44,15 @@ class Server:
         prefix = f"SYNTHMILL_{kind.upper()}_"
         env = {**os.environ, f"{prefix}HOST": "127.0.0.1", f"{prefix}PORT": str(self.port), **env}
         log = open(work / f"{kind}-{self.port}.log", "wb")
+        # A session of its own: Linux's scheduler autogroups give each session one share of the CPU,
+        # so replicas in one session would split one share instead of each having one, as separate
+        # machines do.
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", f"synthmill.{kind}"], env=env, stdout=log, stderr=log
+            [sys.executable, "-m", f"synthmill.{kind}"],
+            env=env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
         )
 
     def wait_serving(self, timeout_s: float = 600.0) -> None:
