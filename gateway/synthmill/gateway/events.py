@@ -17,8 +17,9 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from synthmill.common.states import TERMINAL_STATES
 from synthmill.gateway.database import Notice, StoreUnavailable
-from synthmill.gateway.store import FINAL_STATES, Item, JobStore, make_event
+from synthmill.gateway.store import Item, JobStore, make_event
 from synthmill.v1 import gateway_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ STEP_BACKLOG = 256  # live steps a slow watcher may have pending; more are dropp
 
 
 def is_final(event: pb.JobEvent) -> bool:
-    return event.WhichOneof("event") == "state" and event.state.state in FINAL_STATES
+    return event.WhichOneof("event") == "state" and event.state.state in TERMINAL_STATES
 
 
 class _Feed:
@@ -113,7 +114,7 @@ class EventLog:
         feed.queues.add(queue)
         try:
             job = await self._store.get_job(job_id)
-            ended = job is None or job.state in FINAL_STATES  # then every event is stored already
+            ended = job is None or job.state in TERMINAL_STATES  # then every event is stored already
             # events the feed may also deliver are skipped below by their number
             for event in await self._store.events_after(job_id, after_seq):
                 yield event

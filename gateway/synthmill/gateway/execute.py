@@ -14,32 +14,22 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import grpc
-
+from synthmill.common.errors import Unavailable
 from synthmill.common.schema import parse_schema
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
 from synthmill.gateway.results import write_results
+from synthmill.gateway.retries import RetryPolicy, retrying
 from synthmill.gateway.rows import RowMaker
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.store import Item, JobStore
-from synthmill.gateway.upstream import REQUEST_TIMEOUT_S, JobFailed, Upstream
+from synthmill.gateway.upstream import REQUEST_TIMEOUT_S, Upstream
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2, text_pb2
 
 log = logging.getLogger(__name__)
 
-RETRYABLE = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.ABORTED,
-        grpc.StatusCode.UNKNOWN,
-        grpc.StatusCode.INTERNAL,
-        grpc.StatusCode.CANCELLED,
-    }
-)
 # Metadata keys of an image that a row's field of the same name must not overwrite.
 _IMAGE_KEYS = frozenset(
     {
@@ -108,8 +98,8 @@ class JobRun:
             if on_row:
                 await on_row(generated.index, row)
 
-        def retrying(attempt, progress) -> Awaitable[None]:
-            return self._retrying(self.ctx.text, attempt, progress)
+        def retrying(attempt, progress, pending) -> Awaitable[None]:
+            return self._retrying(self.ctx.text, attempt, progress, pending)
 
         maker = RowMaker(spec, schema, self.seed, self.ctx.text.stub, self.ctx.settings, retrying, accept)
         await maker.make(done)
@@ -126,7 +116,7 @@ class JobRun:
             try:
                 info = await self.ctx.text.info()
                 model = next((m.name for m in info.models if m.is_default), "")
-            except grpc.aio.AioRpcError:
+            except Unavailable:
                 model = "(server default)"
         self.text_model = model
 
@@ -154,7 +144,7 @@ class JobRun:
             request = text_pb2.ExpandPromptsRequest(topic=spec.expand_topic, count=spec.count, seed=self.seed)
             reply.append(await self.ctx.text.stub.ExpandPrompts(request, timeout=REQUEST_TIMEOUT_S))
 
-        await self._retrying(self.ctx.text, attempt, lambda: len(reply))
+        await self._retrying(self.ctx.text, attempt, lambda: len(reply), lambda: not reply)
         prompts = list(reply[0].prompts)
         items = [Item("prompt", i, {"prompt": prompt}) for i, prompt in enumerate(prompts)]
         await self.store.commit(self.job, self.owner, items=items)
@@ -218,8 +208,7 @@ class JobRun:
                 else:
                     await self._record_image(plans[reply.image.index], reply.image)
 
-        while missing():
-            await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done))
+        await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done), lambda: bool(missing()))
 
     async def _record_image(self, plan: ImagePlan, image: image_pb2.GeneratedImage) -> None:
         name = await asyncio.to_thread(self.folder.write_image, plan.index, image.png)
@@ -245,35 +234,17 @@ class JobRun:
     # Retries
 
     async def _retrying(
-        self, upstream: Upstream, attempt: Callable[[], Awaitable[None]], progress: Callable[[], int]
+        self,
+        upstream: Upstream,
+        attempt: Callable[[], Awaitable[None]],
+        progress: Callable[[], int],
+        pending: Callable[[], bool],
     ) -> None:
-        """Runs `attempt` once a replica of `upstream` is reachable; on a transient error,
-        retries with backoff. Tries that make progress reset the count, so only
-        `max_attempts` failures in a row fail the job."""
-        failures = 0
-        wait_s = self.ctx.settings.upstream_wait_s
-        while True:
-            before = progress()
-            try:
-                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel
-                # that lands just as the inner call finishes, and the job would run on.
-                async with asyncio.timeout(wait_s):
-                    await upstream.channel.channel_ready()
-                return await attempt()
-            except (grpc.aio.AioRpcError, TimeoutError) as exc:
-                failures = 1 if progress() > before else failures + 1
-                if isinstance(exc, TimeoutError):
-                    code, reason = (
-                        grpc.StatusCode.UNAVAILABLE,
-                        f"{upstream.name} server: UNAVAILABLE: no replica reachable for {wait_s:g}s",
-                    )
-                else:
-                    code, reason = exc.code(), f"{upstream.name} server: {exc.code().name}: {exc.details()}"
-                if code not in RETRYABLE or failures >= self.ctx.settings.max_attempts:
-                    raise JobFailed(reason) from None
-                delay = self.ctx.settings.retry_backoff_s * 2 ** (failures - 1)
-                log.warning("job %s: %s; retry %d in %.1fs", self.job.id, reason, failures, delay)
-                await asyncio.sleep(delay)
+        """Runs `attempt` until `pending()` says no work is left, by the rules of `retries`."""
+        settings = self.ctx.settings
+        policy = RetryPolicy(settings.max_attempts, settings.retry_backoff_s, settings.upstream_wait_s)
+        ready = upstream.channel.channel_ready
+        await retrying(policy, upstream.name, ready, attempt, progress, pending, self.job.id)
 
     # Files
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 from synthmill.common.schema import InvalidRow, Schema
 from synthmill.common.uniqueness import RowDeduper
-from synthmill.gateway.upstream import REQUEST_TIMEOUT_S, JobFailed
+from synthmill.gateway.retries import JobFailed
+from synthmill.gateway.upstream import REQUEST_TIMEOUT_S
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import text_pb2
 
@@ -47,7 +48,8 @@ def _wrap(seed: int) -> int:
 class RowMaker:
     """Makes the missing rows of one job and hands each accepted one to `accept`, in index order.
 
-    `retrying(attempt, progress)` runs one upstream call with the job's retry policy; `accept`
+    `retrying(attempt, progress, pending)` runs upstream calls by the job's retry policy while work is
+    pending; `accept`
     stores a row (its index, sample seed and samples drawn) before the next is considered.
     """
 
@@ -58,7 +60,9 @@ class RowMaker:
         seed: int,
         stub,
         settings,
-        retrying: Callable[[Callable[[], Awaitable[None]], Callable[[], int]], Awaitable[None]],
+        retrying: Callable[
+            [Callable[[], Awaitable[None]], Callable[[], int], Callable[[], bool]], Awaitable[None]
+        ],
         accept: Callable[[text_pb2.GeneratedRow, dict], Awaitable[None]],
     ):
         self.spec = spec
@@ -123,7 +127,8 @@ class RowMaker:
                     chunk.rows[reply.row.index] = reply.row
 
         try:
-            await self.retrying(attempt, lambda: len(chunk.rows))
+            count = request.count
+            await self.retrying(attempt, lambda: len(chunk.rows), lambda: len(chunk.rows) < count)
         except JobFailed as exc:
             chunk.error = str(exc)
         return chunk
@@ -159,7 +164,7 @@ class RowMaker:
                 if reply.HasField("row"):
                     got.append(reply.row)
 
-        await self.retrying(attempt, lambda: len(got))
+        await self.retrying(attempt, lambda: len(got), lambda: not got)
         if not got:
             raise JobFailed(f"row {index}: the text server returned no row")
         row = got[0]

@@ -19,9 +19,11 @@ import secrets
 import socket
 
 from synthmill.common.errors import NotFound
+from synthmill.common.states import TERMINAL_STATES
 from synthmill.gateway.database import Notice, StoreUnavailable
-from synthmill.gateway.execute import Context, JobFailed, JobRun
-from synthmill.gateway.store import FINAL_STATES, Claim, LeaseLost
+from synthmill.gateway.execute import Context, JobRun
+from synthmill.gateway.retries import JobFailed
+from synthmill.gateway.store import Claim, LeaseLost
 from synthmill.v1 import gateway_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -105,7 +107,7 @@ class JobRunner:
         job = await self.ctx.store.request_cancel(job_id)
         if job is None:
             raise NotFound(f"job_id: no job {job_id!r}")
-        if job.state in FINAL_STATES:
+        if job.state in TERMINAL_STATES:
             return job
         if job_id in self._tasks and job_id not in self._cancelling:
             self._stop(job_id)
@@ -128,7 +130,7 @@ class JobRunner:
         job.error = error
         if state == pb.JOB_STATE_RUNNING and not job.HasField("started_at"):
             job.started_at.GetCurrentTime()
-        if state in FINAL_STATES:
+        if state in TERMINAL_STATES:
             job.finished_at.GetCurrentTime()
             if run is not None:
                 await run.finalize()

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from synthmill.common.states import TERMINAL_STATES
 from synthmill.gateway.database import Database, Notice, StoreUnavailable, Tx
 from synthmill.v1 import gateway_pb2 as pb
 
-__all__ = ["FINAL_STATES", "Claim", "Item", "JobStore", "LeaseLost", "StoreUnavailable", "open_store"]
+__all__ = ["Claim", "Item", "JobStore", "LeaseLost", "StoreUnavailable", "open_store"]
 
-FINAL_STATES = frozenset({pb.JOB_STATE_COMPLETED, pb.JOB_STATE_FAILED, pb.JOB_STATE_CANCELLED})
 _ACTIVE = f"state IN ({pb.JOB_STATE_QUEUED}, {pb.JOB_STATE_RUNNING})"
 _EXPIRED = "(lease_owner IS NULL OR lease_until < {now})"
 
@@ -136,7 +136,7 @@ class JobStore:
             job.state,
             job.SerializeToString(),
             1 if event is not None else 0,
-            job.state in FINAL_STATES,
+            job.state in TERMINAL_STATES,
             fence[1],
         )
         if row is None:
