@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -12,16 +13,20 @@ from pathlib import Path
 import grpc
 
 from synthmill.common.errors import InvalidArgument, NotFound, ResourceExhausted
+from synthmill.gateway.audit import audit
+from synthmill.gateway.auth import caller
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.execute import Context
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import image_count
+from synthmill.gateway.quotas import Quotas
 from synthmill.gateway.runner import JobRunner
 from synthmill.gateway.validate import validate_spec
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import gateway_pb2_grpc
 
 _CHUNK = 1 << 20
+_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 def new_job_id() -> str:
@@ -40,10 +45,11 @@ def totals(spec: pb.JobSpec) -> pb.JobCounts:
 
 
 class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
-    def __init__(self, ctx: Context, runner: JobRunner, events: EventLog):
+    def __init__(self, ctx: Context, runner: JobRunner, events: EventLog, quotas: Quotas):
         self.ctx = ctx
         self.runner = runner
         self.events = events
+        self.quotas = quotas
 
     async def _image_info(self, spec: pb.JobSpec):
         """The image server's limits and models, or None when it cannot be asked right now
@@ -75,19 +81,33 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
         await self._check_text_model(spec)
         if self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED) >= self.ctx.settings.max_queued_jobs:
             raise ResourceExhausted(f"{self.ctx.settings.max_queued_jobs} jobs are already queued; try later")
+        who = caller()
+        counts = totals(spec)
+        self.quotas.admit(who, counts)
         if not spec.HasField("seed") or spec.seed == -1:
             spec.seed = random.randrange(2**31)
-        job = pb.Job(id=new_job_id(), spec=spec, state=pb.JOB_STATE_QUEUED, counts=totals(spec))
+        job = pb.Job(id=new_job_id(), spec=spec, state=pb.JOB_STATE_QUEUED, counts=counts, owner=who.name)
         job.created_at.GetCurrentTime()
-        job.output_dir = str(JobFolder(self.ctx.settings.output_dir, job.id).path.resolve())
+        job.output_dir = str(JobFolder.of(self.ctx.settings.output_dir, job).path.resolve())
         self.ctx.store.save_job(job)
+        audit(
+            "submit",
+            who=who.name,
+            job=job.id,
+            kind=spec.WhichOneof("kind"),
+            rows=counts.rows_total,
+            images=counts.images_total,
+        )
         await self.events.append(job, state=pb.StateChanged(state=pb.JOB_STATE_QUEUED))
         self.runner.start(job)
         return job
 
     def _job(self, job_id: str) -> pb.Job:
+        """The job, if the caller may see it; another tenant's job is as unknown as a missing one."""
+        if not _JOB_ID.fullmatch(job_id):
+            raise InvalidArgument("job_id", f"{job_id!r} is not a job id")
         job = self.ctx.store.get_job(job_id)
-        if job is None:
+        if job is None or not caller().sees(job):
             raise NotFound(f"job_id: no job {job_id!r}")
         return job
 
@@ -95,10 +115,13 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
         return self._job(request.job_id)
 
     async def ListJobs(self, request: pb.ListJobsRequest, context) -> pb.ListJobsResponse:
-        return pb.ListJobsResponse(jobs=self.ctx.store.list_jobs(request.state, request.limit))
+        jobs = self.ctx.store.list_jobs(request.state, request.limit, caller().owner_filter)
+        return pb.ListJobsResponse(jobs=jobs)
 
     async def CancelJob(self, request: pb.CancelJobRequest, context) -> pb.Job:
-        return await self.runner.cancel(request.job_id)
+        job = self._job(request.job_id)
+        audit("cancel", who=caller().name, job=job.id, owner=job.owner)
+        return await self.runner.cancel(job.id)
 
     async def WatchJob(self, request: pb.WatchJobRequest, context) -> AsyncIterator[pb.JobEvent]:
         self._job(request.job_id)
@@ -106,9 +129,12 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
             yield event
 
     async def DownloadJob(self, request: pb.DownloadJobRequest, context) -> AsyncIterator[pb.FileChunk]:
-        folder = JobFolder(self.ctx.settings.output_dir, self._job(request.job_id).id)
-        for relative in await asyncio.to_thread(folder.files):
-            async for chunk in _chunks(folder.path / relative, relative):
+        job = self._job(request.job_id)
+        folder = JobFolder.of(self.ctx.settings.output_dir, job)
+        files = await asyncio.to_thread(folder.files)
+        audit("download", who=caller().name, job=job.id, owner=job.owner, files=len(files))
+        for relative in files:
+            async for chunk in _chunks(folder, relative):
                 yield chunk
 
     async def GetHealth(self, request: pb.GetHealthRequest, context) -> pb.HealthReport:
@@ -121,8 +147,8 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
         )
 
 
-async def _chunks(path: Path, relative: Path) -> AsyncIterator[pb.FileChunk]:
-    with path.open("rb") as handle:
+async def _chunks(folder: JobFolder, relative: Path) -> AsyncIterator[pb.FileChunk]:
+    with folder.open_file(relative) as handle:
         offset = 0
         while True:
             data = await asyncio.to_thread(handle.read, _CHUNK)

@@ -73,5 +73,7 @@ def run(**overrides: Any) -> None:
             settings.host,
             settings.port,
             max_message_bytes=settings.max_message_bytes,
+            security=settings,
+            prefix=PREFIX,
         )
     )

@@ -40,4 +40,13 @@ def run(**overrides: Any) -> None:
     settings = from_env(TextSettings, PREFIX, **overrides)
     log.info("text server: model=%s device=%s cache=%s", settings.model, settings.device, settings.cache_dir)
     service, _ = build_service(settings)
-    asyncio.run(serve(service, settings.host, settings.port, max_message_bytes=settings.max_message_bytes))
+    asyncio.run(
+        serve(
+            service,
+            settings.host,
+            settings.port,
+            max_message_bytes=settings.max_message_bytes,
+            security=settings,
+            prefix=PREFIX,
+        )
+    )
