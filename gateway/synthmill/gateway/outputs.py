@@ -139,11 +139,10 @@ class JobFolder:
             if exc.errno == errno.ELOOP:  # the file itself is a symbolic link
                 raise OutsideFolder(f"{str(relative)!r} is a symbolic link") from None
             raise
-        handle = os.fdopen(fd, "rb")
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            handle.close()
+            os.close(fd)
             raise FileNotFoundError(f"{str(relative)!r} is not a file")
-        return handle
+        return os.fdopen(fd, "rb")
 
 
 def _csv(rows: Sequence[dict[str, Any]], columns: list[str]) -> bytes:
