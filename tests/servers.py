@@ -12,6 +12,8 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from synthmill.common.tls import sync_channel
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -21,10 +23,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_serving(target: str, proc: subprocess.Popen | None = None, timeout: float = 300.0) -> None:
-    """Blocks until the grpc.health.v1 status of `target` is SERVING."""
+def wait_serving(
+    target: str,
+    proc: subprocess.Popen | None = None,
+    timeout: float = 300.0,
+    credentials: grpc.ChannelCredentials | None = None,
+) -> None:
+    """Blocks until the grpc.health.v1 status of `target` is SERVING (over TLS with `credentials`)."""
     deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(target) as channel:
+    with sync_channel(target, credentials) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
