@@ -55,7 +55,9 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
             who = self.keyring.identify(bearer(details.invocation_metadata))
             if details.method.startswith(_KEYS):
                 if not self.keyring.admin_key:
-                    raise FailedPrecondition("set SYNTHMILL_GATEWAY_ADMIN_KEY to manage keys")
+                    raise FailedPrecondition(
+                        "set SYNTHMILL_GATEWAY_ADMIN_KEY (or _ADMIN_KEY_FILE) to manage keys"
+                    )
                 if who is not ADMIN:
                     raise PermissionDenied("managing keys needs the admin key")
         except SynthmillError as exc:

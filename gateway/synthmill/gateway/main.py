@@ -30,7 +30,7 @@ def build(settings: GatewaySettings) -> Service:
     state: dict[str, Any] = {}
     settings.output_dir.mkdir(parents=True, exist_ok=True)
     store = JobStore(settings.db_file)
-    keyring = Keyring(store, settings.admin_key)
+    keyring = Keyring(store, settings.admin_secret())
 
     def register(server) -> None:
         events = EventLog(store)

@@ -65,6 +65,17 @@ class GatewaySettings(ServerSecurity):
         ),
     )
 
+    admin_key_file: Path | None = field(
+        default=None,
+        metadata=_doc("File holding the admin key (a mounted secret), read at start; instead of ADMIN_KEY."),
+    )
+
+    def admin_secret(self) -> str | None:
+        """The admin key, from `ADMIN_KEY` or the file `ADMIN_KEY_FILE` names."""
+        if self.admin_key_file is not None:
+            return self.admin_key_file.read_text().strip() or None
+        return self.admin_key or None
+
     def upstream_credentials(self) -> grpc.ChannelCredentials | None:
         return channel_credentials(
             self.upstream_tls_ca, self.upstream_tls_cert, self.upstream_tls_key, f"{PREFIX}UPSTREAM_"
