@@ -12,6 +12,7 @@ from synthmill.common.settings import from_env
 from synthmill.gateway.auth import ApiKeyInterceptor
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.execute import Context
+from synthmill.gateway.jobs import Jobs
 from synthmill.gateway.keyring import Keyring
 from synthmill.gateway.keys_servicer import KeysServicer
 from synthmill.gateway.quotas import Quotas
@@ -44,8 +45,8 @@ def build(settings: GatewaySettings) -> Service:
         )
         runner = JobRunner(ctx)
         state.update(ctx=ctx, runner=runner)
-        servicer = GatewayServicer(ctx, runner, events, Quotas(store))
-        gateway_pb2_grpc.add_GatewayServicer_to_server(servicer, server)
+        jobs = Jobs(ctx, runner, events, Quotas(store))
+        gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(jobs), server)
         keys_pb2_grpc.add_KeysServicer_to_server(KeysServicer(store), server)
 
     async def startup() -> None:
