@@ -64,6 +64,12 @@ class PermissionDenied(SynthmillError):
     code = grpc.StatusCode.PERMISSION_DENIED
 
 
+class Cancelled(SynthmillError):
+    """The caller cancelled or left; the work stopped."""
+
+    code = grpc.StatusCode.CANCELLED
+
+
 def _status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
     if isinstance(exc, SynthmillError):
         return exc.code, str(exc)

@@ -56,8 +56,6 @@ CREATE TABLE IF NOT EXISTS usage (
 # Columns added after the first release, for stores made before them.
 _ADDED_COLUMNS = {"jobs": {"owner": "TEXT NOT NULL DEFAULT ''"}}
 
-FINAL_STATES = frozenset({pb.JOB_STATE_COMPLETED, pb.JOB_STATE_FAILED, pb.JOB_STATE_CANCELLED})
-
 
 class JobStore:
     """Jobs (as serialized `Job` messages), their finished items, and their events."""
