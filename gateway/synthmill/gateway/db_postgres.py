@@ -26,6 +26,7 @@ _MIGRATION_LOCK = 0x53594E54  # pg_advisory_xact_lock key: "SYNT"
 _SQL = {
     "now": "extract(epoch from clock_timestamp())::double precision",
     "lock": "FOR UPDATE SKIP LOCKED",
+    "for_update": "FOR UPDATE",
 }
 # A connection that died, a server shutting down or not yet accepting, a statement timeout.
 LOST = (

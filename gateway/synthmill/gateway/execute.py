@@ -64,7 +64,7 @@ class JobRun:
         self.ctx = ctx
         self.owner = owner  # the lease every write is fenced on
         self.store = ctx.store
-        self.folder = JobFolder(ctx.settings.output_dir, job.id)
+        self.folder = JobFolder.of(ctx.settings.output_dir, job)
         self.seed = job.spec.seed
         self.text_model = ""  # the text model's name, once known
         self._images_done: set[int] = set()

@@ -1,4 +1,5 @@
-"""The durable job store: jobs, their finished items and their numbered events, and leases.
+"""The durable job store: jobs, their finished items and their numbered events, leases, and API
+keys with their daily usage.
 
 Every finished item is stored before it counts as done, so a gateway taking a job up again
 knows exactly what is left. One class holds every rule; a `Database` (an SQLite file for one
@@ -26,11 +27,13 @@ from urllib.parse import unquote, urlparse
 from synthmill.common.states import TERMINAL_STATES
 from synthmill.gateway.database import Database, Notice, StoreUnavailable, Tx
 from synthmill.v1 import gateway_pb2 as pb
+from synthmill.v1 import keys_pb2 as pb_keys
 
 __all__ = ["Claim", "Item", "JobStore", "LeaseLost", "StoreUnavailable", "open_store"]
 
 _ACTIVE = f"state IN ({pb.JOB_STATE_QUEUED}, {pb.JOB_STATE_RUNNING})"
 _EXPIRED = "(lease_owner IS NULL OR lease_until < {now})"
+_TENANT = "($1 = 0 OR state = $1) AND (NOT $3 OR owner = $2)"  # state 0: any; $3: only owner $2
 
 
 class LeaseLost(Exception):
@@ -105,11 +108,12 @@ class JobStore:
 
         async def work(tx: Tx) -> pb.JobEvent:
             await tx.execute(
-                "INSERT INTO jobs (id, created, state, job) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO jobs (id, created, state, job, owner) VALUES ($1, $2, $3, $4, $5)",
                 job.id,
                 job.created_at.ToNanoseconds() / 1e9,
                 job.state,
                 job.SerializeToString(),
+                job.owner,
             )
             stored = await self._write(tx, job, None, event, ())
             tx.notify(Notice("queued", job.id))
@@ -166,15 +170,17 @@ class JobStore:
         row = await self.db.run(lambda tx: tx.fetchrow("SELECT job FROM jobs WHERE id = $1", job_id))
         return pb.Job.FromString(bytes(row[0])) if row else None
 
-    async def list_jobs(self, state: int = 0, limit: int = 0) -> list[pb.Job]:
-        query = "SELECT job FROM jobs WHERE ($1 = 0 OR state = $1) ORDER BY created DESC, id DESC"
+    async def list_jobs(self, state: int = 0, limit: int = 0, owner: str | None = None) -> list[pb.Job]:
+        """Newest first; `owner` (a key's name) keeps only that tenant's jobs, None keeps all."""
+        query = f"SELECT job FROM jobs WHERE {_TENANT} ORDER BY created DESC, id DESC"
         if limit:
             query += f" LIMIT {int(limit)}"
-        rows = await self.db.run(lambda tx: tx.fetch(query, state))
+        rows = await self.db.run(lambda tx: tx.fetch(query, state, owner or "", owner is not None))
         return [pb.Job.FromString(bytes(row[0])) for row in rows]
 
-    async def count_jobs(self, state: int) -> int:
-        row = await self.db.run(lambda tx: tx.fetchrow("SELECT COUNT(*) FROM jobs WHERE state = $1", state))
+    async def count_jobs(self, state: int, owner: str | None = None) -> int:
+        query = f"SELECT COUNT(*) FROM jobs WHERE {_TENANT}"
+        row = await self.db.run(lambda tx: tx.fetchrow(query, state, owner or "", owner is not None))
         return row[0]
 
     # Leases
@@ -266,3 +272,80 @@ class JobStore:
             await self.db.announce(Notice("step", event.job_id, event.seq, event))
         except StoreUnavailable:
             pass
+
+    # API keys and their daily usage
+
+    async def add_key(self, key: pb_keys.ApiKey, key_hash: str) -> bool:
+        """Records a new key; False when the name (or the secret) is taken."""
+        row = await self.db.run(
+            lambda tx: tx.fetchrow(
+                "INSERT INTO api_keys (name, hash, created, key) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT DO NOTHING RETURNING name",
+                key.name,
+                key_hash,
+                key.created_at.ToNanoseconds() / 1e9,
+                key.SerializeToString(),
+            )
+        )
+        return row is not None
+
+    async def key_by_hash(self, key_hash: str) -> pb_keys.ApiKey | None:
+        row = await self.db.run(lambda tx: tx.fetchrow("SELECT key FROM api_keys WHERE hash = $1", key_hash))
+        return pb_keys.ApiKey.FromString(bytes(row[0])) if row else None
+
+    async def get_key(self, name: str) -> pb_keys.ApiKey | None:
+        row = await self.db.run(lambda tx: tx.fetchrow("SELECT key FROM api_keys WHERE name = $1", name))
+        return pb_keys.ApiKey.FromString(bytes(row[0])) if row else None
+
+    async def list_keys(self) -> list[pb_keys.ApiKey]:
+        rows = await self.db.run(lambda tx: tx.fetch("SELECT key FROM api_keys ORDER BY created, name"))
+        return [pb_keys.ApiKey.FromString(bytes(row[0])) for row in rows]
+
+    async def has_keys(self) -> bool:
+        return await self.db.run(lambda tx: tx.fetchrow("SELECT 1 FROM api_keys LIMIT 1")) is not None
+
+    async def update_key(self, key: pb_keys.ApiKey) -> None:
+        await self.db.run(
+            lambda tx: tx.execute(
+                "UPDATE api_keys SET key = $1 WHERE name = $2", key.SerializeToString(), key.name
+            )
+        )
+
+    async def reserve_usage(
+        self, owner: str, day: str, rows: int, images: int, max_rows: int, max_images: int
+    ) -> str | None:
+        """Adds a job's rows and images to `owner`'s usage of `day`, atomically (several gateways may
+        share the store: the usage row is locked), unless that would pass a non-zero maximum: then
+        nothing is added and the name of the limit passed ("rows_per_day" or "images_per_day") comes
+        back."""
+
+        async def work(tx: Tx) -> str | None:
+            await tx.execute(
+                "INSERT INTO usage (owner, day, rows, images) VALUES ($1, $2, 0, 0) ON CONFLICT DO NOTHING",
+                owner,
+                day,
+            )
+            used = await tx.fetchrow(
+                "SELECT rows, images FROM usage WHERE owner = $1 AND day = $2 {for_update}", owner, day
+            )
+            if max_rows and used[0] + rows > max_rows:
+                return "rows_per_day"
+            if max_images and used[1] + images > max_images:
+                return "images_per_day"
+            await tx.execute(
+                "UPDATE usage SET rows = rows + $3, images = images + $4 WHERE owner = $1 AND day = $2",
+                owner,
+                day,
+                rows,
+                images,
+            )
+            return None
+
+        return await self.db.run(work)
+
+    async def usage(self, owner: str, day: str) -> tuple[int, int]:
+        """(rows, images) `owner` has reserved on `day`."""
+        row = await self.db.run(
+            lambda tx: tx.fetchrow("SELECT rows, images FROM usage WHERE owner = $1 AND day = $2", owner, day)
+        )
+        return (row[0], row[1]) if row else (0, 0)
