@@ -31,7 +31,7 @@ postgres:
 test: lint postgres
 	$(PY) -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) postgres
 	$(PY) -m pytest -q -m "not e2e"
 
 # Starts the local stack on the embedded default models, makes a small dataset, stops the stack.
