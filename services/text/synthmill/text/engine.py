@@ -11,6 +11,10 @@ field value, also against the caller's existing rows) are rejected. A rejected r
 with its next attempt, up to `max_attempts`; then the request stops, its accepted rows are still
 returned, and it fails with RESOURCE_EXHAUSTED.
 
+Memory. A `generate` call that runs out of device memory is redone as two halves, down to single rows
+(each row keeps its seed, so only float noise from the batch shape changes); a single row that still
+does not fit fails the request with OutOfMemory (RESOURCE_EXHAUSTED), and the server serves on.
+
 Cancellation. Every request carries an `Interrupt`; a stopping criterion reads it at each decoding
 step, so a caller that leaves stops the work within one step, and the request raises Cancelled.
 """
@@ -29,12 +33,14 @@ import torch
 import xgrammar as xgr
 from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
-from synthmill.common.errors import Cancelled, InvalidArgument, ResourceExhausted
+from synthmill.common import devices, oom
+from synthmill.common.errors import Cancelled, InvalidArgument, OutOfMemory, ResourceExhausted
 from synthmill.common.schema import InvalidRow, Schema, parse_schema
 from synthmill.text import grammar, prompting
 from synthmill.text.domain import AcceptedRow, PromptsJob, RowsJob, RowsTotals, Sampling
 from synthmill.text.interrupt import Interrupt
 from synthmill.text.loader import LoadedModel
+from synthmill.text.masking import HostGrammarMask
 from synthmill.text.sampling import RowSampler
 from synthmill.text.settings import TextSettings
 from synthmill.text.uniqueness import RowDeduper
@@ -216,8 +222,27 @@ class TextEngine:
         sampling: Sampling,
         interrupt: Interrupt,
     ) -> list[_Sample]:
-        """One batched, constrained `generate`: row b follows grammars[b] and draws with seeds[b].
-        Raises Cancelled when `interrupt` stopped it."""
+        """One batched, constrained `generate`: row b follows grammars[b] and draws with seeds[b]; on a
+        device OOM, two halves in turn. Raises Cancelled when `interrupt` stopped it."""
+        try:
+            return self._generate_batch(conversations, seeds, grammars, sampling, interrupt)
+        except OutOfMemory as exc:
+            if len(conversations) == 1:
+                raise
+            log.warning("%s; retrying as two halves", exc)
+        half = (len(conversations) + 1) // 2
+        first = self._generate(conversations[:half], seeds[:half], grammars[:half], sampling, interrupt)
+        rest = self._generate(conversations[half:], seeds[half:], grammars[half:], sampling, interrupt)
+        return first + rest
+
+    def _generate_batch(
+        self,
+        conversations: list[list[dict[str, str]]],
+        seeds: list[int],
+        grammars: list[xgr.CompiledGrammar],
+        sampling: Sampling,
+        interrupt: Interrupt,
+    ) -> list[_Sample]:
         tok, model = self.loaded.tokenizer, self.loaded.model
         enc = tok.apply_chat_template(
             conversations,
@@ -230,8 +255,8 @@ class TextEngine:
         attention_mask = enc["attention_mask"].to(self.loaded.device)
         processors = LogitsProcessorList(
             [
-                xgr.contrib.hf.LogitsProcessor(grammars),  # a fresh one per call: it keeps state
-                RowSampler(seeds, sampling.temperature, sampling.top_p),
+                HostGrammarMask(grammars),  # a fresh one per call: it keeps state
+                RowSampler(seeds, sampling.temperature, sampling.top_p, self.loaded.device),
             ]
         )
         config = GenerationConfig(
@@ -240,14 +265,27 @@ class TextEngine:
             eos_token_id=self._stop_ids,
             pad_token_id=tok.pad_token_id,
         )
-        with torch.inference_mode():
-            out = model.generate(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                generation_config=config,
-                logits_processor=processors,
-                stopping_criteria=StoppingCriteriaList([_StopWhen(interrupt)]),
+        rows = len(conversations)
+        self.loaded.faults.load = rows * sampling.max_new_tokens
+
+        def run() -> torch.Tensor:
+            with torch.inference_mode():
+                return model.generate(
+                    input_ids=input_ids,
+                    attention_mask=attention_mask,
+                    generation_config=config,
+                    logits_processor=processors,
+                    stopping_criteria=StoppingCriteriaList([_StopWhen(interrupt)]),
+                )
+
+        def describe(reason: str) -> str:
+            return (
+                f"out of device memory: a generate call of {rows} row(s), {input_ids.shape[1]} prompt "
+                f"tokens + max_new_tokens {sampling.max_new_tokens}, on {self.loaded.name} "
+                f"({self.loaded.device}, {devices.dtype_name(self.loaded.dtype)}): {reason}"
             )
+
+        out = oom.isolated(run, lambda: None, describe)
         if interrupt.gone_after is not None:
             _log_stopped(interrupt)
             raise Cancelled("the caller cancelled or left")
@@ -267,6 +305,8 @@ class TextEngine:
         try:
             for _ in self.generate_rows(job, Interrupt()):
                 pass
+        except OutOfMemory:
+            raise  # the model does not fit the device: the server must not start
         except ResourceExhausted:
             log.warning("warm-up row was not accepted (a random-weight model?); continuing")
 
