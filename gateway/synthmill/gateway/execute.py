@@ -243,6 +243,8 @@ class JobRun:
             "width": p.width,
             "height": p.height,
             "model": p.model,
+            "device": image.device,
+            "dtype": image.dtype,
             **plan.extra,
         }
         self.store.put_item(self.job.id, "image", plan.index, meta)

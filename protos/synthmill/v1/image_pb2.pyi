@@ -36,20 +36,24 @@ class StepProgress(_message.Message):
     def __init__(self, index: _Optional[int] = ..., step: _Optional[int] = ..., total_steps: _Optional[int] = ...) -> None: ...
 
 class GeneratedImage(_message.Message):
-    __slots__ = ("index", "png", "seed", "params", "parameters_text", "seconds")
+    __slots__ = ("index", "png", "seed", "params", "parameters_text", "seconds", "device", "dtype")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     PNG_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     PARAMETERS_TEXT_FIELD_NUMBER: _ClassVar[int]
     SECONDS_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    DTYPE_FIELD_NUMBER: _ClassVar[int]
     index: int
     png: bytes
     seed: int
     params: _common_pb2.ImageParams
     parameters_text: str
     seconds: float
-    def __init__(self, index: _Optional[int] = ..., png: _Optional[bytes] = ..., seed: _Optional[int] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., parameters_text: _Optional[str] = ..., seconds: _Optional[float] = ...) -> None: ...
+    device: str
+    dtype: str
+    def __init__(self, index: _Optional[int] = ..., png: _Optional[bytes] = ..., seed: _Optional[int] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., parameters_text: _Optional[str] = ..., seconds: _Optional[float] = ..., device: _Optional[str] = ..., dtype: _Optional[str] = ...) -> None: ...
 
 class GenerateImagesResponse(_message.Message):
     __slots__ = ("step", "image")

@@ -23,11 +23,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from PIL import Image
 
+from synthmill.common.cards import ModelCard
 from synthmill.common.errors import OutOfMemory
 from synthmill.image import png
 from synthmill.image.domain import GenerationParams, Item
@@ -59,6 +60,8 @@ class ImageEvent:
     png: bytes
     parameters_text: str
     seconds: float  # wall time of the batch that made it
+    device: str = ""  # of the model that made it, when the batcher knows its card
+    dtype: str = ""
 
 
 class Ticket:
@@ -115,11 +118,13 @@ class Batcher:
         progress_interval: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         max_pixels: int = 0,
+        cards: Mapping[str, ModelCard] | None = None,
     ):
         self.runner = runner
         self.clock = clock  # times the progress interval
         self.max_batch = max_batch
         self.max_pixels = max_pixels  # batch × width × height cap; 0: none
+        self.cards = cards or {}  # model name → card: its device and dtype go into each image
         self.delay = delay  # seconds the oldest queued item waits for company
         # Seconds between step reports of a batch; 0 reports every step. The last step always is.
         self.progress_interval = progress_interval
@@ -266,7 +271,8 @@ class Batcher:
             for entry, image in zip(batch.entries, images, strict=True)
             if not entry.ticket.cancelled
         ]
-        texts = [png.parameters_text(batch.params, entry.item) for entry, _ in live]
+        card = self.cards.get(batch.params.model)
+        texts = [png.parameters_text(batch.params, entry.item, card) for entry, _ in live]
         try:
             encoded = await asyncio.to_thread(
                 lambda: [png.encode(image, text) for (_, image), text in zip(live, texts, strict=True)]
@@ -277,4 +283,6 @@ class Batcher:
                 ticket.put(exc)
             return
         for (entry, _), text, data in zip(live, texts, encoded, strict=True):
-            entry.ticket.put(ImageEvent(entry.item.index, entry.item.seed, data, text, seconds))
+            device, dtype = (card.device, card.dtype) if card else ("", "")
+            event = ImageEvent(entry.item.index, entry.item.seed, data, text, seconds, device, dtype)
+            entry.ticket.put(event)

@@ -42,15 +42,16 @@ def build_service(settings: ImageSettings) -> Service:
             model = models[params.model]
             return worker.run(engine.generate, model, params, items, on_step, settings.vae_tiling_pixels)
 
+        described = {name: model.describe() for name, model in models.items()}
         batcher = Batcher(
             run_batch,
             settings.max_batch,
             settings.batch_delay_ms / 1000,
             settings.progress_interval_ms / 1000,
             max_pixels=settings.max_batch_pixels,
+            cards={name: model.card for name, model in described.items()},
         )
         batching.append(asyncio.create_task(batcher.run()))
-        described = {name: model.describe() for name, model in models.items()}
         return Serving(described, batcher, server_info(described, settings))
 
     def stop() -> None:

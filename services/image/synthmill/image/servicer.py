@@ -53,6 +53,8 @@ def _event_pb(
         params=params,
         parameters_text=event.parameters_text,
         seconds=event.seconds,
+        device=event.device,
+        dtype=event.dtype,
     )
     return image_pb2.GenerateImagesResponse(image=image)
 
