@@ -200,8 +200,10 @@ class Batcher:
             nonlocal reported
             batch.steps_done = step
             now = self.clock()
-            if step == params.steps or reported is None or now - reported >= self.progress_interval:
+            due = step == params.steps or reported is None or now - reported >= self.progress_interval
+            if due and step > batch.shown:  # a half of a split batch skips the steps already shown
                 reported = now
+                batch.shown = step
                 loop.call_soon_threadsafe(self._publish_step, batch, step)
             return batch.stop_requested_after is None
 
@@ -258,9 +260,6 @@ class Batcher:
                 await self._run(_Batch(batch.params, live, shown=batch.shown))
 
     def _publish_step(self, batch: _Batch, step: int) -> None:
-        if step <= batch.shown:  # a half of a split batch, redoing steps its requesters have seen
-            return
-        batch.shown = step
         for entry in batch.entries:
             entry.ticket.put(StepEvent(entry.item.index, step, batch.params.steps))
 
