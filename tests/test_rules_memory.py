@@ -29,4 +29,6 @@ def test_each_model_has_its_familys_largest_side():
 def test_an_image_over_the_batch_pixel_budget_is_refused_naming_the_setting():
     rules.check_image_params(common_pb2.ImageParams(width=1024, height=1024), "p", info(1024 * 1024))
     with pytest.raises(InvalidArgument, match=r"^p\.width: 1024x1032 is over the server's pixel budget"):
-        rules.check_image_params(common_pb2.ImageParams(model="xl", width=1024, height=1032), "p", info(1024 * 1024))
+        rules.check_image_params(
+            common_pb2.ImageParams(model="xl", width=1024, height=1032), "p", info(1024 * 1024)
+        )
