@@ -232,7 +232,7 @@ def test_a_batch_out_of_memory_is_split_in_halves_and_only_an_item_that_never_fi
         second = batcher.submit(params(), items(2, 3))
         task = await running(batcher)
         events = await collect(first)
-        with pytest.raises(OutOfMemory, match="a batch of 1$"):
+        with pytest.raises(OutOfMemory, match=r"a batch of 1$"):
             await collect(second)
         task.cancel()
         return runner, events
