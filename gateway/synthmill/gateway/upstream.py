@@ -27,6 +27,7 @@ from synthmill.common.server import server_options
 from synthmill.v1 import common_pb2, image_pb2_grpc, text_pb2_grpc
 from synthmill.v1 import gateway_pb2 as pb
 
+_INFO_DEADLINE_S = 30.0
 _INFO_TTL_S = 10.0
 
 
@@ -94,7 +95,11 @@ class Upstream:
         if self._info and time.monotonic() - self._info[0] < _INFO_TTL_S:
             return self._info[1]
         try:
-            reply = await self.stub.GetInfo(common_pb2.GetInfoRequest(), timeout=5.0, wait_for_ready=False)
+            # No wait_for_ready: a replica that is down fails at once. The deadline is only for a
+            # live server whose loop is slow to answer (a busy host), so it is generous.
+            reply = await self.stub.GetInfo(
+                common_pb2.GetInfoRequest(), timeout=_INFO_DEADLINE_S, wait_for_ready=False
+            )
         except grpc.aio.AioRpcError as exc:
             raise Unavailable(f"{self.name} server unavailable: {exc.code().name}: {exc.details()}") from None
         self._info = (time.monotonic(), reply)
