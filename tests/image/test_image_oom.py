@@ -13,10 +13,9 @@ from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from image_helpers import ImageServer, collect, generate, pixels, request
-from servers import ServerProcess
+from image_helpers import ImageServer, collect, generate, pixels, request, serve_image
 
+from synthmill.common.probe import is_serving
 from synthmill.v1 import image_pb2_grpc
 
 PIXELS = 64 * 64
@@ -24,17 +23,12 @@ PIXELS = 64 * 64
 
 @pytest.fixture(scope="module")
 def oom_server(tmp_path_factory: pytest.TempPathFactory, tiny_sdxl_dir: Path) -> Iterator[ImageServer]:
-    logs = tmp_path_factory.mktemp("oom-logs")
     env = {
-        "SYNTHMILL_IMAGE_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
         "SYNTHMILL_IMAGE_MODELS": str(tiny_sdxl_dir),
         "SYNTHMILL_IMAGE_DTYPE": "float16",
         "SYNTHMILL_IMAGE_FAULTS": f"oom@unet:{2 * PIXELS},oom@vae:{PIXELS}",
-        "SYNTHMILL_IMAGE_THREADS": "1",
     }
-    process = ServerProcess("image", env, logs / "image.log").start()
-    yield ImageServer(process.log_path, process.target)
-    process.stop()
+    yield from serve_image(tmp_path_factory, env)
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +69,5 @@ def test_an_image_that_does_not_fit_alone_fails_resource_exhausted_and_the_serve
     assert "out of device memory: a batch of 1 at 128x128, 2 steps" in details, details
     assert "(cpu, float16)" in details and "oom@unet" in details
 
-    with grpc.insecure_channel(oom_server.target) as channel:
-        health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
-    assert health.status == health_pb2.HealthCheckResponse.SERVING
+    assert is_serving(oom_server.target)
     assert len(generate(oom_stub, request(["the next one"], steps=2)).images) == 1

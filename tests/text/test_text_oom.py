@@ -8,23 +8,13 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from conftest import TINY_ENV, root_conftest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from synthmill.common.probe import is_serving
 from synthmill.v1 import common_pb2, text_pb2, text_pb2_grpc
 
 SCHEMA = json.dumps(
     {"name": {"type": "string", "max_length": 10}, "age": {"type": "int", "minimum": 18, "maximum": 90}}
 )
-
-
-@pytest.fixture(scope="module")
-def oom_text_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    logs = tmp_path_factory.mktemp("text-oom-logs")
-    env = {**TINY_ENV, "SYNTHMILL_TEXT_FAULTS": "oom@generate:100", "SYNTHMILL_TEXT_THREADS": "1"}
-    process = root_conftest().ServerProcess("text", env, logs / "text.log").start()
-    yield process
-    process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +47,5 @@ def test_a_row_that_does_not_fit_alone_fails_resource_exhausted_and_the_server_s
     assert "out of device memory: a generate call of 1 row(s)" in details, details
     assert "max_new_tokens 128" in details and "oom@generate:100" in details
 
-    with grpc.insecure_channel(oom_text_server.target) as channel:
-        health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
-    assert health.status == health_pb2.HealthCheckResponse.SERVING
+    assert is_serving(oom_text_server.target)
     assert len(rows(oom_text_stub, count=1, max_new_tokens=64)) == 1

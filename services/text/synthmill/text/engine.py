@@ -63,6 +63,25 @@ class _Sample:
     tokens: int
 
 
+@dataclass(frozen=True)
+class _Call:
+    """One batched `generate`: row b follows grammars[b] and draws with seeds[b]."""
+
+    conversations: list[list[dict[str, str]]]
+    seeds: list[int]
+    grammars: list[xgr.CompiledGrammar]
+    sampling: Sampling
+    interrupt: Interrupt
+
+    def halves(self) -> tuple[_Call, _Call]:
+        half = (len(self.conversations) + 1) // 2
+        parts = (slice(None, half), slice(half, None))
+        return tuple(
+            _Call(self.conversations[p], self.seeds[p], self.grammars[p], self.sampling, self.interrupt)
+            for p in parts
+        )
+
+
 class TextEngine:
     """One loaded model, its grammar cache, and the generation loops. Not thread-safe: one worker."""
 
@@ -118,9 +137,8 @@ class TextEngine:
                     prompting.row_messages(job.schema, job.instructions, i, s)
                     for (i, _), s in zip(batch, seeds, strict=True)
                 ]
-                samples = self._generate(
-                    conversations, seeds, [compiled] * len(batch), job.sampling, interrupt
-                )
+                call = _Call(conversations, seeds, [compiled] * len(batch), job.sampling, interrupt)
+                samples = self._generate(call)
                 # 2. accept in index order: among duplicates inside one batch, the lower index wins
                 for (index, attempt), seed, sample in zip(batch, seeds, samples, strict=True):
                     tokens += sample.tokens
@@ -199,7 +217,7 @@ class TextEngine:
                 ]
                 grammars = [self.grammars.compile(grammar.prompts_schema(n)) for n in part]
                 budget = Sampling(sampling.temperature, sampling.top_p, max(part) * PROMPT_TOKENS + 8)
-                for sample in self._generate(convs, seeds, grammars, budget, interrupt):
+                for sample in self._generate(_Call(convs, seeds, grammars, budget, interrupt)):
                     for prompt in _parse_prompts(sample.text):
                         key = _prompt_key(prompt)
                         if key and key not in seen and len(prompts) < count:
@@ -214,35 +232,21 @@ class TextEngine:
 
     # ---- the model call ------------------------------------------------------------------------------
 
-    def _generate(
-        self,
-        conversations: list[list[dict[str, str]]],
-        seeds: list[int],
-        grammars: list[xgr.CompiledGrammar],
-        sampling: Sampling,
-        interrupt: Interrupt,
-    ) -> list[_Sample]:
-        """One batched, constrained `generate`: row b follows grammars[b] and draws with seeds[b]; on a
-        device OOM, two halves in turn. Raises Cancelled when `interrupt` stopped it."""
+    def _generate(self, call: _Call) -> list[_Sample]:
+        """One batched, constrained `generate`; on a device OOM, its two halves in turn. Raises
+        Cancelled when the call's interrupt stopped it."""
         try:
-            return self._generate_batch(conversations, seeds, grammars, sampling, interrupt)
+            return self._generate_batch(call)
         except OutOfMemory as exc:
-            if len(conversations) == 1:
+            if len(call.conversations) == 1:
                 raise
             log.warning("%s; retrying as two halves", exc)
-        half = (len(conversations) + 1) // 2
-        first = self._generate(conversations[:half], seeds[:half], grammars[:half], sampling, interrupt)
-        rest = self._generate(conversations[half:], seeds[half:], grammars[half:], sampling, interrupt)
-        return first + rest
+        first, rest = call.halves()
+        return self._generate(first) + self._generate(rest)
 
-    def _generate_batch(
-        self,
-        conversations: list[list[dict[str, str]]],
-        seeds: list[int],
-        grammars: list[xgr.CompiledGrammar],
-        sampling: Sampling,
-        interrupt: Interrupt,
-    ) -> list[_Sample]:
+    def _generate_batch(self, call: _Call) -> list[_Sample]:
+        conversations, seeds, grammars = call.conversations, call.seeds, call.grammars
+        sampling, interrupt = call.sampling, call.interrupt
         tok, model = self.loaded.tokenizer, self.loaded.model
         enc = tok.apply_chat_template(
             conversations,
