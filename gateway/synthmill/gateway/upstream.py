@@ -24,6 +24,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from synthmill.common.errors import Unavailable
 from synthmill.common.server import server_options
+from synthmill.common.tls import aio_channel
 from synthmill.v1 import common_pb2, image_pb2_grpc, text_pb2_grpc
 from synthmill.v1 import gateway_pb2 as pb
 
@@ -76,6 +77,8 @@ class Upstream:
     service: str
     stub_class: type
     max_message_bytes: int
+    # TLS (mutual, with the gateway's client certificate) to the servers; None is clear text.
+    credentials: grpc.ChannelCredentials | None = None
     channel: grpc.aio.Channel = field(init=False)
     stub: object = field(init=False)
     _info: tuple[float, object] | None = field(default=None, init=False)
@@ -86,7 +89,7 @@ class Upstream:
             ("grpc.service_config", service_config(self.service)),
             ("grpc.enable_retries", 1),
         ]
-        self.channel = grpc.aio.insecure_channel(channel_target(self.target), options=options)
+        self.channel = aio_channel(channel_target(self.target), self.credentials, options)
         self.stub = self.stub_class(self.channel)
 
     async def info(self):
@@ -127,13 +130,23 @@ class Upstream:
         await self.channel.close()
 
 
-def text_upstream(target: str, max_message_bytes: int) -> Upstream:
+def text_upstream(target: str, max_message_bytes: int, credentials=None) -> Upstream:
     return Upstream(
-        "text", target, "synthmill.v1.TextService", text_pb2_grpc.TextServiceStub, max_message_bytes
+        "text",
+        target,
+        "synthmill.v1.TextService",
+        text_pb2_grpc.TextServiceStub,
+        max_message_bytes,
+        credentials,
     )
 
 
-def image_upstream(target: str, max_message_bytes: int) -> Upstream:
+def image_upstream(target: str, max_message_bytes: int, credentials=None) -> Upstream:
     return Upstream(
-        "image", target, "synthmill.v1.ImageService", image_pb2_grpc.ImageServiceStub, max_message_bytes
+        "image",
+        target,
+        "synthmill.v1.ImageService",
+        image_pb2_grpc.ImageServiceStub,
+        max_message_bytes,
+        credentials,
     )

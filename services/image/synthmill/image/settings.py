@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from synthmill.common.security import ServerSecurity
 from synthmill.common.settings import default_cache_dir
 
 PREFIX = "SYNTHMILL_IMAGE_"
@@ -12,7 +13,7 @@ OFFLOADS = ("none", "model", "sequential")
 
 
 @dataclass(frozen=True)
-class ImageSettings:
+class ImageSettings(ServerSecurity):
     """Everything the image server can be told; CLI flags override the environment."""
 
     host: str = field(default="127.0.0.1", metadata={"doc": "Address to listen on."})

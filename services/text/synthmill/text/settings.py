@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from synthmill.common.security import ServerSecurity
 from synthmill.common.settings import default_cache_dir
 
 PREFIX = "SYNTHMILL_TEXT_"
 
 
 @dataclass(frozen=True)
-class TextSettings:
+class TextSettings(ServerSecurity):
     host: str = field(default="127.0.0.1", metadata={"doc": "Address to listen on."})
     port: int = field(default=50052, metadata={"doc": "gRPC port."})
     model: str = field(
