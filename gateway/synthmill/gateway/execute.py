@@ -224,6 +224,8 @@ class JobRun:
             "width": p.width,
             "height": p.height,
             "model": p.model,
+            "device": image.device,
+            "dtype": image.dtype,
             **plan.extra,
         }
         self.job.counts.images_done += 1

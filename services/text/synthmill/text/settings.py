@@ -47,3 +47,10 @@ class TextSettings(ServerSecurity):
         metadata={"doc": "Decoding cap on strings whose schema sets no maxLength (keeps rows bounded)."},
     )
     max_message_bytes: int = field(default=64 * 1024 * 1024, metadata={"doc": "Largest gRPC message."})
+    faults: str = field(
+        default="",
+        metadata={
+            "doc": "Test hook, off when empty: oom@generate:N raises torch.OutOfMemoryError in the model's "
+            "forward when a generate call's rows × max_new_tokens is over N."
+        },
+    )
