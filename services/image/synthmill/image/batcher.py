@@ -6,6 +6,10 @@ item waits at most `delay` from its arrival for such company. Each item keeps it
 merging does not change its image beyond float noise. One batch runs at a time, on the device
 worker. A requester that goes away has its queued items dropped and receives nothing more; a
 running batch whose requesters have all gone is stopped within one step.
+
+With `best_of` N each item renders N candidates in the same pipeline batch (so a batch holds
+max_batch // N items), which are then scored, selected and labelled (`judgement`); an item whose
+best score stays below `min_score` goes back to the head of the queue for its next round.
 """
 
 from __future__ import annotations
@@ -19,8 +23,12 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from synthmill.common.judging import candidate_seed
 from synthmill.common.worker import DeviceWorker
 from synthmill.image import engine, png
+from synthmill.image.boxes import Box
+from synthmill.image.judgement import Rendered, Verdict, judge
+from synthmill.image.judges import Judges
 from synthmill.image.loader import LoadedModel
 from synthmill.image.params import GenerationParams, Item
 
@@ -29,11 +37,22 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class StepEvent:
-    """Item `index` finished denoising step `step` of `total`."""
+    """Item `index` finished step `step` of `total` of `phase` (denoising, scoring, selecting, detecting)."""
 
     index: int
     step: int
     total: int
+    phase: str = "denoising"
+
+
+@dataclass(frozen=True)
+class CandidateEvent:
+    """One candidate of a finished item; `png` only for a loser that the request asked to keep."""
+
+    number: int
+    seed: int
+    score: float | None
+    png: bytes
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,11 @@ class ImageEvent:
     png: bytes
     parameters_text: str
     seconds: float  # wall time of the batch that made it
+    score: float | None = None
+    candidate: int = 0  # the kept candidate's number
+    candidates: tuple[CandidateEvent, ...] = ()
+    boxes: tuple[Box, ...] = ()
+    judge_seconds: float = 0.0
 
 
 class Ticket:
@@ -76,6 +100,16 @@ class Ticket:
 class _Entry:
     ticket: Ticket
     item: Item
+    round: int = 0  # render rounds done before this one (min_score)
+    earlier: tuple[Rendered, ...] = ()  # scored candidates of those rounds
+
+    def renders(self, best_of: int) -> list[Item]:
+        """This round's candidates, numbered on from the earlier rounds'."""
+        first = self.round * best_of
+        return [
+            Item(self.item.index, self.item.prompt, candidate_seed(self.item.seed, number))
+            for number in range(first, first + best_of)
+        ]
 
 
 @dataclass
@@ -96,12 +130,14 @@ class Batcher:
         self,
         worker: DeviceWorker,
         models: Mapping[str, LoadedModel],
+        judges: Judges,
         max_batch: int,
         delay: float,
         progress_interval: float = 0.0,
     ):
         self.worker = worker
         self.models = models
+        self.judges = judges
         self.max_batch = max_batch
         self.delay = delay  # seconds the oldest queued item waits for company
         # Seconds between step reports of a batch; 0 reports every step. The last step always is.
@@ -147,16 +183,17 @@ class Batcher:
         while True:
             await self._wait_until(lambda: bool(self._pending))
             head = self._pending[0]
+            limit = max(1, self.max_batch // head.ticket.params.best_of)  # items, of best_of candidates each
 
             def compatible(head: _Entry = head) -> list[_Entry]:
                 return [entry for entry in self._pending if entry.ticket.params == head.ticket.params]
 
-            def full_or_gone(head: _Entry = head) -> bool:
-                return len(compatible()) >= self.max_batch or head not in self._pending
+            def full_or_gone(head: _Entry = head, limit: int = limit) -> bool:
+                return len(compatible()) >= limit or head not in self._pending
 
             await self._wait_until(full_or_gone, limit=head.ticket.arrival + self.delay - loop.time())
             if head in self._pending:  # else its requester left while it waited: start over
-                chosen = compatible()[: self.max_batch]
+                chosen = compatible()[:limit]
                 self._pending = [entry for entry in self._pending if entry not in chosen]
                 return _Batch(head.ticket.params, chosen)
 
@@ -178,7 +215,8 @@ class Batcher:
         self._running = batch
         started = time.perf_counter()
         try:
-            items = [entry.item for entry in batch.entries]
+            renders = [entry.renders(params.best_of) for entry in batch.entries]
+            items = [item for item_renders in renders for item in item_renders]
             images = await self.worker.run(engine.generate, self.models[params.model], params, items, on_step)
         except Exception as exc:
             log.exception("batch failed: %s", params)
@@ -206,7 +244,24 @@ class Batcher:
             params.steps,
             seconds,
         )
-        delivery = asyncio.create_task(self._deliver(batch, images, seconds))
+        try:
+            verdicts = await self._judge(batch, renders, images)
+        except Exception as exc:
+            log.exception("judging failed: %s", params)
+            for ticket in batch.tickets():
+                ticket.put(exc)
+            return
+        judge_seconds = time.perf_counter() - started - seconds
+        again = [(entry, v) for entry, v in zip(batch.entries, verdicts, strict=True) if not v.final]
+        if again:  # below min_score: the next round goes first
+            self._pending[:0] = [
+                _Entry(entry.ticket, entry.item, entry.round + 1, tuple(v.candidates))
+                for entry, v in again
+                if not entry.ticket.cancelled
+            ]
+            self._changed.set()
+        final = [(entry, v) for entry, v in zip(batch.entries, verdicts, strict=True) if v.final]
+        delivery = asyncio.create_task(self._deliver(batch.params, final, seconds, judge_seconds))
         self._deliveries.add(delivery)
         delivery.add_done_callback(self._deliveries.discard)
 
@@ -214,22 +269,84 @@ class Batcher:
         for entry in batch.entries:
             entry.ticket.put(StepEvent(entry.item.index, step, batch.params.steps))
 
-    async def _deliver(self, batch: _Batch, images: list[Image.Image], seconds: float) -> None:
+    async def _judge(
+        self, batch: _Batch, renders: list[list[Item]], images: list[Image.Image]
+    ) -> list[Verdict]:
+        """Scores, selects and labels the batch's candidates (see `judgement`)."""
+        fresh: list[list[Rendered]] = []
+        flat = iter(images)
+        for entry, item_renders in zip(batch.entries, renders, strict=True):
+            numbers = range(entry.round * batch.params.best_of, (entry.round + 1) * batch.params.best_of)
+            fresh.append(
+                [Rendered(n, r.seed, next(flat)) for n, r in zip(numbers, item_renders, strict=True)]
+            )
+
+        def on_phase(phase: str, positions) -> None:
+            for p in positions:
+                entry = batch.entries[p]
+                entry.ticket.put(StepEvent(entry.item.index, 1, 1, phase))
+
+        return await judge(
+            self.worker,
+            self.judges,
+            batch.params,
+            [entry.item.prompt for entry in batch.entries],
+            [entry.round for entry in batch.entries],
+            [entry.earlier for entry in batch.entries],
+            fresh,
+            on_phase,
+        )
+
+    async def _deliver(
+        self,
+        params: GenerationParams,
+        final: list[tuple[_Entry, Verdict]],
+        seconds: float,
+        judge_seconds: float,
+    ) -> None:
         """Encodes the PNGs off the event loop (and off the worker), then hands them out."""
-        live = [
-            (entry, image)
-            for entry, image in zip(batch.entries, images, strict=True)
-            if not entry.ticket.cancelled
-        ]
-        texts = [png.parameters_text(batch.params, entry.item) for entry, _ in live]
+        live = [(entry, verdict) for entry, verdict in final if not entry.ticket.cancelled]
         try:
-            encoded = await asyncio.to_thread(
-                lambda: [png.encode(image, text) for (_, image), text in zip(live, texts, strict=True)]
+            events = await asyncio.to_thread(
+                lambda: [self._image_event(params, entry, v, seconds, judge_seconds) for entry, v in live]
             )
         except Exception as exc:
             log.exception("PNG encoding failed")
-            for ticket in batch.tickets():
+            for ticket in {id(entry.ticket): entry.ticket for entry, _ in final}.values():
                 ticket.put(exc)
             return
-        for (entry, _), text, data in zip(live, texts, encoded, strict=True):
-            entry.ticket.put(ImageEvent(entry.item.index, entry.item.seed, data, text, seconds))
+        for (entry, _), event in zip(live, events, strict=True):
+            entry.ticket.put(event)
+
+    @staticmethod
+    def _image_event(
+        params: GenerationParams, entry: _Entry, verdict: Verdict, seconds: float, judge_seconds: float
+    ) -> ImageEvent:
+        def encoded(rendered: Rendered) -> tuple[bytes, str]:
+            item = Item(entry.item.index, entry.item.prompt, rendered.seed)
+            text = png.parameters_text(params, item, rendered.score, rendered.number)
+            return png.encode(rendered.image, text), text
+
+        kept = verdict.kept
+        data, text = encoded(kept)
+        candidates = tuple(
+            CandidateEvent(
+                c.number,
+                c.seed,
+                c.score,
+                encoded(c)[0] if params.keep_candidates and c is not kept else b"",
+            )
+            for c in verdict.candidates
+        )
+        return ImageEvent(
+            entry.item.index,
+            kept.seed,
+            data,
+            text,
+            seconds,
+            score=kept.score,
+            candidate=kept.number,
+            candidates=candidates if len(candidates) > 1 else (),
+            boxes=tuple(verdict.boxes),
+            judge_seconds=judge_seconds,
+        )

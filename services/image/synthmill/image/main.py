@@ -10,7 +10,7 @@ from synthmill.common import logs
 from synthmill.common.server import Service, serve
 from synthmill.common.settings import from_env
 from synthmill.common.worker import DeviceWorker
-from synthmill.image import engine, loader
+from synthmill.image import engine, judges, loader
 from synthmill.image.batcher import Batcher
 from synthmill.image.servicer import ImageServicer
 from synthmill.image.settings import PREFIX, ImageSettings
@@ -19,15 +19,16 @@ from synthmill.v1 import image_pb2_grpc
 log = logging.getLogger(__name__)
 
 
-def _load_and_warm(settings: ImageSettings) -> dict[str, loader.LoadedModel]:
-    """Loads every configured model and runs a warm-up image through each (on the worker thread)."""
+def _load_and_warm(settings: ImageSettings) -> tuple[dict[str, loader.LoadedModel], judges.Judges]:
+    """Loads every configured model and runs a warm-up image through each, then the scorer and
+    detectors (on the worker thread)."""
     loader.set_threads(settings.threads)
     models = {}
     for name in settings.models:
         model = loader.load(name, settings.cache_dir, settings.device, settings.dtype)
         engine.warm_up(model)
         models[name] = model
-    return models
+    return models, judges.load(settings)
 
 
 def build_service(settings: ImageSettings) -> Service:
@@ -37,10 +38,11 @@ def build_service(settings: ImageSettings) -> Service:
     batching: list[asyncio.Task[None]] = []
 
     async def startup() -> None:
-        models = await worker.run(_load_and_warm, settings)
+        models, loaded_judges = await worker.run(_load_and_warm, settings)
         batcher = Batcher(
             worker,
             models,
+            loaded_judges,
             settings.max_batch,
             settings.batch_delay_ms / 1000,
             settings.progress_interval_ms / 1000,

@@ -16,6 +16,11 @@ class GenerationParams:
     guidance: float
     scheduler: str
     negative_prompt: str
+    best_of: int = 1  # candidates rendered per item
+    keep_candidates: bool = False
+    min_score: float = 0.0  # 0: no re-rendering
+    annotations: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()  # for the open-vocabulary detector
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,19 @@ from PIL.PngImagePlugin import PngInfo
 from synthmill.image.params import GenerationParams, Item
 
 
-def parameters_text(params: GenerationParams, item: Item) -> str:
-    """`prompt`, an optional `Negative prompt: ...` line, then `Steps: N, Sampler: X, ...`."""
+def parameters_text(
+    params: GenerationParams, item: Item, score: float | None = None, candidate: int = 0
+) -> str:
+    """`prompt`, an optional `Negative prompt: ...` line, then `Steps: N, Sampler: X, ...`, ending with
+    the CLIPScore and, for best-of, the candidate number."""
     lines = [item.prompt]
     if params.negative_prompt:
         lines.append(f"Negative prompt: {params.negative_prompt}")
     lines.append(
         f"Steps: {params.steps}, Sampler: {params.scheduler}, CFG scale: {params.guidance:g}, "
         f"Seed: {item.seed}, Size: {params.width}x{params.height}, Model: {params.model}"
+        + (f", CLIPScore: {score:.2f}" if score is not None else "")
+        + (f", Best of: {params.best_of}, Candidate: {candidate}" if params.best_of > 1 or candidate else "")
     )
     return "\n".join(lines)
 

@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator, Mapping
 
 import grpc
 
-from synthmill.common.errors import Unavailable
+from synthmill.common import judging
+from synthmill.common.errors import InvalidArgument, Unavailable
 from synthmill.image import schedulers, validate
 from synthmill.image.batcher import Batcher, ImageEvent, StepEvent
+from synthmill.image.boxes import Box
 from synthmill.image.loader import LoadedModel
 from synthmill.image.params import GenerationParams
 from synthmill.image.settings import ImageSettings
@@ -24,7 +26,45 @@ def _params_pb(params: GenerationParams) -> common_pb2.ImageParams:
         guidance=params.guidance,
         scheduler=params.scheduler,
         negative_prompt=params.negative_prompt,
+        best_of=params.best_of,
+        keep_candidates=params.keep_candidates,
+        min_score=params.min_score,
+        annotations=params.annotations,
+        labels=params.labels,
     )
+
+
+def _box_pb(box: Box) -> image_pb2.Box:
+    return image_pb2.Box(
+        label=box.label,
+        category_id=box.category_id,
+        score=box.score,
+        x=box.x,
+        y=box.y,
+        width=box.width,
+        height=box.height,
+    )
+
+
+def _image_pb(event: ImageEvent, params_pb: common_pb2.ImageParams) -> image_pb2.GeneratedImage:
+    image = image_pb2.GeneratedImage(
+        index=event.index,
+        png=event.png,
+        seed=event.seed,
+        params=params_pb,
+        parameters_text=event.parameters_text,
+        seconds=event.seconds,
+        candidate=event.candidate,
+        candidates=[
+            image_pb2.Candidate(number=c.number, seed=c.seed, score=c.score or 0.0, png=c.png)
+            for c in event.candidates
+        ],
+        boxes=[_box_pb(box) for box in event.boxes],
+        judge_seconds=event.judge_seconds,
+    )
+    if event.score is not None:
+        image.score = event.score
+    return image
 
 
 def _model_pb(model: LoadedModel, is_default: bool) -> common_pb2.ModelInfo:
@@ -63,7 +103,7 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
     ) -> AsyncIterator[image_pb2.GenerateImagesResponse]:
         batcher = self._ready()
         params, items = validate.parse_request(
-            request, self._models, self._settings.models[0], self._settings
+            request, self._models, self._settings.models[0], self._settings, batcher.judges.capabilities()
         )
         ticket = batcher.submit(params, items)
         # A client cancel (or deadline) ends the call: its work is dropped or stopped at the next step.
@@ -72,25 +112,23 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         try:
             async for event in ticket.events():
                 if isinstance(event, StepEvent):
-                    step = image_pb2.StepProgress(index=event.index, step=event.step, total_steps=event.total)
+                    step = image_pb2.StepProgress(
+                        index=event.index,
+                        step=event.step,
+                        total_steps=event.total,
+                        phase=common_pb2.Phase.Value(f"PHASE_{event.phase.upper()}"),
+                    )
                     yield image_pb2.GenerateImagesResponse(step=step)
                 elif isinstance(event, ImageEvent):
-                    image = image_pb2.GeneratedImage(
-                        index=event.index,
-                        png=event.png,
-                        seed=event.seed,
-                        params=params_pb,
-                        parameters_text=event.parameters_text,
-                        seconds=event.seconds,
-                    )
-                    yield image_pb2.GenerateImagesResponse(image=image)
+                    yield image_pb2.GenerateImagesResponse(image=_image_pb(event, params_pb))
         finally:
             batcher.cancel(ticket)  # no-op for a finished request; covers a handler torn down early
 
     async def GetInfo(
         self, request: common_pb2.GetInfoRequest, context: grpc.aio.ServicerContext
     ) -> image_pb2.ImageServerInfo:
-        self._ready()
+        judges = self._ready().judges
+        caps = judges.capabilities()
         s = self._settings
         default = s.models[0]
         return image_pb2.ImageServerInfo(
@@ -100,4 +138,25 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
             max_steps=s.max_steps,
             max_items=s.max_items,
             max_batch=s.max_batch,
+            scorer=judges.scorer.name if judges.scorer else "",
+            max_best_of=caps.max_best_of,
+            max_rounds=s.max_rounds,
+            annotation_kinds=caps.annotation_kinds,
+            detector=judges.detector.name if judges.detector else "",
+            detector_labels=judges.detector.labels if judges.detector else (),
+            open_detector=judges.open_detector.name if judges.open_detector else "",
         )
+
+    async def Annotate(
+        self, request: image_pb2.AnnotateRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[image_pb2.AnnotatedImage]:
+        batcher = self._ready()
+        judging.check_labelling(request.annotations, request.labels, "request", batcher.judges.capabilities())
+        if not request.annotations:
+            raise InvalidArgument("annotations", 'at least one kind is required, e.g. ["bbox"]')
+        items = validate.annotate_items(request, self._settings.max_items)
+        for index, image in items:
+            [boxes] = await batcher.worker.run(batcher.judges.boxes, [image], tuple(request.labels))
+            yield image_pb2.AnnotatedImage(
+                index=index, width=image.width, height=image.height, boxes=[_box_pb(b) for b in boxes]
+            )

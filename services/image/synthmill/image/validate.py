@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Mapping
 
+from PIL import Image
+
+from synthmill.common import judging
 from synthmill.common.errors import InvalidArgument
+from synthmill.common.judging import Capabilities
 from synthmill.image import schedulers
 from synthmill.image.loader import LoadedModel
 from synthmill.image.params import GenerationParams, Item
@@ -28,6 +33,7 @@ def parse_request(
     models: Mapping[str, LoadedModel],
     default_model: str,
     settings: ImageSettings,
+    capabilities: Capabilities,
 ) -> tuple[GenerationParams, list[Item]]:
     """The request's parameters with defaults applied, and its items; raises InvalidArgument."""
     p = request.params
@@ -47,6 +53,7 @@ def parse_request(
         raise InvalidArgument(
             "params.scheduler", f"unknown scheduler {p.scheduler!r} for {name}; valid: {', '.join(valid)}"
         )
+    judging.check_params(p, "params", capabilities)
     params = GenerationParams(
         model=name,
         width=width,
@@ -55,6 +62,11 @@ def parse_request(
         guidance=guidance,
         scheduler=p.scheduler or schedulers.name_of(model.own_scheduler, model.family),
         negative_prompt=p.negative_prompt,
+        best_of=max(1, p.best_of),
+        keep_candidates=p.keep_candidates,
+        min_score=p.min_score,
+        annotations=tuple(p.annotations),
+        labels=tuple(p.labels),
     )
     return params, _items(request, settings.max_items)
 
@@ -74,3 +86,20 @@ def _items(request: image_pb2.GenerateImagesRequest, max_items: int) -> list[Ite
             )
         seen[item.index] = position
     return [Item(index=item.index, prompt=item.prompt, seed=item.seed) for item in request.items]
+
+
+def annotate_items(request: image_pb2.AnnotateRequest, max_items: int) -> list[tuple[int, Image.Image]]:
+    """The decoded images of an Annotate request, by index; names the item that is not an image."""
+    if not request.items:
+        raise InvalidArgument("items", "at least one item is required")
+    if len(request.items) > max_items:
+        raise InvalidArgument("items", f"{len(request.items)} items is more than the maximum {max_items}")
+    decoded = []
+    for position, item in enumerate(request.items):
+        try:
+            image = Image.open(io.BytesIO(item.image))
+            image.load()
+        except (OSError, Image.DecompressionBombError) as exc:
+            raise InvalidArgument(f"items[{position}].image", f"is not a PNG or JPEG image: {exc}") from None
+        decoded.append((item.index, image.convert("RGB")))
+    return decoded
