@@ -1,9 +1,10 @@
 """The judging rules the gateway and the image server share: candidate seeds, the winner, and the
 checks of the judging fields, so a request the server would refuse is refused at submit.
 
-Candidate k of an item whose seed is s is rendered with seed (s + k * 2^32) mod 2^63: candidate 0 is
-the item's own seed, so `best_of: 1` makes the same image as no best-of, and candidates never reuse
-another item's seed (`seed + index`). k counts on over the rounds that `min_score` adds: round r
+Candidate k of an item whose seed is s is rendered with seed (s + k * 1,000,003) mod 2^63: candidate 0
+is the item's own seed, so `best_of: 1` makes the same image as no best-of; the stride is larger than
+any job, so candidates never reuse another item's seed (`seed + index`), and it changes the low 32
+bits, the only ones torch's CPU generator reads. k counts on over the rounds that `min_score` adds: round r
 renders candidates r * best_of ... r * best_of + best_of - 1. So (seed, index, parameters) give every
 candidate and, through the scores, the same winner again.
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 from synthmill.common.errors import InvalidArgument
 
-SEED_STRIDE = 1 << 32
+SEED_STRIDE = 1_000_003
 _SEED_MODULUS = 1 << 63
 # Scores are compared at this many decimals: a batch of another shape moves them by float noise only.
 SCORE_DECIMALS = 2

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 import grpc
 
 from synthmill.common.schema import InvalidRow, parse_schema
+from synthmill.gateway import annotate
 from synthmill.gateway.events import EventLog
+from synthmill.gateway.judged import JUDGED_KEYS, categories, judged_fields, note_categories
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
 from synthmill.gateway.results import write_results
@@ -53,6 +55,7 @@ _IMAGE_KEYS = frozenset(
         "width",
         "height",
         "model",
+        *JUDGED_KEYS,
     }
 )
 _REQUEST_TIMEOUT_S = 3600.0
@@ -90,6 +93,8 @@ class JobRun:
             await self._make_rows(self.job.spec.text)
         elif kind == "images":
             await self._images_job(self.job.spec.images)
+        elif kind == "annotate":
+            await self._annotate_job(self.job.spec.annotate)
         else:
             await self._unified_job(self.job.spec.unified)
 
@@ -161,6 +166,7 @@ class JobRun:
             prompts = [caption.caption for caption in spec.captions]
         else:
             prompts = list(spec.prompts)
+        await note_categories(self.store, self.ctx.image, self.job.id, spec.params)
         queue: asyncio.Queue[ImagePlan | None] = asyncio.Queue()
         for plan in plan_images(spec, prompts, self.seed):
             queue.put_nowait(plan)
@@ -184,6 +190,7 @@ class JobRun:
         return prompts
 
     async def _unified_job(self, spec: pb.UnifiedJobSpec) -> None:
+        await note_categories(self.store, self.ctx.image, self.job.id, spec.params)
         queue: asyncio.Queue[ImagePlan | None] = asyncio.Queue()
 
         async def on_row(index: int, row: dict) -> None:
@@ -235,7 +242,9 @@ class JobRun:
             async for reply in self.ctx.image.stub.Generate(request, timeout=_REQUEST_TIMEOUT_S):
                 if reply.HasField("step"):
                     step = reply.step
-                    event = pb.ImageStep(index=step.index, step=step.step, total_steps=step.total_steps)
+                    event = pb.ImageStep(
+                        index=step.index, step=step.step, total_steps=step.total_steps, phase=step.phase
+                    )
                     await self.ctx.events.append(self.job, step=event)
                 else:
                     await self._record_image(plans[reply.image.index], reply.image)
@@ -245,6 +254,7 @@ class JobRun:
 
     async def _record_image(self, plan: ImagePlan, image: image_pb2.GeneratedImage) -> None:
         name = await asyncio.to_thread(self.folder.write_image, plan.index, image.png)
+        judged = await asyncio.to_thread(judged_fields, self.folder, plan.index, image)
         p = image.params
         meta = {
             "file_name": name,
@@ -257,6 +267,7 @@ class JobRun:
             "width": p.width,
             "height": p.height,
             "model": p.model,
+            **judged,
             **plan.extra,
         }
         self.store.put_item(self.job.id, "image", plan.index, meta)
@@ -264,6 +275,29 @@ class JobRun:
         self.job.counts.images_done += 1
         self.store.save_job(self.job)
         await self.ctx.events.append(self.job, image=pb.ImageWritten(index=plan.index, file_name=name))
+
+    # Annotations of existing images
+
+    async def _annotate_job(self, spec: pb.AnnotateJobSpec) -> None:
+        await note_categories(self.store, self.ctx.image, self.job.id, spec)
+        size = self.ctx.settings.images_per_request
+
+        def missing() -> list[int]:
+            return [i for i in range(len(spec.images)) if i not in self._images_done][:size]
+
+        async def attempt() -> None:
+            request = await asyncio.to_thread(annotate.request, self.folder, spec, missing())
+            async for reply in self.ctx.image.stub.Annotate(request, timeout=_REQUEST_TIMEOUT_S):
+                meta = annotate.metadata(spec, reply)
+                self.store.put_item(self.job.id, "image", reply.index, meta)
+                self._images_done.add(reply.index)
+                self.job.counts.images_done += 1
+                self.store.save_job(self.job)
+                written = pb.ImageWritten(index=reply.index, file_name=meta["file_name"])
+                await self.ctx.events.append(self.job, image=written)
+
+        while missing():
+            await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done))
 
     # Retries
 
@@ -304,4 +338,5 @@ class JobRun:
         """Writes the data file, metadata.jsonl and job.json from what is recorded."""
         rows = self.store.items(self.job.id, "row")
         images = self.store.items(self.job.id, "image")
-        await asyncio.to_thread(write_results, self.job, self.folder, rows, images, self.text_model)
+        names = categories(self.store, self.job.id, list(images.values()))
+        await asyncio.to_thread(write_results, self.job, self.folder, rows, images, self.text_model, names)

@@ -12,6 +12,7 @@ from pathlib import Path
 import grpc
 
 from synthmill.common.errors import InvalidArgument, NotFound, ResourceExhausted
+from synthmill.gateway import annotate
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.execute import Context
 from synthmill.gateway.outputs import JobFolder
@@ -35,6 +36,8 @@ def totals(spec: pb.JobSpec) -> pb.JobCounts:
     if kind == "unified":
         rows = spec.unified.rows.count
         return pb.JobCounts(rows_total=rows, images_total=rows * (spec.unified.images_per_row or 1))
+    if kind == "annotate":
+        return pb.JobCounts(images_total=len(spec.annotate.images))
     images = spec.images
     return pb.JobCounts(images_total=image_count(images, len(images.prompts) or len(images.captions)))
 
@@ -48,7 +51,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
     async def _image_info(self, spec: pb.JobSpec):
         """The image server's limits and models, or None when it cannot be asked right now
         (the job is then checked by the server itself when its images are made)."""
-        if spec.WhichOneof("kind") not in ("images", "unified"):
+        if spec.WhichOneof("kind") not in ("images", "unified", "annotate"):
             return None
         try:
             return await self.ctx.image.info()
@@ -79,7 +82,10 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
             spec.seed = random.randrange(2**31)
         job = pb.Job(id=new_job_id(), spec=spec, state=pb.JOB_STATE_QUEUED, counts=totals(spec))
         job.created_at.GetCurrentTime()
-        job.output_dir = str(JobFolder(self.ctx.settings.output_dir, job.id).path.resolve())
+        folder = JobFolder(self.ctx.settings.output_dir, job.id)
+        job.output_dir = str(folder.path.resolve())
+        if spec.HasField("annotate"):  # the images go to the job folder; the stored spec keeps their names
+            await asyncio.to_thread(annotate.store_inputs, folder, job.spec.annotate)
         self.ctx.store.save_job(job)
         await self.events.append(job, state=pb.StateChanged(state=pb.JOB_STATE_QUEUED))
         self.runner.start(job)

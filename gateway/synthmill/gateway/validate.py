@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 
+from synthmill.common import judging
 from synthmill.common.errors import InvalidArgument
+from synthmill.common.judging import Capabilities
 from synthmill.common.schema import Schema, parse_schema
+from synthmill.gateway import annotate
 from synthmill.gateway.plan import image_count, placeholders
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.v1 import common_pb2, image_pb2
@@ -20,11 +23,15 @@ def validate_spec(
 ) -> None:
     kind = spec.WhichOneof("kind")
     if kind is None:
-        raise InvalidArgument("spec.kind", "one of text, images or unified is required")
+        raise InvalidArgument("spec.kind", "one of text, images, unified or annotate is required")
     if spec.HasField("seed") and spec.seed < -1:
         raise InvalidArgument("spec.seed", f"{spec.seed} is negative (use -1 for a random seed)")
     if kind == "text":
         validate_rows(spec.text, "text", settings)
+    elif kind == "annotate":
+        annotate.validate(
+            spec.annotate, settings.max_images, Capabilities.from_info(image_info) if image_info else None
+        )
     elif kind == "images":
         _validate_images(spec.images, settings, image_info)
     else:
@@ -134,6 +141,7 @@ def validate_image_params(params: common_pb2.ImageParams, path: str, info) -> No
         raise InvalidArgument(f"{path}.steps", f"{params.steps} is over the limit of {info.max_steps}")
     if params.HasField("guidance") and params.guidance < 0:
         raise InvalidArgument(f"{path}.guidance", f"{params.guidance} is negative")
+    judging.check_params(params, path, Capabilities.from_info(info) if info else None)
     if model and params.scheduler and model.schedulers and params.scheduler not in model.schedulers:
         raise InvalidArgument(
             f"{path}.scheduler",
