@@ -123,7 +123,7 @@ def image_params(
     guidance: float | None = None,
     scheduler: str = "",
     negative: str = "",
-    best_of: int = 0,
+    best_of: int | None = None,
     keep_candidates: bool = False,
     min_score: float = 0.0,
     annotations: Sequence[str] = (),
@@ -141,7 +141,6 @@ def image_params(
         steps=steps or 0,
         scheduler=scheduler or "",
         negative_prompt=negative or "",
-        best_of=best_of or 0,
         keep_candidates=keep_candidates,
         min_score=min_score or 0.0,
         annotations=list(annotations),
@@ -149,6 +148,8 @@ def image_params(
     )
     if guidance is not None:
         params.guidance = guidance
+    if best_of is not None:
+        params.best_of = best_of
     return params
 
 
@@ -265,7 +266,7 @@ def _image_flags(args: Any) -> dict[str, Any]:
         "negative": args.negative or "",
         "vary": [parse_axis(v) for v in args.vary or []],
         "seed": args.seed,
-        "best_of": args.best_of or 0,
+        "best_of": args.best_of,
         "keep_candidates": args.keep_candidates,
         "min_score": args.min_score or 0.0,
         "annotations": args.annotate or [],

@@ -50,7 +50,11 @@ class Capabilities:
     def from_info(cls, info: Any) -> Capabilities:
         """From an `ImageServerInfo`."""
         return cls(
-            bool(info.scorer), info.max_best_of, tuple(info.annotation_kinds), bool(info.open_detector)
+            scorer=bool(info.scorer),
+            max_best_of=info.max_best_of,
+            annotation_kinds=tuple(info.annotation_kinds),
+            closed_detector=bool(info.detector),
+            open_detector=bool(info.open_detector),
         )
 
 
@@ -80,6 +84,8 @@ def check_labelling(
 
 def check_params(params: Any, path: str, caps: Capabilities | None) -> None:
     """The judging fields of an `ImageParams`: best_of, min_score, annotations and labels."""
+    if params.HasField("best_of") and params.best_of == 0:
+        raise InvalidArgument(f"{path}.best_of", "must be at least 1 (leave it unset for one candidate)")
     if caps and params.best_of > caps.max_best_of:
         raise InvalidArgument(
             f"{path}.best_of", f"{params.best_of} is over the server's maximum of {caps.max_best_of}"

@@ -62,7 +62,7 @@ def parse_request(
         guidance=guidance,
         scheduler=p.scheduler or schedulers.name_of(model.own_scheduler, model.family),
         negative_prompt=p.negative_prompt,
-        best_of=max(1, p.best_of),
+        best_of=p.best_of if p.HasField("best_of") else 1,
         keep_candidates=p.keep_candidates,
         min_score=p.min_score,
         annotations=tuple(p.annotations),
