@@ -32,6 +32,7 @@ def image_server(tmp_path_factory: pytest.TempPathFactory, tiny_sdxl_dir: Path) 
         "SYNTHMILL_IMAGE_MODELS": f"tiny-sd,{tiny_sdxl_dir},tiny-sd3",
         "SYNTHMILL_IMAGE_MAX_BATCH": "8",
         "SYNTHMILL_IMAGE_THREADS": "1",  # the CPU is shared with other test processes
+        "SYNTHMILL_IMAGE_DETECTOR": "none",  # the detector has its own tests (tests/labels)
     }
     process = ServerProcess("image", env, logs / "image.log").start()
     yield ImageServer(process.target, process.log_path)
