@@ -8,6 +8,7 @@ import grpc
 
 from synthmill.common import judging
 from synthmill.common.errors import InvalidArgument, Unavailable
+from synthmill.common.judging import Capabilities
 from synthmill.image import schedulers, validate
 from synthmill.image.batcher import Batcher, ImageEvent, StepEvent
 from synthmill.image.boxes import Box
@@ -81,17 +82,36 @@ def _model_pb(model: LoadedModel, is_default: bool) -> common_pb2.ModelInfo:
 
 
 class ImageServicer(image_pb2_grpc.ImageServiceServicer):
-    """Serves Generate and GetInfo once `attach` has handed it the loaded models and the batcher."""
+    """Serves Generate, GetInfo and Annotate once `attach` has handed it the loaded models and the batcher."""
 
     def __init__(self, settings: ImageSettings):
         self._settings = settings
         self._models: Mapping[str, LoadedModel] = {}
         self._batcher: Batcher | None = None
+        self._info = image_pb2.ImageServerInfo()
 
     def attach(self, models: Mapping[str, LoadedModel], batcher: Batcher) -> None:
         """Called by startup when the models are loaded; requests before that get UNAVAILABLE."""
         self._models = models
         self._batcher = batcher
+        judges = batcher.judges
+        caps = judges.capabilities()
+        s = self._settings
+        self._info = image_pb2.ImageServerInfo(
+            models=[_model_pb(model, name == s.models[0]) for name, model in models.items()],
+            schedulers=schedulers.ALL_NAMES,
+            max_size=s.max_size,
+            max_steps=s.max_steps,
+            max_items=s.max_items,
+            max_batch=s.max_batch,
+            scorer=judges.scorer.name if judges.scorer else "",
+            max_best_of=caps.max_best_of,
+            max_rounds=s.max_rounds,
+            annotation_kinds=caps.annotation_kinds,
+            detector=judges.detector.name if judges.detector else "",
+            detector_labels=judges.detector.labels if judges.detector else (),
+            open_detector=judges.open_detector.name if judges.open_detector else "",
+        )
 
     def _ready(self) -> Batcher:
         if self._batcher is None:
@@ -102,9 +122,7 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         self, request: image_pb2.GenerateImagesRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[image_pb2.GenerateImagesResponse]:
         batcher = self._ready()
-        params, items = validate.parse_request(
-            request, self._models, self._settings.models[0], self._settings, batcher.judges.capabilities()
-        )
+        params, items = validate.parse_request(request, self._models, self._info, self._settings)
         ticket = batcher.submit(params, items)
         # A client cancel (or deadline) ends the call: its work is dropped or stopped at the next step.
         context.add_done_callback(lambda _: batcher.cancel(ticket))
@@ -127,31 +145,16 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
     async def GetInfo(
         self, request: common_pb2.GetInfoRequest, context: grpc.aio.ServicerContext
     ) -> image_pb2.ImageServerInfo:
-        judges = self._ready().judges
-        caps = judges.capabilities()
-        s = self._settings
-        default = s.models[0]
-        return image_pb2.ImageServerInfo(
-            models=[_model_pb(model, name == default) for name, model in self._models.items()],
-            schedulers=schedulers.ALL_NAMES,
-            max_size=s.max_size,
-            max_steps=s.max_steps,
-            max_items=s.max_items,
-            max_batch=s.max_batch,
-            scorer=judges.scorer.name if judges.scorer else "",
-            max_best_of=caps.max_best_of,
-            max_rounds=s.max_rounds,
-            annotation_kinds=caps.annotation_kinds,
-            detector=judges.detector.name if judges.detector else "",
-            detector_labels=judges.detector.labels if judges.detector else (),
-            open_detector=judges.open_detector.name if judges.open_detector else "",
-        )
+        self._ready()
+        return self._info
 
     async def Annotate(
         self, request: image_pb2.AnnotateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[image_pb2.AnnotatedImage]:
         batcher = self._ready()
-        judging.check_labelling(request.annotations, request.labels, "request", batcher.judges.capabilities())
+        judging.check_labelling(
+            request.annotations, request.labels, "request", Capabilities.from_info(self._info)
+        )
         if not request.annotations:
             raise InvalidArgument("annotations", 'at least one kind is required, e.g. ["bbox"]')
         items = validate.annotate_items(request, self._settings.max_items)
