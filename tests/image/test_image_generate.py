@@ -71,6 +71,7 @@ def test_png_carries_the_a1111_parameters_chunk(stub):
     expected = (
         "a lighthouse at dusk 🌅\nNegative prompt: blurry\n"
         "Steps: 3, Sampler: DDIM, CFG scale: 5, Seed: 42, Size: 64x48, Model: tiny-sd"
+        f", CLIPScore: {image.score:.2f}"  # scored by the embedded tiny CLIP
     )
     assert image.parameters_text == expected
     decoded = Image.open(io.BytesIO(image.png))

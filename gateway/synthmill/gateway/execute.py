@@ -297,8 +297,7 @@ class JobRun:
                 written = pb.ImageWritten(index=reply.index, file_name=meta["file_name"])
                 await self.ctx.events.append(self.job, image=written)
 
-        while missing():
-            await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done))
+        await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done), lambda: bool(missing()))
 
     # Retries
 
