@@ -35,7 +35,7 @@ def image_server(tmp_path_factory: pytest.TempPathFactory, tiny_sdxl_dir: Path) 
         "SYNTHMILL_IMAGE_DETECTOR": "none",  # the detector has its own tests (tests/labels)
     }
     process = ServerProcess("image", env, logs / "image.log").start()
-    yield ImageServer(process.target, process.log_path)
+    yield ImageServer(process.log_path, process.target)
     process.stop()
 
 

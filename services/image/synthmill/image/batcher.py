@@ -7,9 +7,14 @@ merging does not change its image beyond float noise. One batch runs at a time, 
 worker. A requester that goes away has its queued items dropped and receives nothing more; a
 running batch whose requesters have all gone is stopped within one step.
 
+The batcher knows nothing of models or devices: it is given a `Runner`, the coroutine that runs one
+merged batch (on the device worker, in the server), and a clock for its progress interval. So its
+rules are tested with fakes, without torch.
+
 With `best_of` N each item renders N candidates in the same pipeline batch (so a batch holds
-max_batch // N items), which are then scored, selected and labelled (`judgement`); an item whose
-best score stays below `min_score` goes back to the head of the queue for its next round.
+max_batch // N items), which are then judged by the `Judge` it is given (`judgement`: scored,
+selected, labelled); an item whose best score stays below `min_score` goes back to the head of the
+queue for its next round.
 """
 
 from __future__ import annotations
@@ -18,21 +23,24 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from PIL import Image
 
 from synthmill.common.judging import candidate_seed
-from synthmill.common.worker import DeviceWorker
-from synthmill.image import engine, png
+from synthmill.image import png
 from synthmill.image.boxes import Box
-from synthmill.image.judgement import Rendered, Verdict, judge
-from synthmill.image.judges import Judges
-from synthmill.image.loader import LoadedModel
-from synthmill.image.params import GenerationParams, Item
+from synthmill.image.domain import GenerationParams, Item
+from synthmill.image.judgement import Judge, Rendered, Verdict, unjudged
 
 log = logging.getLogger(__name__)
+
+# Runs one merged batch: (params, items, on_step) → one image per item, or None when `on_step` (called
+# with the number of steps done, from any thread) returned False to stop it.
+Runner = Callable[
+    [GenerationParams, Sequence[Item], Callable[[int], bool]], Awaitable[list[Image.Image] | None]
+]
 
 
 @dataclass(frozen=True)
@@ -124,20 +132,20 @@ class _Batch:
 
 
 class Batcher:
-    """Forms batches from submitted tickets and runs them, one at a time, on `worker`."""
+    """Forms batches from submitted tickets and runs them, one at a time, with `runner`."""
 
     def __init__(
         self,
-        worker: DeviceWorker,
-        models: Mapping[str, LoadedModel],
-        judges: Judges,
+        runner: Runner,
         max_batch: int,
         delay: float,
         progress_interval: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+        judge: Judge = unjudged,
     ):
-        self.worker = worker
-        self.models = models
-        self.judges = judges
+        self.runner = runner
+        self.judge = judge  # scores, selects and labels each finished batch
+        self.clock = clock  # times the progress interval
         self.max_batch = max_batch
         self.delay = delay  # seconds the oldest queued item waits for company
         # Seconds between step reports of a batch; 0 reports every step. The last step always is.
@@ -201,13 +209,13 @@ class Batcher:
         loop = asyncio.get_running_loop()
         params = batch.params
 
-        reported = 0.0
+        reported: float | None = None  # when the last step report went out; the first step always does
 
         def on_step(step: int) -> bool:  # on the worker thread
             nonlocal reported
             batch.steps_done = step
-            now = time.monotonic()
-            if step == params.steps or now - reported >= self.progress_interval:
+            now = self.clock()
+            if step == params.steps or reported is None or now - reported >= self.progress_interval:
                 reported = now
                 loop.call_soon_threadsafe(self._publish_step, batch, step)
             return batch.stop_requested_after is None
@@ -217,7 +225,7 @@ class Batcher:
         try:
             renders = [entry.renders(params.best_of) for entry in batch.entries]
             items = [item for item_renders in renders for item in item_renders]
-            images = await self.worker.run(engine.generate, self.models[params.model], params, items, on_step)
+            images = await self.runner(params, items, on_step)
         except Exception as exc:
             log.exception("batch failed: %s", params)
             for ticket in batch.tickets():
@@ -286,9 +294,7 @@ class Batcher:
                 entry = batch.entries[p]
                 entry.ticket.put(StepEvent(entry.item.index, 1, 1, phase))
 
-        return await judge(
-            self.worker,
-            self.judges,
+        return await self.judge(
             batch.params,
             [entry.item.prompt for entry in batch.entries],
             [entry.round for entry in batch.entries],

@@ -9,17 +9,32 @@ Model work runs on the device worker; this module only orders it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from synthmill.common.judging import winner
 from synthmill.common.worker import DeviceWorker
 from synthmill.image.boxes import Box
-from synthmill.image.judges import Judges
-from synthmill.image.params import GenerationParams
+from synthmill.image.domain import GenerationParams
 
+if TYPE_CHECKING:  # the judges hold torch models; this module and the batcher stay torch-free
+    from synthmill.image.judges import Judges
+
+# Judges a finished batch: (params, prompts, rounds, earlier, fresh, on_phase) → one Verdict per item.
+Judge = Callable[
+    [
+        GenerationParams,
+        Sequence[str],
+        Sequence[int],
+        Sequence[Sequence["Rendered"]],
+        Sequence[Sequence["Rendered"]],
+        "PhaseCallback",
+    ],
+    Awaitable[list["Verdict"]],
+]
 # Called with a phase name ("scoring", "selecting", "detecting") and the positions of the items it covered.
 PhaseCallback = Callable[[str, Sequence[int]], None]
 
@@ -81,3 +96,15 @@ async def judge(
             verdicts[p].boxes = boxes
         on_phase("detecting", final)
     return verdicts
+
+
+async def unjudged(
+    params: GenerationParams,
+    prompts: Sequence[str],
+    rounds: Sequence[int],
+    earlier: Sequence[Sequence[Rendered]],
+    fresh: Sequence[Sequence[Rendered]],
+    on_phase: PhaseCallback,
+) -> list[Verdict]:
+    """No judges: every item keeps its first candidate, unscored (a server without a scorer)."""
+    return [Verdict([*e, *f], [*e, *f][0], final=True) for e, f in zip(earlier, fresh, strict=True)]

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image
 
+from synthmill.common import devices
 from synthmill.common.judging import ANNOTATION_KINDS, Capabilities
 from synthmill.image import owl, scorer, yolo
 from synthmill.image.boxes import Box
-from synthmill.image.loader import resolve_device, resolve_dtype
 from synthmill.image.settings import ImageSettings
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,18 @@ class Judges:
             open_detector=self.open_detector is not None,
         )
 
+    def describe(self) -> dict[str, Any]:
+        """The ImageServerInfo fields of the judges (the server adds max_rounds from its settings)."""
+        caps = self.capabilities()
+        return {
+            "scorer": self.scorer.name if self.scorer else "",
+            "max_best_of": caps.max_best_of,
+            "annotation_kinds": caps.annotation_kinds,
+            "detector": self.detector.name if self.detector else "",
+            "detector_labels": self.detector.labels if self.detector else (),
+            "open_detector": self.open_detector.name if self.open_detector else "",
+        }
+
     def score(self, images: Sequence[Image.Image], prompts: Sequence[str]) -> list[float]:
         """CLIPScores (worker thread); the caller checked that a scorer is loaded."""
         assert self.scorer is not None
@@ -56,8 +69,8 @@ class Judges:
 
 def load(settings: ImageSettings) -> Judges:
     """Loads and warms the configured judges (on the worker thread)."""
-    device = resolve_device(settings.device)
-    dtype = resolve_dtype(settings.dtype, device, "")
+    device = devices.resolve_device(settings.device)
+    dtype = devices.resolve_dtype(settings.dtype, device)
     judges = Judges(
         scorer=None
         if settings.scorer == OFF

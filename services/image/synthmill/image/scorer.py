@@ -32,7 +32,7 @@ class Scorer:
     source: str
     model: Any
     processor: Any
-    device: str
+    device: Any
 
     @torch.inference_mode()
     def score(self, images: Sequence[Image.Image], prompts: Sequence[str]) -> list[float]:

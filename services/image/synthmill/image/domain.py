@@ -1,0 +1,159 @@
+"""The image server's requests and results as domain types (torch-free): a request is built from its
+protobuf by `from_pb`, with its fields checked (an InvalidArgument names the field) and the defaults
+applied; the parameters turn back into protobuf with `to_pb`."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from PIL import Image
+
+from synthmill.common import judging, rules
+from synthmill.common.cards import ModelCard
+from synthmill.common.errors import InvalidArgument
+from synthmill.image.settings import ImageSettings
+from synthmill.v1 import common_pb2, image_pb2
+
+
+@dataclass(frozen=True)
+class ImageModel:
+    """A loaded model as requests see it: its card, default size and own scheduler's name."""
+
+    card: ModelCard
+    default_width: int
+    default_height: int
+    scheduler: str
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """Parameters shared by every image of a pipeline batch; also the dynamic batcher's merge key."""
+
+    model: str
+    width: int
+    height: int
+    steps: int
+    guidance: float
+    scheduler: str
+    negative_prompt: str
+    best_of: int = 1  # candidates rendered per item
+    keep_candidates: bool = False
+    min_score: float = 0.0  # 0: no re-rendering
+    annotations: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()  # for the open-vocabulary detector
+
+    @classmethod
+    def from_pb(
+        cls, p: common_pb2.ImageParams, models: Mapping[str, ImageModel], info, settings: ImageSettings
+    ) -> GenerationParams:
+        """Checks `p` against the server's GetInfo `info` and applies the defaults."""
+        model = models[rules.check_image_params(p, "params", info).name]
+        return cls(
+            model=model.card.name,
+            width=p.width or model.default_width,
+            height=p.height or model.default_height,
+            steps=p.steps or settings.default_steps,
+            guidance=p.guidance if p.HasField("guidance") else settings.default_guidance,
+            scheduler=p.scheduler or model.scheduler,
+            negative_prompt=p.negative_prompt,
+            best_of=p.best_of if p.HasField("best_of") else 1,
+            keep_candidates=p.keep_candidates,
+            min_score=p.min_score,
+            annotations=tuple(p.annotations),
+            labels=tuple(p.labels),
+        )
+
+    def to_pb(self) -> common_pb2.ImageParams:
+        return common_pb2.ImageParams(
+            model=self.model,
+            width=self.width,
+            height=self.height,
+            steps=self.steps,
+            guidance=self.guidance,
+            scheduler=self.scheduler,
+            negative_prompt=self.negative_prompt,
+            best_of=self.best_of,
+            keep_candidates=self.keep_candidates,
+            min_score=self.min_score,
+            annotations=self.annotations,
+            labels=self.labels,
+        )
+
+
+@dataclass(frozen=True)
+class Item:
+    """One image to make."""
+
+    index: int
+    prompt: str
+    seed: int
+
+    @classmethod
+    def list_from_pb(cls, items, max_items: int) -> list[Item]:
+        if not items:
+            raise InvalidArgument("items", "at least one item is required")
+        if len(items) > max_items:
+            raise InvalidArgument("items", f"{len(items)} items is more than the maximum {max_items}")
+        seen: dict[int, int] = {}
+        for position, item in enumerate(items):
+            if not item.prompt.strip():
+                raise InvalidArgument(f"items[{position}].prompt", "the prompt is empty")
+            if item.index in seen:
+                raise InvalidArgument(
+                    f"items[{position}].index", f"{item.index} repeats items[{seen[item.index]}].index"
+                )
+            seen[item.index] = position
+        return [cls(index=item.index, prompt=item.prompt, seed=item.seed) for item in items]
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    params: GenerationParams
+    items: list[Item]
+
+    @classmethod
+    def from_pb(
+        cls,
+        request: image_pb2.GenerateImagesRequest,
+        models: Mapping[str, ImageModel],
+        info: image_pb2.ImageServerInfo,
+        settings: ImageSettings,
+    ) -> ImageRequest:
+        params = GenerationParams.from_pb(request.params, models, info, settings)
+        return cls(params, Item.list_from_pb(request.items, settings.max_items))
+
+
+@dataclass(frozen=True)
+class AnnotateRequest:
+    """Existing images to annotate: decoded, by index, with the annotation kinds and labels."""
+
+    annotations: tuple[str, ...]
+    labels: tuple[str, ...]
+    images: list[tuple[int, Image.Image]]
+
+    @classmethod
+    def from_pb(
+        cls, request: image_pb2.AnnotateRequest, info: image_pb2.ImageServerInfo, max_items: int
+    ) -> AnnotateRequest:
+        if not request.annotations:
+            raise InvalidArgument("annotations", 'at least one kind is required, e.g. ["bbox"]')
+        judging.check_labelling(
+            request.annotations, request.labels, "request", judging.Capabilities.from_info(info)
+        )
+        if not request.items:
+            raise InvalidArgument("items", "at least one item is required")
+        if len(request.items) > max_items:
+            raise InvalidArgument("items", f"{len(request.items)} items is more than the maximum {max_items}")
+        images = []
+        for position, item in enumerate(request.items):
+            try:
+                image = Image.open(io.BytesIO(item.image))
+                image.load()
+            except (OSError, Image.DecompressionBombError) as exc:
+                raise InvalidArgument(
+                    f"items[{position}].image", f"is not a PNG or JPEG image: {exc}"
+                ) from None
+            images.append((item.index, image.convert("RGB")))
+        return cls(tuple(request.annotations), tuple(request.labels), images)
