@@ -98,5 +98,5 @@ def test_tiny_sdxl_loads_from_a_saved_directory_and_generates(stub, tiny_sdxl_di
     image = result.images[0]
     assert len(result.steps) == 3
     assert image.params.model == str(tiny_sdxl_dir)
-    assert re.search(r"Model: .*my-sdxl$", image.parameters_text)
+    assert re.search(r"Model: .*my-sdxl, CLIPScore: [\d.]+$", image.parameters_text)
     assert Image.open(io.BytesIO(image.png)).size == (64, 64)
