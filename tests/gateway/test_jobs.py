@@ -35,15 +35,17 @@ def test_image_job_streams_every_step_and_writes_a_dataset(gateway) -> None:
     job, events = run_job(gateway, spec)
     assert job.state == pb.JOB_STATE_COMPLETED, job.error
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    denoising = [e for e in events if e.HasField("step") and e.step.phase == common_pb2.PHASE_DENOISING]
     kinds = Counter(e.WhichOneof("event") for e in events)
-    assert kinds["step"] == 16 and kinds["image"] == 4
+    assert len(denoising) == 16 and kinds["image"] == 4
+    assert kinds["step"] == 16 + 4  # and one scoring phase per image (the embedded tiny CLIP)
     for index in range(4):
         mine = [
             e
             for e in events
             if e.WhichOneof("event") != "state" and getattr(e, e.WhichOneof("event")).index == index
         ]
-        assert [e.step.step for e in mine if e.HasField("step")] == [1, 2, 3, 4]
+        assert [e.step.step for e in mine if e in denoising] == [1, 2, 3, 4]
         assert mine[-1].HasField("image")
     assert events[-1].state.state == pb.JOB_STATE_COMPLETED
     folder = Path(job.output_dir)
