@@ -68,13 +68,15 @@ class Candidate(_message.Message):
     def __init__(self, number: _Optional[int] = ..., seed: _Optional[int] = ..., score: _Optional[float] = ..., png: _Optional[bytes] = ...) -> None: ...
 
 class GeneratedImage(_message.Message):
-    __slots__ = ("index", "png", "seed", "params", "parameters_text", "seconds", "score", "candidates", "candidate", "boxes", "judge_seconds")
+    __slots__ = ("index", "png", "seed", "params", "parameters_text", "seconds", "device", "dtype", "score", "candidates", "candidate", "boxes", "judge_seconds")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     PNG_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     PARAMETERS_TEXT_FIELD_NUMBER: _ClassVar[int]
     SECONDS_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    DTYPE_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     CANDIDATES_FIELD_NUMBER: _ClassVar[int]
     CANDIDATE_FIELD_NUMBER: _ClassVar[int]
@@ -86,12 +88,14 @@ class GeneratedImage(_message.Message):
     params: _common_pb2.ImageParams
     parameters_text: str
     seconds: float
+    device: str
+    dtype: str
     score: float
     candidates: _containers.RepeatedCompositeFieldContainer[Candidate]
     candidate: int
     boxes: _containers.RepeatedCompositeFieldContainer[Box]
     judge_seconds: float
-    def __init__(self, index: _Optional[int] = ..., png: _Optional[bytes] = ..., seed: _Optional[int] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., parameters_text: _Optional[str] = ..., seconds: _Optional[float] = ..., score: _Optional[float] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., candidate: _Optional[int] = ..., boxes: _Optional[_Iterable[_Union[Box, _Mapping]]] = ..., judge_seconds: _Optional[float] = ...) -> None: ...
+    def __init__(self, index: _Optional[int] = ..., png: _Optional[bytes] = ..., seed: _Optional[int] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., parameters_text: _Optional[str] = ..., seconds: _Optional[float] = ..., device: _Optional[str] = ..., dtype: _Optional[str] = ..., score: _Optional[float] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., candidate: _Optional[int] = ..., boxes: _Optional[_Iterable[_Union[Box, _Mapping]]] = ..., judge_seconds: _Optional[float] = ...) -> None: ...
 
 class AnnotateItem(_message.Message):
     __slots__ = ("index", "image")
@@ -132,13 +136,14 @@ class GenerateImagesResponse(_message.Message):
     def __init__(self, step: _Optional[_Union[StepProgress, _Mapping]] = ..., image: _Optional[_Union[GeneratedImage, _Mapping]] = ...) -> None: ...
 
 class ImageServerInfo(_message.Message):
-    __slots__ = ("models", "schedulers", "max_size", "max_steps", "max_items", "max_batch", "scorer", "max_best_of", "max_rounds", "annotation_kinds", "detector", "detector_labels", "open_detector")
+    __slots__ = ("models", "schedulers", "max_size", "max_steps", "max_items", "max_batch", "max_batch_pixels", "scorer", "max_best_of", "max_rounds", "annotation_kinds", "detector", "detector_labels", "open_detector")
     MODELS_FIELD_NUMBER: _ClassVar[int]
     SCHEDULERS_FIELD_NUMBER: _ClassVar[int]
     MAX_SIZE_FIELD_NUMBER: _ClassVar[int]
     MAX_STEPS_FIELD_NUMBER: _ClassVar[int]
     MAX_ITEMS_FIELD_NUMBER: _ClassVar[int]
     MAX_BATCH_FIELD_NUMBER: _ClassVar[int]
+    MAX_BATCH_PIXELS_FIELD_NUMBER: _ClassVar[int]
     SCORER_FIELD_NUMBER: _ClassVar[int]
     MAX_BEST_OF_FIELD_NUMBER: _ClassVar[int]
     MAX_ROUNDS_FIELD_NUMBER: _ClassVar[int]
@@ -152,6 +157,7 @@ class ImageServerInfo(_message.Message):
     max_steps: int
     max_items: int
     max_batch: int
+    max_batch_pixels: int
     scorer: str
     max_best_of: int
     max_rounds: int
@@ -159,4 +165,4 @@ class ImageServerInfo(_message.Message):
     detector: str
     detector_labels: _containers.RepeatedScalarFieldContainer[str]
     open_detector: str
-    def __init__(self, models: _Optional[_Iterable[_Union[_common_pb2.ModelInfo, _Mapping]]] = ..., schedulers: _Optional[_Iterable[str]] = ..., max_size: _Optional[int] = ..., max_steps: _Optional[int] = ..., max_items: _Optional[int] = ..., max_batch: _Optional[int] = ..., scorer: _Optional[str] = ..., max_best_of: _Optional[int] = ..., max_rounds: _Optional[int] = ..., annotation_kinds: _Optional[_Iterable[str]] = ..., detector: _Optional[str] = ..., detector_labels: _Optional[_Iterable[str]] = ..., open_detector: _Optional[str] = ...) -> None: ...
+    def __init__(self, models: _Optional[_Iterable[_Union[_common_pb2.ModelInfo, _Mapping]]] = ..., schedulers: _Optional[_Iterable[str]] = ..., max_size: _Optional[int] = ..., max_steps: _Optional[int] = ..., max_items: _Optional[int] = ..., max_batch: _Optional[int] = ..., max_batch_pixels: _Optional[int] = ..., scorer: _Optional[str] = ..., max_best_of: _Optional[int] = ..., max_rounds: _Optional[int] = ..., annotation_kinds: _Optional[_Iterable[str]] = ..., detector: _Optional[str] = ..., detector_labels: _Optional[_Iterable[str]] = ..., open_detector: _Optional[str] = ...) -> None: ...

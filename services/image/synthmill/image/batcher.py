@@ -1,11 +1,16 @@
 """Dynamic batching, as Triton does it: concurrent compatible requests share one pipeline batch.
 
 Every request's items join one FIFO queue. The oldest item decides the next batch: items whose
-`GenerationParams` equal its own are merged, in arrival order, up to `max_batch`, and the oldest
-item waits at most `delay` from its arrival for such company. Each item keeps its own seed, so
+`GenerationParams` equal its own are merged, in arrival order, up to `max_batch` (and within the pixel
+budget: batch × width × height ≤ `max_pixels`), and the oldest item waits at most `delay` from its
+arrival for such company. Each item keeps its own seed, so
 merging does not change its image beyond float noise. One batch runs at a time, on the device
 worker. A requester that goes away has its queued items dropped and receives nothing more; a
 running batch whose requesters have all gone is stopped within one step.
+
+A batch that runs out of device memory (the runner raises OutOfMemory) is split in two halves that run
+in turn, down to single images; only a single image that still does not fit fails, and only its
+requester gets the RESOURCE_EXHAUSTED. Steps already reported are not reported again by the halves.
 
 The batcher knows nothing of models or devices: it is given a `Runner`, the coroutine that runs one
 merged batch (on the device worker, in the server), and a clock for its progress interval. So its
@@ -23,11 +28,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from PIL import Image
 
+from synthmill.common.cards import ModelCard
+from synthmill.common.errors import OutOfMemory
 from synthmill.common.judging import candidate_seed
 from synthmill.image import png
 from synthmill.image.boxes import Box
@@ -72,6 +79,8 @@ class ImageEvent:
     png: bytes
     parameters_text: str
     seconds: float  # wall time of the batch that made it
+    device: str = ""  # of the model that made it, when the batcher knows its card
+    dtype: str = ""
     score: float | None = None
     candidate: int = 0  # the kept candidate's number
     candidates: tuple[CandidateEvent, ...] = ()
@@ -125,6 +134,7 @@ class _Batch:
     params: GenerationParams
     entries: list[_Entry]
     steps_done: int = 0  # written by the worker thread
+    shown: int = 0  # the last step reported to its requesters (a split batch's halves inherit it)
     stop_requested_after: int | None = None  # steps done when the last requester went away
 
     def tickets(self) -> list[Ticket]:
@@ -141,12 +151,16 @@ class Batcher:
         delay: float,
         progress_interval: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        max_pixels: int = 0,
+        cards: Mapping[str, ModelCard] | None = None,
         judge: Judge = unjudged,
     ):
         self.runner = runner
         self.judge = judge  # scores, selects and labels each finished batch
         self.clock = clock  # times the progress interval
         self.max_batch = max_batch
+        self.max_pixels = max_pixels  # batch × width × height cap; 0: none
+        self.cards = cards or {}  # model name → card: its device and dtype go into each image
         self.delay = delay  # seconds the oldest queued item waits for company
         # Seconds between step reports of a batch; 0 reports every step. The last step always is.
         self.progress_interval = progress_interval
@@ -173,6 +187,12 @@ class Batcher:
         if batch and batch.stop_requested_after is None and all(t.cancelled for t in batch.tickets()):
             batch.stop_requested_after = batch.steps_done
 
+    def batch_limit(self, params: GenerationParams) -> int:
+        """The most items of `params` one batch holds: max_batch, within the pixel budget, at least 1."""
+        if not self.max_pixels:
+            return self.max_batch
+        return max(1, min(self.max_batch, self.max_pixels // (params.width * params.height)))
+
     async def run(self) -> None:
         """Forms and runs batches until cancelled."""
         while True:
@@ -191,7 +211,8 @@ class Batcher:
         while True:
             await self._wait_until(lambda: bool(self._pending))
             head = self._pending[0]
-            limit = max(1, self.max_batch // head.ticket.params.best_of)  # items, of best_of candidates each
+            # Items, of best_of candidates each.
+            limit = max(1, self.batch_limit(head.ticket.params) // head.ticket.params.best_of)
 
             def compatible(head: _Entry = head) -> list[_Entry]:
                 return [entry for entry in self._pending if entry.ticket.params == head.ticket.params]
@@ -215,8 +236,10 @@ class Batcher:
             nonlocal reported
             batch.steps_done = step
             now = self.clock()
-            if step == params.steps or reported is None or now - reported >= self.progress_interval:
+            due = step == params.steps or reported is None or now - reported >= self.progress_interval
+            if due and step > batch.shown:  # a half of a split batch skips the steps already shown
                 reported = now
+                batch.shown = step
                 loop.call_soon_threadsafe(self._publish_step, batch, step)
             return batch.stop_requested_after is None
 
@@ -226,6 +249,9 @@ class Batcher:
             renders = [entry.renders(params.best_of) for entry in batch.entries]
             items = [item for item_renders in renders for item in item_renders]
             images = await self.runner(params, items, on_step)
+        except OutOfMemory as exc:
+            await self._split_or_fail(batch, exc)
+            return
         except Exception as exc:
             log.exception("batch failed: %s", params)
             for ticket in batch.tickets():
@@ -273,6 +299,20 @@ class Batcher:
         self._deliveries.add(delivery)
         delivery.add_done_callback(self._deliveries.discard)
 
+    async def _split_or_fail(self, batch: _Batch, exc: OutOfMemory) -> None:
+        """Runs the two halves of a batch that ran out of memory in turn; a single image fails."""
+        size = len(batch.entries)
+        if size == 1:
+            log.warning("batch failed: %s", exc)
+            batch.entries[0].ticket.put(exc)
+            return
+        half = (size + 1) // 2
+        log.warning("batch of %d ran out of device memory; retrying as %d + %d", size, half, size - half)
+        for part in (batch.entries[:half], batch.entries[half:]):
+            live = [entry for entry in part if not entry.ticket.cancelled]
+            if live:
+                await self._run(_Batch(batch.params, live, shown=batch.shown))
+
     def _publish_step(self, batch: _Batch, step: int) -> None:
         for entry in batch.entries:
             entry.ticket.put(StepEvent(entry.item.index, step, batch.params.steps))
@@ -313,8 +353,11 @@ class Batcher:
         """Encodes the PNGs off the event loop (and off the worker), then hands them out."""
         live = [(entry, verdict) for entry, verdict in final if not entry.ticket.cancelled]
         try:
+            card = self.cards.get(params.model)
             events = await asyncio.to_thread(
-                lambda: [self._image_event(params, entry, v, seconds, judge_seconds) for entry, v in live]
+                lambda: [
+                    self._image_event(params, card, entry, v, seconds, judge_seconds) for entry, v in live
+                ]
             )
         except Exception as exc:
             log.exception("PNG encoding failed")
@@ -326,11 +369,16 @@ class Batcher:
 
     @staticmethod
     def _image_event(
-        params: GenerationParams, entry: _Entry, verdict: Verdict, seconds: float, judge_seconds: float
+        params: GenerationParams,
+        card: ModelCard | None,
+        entry: _Entry,
+        verdict: Verdict,
+        seconds: float,
+        judge_seconds: float,
     ) -> ImageEvent:
         def encoded(rendered: Rendered) -> tuple[bytes, str]:
             item = Item(entry.item.index, entry.item.prompt, rendered.seed)
-            text = png.parameters_text(params, item, rendered.score, rendered.number)
+            text = png.parameters_text(params, item, card, rendered.score, rendered.number)
             return png.encode(rendered.image, text), text
 
         kept = verdict.kept
@@ -350,6 +398,8 @@ class Batcher:
             data,
             text,
             seconds,
+            card.device if card else "",
+            card.dtype if card else "",
             score=kept.score,
             candidate=kept.number,
             candidates=candidates if len(candidates) > 1 else (),

@@ -44,6 +44,7 @@ def server_info(
         max_steps=settings.max_steps,
         max_items=settings.max_items,
         max_batch=settings.max_batch,
+        max_batch_pixels=settings.max_batch_pixels,
         max_rounds=settings.max_rounds,
         **judging,
     )
@@ -69,6 +70,8 @@ def _image_pb(event: ImageEvent, params_pb: common_pb2.ImageParams) -> image_pb2
         params=params_pb,
         parameters_text=event.parameters_text,
         seconds=event.seconds,
+        device=event.device,
+        dtype=event.dtype,
         candidate=event.candidate,
         candidates=[
             image_pb2.Candidate(number=c.number, seed=c.seed, score=c.score or 0.0, png=c.png)
