@@ -27,6 +27,7 @@ BENCHMARKS = {
     "replicas": "text",
     "fanout": "image",
     "memory": "image",
+    "judging": "image",
 }
 
 

@@ -42,13 +42,14 @@ class Result:
 
     @property
     def steps(self) -> list[image_pb2.StepProgress]:
-        return [e.step for e in self.events if e.WhichOneof("event") == "step"]
+        """Denoising steps (the scoring, selection and detection phases that follow are left out)."""
+        return [e.step for e in self.events if _denoising(e)]
 
     def item_events(self, index: int) -> list[tuple[int, int] | str]:
         """Item `index`'s events in order: (step, total_steps) for each step, then "image"."""
         out: list[tuple[int, int] | str] = []
         for e in self.events:
-            if e.WhichOneof("event") == "step" and e.step.index == index:
+            if _denoising(e) and e.step.index == index:
                 out.append((e.step.step, e.step.total_steps))
             elif e.WhichOneof("event") == "image" and e.image.index == index:
                 out.append("image")
@@ -57,6 +58,10 @@ class Result:
     @property
     def images(self) -> dict[int, image_pb2.GeneratedImage]:
         return {e.image.index: e.image for e in self.events if e.WhichOneof("event") == "image"}
+
+
+def _denoising(event: image_pb2.GenerateImagesResponse) -> bool:
+    return event.WhichOneof("event") == "step" and event.step.phase == common_pb2.PHASE_DENOISING
 
 
 def collect(responses) -> Result:
@@ -83,6 +88,7 @@ def serve_image(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -
     env = {
         "SYNTHMILL_IMAGE_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
         "SYNTHMILL_IMAGE_THREADS": "1",
+        "SYNTHMILL_IMAGE_DETECTOR": "none",  # the detector has its own tests (tests/labels)
         **env,
     }
     process = ServerProcess("image", env, logs / "image.log").start()

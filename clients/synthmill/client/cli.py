@@ -80,7 +80,35 @@ def _image_options() -> argparse.ArgumentParser:
         default=[],
         help="values for a {AXIS} placeholder, balanced over the images",
     )
+    j = p.add_argument_group("scores and labels")
+    j.add_argument(
+        "--best-of", type=int, metavar="N", help="render N candidates per image, keep the best CLIPScore"
+    )
+    j.add_argument(
+        "--keep-candidates", action="store_true", help="also keep the losing candidates, in candidates/"
+    )
+    j.add_argument(
+        "--min-score",
+        type=float,
+        metavar="S",
+        help="re-render images scoring below S (0-100) with the next seeds",
+    )
+    _labelling(j)
     return p
+
+
+def _labelling(group) -> None:
+    group.add_argument(
+        "--annotate",
+        action="append",
+        metavar="KIND",
+        help="annotate every image: bbox (COCO boxes); repeatable",
+    )
+    group.add_argument(
+        "--labels",
+        metavar="A,B,C",
+        help="class names for the open-vocabulary detector, e.g. wall,door,window",
+    )
 
 
 def _rows_options(p: argparse.ArgumentParser) -> None:
@@ -153,6 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--images-per-row", type=int, default=0, metavar="K")
     p.add_argument("--text-model", metavar="M", help="text model (default: the server's)")
+
+    p = sub.add_parser(
+        "annotate",
+        parents=[common, waiting],
+        help="boxes for the images in DIR; writes DIR/annotations/instances.json (COCO)",
+        epilog=EPILOG,
+    )
+    p.add_argument("dir", metavar="DIR", help="a folder of .png/.jpg images")
+    _labelling(p)
 
     p = sub.add_parser("jobs", parents=[common], help="list jobs, newest first")
     p.add_argument("--state", metavar="S", help="queued, running, completed, failed or cancelled")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,8 @@ def job_json(job: gateway_pb2.Job) -> dict[str, Any]:
         out[name] = stamp.ToJsonString() if job.HasField(name) else None
     if job.counts.rows_total:
         out["distinct_row_ratio"] = job.distinct_row_ratio
+    if job.HasField("score"):
+        out["score"] = json_format.MessageToDict(job.score, preserving_proto_field_name=True)
     return out
 
 
@@ -62,6 +66,14 @@ def _report(args: Any, job: gateway_pb2.Job) -> int:
         print(f"job {job.id} {state_name(job.state)}: {_counts(job)}")
         if job.output_dir:
             print(f"output: {job.output_dir}")
+        if job.HasField("score"):
+            sc = job.score
+            print(f"CLIPScore: mean {sc.mean:.2f}, min {sc.min:.2f}, p10 {sc.p10:.2f} over {sc.count} images")
+    if job.score.below_min_score:
+        print(
+            f"warning: {job.score.below_min_score} images stayed below --min-score after every round; kept",
+            file=sys.stderr,
+        )
     if job.state in (gateway_pb2.JOB_STATE_FAILED, gateway_pb2.JOB_STATE_CANCELLED):
         reason = f": {job.error}" if job.error else ""
         print(f"error: job {job.id} {state_name(job.state)}{reason}", file=sys.stderr)
@@ -87,6 +99,12 @@ def follow(args: Any, client: Client, job_id: str) -> int:
 
 def cmd_submit(args: Any, client: Client) -> int:
     """`images`, `text`, `unified`: submit the job, then follow it unless --no-wait."""
+    return _submit_and_follow(args, client)
+
+
+def _submit_and_follow(args: Any, client: Client, then: Callable[[str], None] | None = None) -> int:
+    """Submits the job of the command line and follows it unless --no-wait; `then(job_id)` runs
+    after a job that completed."""
     job = client.submit(spec_from_args(args))
     if args.no_wait:
         if args.json:
@@ -96,7 +114,31 @@ def cmd_submit(args: Any, client: Client) -> int:
         return OK
     if not args.quiet and not args.json:
         print(f"job {job.id} submitted", file=sys.stderr)
-    return follow(args, client, job.id)
+    code = follow(args, client, job.id)
+    if code == OK and then is not None:
+        then(job.id)
+    return code
+
+
+def cmd_annotate(args: Any, client: Client) -> int:
+    """`annotate DIR`: a job over the folder's images; its COCO file is copied into DIR/annotations/."""
+    return _submit_and_follow(args, client, lambda job_id: _copy_coco(args, client, job_id))
+
+
+def _copy_coco(args: Any, client: Client, job_id: str) -> None:
+    """DIR/annotations/instances.json, with file names relative to DIR (the images lie there directly)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        client.download(job_id, tmp)
+        coco = json.loads((Path(tmp) / "annotations" / "instances.json").read_text())
+    for image in coco["images"]:
+        image["file_name"] = image["file_name"].removeprefix("images/")
+    target = Path(args.dir) / "annotations" / "instances.json"
+    target.parent.mkdir(exist_ok=True)
+    partial = target.with_suffix(".json.tmp")
+    partial.write_text(json.dumps(coco, indent=2, ensure_ascii=False) + "\n")
+    partial.replace(target)
+    if not args.json and not args.quiet:
+        print(f"annotations: {target}", file=sys.stderr)
 
 
 def cmd_jobs(args: Any, client: Client) -> int:
@@ -208,6 +250,7 @@ CLIENT_COMMANDS = {
     "images": cmd_submit,
     "text": cmd_submit,
     "unified": cmd_submit,
+    "annotate": cmd_annotate,
     "jobs": cmd_jobs,
     "status": cmd_status,
     "watch": cmd_watch,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from synthmill.common import judging
 from synthmill.common.errors import InvalidArgument
 from synthmill.v1 import common_pb2, image_pb2, text_pb2
 
@@ -40,7 +41,7 @@ def _finite(value: float, path: str) -> None:
 def check_image_params(
     params: common_pb2.ImageParams, path: str, info: image_pb2.ImageServerInfo | None
 ) -> common_pb2.ModelInfo | None:
-    """Checks the model, size, steps, guidance and scheduler; returns the model that will run them
+    """Checks the model, size, steps, guidance, scheduler and the judging fields (`judging`); returns the model that will run them
     (None without an info)."""
     model = None
     if info is not None:
@@ -70,6 +71,7 @@ def check_image_params(
         _finite(params.guidance, f"{path}.guidance")
         if params.guidance < 0:
             raise InvalidArgument(f"{path}.guidance", f"{params.guidance} is negative")
+    judging.check_params(params, path, judging.Capabilities.from_info(info) if info is not None else None)
     if model and params.scheduler and params.scheduler not in model.schedulers:
         raise InvalidArgument(
             f"{path}.scheduler",

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from synthmill.common.errors import Unavailable
 from synthmill.common.schema import parse_schema
+from synthmill.gateway import annotate
 from synthmill.gateway.events import EventLog
+from synthmill.gateway.judged import JUDGED_KEYS, categories, judged_fields, note_categories
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
 from synthmill.gateway.results import write_results
@@ -43,6 +45,7 @@ _IMAGE_KEYS = frozenset(
         "width",
         "height",
         "model",
+        *JUDGED_KEYS,
     }
 )
 
@@ -77,6 +80,8 @@ class JobRun:
             await self._make_rows(self.job.spec.text)
         elif kind == "images":
             await self._images_job(self.job.spec.images)
+        elif kind == "annotate":
+            await self._annotate_job(self.job.spec.annotate)
         else:
             await self._unified_job(self.job.spec.unified)
 
@@ -129,6 +134,7 @@ class JobRun:
             prompts = [caption.caption for caption in spec.captions]
         else:
             prompts = list(spec.prompts)
+        await note_categories(self.store, self.ctx.image, self.job, self.owner, spec.params)
         queue: asyncio.Queue[ImagePlan | None] = asyncio.Queue()
         for plan in plan_images(spec, prompts, self.seed):
             queue.put_nowait(plan)
@@ -152,6 +158,7 @@ class JobRun:
         return prompts
 
     async def _unified_job(self, spec: pb.UnifiedJobSpec) -> None:
+        await note_categories(self.store, self.ctx.image, self.job, self.owner, spec.params)
         queue: asyncio.Queue[ImagePlan | None] = asyncio.Queue()
 
         async def on_row(index: int, row: dict) -> None:
@@ -203,7 +210,9 @@ class JobRun:
             async for reply in self.ctx.image.stub.Generate(request, timeout=REQUEST_TIMEOUT_S):
                 if reply.HasField("step"):
                     step = reply.step
-                    event = pb.ImageStep(index=step.index, step=step.step, total_steps=step.total_steps)
+                    event = pb.ImageStep(
+                        index=step.index, step=step.step, total_steps=step.total_steps, phase=step.phase
+                    )
                     await self.ctx.events.progress(self.job, step=event)
                 else:
                     await self._record_image(plans[reply.image.index], reply.image)
@@ -212,6 +221,7 @@ class JobRun:
 
     async def _record_image(self, plan: ImagePlan, image: image_pb2.GeneratedImage) -> None:
         name = await asyncio.to_thread(self.folder.write_image, plan.index, image.png)
+        judged = await asyncio.to_thread(judged_fields, self.folder, plan.index, image)
         p = image.params
         meta = {
             "file_name": name,
@@ -226,12 +236,34 @@ class JobRun:
             "model": p.model,
             "device": image.device,
             "dtype": image.dtype,
+            **judged,
             **plan.extra,
         }
         self.job.counts.images_done += 1
         event = pb.ImageWritten(index=plan.index, file_name=name)
         await self.ctx.events.append(self.job, self.owner, [Item("image", plan.index, meta)], image=event)
         self._images_done.add(plan.index)
+
+    # Annotations of existing images
+
+    async def _annotate_job(self, spec: pb.AnnotateJobSpec) -> None:
+        await note_categories(self.store, self.ctx.image, self.job, self.owner, spec)
+        size = self.ctx.settings.images_per_request
+
+        def missing() -> list[int]:
+            return [i for i in range(len(spec.images)) if i not in self._images_done][:size]
+
+        async def attempt() -> None:
+            request = await asyncio.to_thread(annotate.request, self.folder, spec, missing())
+            async for reply in self.ctx.image.stub.Annotate(request, timeout=REQUEST_TIMEOUT_S):
+                meta = annotate.metadata(spec, reply)
+                self.job.counts.images_done += 1
+                written = pb.ImageWritten(index=reply.index, file_name=meta["file_name"])
+                item = Item("image", reply.index, meta)
+                await self.ctx.events.append(self.job, self.owner, [item], image=written)
+                self._images_done.add(reply.index)
+
+        await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done), lambda: bool(missing()))
 
     # Retries
 
@@ -254,4 +286,5 @@ class JobRun:
         """Writes the data file, metadata.jsonl and job.json from what is recorded."""
         rows = await self.store.items(self.job.id, "row")
         images = await self.store.items(self.job.id, "image")
-        await asyncio.to_thread(write_results, self.job, self.folder, rows, images, self.text_model)
+        names = await categories(self.store, self.job.id, list(images.values()))
+        await asyncio.to_thread(write_results, self.job, self.folder, rows, images, self.text_model, names)

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from synthmill.common.errors import InvalidArgument, NotFound, ResourceExhausted, Unavailable
+from synthmill.gateway import annotate
 from synthmill.gateway.audit import audit
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.execute import Context
@@ -41,6 +42,8 @@ def totals(spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(
             rows_total=spec.unified.rows.count, images_total=unified_image_count(spec.unified)
         )
+    if kind == "annotate":
+        return pb.JobCounts(images_total=len(spec.annotate.images))
     images = spec.images
     return pb.JobCounts(images_total=image_count(images, len(images.prompts) or len(images.captions)))
 
@@ -75,7 +78,10 @@ class Jobs:
             spec.seed = random.randrange(2**31)
         job = pb.Job(id=new_job_id(), spec=spec, state=pb.JOB_STATE_QUEUED, counts=counts, owner=who.name)
         job.created_at.GetCurrentTime()
-        job.output_dir = str(JobFolder.of(settings.output_dir, job).path.resolve())
+        folder = JobFolder.of(settings.output_dir, job)
+        job.output_dir = str(folder.path.resolve())
+        if spec.HasField("annotate"):  # the images go to the job folder; the stored spec keeps their names
+            await asyncio.to_thread(annotate.store_inputs, folder, job.spec.annotate)
         audit(
             "submit",
             who=who.name,

@@ -8,7 +8,9 @@ Files are served only from inside the folder: no `..`, no absolute paths, no sym
     <job_id>/prompts.json      prompts written by the LLM (expanded image jobs)
     <job_id>/data.<format>     rows (text and unified jobs)
     <job_id>/images/00000.png  images with an A1111-style "parameters" chunk
-    <job_id>/metadata.jsonl    one line per image: file_name, prompt, seed, ... (+ row fields)
+    <job_id>/metadata.jsonl    one line per image: file_name, prompt, seed, score, boxes, ... (+ row fields)
+    <job_id>/candidates/00000-3.png   best-of candidates that lost (with --keep-candidates)
+    <job_id>/annotations/instances.json   COCO boxes (jobs with annotations)
 """
 
 from __future__ import annotations
@@ -88,6 +90,17 @@ class JobFolder:
     def write_image(self, index: int, png: bytes) -> str:
         name = image_name(index)
         write_atomic(self.path / name, png)
+        return name
+
+    def write_candidate(self, index: int, number: int, png: bytes) -> str:
+        name = f"candidates/{index:05d}-{number}.png"
+        write_atomic(self.path / name, png)
+        return name
+
+    def write_input(self, file_name: str, data: bytes) -> str:
+        """An image given for annotation, kept under images/ with its own name."""
+        name = f"images/{file_name}"
+        write_atomic(self.path / name, data)
         return name
 
     def write_metadata(self, entries: Sequence[dict[str, Any]]) -> None:

@@ -14,11 +14,22 @@ class RowFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ROW_FORMAT_JSON: _ClassVar[RowFormat]
     ROW_FORMAT_CSV: _ClassVar[RowFormat]
     ROW_FORMAT_PARQUET: _ClassVar[RowFormat]
+
+class Phase(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PHASE_DENOISING: _ClassVar[Phase]
+    PHASE_SCORING: _ClassVar[Phase]
+    PHASE_SELECTING: _ClassVar[Phase]
+    PHASE_DETECTING: _ClassVar[Phase]
 ROW_FORMAT_UNSPECIFIED: RowFormat
 ROW_FORMAT_JSONL: RowFormat
 ROW_FORMAT_JSON: RowFormat
 ROW_FORMAT_CSV: RowFormat
 ROW_FORMAT_PARQUET: RowFormat
+PHASE_DENOISING: Phase
+PHASE_SCORING: Phase
+PHASE_SELECTING: Phase
+PHASE_DETECTING: Phase
 
 class ModelInfo(_message.Message):
     __slots__ = ("name", "family", "source", "device", "dtype", "is_default", "schedulers", "size_multiple", "max_size")
@@ -47,7 +58,7 @@ class GetInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ImageParams(_message.Message):
-    __slots__ = ("model", "width", "height", "steps", "guidance", "scheduler", "negative_prompt")
+    __slots__ = ("model", "width", "height", "steps", "guidance", "scheduler", "negative_prompt", "best_of", "keep_candidates", "min_score", "annotations", "labels")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -55,6 +66,11 @@ class ImageParams(_message.Message):
     GUIDANCE_FIELD_NUMBER: _ClassVar[int]
     SCHEDULER_FIELD_NUMBER: _ClassVar[int]
     NEGATIVE_PROMPT_FIELD_NUMBER: _ClassVar[int]
+    BEST_OF_FIELD_NUMBER: _ClassVar[int]
+    KEEP_CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
     model: str
     width: int
     height: int
@@ -62,7 +78,12 @@ class ImageParams(_message.Message):
     guidance: float
     scheduler: str
     negative_prompt: str
-    def __init__(self, model: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., steps: _Optional[int] = ..., guidance: _Optional[float] = ..., scheduler: _Optional[str] = ..., negative_prompt: _Optional[str] = ...) -> None: ...
+    best_of: int
+    keep_candidates: bool
+    min_score: float
+    annotations: _containers.RepeatedScalarFieldContainer[str]
+    labels: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, model: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., steps: _Optional[int] = ..., guidance: _Optional[float] = ..., scheduler: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., best_of: _Optional[int] = ..., keep_candidates: _Optional[bool] = ..., min_score: _Optional[float] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SamplingParams(_message.Message):
     __slots__ = ("temperature", "top_p", "max_new_tokens")

@@ -15,6 +15,11 @@ requester gets the RESOURCE_EXHAUSTED. Steps already reported are not reported a
 The batcher knows nothing of models or devices: it is given a `Runner`, the coroutine that runs one
 merged batch (on the device worker, in the server), and a clock for its progress interval. So its
 rules are tested with fakes, without torch.
+
+With `best_of` N each item renders N candidates in the same pipeline batch (so a batch holds
+max_batch // N items), which are then judged by the `Judge` it is given (`judgement`: scored,
+selected, labelled); an item whose best score stays below `min_score` goes back to the head of the
+queue for its next round.
 """
 
 from __future__ import annotations
@@ -30,8 +35,11 @@ from PIL import Image
 
 from synthmill.common.cards import ModelCard
 from synthmill.common.errors import OutOfMemory
+from synthmill.common.judging import candidate_seed
 from synthmill.image import png
+from synthmill.image.boxes import Box
 from synthmill.image.domain import GenerationParams, Item
+from synthmill.image.judgement import Judge, Rendered, Verdict, unjudged
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +52,22 @@ Runner = Callable[
 
 @dataclass(frozen=True)
 class StepEvent:
-    """Item `index` finished denoising step `step` of `total`."""
+    """Item `index` finished step `step` of `total` of `phase` (denoising, scoring, selecting, detecting)."""
 
     index: int
     step: int
     total: int
+    phase: str = "denoising"
+
+
+@dataclass(frozen=True)
+class CandidateEvent:
+    """One candidate of a finished item; `png` only for a loser that the request asked to keep."""
+
+    number: int
+    seed: int
+    score: float | None
+    png: bytes
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,11 @@ class ImageEvent:
     seconds: float  # wall time of the batch that made it
     device: str = ""  # of the model that made it, when the batcher knows its card
     dtype: str = ""
+    score: float | None = None
+    candidate: int = 0  # the kept candidate's number
+    candidates: tuple[CandidateEvent, ...] = ()
+    boxes: tuple[Box, ...] = ()
+    judge_seconds: float = 0.0
 
 
 class Ticket:
@@ -93,6 +117,16 @@ class Ticket:
 class _Entry:
     ticket: Ticket
     item: Item
+    round: int = 0  # render rounds done before this one (min_score)
+    earlier: tuple[Rendered, ...] = ()  # scored candidates of those rounds
+
+    def renders(self, best_of: int) -> list[Item]:
+        """This round's candidates, numbered on from the earlier rounds'."""
+        first = self.round * best_of
+        return [
+            Item(self.item.index, self.item.prompt, candidate_seed(self.item.seed, number))
+            for number in range(first, first + best_of)
+        ]
 
 
 @dataclass
@@ -119,8 +153,10 @@ class Batcher:
         clock: Callable[[], float] = time.monotonic,
         max_pixels: int = 0,
         cards: Mapping[str, ModelCard] | None = None,
+        judge: Judge = unjudged,
     ):
         self.runner = runner
+        self.judge = judge  # scores, selects and labels each finished batch
         self.clock = clock  # times the progress interval
         self.max_batch = max_batch
         self.max_pixels = max_pixels  # batch × width × height cap; 0: none
@@ -175,11 +211,11 @@ class Batcher:
         while True:
             await self._wait_until(lambda: bool(self._pending))
             head = self._pending[0]
+            # Items, of best_of candidates each.
+            limit = max(1, self.batch_limit(head.ticket.params) // head.ticket.params.best_of)
 
             def compatible(head: _Entry = head) -> list[_Entry]:
                 return [entry for entry in self._pending if entry.ticket.params == head.ticket.params]
-
-            limit = self.batch_limit(head.ticket.params)
 
             def full_or_gone(head: _Entry = head, limit: int = limit) -> bool:
                 return len(compatible()) >= limit or head not in self._pending
@@ -210,7 +246,8 @@ class Batcher:
         self._running = batch
         started = time.perf_counter()
         try:
-            items = [entry.item for entry in batch.entries]
+            renders = [entry.renders(params.best_of) for entry in batch.entries]
+            items = [item for item_renders in renders for item in item_renders]
             images = await self.runner(params, items, on_step)
         except OutOfMemory as exc:
             await self._split_or_fail(batch, exc)
@@ -241,7 +278,24 @@ class Batcher:
             params.steps,
             seconds,
         )
-        delivery = asyncio.create_task(self._deliver(batch, images, seconds))
+        try:
+            verdicts = await self._judge(batch, renders, images)
+        except Exception as exc:
+            log.exception("judging failed: %s", params)
+            for ticket in batch.tickets():
+                ticket.put(exc)
+            return
+        judge_seconds = time.perf_counter() - started - seconds
+        again = [(entry, v) for entry, v in zip(batch.entries, verdicts, strict=True) if not v.final]
+        if again:  # below min_score: the next round goes first
+            self._pending[:0] = [
+                _Entry(entry.ticket, entry.item, entry.round + 1, tuple(v.candidates))
+                for entry, v in again
+                if not entry.ticket.cancelled
+            ]
+            self._changed.set()
+        final = [(entry, v) for entry, v in zip(batch.entries, verdicts, strict=True) if v.final]
+        delivery = asyncio.create_task(self._deliver(batch.params, final, seconds, judge_seconds))
         self._deliveries.add(delivery)
         delivery.add_done_callback(self._deliveries.discard)
 
@@ -263,25 +317,92 @@ class Batcher:
         for entry in batch.entries:
             entry.ticket.put(StepEvent(entry.item.index, step, batch.params.steps))
 
-    async def _deliver(self, batch: _Batch, images: list[Image.Image], seconds: float) -> None:
+    async def _judge(
+        self, batch: _Batch, renders: list[list[Item]], images: list[Image.Image]
+    ) -> list[Verdict]:
+        """Scores, selects and labels the batch's candidates (see `judgement`)."""
+        fresh: list[list[Rendered]] = []
+        flat = iter(images)
+        for entry, item_renders in zip(batch.entries, renders, strict=True):
+            numbers = range(entry.round * batch.params.best_of, (entry.round + 1) * batch.params.best_of)
+            fresh.append(
+                [Rendered(n, r.seed, next(flat)) for n, r in zip(numbers, item_renders, strict=True)]
+            )
+
+        def on_phase(phase: str, positions) -> None:
+            for p in positions:
+                entry = batch.entries[p]
+                entry.ticket.put(StepEvent(entry.item.index, 1, 1, phase))
+
+        return await self.judge(
+            batch.params,
+            [entry.item.prompt for entry in batch.entries],
+            [entry.round for entry in batch.entries],
+            [entry.earlier for entry in batch.entries],
+            fresh,
+            on_phase,
+        )
+
+    async def _deliver(
+        self,
+        params: GenerationParams,
+        final: list[tuple[_Entry, Verdict]],
+        seconds: float,
+        judge_seconds: float,
+    ) -> None:
         """Encodes the PNGs off the event loop (and off the worker), then hands them out."""
-        live = [
-            (entry, image)
-            for entry, image in zip(batch.entries, images, strict=True)
-            if not entry.ticket.cancelled
-        ]
-        card = self.cards.get(batch.params.model)
-        texts = [png.parameters_text(batch.params, entry.item, card) for entry, _ in live]
+        live = [(entry, verdict) for entry, verdict in final if not entry.ticket.cancelled]
         try:
-            encoded = await asyncio.to_thread(
-                lambda: [png.encode(image, text) for (_, image), text in zip(live, texts, strict=True)]
+            card = self.cards.get(params.model)
+            events = await asyncio.to_thread(
+                lambda: [
+                    self._image_event(params, card, entry, v, seconds, judge_seconds) for entry, v in live
+                ]
             )
         except Exception as exc:
             log.exception("PNG encoding failed")
-            for ticket in batch.tickets():
+            for ticket in {id(entry.ticket): entry.ticket for entry, _ in final}.values():
                 ticket.put(exc)
             return
-        for (entry, _), text, data in zip(live, texts, encoded, strict=True):
-            device, dtype = (card.device, card.dtype) if card else ("", "")
-            event = ImageEvent(entry.item.index, entry.item.seed, data, text, seconds, device, dtype)
+        for (entry, _), event in zip(live, events, strict=True):
             entry.ticket.put(event)
+
+    @staticmethod
+    def _image_event(
+        params: GenerationParams,
+        card: ModelCard | None,
+        entry: _Entry,
+        verdict: Verdict,
+        seconds: float,
+        judge_seconds: float,
+    ) -> ImageEvent:
+        def encoded(rendered: Rendered) -> tuple[bytes, str]:
+            item = Item(entry.item.index, entry.item.prompt, rendered.seed)
+            text = png.parameters_text(params, item, card, rendered.score, rendered.number)
+            return png.encode(rendered.image, text), text
+
+        kept = verdict.kept
+        data, text = encoded(kept)
+        candidates = tuple(
+            CandidateEvent(
+                c.number,
+                c.seed,
+                c.score,
+                encoded(c)[0] if params.keep_candidates and c is not kept else b"",
+            )
+            for c in verdict.candidates
+        )
+        return ImageEvent(
+            entry.item.index,
+            kept.seed,
+            data,
+            text,
+            seconds,
+            card.device if card else "",
+            card.dtype if card else "",
+            score=kept.score,
+            candidate=kept.number,
+            candidates=candidates if len(candidates) > 1 else (),
+            boxes=tuple(verdict.boxes),
+            judge_seconds=judge_seconds,
+        )

@@ -122,6 +122,34 @@ class ImageSettings(ServerSecurity):
     )
     default_steps: int = field(default=20, metadata={"doc": "Steps used when a request asks for 0."})
     default_guidance: float = field(default=7.5, metadata={"doc": "CFG scale used when a request sets none."})
+    scorer: str = field(
+        default="tiny-clip",
+        metadata={
+            "doc": "CLIP or SigLIP model for CLIPScore: tiny-clip (random weights), a hub id such as "
+            "openai/clip-vit-large-patch14, a local directory, or none."
+        },
+    )
+    max_best_of: int = field(default=8, metadata={"doc": "Largest best_of (candidates per item) accepted."})
+    max_rounds: int = field(
+        default=3, metadata={"doc": "Most render rounds of an item whose best score stays below min_score."}
+    )
+    detector: str = field(
+        default="yolov3-tiny",
+        metadata={
+            "doc": "Closed-vocabulary detector for bbox annotations: yolov3-tiny (COCO classes) or none."
+        },
+    )
+    open_detector: str = field(
+        default="none",
+        metadata={
+            "doc": "Open-vocabulary detector for requests with labels: an OWL-ViT/OWLv2 hub id such as "
+            "google/owlv2-base-patch16-ensemble, a local directory, tiny-owlvit (random weights), or none."
+        },
+    )
+    detect_threshold: float = field(default=0.25, metadata={"doc": "Least confidence of a kept box."})
+    open_detect_threshold: float = field(
+        default=0.1, metadata={"doc": "Least confidence of a kept box from the open-vocabulary detector."}
+    )
     max_message_bytes: int = field(
         default=64 * 1024 * 1024, metadata={"doc": "Largest gRPC message sent or received."}
     )
