@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from synthmill.common import judging
 from synthmill.common.errors import InvalidArgument
 from synthmill.v1 import common_pb2, image_pb2, text_pb2
 
@@ -40,7 +41,7 @@ def _finite(value: float, path: str) -> None:
 def check_image_params(
     params: common_pb2.ImageParams, path: str, info: image_pb2.ImageServerInfo | None
 ) -> common_pb2.ModelInfo | None:
-    """Checks the model, size, steps, guidance and scheduler; returns the model that will run them
+    """Checks the model, size, steps, guidance, scheduler and the judging fields (`judging`); returns the model that will run them
     (None without an info)."""
     model = None
     if info is not None:
@@ -53,14 +54,24 @@ def check_image_params(
         if value % multiple:
             suffix = f" for {model.name}" if model else ""
             raise InvalidArgument(f"{path}.{name}", f"{value} is not a multiple of {multiple}{suffix}")
-        if info is not None and value > info.max_size:
-            raise InvalidArgument(f"{path}.{name}", f"{value} is over the limit of {info.max_size}")
+        limit = model.max_size if model and model.max_size else info.max_size if info else 0
+        if limit and value > limit:
+            suffix = f" for {model.name} ({model.family})" if model and model.max_size else ""
+            raise InvalidArgument(f"{path}.{name}", f"{value} is over the limit of {limit}{suffix}")
+    budget = info.max_batch_pixels if info is not None else 0
+    if budget and params.width * params.height > budget:
+        raise InvalidArgument(
+            f"{path}.width",
+            f"{params.width}x{params.height} is over the server's pixel budget of {budget} per batch "
+            "(SYNTHMILL_IMAGE_MAX_BATCH_PIXELS)",
+        )
     if info is not None and params.steps > info.max_steps:
         raise InvalidArgument(f"{path}.steps", f"{params.steps} is over the limit of {info.max_steps}")
     if params.HasField("guidance"):
         _finite(params.guidance, f"{path}.guidance")
         if params.guidance < 0:
             raise InvalidArgument(f"{path}.guidance", f"{params.guidance} is negative")
+    judging.check_params(params, path, judging.Capabilities.from_info(info) if info is not None else None)
     if model and params.scheduler and params.scheduler not in model.schedulers:
         raise InvalidArgument(
             f"{path}.scheduler",

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from synthmill.common import rules
 from synthmill.common.errors import InvalidArgument
+from synthmill.common.judging import Capabilities
 from synthmill.common.schema import Schema, parse_schema
+from synthmill.gateway import annotate
 from synthmill.gateway.plan import image_count, placeholders, unified_image_count
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.v1 import common_pb2, image_pb2, text_pb2
@@ -29,11 +31,14 @@ class ServerInfo:
 def validate_spec(spec: pb.JobSpec, settings: GatewaySettings, info: ServerInfo) -> None:
     kind = spec.WhichOneof("kind")
     if kind is None:
-        raise InvalidArgument("spec.kind", "one of text, images or unified is required")
+        raise InvalidArgument("spec.kind", "one of text, images, unified or annotate is required")
     if spec.HasField("seed") and spec.seed < -1:
         raise InvalidArgument("spec.seed", f"{spec.seed} is negative (use -1 for a random seed)")
     if kind == "text":
         _validate_rows(spec.text, "text", settings, info.text)
+    elif kind == "annotate":
+        caps = Capabilities.from_info(info.image) if info.image is not None else None
+        annotate.validate(spec.annotate, settings.max_images, caps)
     elif kind == "images":
         _validate_images(spec.images, settings, info)
     else:
@@ -46,7 +51,7 @@ def uses_text(spec: pb.JobSpec) -> bool:
 
 
 def uses_images(spec: pb.JobSpec) -> bool:
-    return spec.WhichOneof("kind") in ("images", "unified")
+    return spec.WhichOneof("kind") in ("images", "unified", "annotate")
 
 
 def _validate_rows(

@@ -4,9 +4,9 @@ A request's pinned fields come first in its decoding grammar, so one grammar per
 serves every row: compiled once and cached, where a grammar with each row's values as constants
 would cost a compile per row (0.8-1.8 s each for a four-field schema on the dev VM, more than the
 row's own decoding). Each row's answer is pre-filled with its pinned values, `{"age": 63, "plan":
-"pro", `, as the start of the assistant turn, and its grammar matcher is advanced over the same
-text: the model writes only the free fields, and reads the pinned ones as its own output. The row
-is put back into schema order after decoding.
+"pro", `, as the start of the assistant turn, and its grammar matcher is advanced over the same text
+(`masking.HostGrammarMask`): the model writes only the free fields, and reads the pinned ones as its
+own output. The row is put back into schema order after decoding.
 """
 
 from __future__ import annotations
@@ -14,9 +14,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
-
-import xgrammar as xgr
-from xgrammar.contrib.hf import LogitsProcessor
 
 
 def pinned_first(decoding: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
@@ -38,16 +35,3 @@ def prefix(pinned: Mapping[str, Any], field_count: int) -> str:
         return ""
     text = json.dumps(dict(pinned), ensure_ascii=False)
     return text if len(pinned) == field_count else text[:-1] + ", "
-
-
-class PrefilledLogitsProcessor(LogitsProcessor):
-    """xgrammar's HF processor, with each row's matcher already past its pre-filled prefix."""
-
-    def __init__(self, grammars: list[xgr.CompiledGrammar], prefixes: Sequence[str]):
-        super().__init__(grammars)
-        self.batch_size = len(grammars)
-        self.matchers = [xgr.GrammarMatcher(grammar) for grammar in grammars]
-        for matcher, text in zip(self.matchers, prefixes, strict=True):
-            if text and not matcher.accept_string(text):
-                raise RuntimeError(f"the decoding grammar rejects the pinned prefix {text!r}")
-        self.token_bitmask = xgr.allocate_token_bitmask(self.batch_size, self.full_vocab_size)
