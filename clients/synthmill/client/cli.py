@@ -80,9 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=50051, help="gateway port (default 50051)")
     p.add_argument("--text-port", type=int, default=50052, help="text server port (default 50052)")
     p.add_argument("--image-port", type=int, default=50053, help="image server port (default 50053)")
+    p.add_argument(
+        "--http-port", type=int, default=8000, help="HTTP API and /ui port (default 8000; 0: none)"
+    )
 
     p = sub.add_parser("serve", help="run one server in the foreground")
-    p.add_argument("kind", choices=["text", "image", "gateway"])
+    p.add_argument("kind", choices=["text", "image", "gateway", "http"])
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--model", action="append", metavar="M", help="model to load (repeatable for image)")
@@ -91,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", metavar="DIR", help="gateway: dataset root")
     p.add_argument("--text-target", metavar="T", help="gateway: text server address")
     p.add_argument("--image-target", metavar="T", help="gateway: image server address")
+    p.add_argument("--gateway", metavar="T", help="http: the gateway's address")
 
     p = sub.add_parser(
         "images", parents=[common, waiting, image], help="make images from prompts", epilog=EPILOG

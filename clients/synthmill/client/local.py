@@ -22,10 +22,15 @@ EXTRA_MODULES = {
     "xgrammar",
     "numpy",
     "PIL",
+    "fastapi",
+    "uvicorn",
+    "sse_starlette",
 }
+# The flags each server does not take.
 SERVER_ONLY = {
-    "gateway": ("model", "device", "cache_dir"),
-    "text": ("output_dir", "text_target", "image_target"),
+    "gateway": ("model", "device", "cache_dir", "gateway"),
+    "text": ("output_dir", "text_target", "image_target", "gateway"),
+    "http": ("model", "device", "cache_dir", "output_dir", "text_target", "image_target"),
 }
 SERVER_ONLY["image"] = SERVER_ONLY["text"]
 
@@ -45,6 +50,8 @@ def serve_kwargs(args: Any) -> dict[str, Any]:
     if kind == "image":
         models = tuple(args.model) if args.model else None
         return {**common, "models": models, "device": args.device, "cache_dir": _path(args.cache_dir)}
+    if kind == "http":
+        return {**common, "gateway": args.gateway}
     return {
         **common,
         "output_dir": _path(args.output_dir),
@@ -98,6 +105,7 @@ def cmd_up(args: Any) -> int:
         gateway_port=args.port,
         text_port=args.text_port,
         image_port=args.image_port,
+        http_port=args.http_port or None,
     )
     previous = signal.signal(
         signal.SIGTERM, _raise_interrupt
@@ -112,5 +120,6 @@ def cmd_up(args: Any) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
-    print(f"synthmill is up: gateway at {stack.gateway_target} (Ctrl-C stops everything)", flush=True)
+    page = f", the web page at {stack.ui_url}" if stack.http_port else ""
+    print(f"synthmill is up: gateway at {stack.gateway_target}{page} (Ctrl-C stops everything)", flush=True)
     return stack.run_until_signal()

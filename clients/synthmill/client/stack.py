@@ -5,11 +5,13 @@
             ...
 
 Each child is `python -m synthmill.<kind>`, configured only through `SYNTHMILL_<KIND>_*` variables.
-`start` returns once every child's grpc.health.v1 status is SERVING; if one dies, all are stopped.
+`start` returns once every child's grpc.health.v1 status is SERVING (and the HTTP service, when it has
+a port, answers); if one dies, all are stopped.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +29,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 KINDS = ("text", "image", "gateway")
 # The module each child runs with `python -m`; tests swap in stand-ins.
-MODULES = {kind: f"synthmill.{kind}" for kind in KINDS}
+MODULES = {kind: f"synthmill.{kind}" for kind in (*KINDS, "http")}
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -70,6 +73,8 @@ class Stack:
     gateway_port: int = 50051
     text_port: int = 50052
     image_port: int = 50053
+    # The HTTP service (API and /ui) is started too when it has a port.
+    http_port: int | None = None
     # Children's stdout/stderr go to `<log_dir>/<kind>.log`; None lets them share this terminal.
     log_dir: str | Path | None = None
     env: Mapping[str, str] = field(default_factory=dict)
@@ -87,11 +92,20 @@ class Stack:
     def gateway_target(self) -> str:
         return f"{self.dial_host}:{self.gateway_port}"
 
+    @property
+    def ui_url(self) -> str:
+        return f"http://{self.dial_host}:{self.http_port}/ui"
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return (*KINDS, "http") if self.http_port else KINDS
+
     def target(self, kind: str) -> str:
         return f"{self.dial_host}:{self._port(kind)}"
 
     def _port(self, kind: str) -> int:
-        return {"text": self.text_port, "image": self.image_port, "gateway": self.gateway_port}[kind]
+        ports = {"text": self.text_port, "image": self.image_port, "gateway": self.gateway_port}
+        return ports[kind] if kind in ports else self.http_port
 
     def child_env(self, kind: str) -> dict[str, str]:
         """The `SYNTHMILL_<KIND>_*` variables a child gets (on top of this process's environment)."""
@@ -108,6 +122,8 @@ class Stack:
             env[f"{prefix}IMAGE_TARGET"] = f"{self.dial_host}:{self.image_port}"
             if self.output_dir is not None:
                 env[f"{prefix}OUTPUT_DIR"] = str(Path(self.output_dir).expanduser().resolve())
+        if kind == "http":
+            env[f"{prefix}GATEWAY"] = self.gateway_target
         return env
 
     # ------------------------------------------------------------------------------------------ lifecycle
@@ -117,7 +133,7 @@ class Stack:
         if self.log_dir is not None:
             Path(self.log_dir).mkdir(parents=True, exist_ok=True)
         try:
-            for kind in KINDS:
+            for kind in self.kinds:
                 self._spawn(kind)
             self._wait_serving()
         except BaseException:
@@ -148,13 +164,17 @@ class Stack:
     def _wait_serving(self) -> None:
         started = time.monotonic()
         last_report = started
-        channels = {k: grpc.insecure_channel(f"{self.dial_host}:{c.port}") for k, c in self.children.items()}
+        grpc_kinds = [k for k in self.children if k in KINDS]
+        channels = {k: grpc.insecure_channel(self.target(k)) for k in grpc_kinds}
         try:
             stubs = {k: health_pb2_grpc.HealthStub(ch) for k, ch in channels.items()}
+            ready = {k: functools.partial(_is_serving, stub) for k, stub in stubs.items()}
+            if "http" in self.children:
+                ready["http"] = functools.partial(_answers_http, f"http://{self.target('http')}/")
             while not all(c.serving for c in self.children.values()):
                 self.check_alive()
                 for kind, child in self.children.items():
-                    if not child.serving and _is_serving(stubs[kind]):
+                    if not child.serving and ready[kind]():
                         child.serving = True
                         self.on_status(f"{kind}: SERVING after {time.monotonic() - started:.1f}s")
                 waiting = [k for k, c in self.children.items() if not c.serving]
@@ -221,6 +241,14 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _answers_http(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as reply:
+            return reply.status == 200
+    except OSError:
+        return False
 
 
 def _is_serving(stub: health_pb2_grpc.HealthStub) -> bool:

@@ -231,10 +231,12 @@ class JobEvent(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., seq: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., state: _Optional[_Union[StateChanged, _Mapping]] = ..., row: _Optional[_Union[RowWritten, _Mapping]] = ..., step: _Optional[_Union[ImageStep, _Mapping]] = ..., image: _Optional[_Union[ImageWritten, _Mapping]] = ...) -> None: ...
 
 class DownloadJobRequest(_message.Message):
-    __slots__ = ("job_id",)
+    __slots__ = ("job_id", "paths")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    PATHS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
-    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+    paths: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, job_id: _Optional[str] = ..., paths: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class FileChunk(_message.Message):
     __slots__ = ("path", "offset", "data", "last")

@@ -17,12 +17,13 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from synthmill.common.errors import InvalidArgument, NotFound
 from synthmill.common.schema import Schema
 from synthmill.v1 import common_pb2
 
@@ -107,6 +108,19 @@ class JobFolder:
             for p in self.path.rglob("*")
             if p.is_file() and not p.name.startswith(".")
         )
+
+    def select(self, paths: Sequence[str]) -> list[Path]:
+        """The named files, relative to the folder; refuses paths that leave it and files it lacks."""
+        chosen = []
+        for i, name in enumerate(paths):
+            pure = PurePosixPath(name)
+            if not name or pure.is_absolute() or ".." in pure.parts or "\\" in name:
+                raise InvalidArgument(f"paths[{i}]", f"{name!r} is not a path inside the job folder")
+            relative = Path(*pure.parts)
+            if relative.name.startswith(".") or not (self.path / relative).is_file():
+                raise NotFound(f"paths[{i}]: the job has no file {name!r}")
+            chosen.append(relative)
+        return chosen
 
 
 def _csv(rows: Sequence[dict[str, Any]], columns: list[str]) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import secrets
 import time
@@ -107,7 +108,8 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
 
     async def DownloadJob(self, request: pb.DownloadJobRequest, context) -> AsyncIterator[pb.FileChunk]:
         folder = JobFolder(self.ctx.settings.output_dir, self._job(request.job_id).id)
-        for relative in await asyncio.to_thread(folder.files):
+        pick = functools.partial(folder.select, request.paths) if request.paths else folder.files
+        for relative in await asyncio.to_thread(pick):
             async for chunk in _chunks(folder.path / relative, relative):
                 yield chunk
 

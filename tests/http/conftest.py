@@ -1,0 +1,87 @@
+"""Fixtures of the HTTP tests: one real gateway over the session's tiny servers and one real HTTP
+service in front of it, shared by a module; `api` is an httpx client of that service."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from servers import ServerProcess, wait_serving
+
+# Tiny jobs: the embedded random-weight models at 64x64 in 2 steps.
+TINY = {"resolution": [64, 64], "steps": 2}
+
+
+def wait_http(url: str, server: ServerProcess, timeout: float = 120.0) -> None:
+    """Blocks until `url` answers 200 (the HTTP service has no grpc.health.v1)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(
+                f"http service exited with {server.proc.returncode}: {server.log_path.read_text()[-3000:]}"
+            )
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} not answering after {timeout}s")
+
+
+@dataclass
+class HttpStack:
+    gateway: ServerProcess
+    http: ServerProcess
+    output_dir: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.http.target}"
+
+
+def start_http(gateway_target: str, log_path: Path, env: dict[str, str] | None = None) -> ServerProcess:
+    server = ServerProcess("http", {"SYNTHMILL_HTTP_GATEWAY": gateway_target, **(env or {})}, log_path)
+    server.start(wait=False)
+    wait_http(f"http://{server.target}/", server)
+    return server
+
+
+@pytest.fixture(scope="module")
+def http_stack(tiny_upstreams, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpStack]:
+    root = tmp_path_factory.mktemp("http-stack")
+    env = {
+        "SYNTHMILL_GATEWAY_TEXT_TARGET": tiny_upstreams.text.target,
+        "SYNTHMILL_GATEWAY_IMAGE_TARGET": tiny_upstreams.image.target,
+        "SYNTHMILL_GATEWAY_OUTPUT_DIR": str(root / "out"),
+    }
+    gateway = ServerProcess("gateway", env, root / "gateway.log")
+    gateway.start(wait=False)
+    try:
+        wait_serving(gateway.target, gateway.proc)
+        http = start_http(gateway.target, root / "http.log")
+        try:
+            yield HttpStack(gateway, http, root / "out")
+        finally:
+            http.stop()
+    finally:
+        gateway.stop()
+
+
+@pytest.fixture(scope="module")
+def api(http_stack: HttpStack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=http_stack.url, timeout=300) as client:
+        yield client
+
+
+def wait_job(api: httpx.Client, job_id: str) -> dict:
+    """Follows the job's SSE stream to its end, then returns its status."""
+    with api.stream("GET", f"/jobs/{job_id}/events") as events:
+        assert events.status_code == 200
+        for _ in events.iter_lines():
+            pass
+    return api.get(f"/status/{job_id}").json()
