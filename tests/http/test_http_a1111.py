@@ -13,7 +13,7 @@ from PIL import Image
 pytestmark = pytest.mark.e2e
 
 # Seed 000 (floorplans through SD.Next's API), verbatim but for <APP_URL>.
-SEED_000_SCRIPT = '''
+SEED_000_SCRIPT = """
 import requests
 import base64
 from PIL import Image
@@ -73,7 +73,7 @@ if __name__ == '__main__':
     for i in range(1, 11):
         # Generate the image and save it
         generate_and_parse_image(i)
-'''
+"""
 
 TINY = {"width": 64, "height": 64, "steps": 2}
 
@@ -114,7 +114,9 @@ def test_txt2img_random_seed_model_override_and_no_images(api) -> None:
     result = api.post("/sdapi/v1/txt2img", json=body).json()
     info = json.loads(result["info"])
     assert result["images"] == [] and info["seed"] >= 0 and info["sd_model_name"] == "tiny-sd"
-    unknown = api.post("/sdapi/v1/txt2img", json=body | {"override_settings": {"sd_model_checkpoint": "nope"}})
+    unknown = api.post(
+        "/sdapi/v1/txt2img", json=body | {"override_settings": {"sd_model_checkpoint": "nope"}}
+    )
     assert unknown.status_code == 400 and "nope" in unknown.json()["detail"]
 
 
@@ -138,7 +140,9 @@ def test_progress_and_interrupt(api, http_stack) -> None:
     with api.stream("GET", f"/jobs/{job_id}/events") as events:
         next(line for line in events.iter_lines() if line == "event: step")
     busy = api.get("/sdapi/v1/progress").json()
-    assert busy["state"]["job"] == job_id and 0 < busy["progress"] < 1 and busy["state"]["sampling_steps"] == 100
+    assert (
+        busy["state"]["job"] == job_id and 0 < busy["progress"] < 1 and busy["state"]["sampling_steps"] == 100
+    )
     assert api.post("/sdapi/v1/interrupt").json() == {}
     call.join()
     reply = result["reply"]

@@ -2,7 +2,7 @@
 
 Each event's `id` is its sequence number, so a browser's EventSource that reconnects sends
 `Last-Event-ID` and resumes after it, missing nothing and getting nothing twice. The `event` name is
-the kind (state, row, step, image); `data` is JSON with the counts, `progress` (0-100) and `status`.
+the kind (state, row, step, image); `data` is JSON with the counts and `progress` (0-100).
 The stream ends after the job's final state.
 """
 
@@ -36,13 +36,12 @@ def event_data(event: pb.JobEvent, progress: Progress) -> dict[str, Any]:
         "time": event.time.ToJsonString(),
         "counts": views.counts(event.counts),
         "progress": progress.update(event),
-        "status": state_name(progress.state).lower(),
         **({kind: payload} if kind else {}),
     }
 
 
 async def _stream(client: AsyncClient, job: pb.Job, after: int) -> AsyncIterator[dict[str, Any]]:
-    progress = Progress(job)
+    progress = Progress()
     try:
         async for event in client.watch(job.id, after):
             data = event_data(event, progress)

@@ -20,13 +20,10 @@ def percent(counts: pb.JobCounts, state: int, partial: float = 0.0) -> float:
 class Progress:
     """Follows one job's events and keeps the step fraction of each image not written yet."""
 
-    def __init__(self, job: pb.Job | None = None):
+    def __init__(self) -> None:
         self.counts = pb.JobCounts()
-        self.state = pb.JOB_STATE_QUEUED
+        self.state = pb.JOB_STATE_UNSPECIFIED  # known from the first state event
         self.steps: dict[int, tuple[int, int]] = {}  # image index -> (step, total_steps)
-        if job is not None:
-            self.counts.CopyFrom(job.counts)
-            self.state = job.state
 
     def update(self, event: pb.JobEvent) -> float:
         self.counts.CopyFrom(event.counts)
