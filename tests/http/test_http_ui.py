@@ -99,9 +99,10 @@ def test_images_form_gallery_and_thumbnails(page: Page) -> None:
         assert thumbs.nth(i).evaluate("img => img.naturalWidth") == 64
     expect(page.locator("#gallery .caption").first).to_contain_text("seed 7")
     expect(page.locator("#gallery")).to_contain_text("at night")
+    _shot(page, "ui-gallery.png")
     page.locator("#gallery .thumb").nth(1).click()
     expect(page.locator("#lightbox")).to_contain_text("Euler a")
-    _shot(page, "ui-gallery.png")
+    _shot(page, "ui-image.png")
     page.keyboard.press("Escape")
     download = page.locator(f'a[href="/jobs/{job_id}/download"]')
     expect(download).to_be_visible()

@@ -147,8 +147,8 @@ export function jobView(jobId, setCleanup) {
       h("div.job-head", {}, h("div", {}, h("h1", {}, `Job ${jobId}`), h("div.facts", {}, facts.map(([k, v]) => h("span", {}, `${k} `, h("b", {}, String(v)))))), h("div.actions", {}, pill, cancel, download)),
       bar,
       h("div.facts", {}, h("span", {}, "progress ", pct)),
-      job.error ? h("div.alert.error", {}, job.error) : null,
     );
+    if (job.error) root.append(h("div.alert.error", {}, job.error));
     root.after(imagesCard, rowsCard);
     gallery.append(h("p.empty", {}, TERMINAL.has(job.status) ? "Loading images…" : "Images appear here as they are made."));
 

@@ -36,7 +36,9 @@ function fieldRow(initial, onChange, onRemove) {
   const drawConstraints = () => {
     const inputs = (CONSTRAINTS[type.value] || []).map(([key, text, kind]) => {
       const input = h("input", { type: kind, value: initial[key] ?? "", dataset: { key }, "aria-label": text, oninput: onChange });
-      return field(text, input);
+      const box = field(text, input);
+      if (key === "choices" || key === "pattern") box.className = "span2";
+      return box;
     });
     constraints.replaceChildren(...inputs);
   };
