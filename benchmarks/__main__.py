@@ -26,6 +26,7 @@ BENCHMARKS = {
     "rows": "text",
     "fanout": "image",
     "memory": "image",
+    "http_api": "image",
 }
 
 

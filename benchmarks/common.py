@@ -77,8 +77,10 @@ def stack(
     threads: int,
     env: Mapping[str, str] | None = None,
     keep: bool = False,
+    http: bool = False,
 ) -> Iterator[Stack]:
-    """A real three-process stack on free ports, its logs and outputs in a temporary folder."""
+    """A real three-process stack on free ports (four with `http`: the HTTP service too), its logs and
+    outputs in a temporary folder."""
     work = Path(tempfile.mkdtemp(prefix=f"synthmill-bench-{name}-"))
     s = Stack(
         text_model=text_model,
@@ -88,6 +90,7 @@ def stack(
         gateway_port=free_port(),
         text_port=free_port(),
         image_port=free_port(),
+        http_port=free_port() if http else None,
         log_dir=work / "logs",
         env={**thread_env(threads), "SYNTHMILL_LOG_LEVEL": "INFO", **(env or {})},
         on_status=lambda line: log(f"[{name}] {line}"),
