@@ -11,6 +11,9 @@ import json
 import sys
 
 from synthmill.client.specs import FORMATS
+from synthmill.http.settings import HttpSettings
+
+HTTP_PORT = HttpSettings().port
 
 EPILOG = "The gateway is --gateway, else $SYNTHMILL_GATEWAY, else localhost:50051."
 
@@ -81,7 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-port", type=int, default=50052, help="text server port (default 50052)")
     p.add_argument("--image-port", type=int, default=50053, help="image server port (default 50053)")
     p.add_argument(
-        "--http-port", type=int, default=8000, help="HTTP API and /ui port (default 8000; 0: none)"
+        "--http-port",
+        type=int,
+        default=HTTP_PORT,
+        help=f"HTTP API and /ui port (default {HTTP_PORT}; 0: none)",
     )
 
     p = sub.add_parser("serve", help="run one server in the foreground")

@@ -19,13 +19,14 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from synthmill.http.probe import answers as _answers_http  # urllib only: no web framework
 
 KINDS = ("text", "image", "gateway")
 # The module each child runs with `python -m`; tests swap in stand-ins.
@@ -170,7 +171,7 @@ class Stack:
             stubs = {k: health_pb2_grpc.HealthStub(ch) for k, ch in channels.items()}
             ready = {k: functools.partial(_is_serving, stub) for k, stub in stubs.items()}
             if "http" in self.children:
-                ready["http"] = functools.partial(_answers_http, f"http://{self.target('http')}/")
+                ready["http"] = functools.partial(_answers_http, self.target("http"))
             while not all(c.serving for c in self.children.values()):
                 self.check_alive()
                 for kind, child in self.children.items():
@@ -241,14 +242,6 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _answers_http(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1.0) as reply:
-            return reply.status == 200
-    except OSError:
-        return False
 
 
 def _is_serving(stub: health_pb2_grpc.HealthStub) -> bool:
