@@ -2,7 +2,7 @@
 // variation axes, best-of and labels; sent to POST /generate/images.
 import { api } from "./api.js";
 import { alertBox, field, h } from "./dom.js";
-import { refreshJobs } from "./jobs.js";
+import { submitJob } from "./jobs.js";
 
 function axisRow() {
   const name = h("input", { placeholder: "axis, e.g. lighting", "aria-label": "axis name" });
@@ -38,7 +38,6 @@ export function imagesView() {
     {
       onsubmit: async (event) => {
         event.preventDefault();
-        submit.disabled = true;
         const body = {
           prompts: prompts.value.split("\n").map((p) => p.trim()).filter(Boolean),
           num_images: Number(count.value || 0),
@@ -55,15 +54,7 @@ export function imagesView() {
         if (boxes.checked) body.annotations = ["bbox"];
         const classes = labels.value.split(",").map((l) => l.trim()).filter(Boolean);
         if (classes.length) body.labels = classes;
-        try {
-          const reply = await api("/generate/images", { method: "POST", body });
-          message.show(h("span", {}, `${reply.message}: `, h("a", { href: `#/jobs/${reply.job_id}` }, reply.job_id)), "ok");
-          await refreshJobs();
-        } catch (err) {
-          message.show(err.message);
-        } finally {
-          submit.disabled = false;
-        }
+        await submitJob("/generate/images", body, submit, message);
       },
     },
     h("h1", {}, "Images from prompts"),

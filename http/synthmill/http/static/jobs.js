@@ -113,3 +113,17 @@ export async function refreshJobs() {
   list.replaceChildren(...jobs.map(card));
   for (const job of jobs.filter((j) => !TERMINAL.has(j.status)).reverse()) follow(job.job_id);
 }
+
+// Submits a job from a form: the button waits, the alert shows the new job's link or the server's detail.
+export async function submitJob(path, body, button, alert) {
+  button.disabled = true;
+  try {
+    const reply = await api(path, { method: "POST", body });
+    alert.show(h("span", {}, `${reply.message}: `, h("a", { href: `#/jobs/${reply.job_id}` }, reply.job_id)), "ok");
+    await refreshJobs();
+  } catch (err) {
+    alert.show(err.message);
+  } finally {
+    button.disabled = false;
+  }
+}

@@ -2,7 +2,7 @@
 // normalised by the server's own parser (POST /schema), then a text job (POST /generate/text).
 import { api } from "./api.js";
 import { alertBox, field, h } from "./dom.js";
-import { refreshJobs } from "./jobs.js";
+import { submitJob } from "./jobs.js";
 
 const TYPES = ["string", "int", "float", "bool", "date", "datetime", "enum", "email", "uuid"];
 const CONSTRAINTS = {
@@ -99,18 +99,9 @@ export function rowsView() {
     {
       onsubmit: async (event) => {
         event.preventDefault();
-        submit.disabled = true;
         const body = { schema: schema(), num_samples: Number(count.value), output_format: format.value, instructions: instructions.value };
         if (seed.value !== "") body.seed = Number(seed.value);
-        try {
-          const reply = await api("/generate/text", { method: "POST", body });
-          submitAlert.show(h("span", {}, `${reply.message}: `, h("a", { href: `#/jobs/${reply.job_id}` }, reply.job_id)), "ok");
-          await refreshJobs();
-        } catch (err) {
-          submitAlert.show(err.message);
-        } finally {
-          submit.disabled = false;
-        }
+        await submitJob("/generate/text", body, submit, submitAlert);
       },
     },
     h("h1", {}, "Rows from a schema"),
