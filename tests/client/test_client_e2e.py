@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,7 +119,12 @@ def _nothing_listens(port: int) -> bool:
 
 
 def test_up_starts_and_stops_cleanly(cli, tmp_path):
-    ports = {"--port": free_port(), "--text-port": free_port(), "--image-port": free_port()}
+    ports = {
+        "--port": free_port(),
+        "--text-port": free_port(),
+        "--image-port": free_port(),
+        "--http-port": free_port(),
+    }
     argv = [sys.executable, "-m", "synthmill.client.cli", "up", "--text-model", "tiny-llama", "--image-model",
             "tiny-sd", "--device", "cpu", "--output-dir", str(tmp_path / "out")]  # fmt: skip
     for flag, port in ports.items():
@@ -134,6 +140,15 @@ def test_up_starts_and_stops_cleanly(cli, tmp_path):
             time.sleep(1)
         r = cli("text", "--gateway", target, "--schema", '{"age": "int"}', "-n", "2", "--json")
         assert r.code == 0 and r.json()["rows_done"] == 2, r.stderr
+        page = f"http://127.0.0.1:{ports['--http-port']}/ui"
+        while "synthmill is up" not in (tmp_path / "up.log").read_text():  # printed once every child answers
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "up.log").read_text()[
+                -3000:
+            ]
+            time.sleep(0.2)
+        assert f"the web page at {page}" in (tmp_path / "up.log").read_text()
+        with urllib.request.urlopen(page, timeout=30) as reply:
+            assert b"synthmill" in reply.read()
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0, (tmp_path / "up.log").read_text()[-3000:]
     finally:
