@@ -21,7 +21,7 @@ from typing import Any
 
 import psutil
 
-from synthmill.client.stack import Stack, free_port
+from synthmill.common.stack import Stack, free_port
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parent.parent
@@ -117,11 +117,6 @@ def image_batches(s: Stack, since: int = 0) -> tuple[list[int], list[float], int
     found = re.findall(r"batch done: items=(\d+) .*? seconds=([\d.]+)", text)
     size = path.stat().st_size if path else 0
     return [int(a) for a, _ in found], [float(b) for _, b in found], size
-
-
-def log_size(s: Stack, kind: str) -> int:
-    path = s.children[kind].log_path
-    return path.stat().st_size if path else 0
 
 
 # ---------------------------------------------------------------------------------------------- memory

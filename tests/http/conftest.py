@@ -3,40 +3,56 @@ service in front of it, shared by a module; `api` is an httpx client of that ser
 
 from __future__ import annotations
 
-import time
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from servers import ServerProcess, wait_serving
+from servers import ROOT, ServerProcess, wait_serving
 
 # Tiny jobs: the embedded random-weight models at 64x64 in 2 steps.
 TINY = {"resolution": [64, 64], "steps": 2}
 
 
-def wait_http(url: str, server: ServerProcess, timeout: float = 120.0) -> None:
-    """Blocks until `url` answers 200 (the HTTP service has no grpc.health.v1)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
+class HttpProcess(ServerProcess):
+    """The HTTP service as a real process. It has no grpc.health.v1: it is ready once uvicorn says it
+    listens, a line read from its output as it is printed (nothing polled); the output goes to the log."""
+
+    READY = "Uvicorn running on"
+
+    def start(self, wait: bool = True) -> HttpProcess:
+        cmd = [sys.executable, "-m", "synthmill.http"]
+        self.proc = subprocess.Popen(
+            cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+        ready = threading.Event()
+
+        def copy() -> None:
+            with open(self.log_path, "ab") as log:
+                for line in self.proc.stdout:
+                    log.write(line)
+                    log.flush()
+                    if self.READY.encode() in line:
+                        ready.set()
+            ready.set()  # EOF: the process is gone
+
+        threading.Thread(target=copy, daemon=True).start()
+        ready.wait()
+        if self.proc.poll() is not None:
             raise RuntimeError(
-                f"http service exited with {server.proc.returncode}: {server.log_path.read_text()[-3000:]}"
+                f"http service exited with {self.proc.returncode}: {self.log_path.read_text()[-3000:]}"
             )
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} not answering after {timeout}s")
+        return self
 
 
 @dataclass
 class HttpStack:
     gateway: ServerProcess
-    http: ServerProcess
+    http: HttpProcess
     output_dir: Path
 
     @property
@@ -44,11 +60,8 @@ class HttpStack:
         return f"http://{self.http.target}"
 
 
-def start_http(gateway_target: str, log_path: Path, env: dict[str, str] | None = None) -> ServerProcess:
-    server = ServerProcess("http", {"SYNTHMILL_HTTP_GATEWAY": gateway_target, **(env or {})}, log_path)
-    server.start(wait=False)
-    wait_http(f"http://{server.target}/", server)
-    return server
+def start_http(gateway_target: str, log_path: Path) -> HttpProcess:
+    return HttpProcess("http", {"SYNTHMILL_HTTP_GATEWAY": gateway_target}, log_path).start()
 
 
 @pytest.fixture(scope="module")

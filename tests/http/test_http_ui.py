@@ -17,6 +17,7 @@ pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = os.environ.get("SYNTHMILL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 TIMEOUT_MS = 120_000  # a generous bound on waits for events, never a sleep
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -52,20 +53,20 @@ def test_build_a_schema_submit_and_watch_it_finish(page: Page) -> None:
     new.locator(".f-type").select_option("enum")
     new.get_by_label("choices (comma-separated)").fill("Berlin, Paris, Rome")
     schema = page.locator("#json-schema")
-    expect(schema).to_contain_text('"city"', timeout=TIMEOUT_MS)
+    expect(schema).to_contain_text('"city"')
     expect(schema).to_contain_text('"Rome"')
     expect(schema).to_contain_text('"minimum": 18')
     page.fill("#num-samples", "3")
     page.select_option("#output-format", "csv")
     page.click("#generate-rows")
-    expect(page.locator(".alert.ok")).to_contain_text("Text generation job queued", timeout=TIMEOUT_MS)
+    expect(page.locator(".alert.ok")).to_contain_text("Text generation job queued")
     job_id = page.locator(".alert.ok a").inner_text()
     card = page.locator(f'.job[data-job-id="{job_id}"]')
-    expect(card.locator(".bar")).to_have_attribute("aria-valuenow", "100", timeout=TIMEOUT_MS)
+    expect(card.locator(".bar")).to_have_attribute("aria-valuenow", "100")
     expect(card.locator(".pill")).to_have_text("completed")
     _shot(page, "ui-rows.png")
     card.locator("a.job-title").click()
-    expect(page.locator("#rows-table tbody tr")).to_have_count(3, timeout=TIMEOUT_MS)
+    expect(page.locator("#rows-table tbody tr")).to_have_count(3)
     expect(page.locator("#rows-table thead")).to_contain_text("city")
 
 
@@ -84,18 +85,18 @@ def test_images_form_gallery_and_thumbnails(page: Page) -> None:
     page.click("#add-axis")
     page.get_by_label("axis name").fill("lighting")
     page.get_by_label("axis values").fill("day, night")
-    expect(page.locator("#sampler option")).not_to_have_count(1, timeout=TIMEOUT_MS)  # loaded from the server
+    expect(page.locator("#sampler option")).not_to_have_count(1)  # loaded from the server
     page.select_option("#sampler", "Euler a")
     page.click("#generate-images")
-    expect(page.locator(".alert.ok")).to_contain_text("Image generation job queued", timeout=TIMEOUT_MS)
+    expect(page.locator(".alert.ok")).to_contain_text("Image generation job queued")
     job_id = page.locator(".alert.ok a").inner_text()
     page.locator(".alert.ok a").click()
-    expect(page.locator("#job-status")).to_have_text("completed", timeout=TIMEOUT_MS)
+    expect(page.locator("#job-status")).to_have_text("completed")
     expect(page.locator("#job-progress")).to_have_text("100%")
     thumbs = page.locator("#gallery .thumb img")
-    expect(thumbs).to_have_count(4, timeout=TIMEOUT_MS)
+    expect(thumbs).to_have_count(4)
     for i in range(4):
-        expect(thumbs.nth(i)).to_have_js_property("complete", True, timeout=TIMEOUT_MS)
+        expect(thumbs.nth(i)).to_have_js_property("complete", True)
         assert thumbs.nth(i).evaluate("img => img.naturalWidth") == 64
     expect(page.locator("#gallery .caption").first).to_contain_text("seed 7")
     expect(page.locator("#gallery")).to_contain_text("at night")
@@ -115,6 +116,6 @@ def test_errors_are_shown_on_the_page(page: Page) -> None:
     page.fill("#height", "64")
     page.fill("#steps", "9999")  # the gateway's limit, not the browser's
     page.click("#generate-images")
-    expect(page.locator(".alert.error")).to_contain_text("images.params.steps", timeout=TIMEOUT_MS)
+    expect(page.locator(".alert.error")).to_contain_text("images.params.steps")
     page.goto("/ui#/jobs/no-such-job")
-    expect(page.locator("h1")).to_have_text("Job not found", timeout=TIMEOUT_MS)
+    expect(page.locator("h1")).to_have_text("Job not found")

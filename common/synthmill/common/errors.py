@@ -48,11 +48,15 @@ class Unavailable(SynthmillError):
     code = grpc.StatusCode.UNAVAILABLE
 
 
+class Cancelled(SynthmillError):
+    """The caller cancelled or left; the work stopped."""
+
+    code = grpc.StatusCode.CANCELLED
+
+
 def _status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
     if isinstance(exc, SynthmillError):
         return exc.code, str(exc)
-    if isinstance(exc, grpc.aio.AioRpcError):  # an upstream server's status passes through
-        return exc.code(), exc.details() or ""
     return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}: {exc}"
 
 

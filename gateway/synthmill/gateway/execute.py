@@ -15,13 +15,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import grpc
-
+from synthmill.common.errors import Unavailable
 from synthmill.common.schema import InvalidRow, parse_schema
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
 from synthmill.gateway.results import write_results
+from synthmill.gateway.retries import JobFailed, RetryPolicy, retrying
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.store import JobStore
 from synthmill.gateway.upstream import Upstream
@@ -30,16 +30,6 @@ from synthmill.v1 import image_pb2, text_pb2
 
 log = logging.getLogger(__name__)
 
-RETRYABLE = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.ABORTED,
-        grpc.StatusCode.UNKNOWN,
-        grpc.StatusCode.INTERNAL,
-        grpc.StatusCode.CANCELLED,
-    }
-)
 # Metadata keys of an image that a row's field of the same name must not overwrite.
 _IMAGE_KEYS = frozenset(
     {
@@ -56,10 +46,6 @@ _IMAGE_KEYS = frozenset(
     }
 )
 _REQUEST_TIMEOUT_S = 3600.0
-
-
-class JobFailed(Exception):
-    """The job cannot go on; the message says why."""
 
 
 @dataclass
@@ -133,8 +119,9 @@ class JobRun:
                     if on_row:
                         await on_row(reply.row.index, row)
 
-        while len(accepted) < spec.count:
-            await self._retrying(self.ctx.text, attempt, lambda: len(accepted))
+        await self._retrying(
+            self.ctx.text, attempt, lambda: len(accepted), lambda: len(accepted) < spec.count
+        )
 
     async def _record_row(self, generated: text_pb2.GeneratedRow, row: dict) -> None:
         item = {"row": row, "seed": generated.seed, "attempts": generated.attempts}
@@ -148,7 +135,7 @@ class JobRun:
             try:
                 info = await self.ctx.text.info()
                 model = next((m.name for m in info.models if m.is_default), "")
-            except grpc.aio.AioRpcError:
+            except Unavailable:
                 model = "(server default)"
         self.text_model = model
 
@@ -176,7 +163,7 @@ class JobRun:
             request = text_pb2.ExpandPromptsRequest(topic=spec.expand_topic, count=spec.count, seed=self.seed)
             reply.append(await self.ctx.text.stub.ExpandPrompts(request, timeout=_REQUEST_TIMEOUT_S))
 
-        await self._retrying(self.ctx.text, attempt, lambda: len(reply))
+        await self._retrying(self.ctx.text, attempt, lambda: len(reply), lambda: not reply)
         prompts = list(reply[0].prompts)
         for i, prompt in enumerate(prompts):
             self.store.put_item(self.job.id, "prompt", i, {"prompt": prompt})
@@ -240,8 +227,7 @@ class JobRun:
                 else:
                     await self._record_image(plans[reply.image.index], reply.image)
 
-        while missing():
-            await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done))
+        await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done), lambda: bool(missing()))
 
     async def _record_image(self, plan: ImagePlan, image: image_pb2.GeneratedImage) -> None:
         name = await asyncio.to_thread(self.folder.write_image, plan.index, image.png)
@@ -268,35 +254,17 @@ class JobRun:
     # Retries
 
     async def _retrying(
-        self, upstream: Upstream, attempt: Callable[[], Awaitable[None]], progress: Callable[[], int]
+        self,
+        upstream: Upstream,
+        attempt: Callable[[], Awaitable[None]],
+        progress: Callable[[], int],
+        pending: Callable[[], bool],
     ) -> None:
-        """Runs `attempt` once a replica of `upstream` is reachable; on a transient error,
-        retries with backoff. Tries that make progress reset the count, so only
-        `max_attempts` failures in a row fail the job."""
-        failures = 0
-        wait_s = self.ctx.settings.upstream_wait_s
-        while True:
-            before = progress()
-            try:
-                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel
-                # that lands just as the inner call finishes, and the job would run on.
-                async with asyncio.timeout(wait_s):
-                    await upstream.channel.channel_ready()
-                return await attempt()
-            except (grpc.aio.AioRpcError, TimeoutError) as exc:
-                failures = 1 if progress() > before else failures + 1
-                if isinstance(exc, TimeoutError):
-                    code, reason = (
-                        grpc.StatusCode.UNAVAILABLE,
-                        f"{upstream.name} server: UNAVAILABLE: no replica reachable for {wait_s:g}s",
-                    )
-                else:
-                    code, reason = exc.code(), f"{upstream.name} server: {exc.code().name}: {exc.details()}"
-                if code not in RETRYABLE or failures >= self.ctx.settings.max_attempts:
-                    raise JobFailed(reason) from None
-                delay = self.ctx.settings.retry_backoff_s * 2 ** (failures - 1)
-                log.warning("job %s: %s; retry %d in %.1fs", self.job.id, reason, failures, delay)
-                await asyncio.sleep(delay)
+        """Runs `attempt` until `pending()` says no work is left, by the rules of `retries`."""
+        settings = self.ctx.settings
+        policy = RetryPolicy(settings.max_attempts, settings.retry_backoff_s, settings.upstream_wait_s)
+        ready = upstream.channel.channel_ready
+        await retrying(policy, upstream.name, ready, attempt, progress, pending, self.job.id)
 
     # Files
 

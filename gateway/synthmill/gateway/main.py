@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
-from synthmill.common.logs import configure
-from synthmill.common.server import Service, serve
-from synthmill.common.settings import from_env
+from synthmill.common import server
+from synthmill.common.server import Service
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.execute import Context
+from synthmill.gateway.jobs import Jobs
 from synthmill.gateway.runner import JobRunner
 from synthmill.gateway.servicer import GatewayServicer
 from synthmill.gateway.settings import PREFIX, GatewaySettings
@@ -38,7 +37,7 @@ def build(settings: GatewaySettings) -> Service:
         )
         runner = JobRunner(ctx)
         state.update(ctx=ctx, runner=runner)
-        gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(ctx, runner, events), server)
+        gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(Jobs(ctx, runner, events)), server)
 
     async def startup() -> None:
         resumed = state["runner"].resume()
@@ -55,8 +54,5 @@ def build(settings: GatewaySettings) -> Service:
 
 
 def run(**overrides: Any) -> None:
-    configure("gateway")
-    settings = from_env(GatewaySettings, PREFIX, **overrides)
-    asyncio.run(
-        serve(build(settings), settings.host, settings.port, max_message_bytes=settings.max_message_bytes)
-    )
+    """Runs the gateway server until SIGTERM/SIGINT; non-None `overrides` win over the environment."""
+    server.run("gateway", GatewaySettings, PREFIX, build, **overrides)

@@ -1,56 +1,74 @@
-"""Checks a job spec before it is accepted. Every problem is an InvalidArgument naming its
-field, e.g. `images.params.width: 100 is not a multiple of 8`."""
+"""The shape of a job spec, checked before it is accepted. Every problem is an InvalidArgument naming
+its field, e.g. `images.params.width: 100 is not a multiple of 8`. The parameters the inference servers
+take are checked by `synthmill.common.rules` against those servers' GetInfo."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from synthmill.common import rules
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.schema import Schema, parse_schema
-from synthmill.gateway.plan import image_count, placeholders
+from synthmill.gateway.plan import image_count, placeholders, unified_image_count
 from synthmill.gateway.settings import GatewaySettings
-from synthmill.v1 import common_pb2, image_pb2
+from synthmill.v1 import common_pb2, image_pb2, text_pb2
 from synthmill.v1 import gateway_pb2 as pb
 
 _AXIS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def validate_spec(
-    spec: pb.JobSpec, settings: GatewaySettings, image_info: image_pb2.ImageServerInfo | None
-) -> None:
+@dataclass(frozen=True)
+class ServerInfo:
+    """The GetInfo of each inference server a job needs; None for one it does not use."""
+
+    text: text_pb2.TextServerInfo | None = None
+    image: image_pb2.ImageServerInfo | None = None
+
+
+def validate_spec(spec: pb.JobSpec, settings: GatewaySettings, info: ServerInfo) -> None:
     kind = spec.WhichOneof("kind")
     if kind is None:
         raise InvalidArgument("spec.kind", "one of text, images or unified is required")
     if spec.HasField("seed") and spec.seed < -1:
         raise InvalidArgument("spec.seed", f"{spec.seed} is negative (use -1 for a random seed)")
     if kind == "text":
-        validate_rows(spec.text, "text", settings)
+        _validate_rows(spec.text, "text", settings, info.text)
     elif kind == "images":
-        _validate_images(spec.images, settings, image_info)
+        _validate_images(spec.images, settings, info)
     else:
-        _validate_unified(spec.unified, settings, image_info)
+        _validate_unified(spec.unified, settings, info)
 
 
-def validate_rows(rows: pb.TextJobSpec, path: str, settings: GatewaySettings) -> Schema:
+def uses_text(spec: pb.JobSpec) -> bool:
+    kind = spec.WhichOneof("kind")
+    return kind in ("text", "unified") or (kind == "images" and bool(spec.images.expand_topic))
+
+
+def uses_images(spec: pb.JobSpec) -> bool:
+    return spec.WhichOneof("kind") in ("images", "unified")
+
+
+def _validate_rows(
+    rows: pb.TextJobSpec, path: str, settings: GatewaySettings, info: text_pb2.TextServerInfo | None
+) -> Schema:
     schema = parse_schema(rows.schema_json, f"{path}.schema")
-    _check_count(rows.count, settings.max_rows, f"{path}.count")
+    rules.check_count(rows.count, settings.max_rows, f"{path}.count")
     if rows.format not in common_pb2.RowFormat.values():
         raise InvalidArgument(f"{path}.format", f"unknown format {rows.format}")
+    if info is not None:
+        rules.check_model(rows.model, [m.name for m in info.models], f"{path}.model")
+    rules.check_sampling(rows.sampling, f"{path}.sampling", info)
     return schema
 
 
-def _check_count(count: int, limit: int, path: str, allow_zero: bool = False) -> None:
-    if count == 0 and not allow_zero:
-        raise InvalidArgument(path, "must be at least 1")
-    if count > limit:
-        raise InvalidArgument(path, f"{count} is over the limit of {limit}")
-
-
-def _validate_images(spec: pb.ImageJobSpec, settings: GatewaySettings, info) -> None:
+def _validate_images(spec: pb.ImageJobSpec, settings: GatewaySettings, info: ServerInfo) -> None:
     sources = [name for name in ("prompts", "captions", "expand_topic") if getattr(spec, name)]
     if len(sources) != 1:
         raise InvalidArgument("images.prompts", "give exactly one of prompts, captions or expand_topic")
-    _check_count(spec.count, settings.max_images, "images.count", allow_zero=not spec.expand_topic)
+    rules.check_count(spec.count, settings.max_images, "images.count", allow_zero=not spec.expand_topic)
+    if spec.expand_topic and info.text is not None:  # the text server writes `count` prompts at once
+        rules.check_count(spec.count, info.text.max_rows, "images.count")
     _validate_axes(spec.axes, "images.axes")
     axis_names = {axis.name for axis in spec.axes}
     used: set[str] = set()
@@ -64,15 +82,17 @@ def _validate_images(spec: pb.ImageJobSpec, settings: GatewaySettings, info) -> 
     if spec.axes and not spec.expand_topic and not spec.captions:
         _check_axes_used(spec.axes, used, "images.axes")
     total = image_count(spec, len(spec.prompts or spec.captions))
-    _check_count(total, settings.max_images, "images.count")
-    validate_image_params(spec.params, "images.params", info)
+    rules.check_count(total, settings.max_images, "images.count")
+    rules.check_image_params(spec.params, "images.params", info.image)
 
 
-def _validate_unified(spec: pb.UnifiedJobSpec, settings: GatewaySettings, info) -> None:
-    schema = validate_rows(spec.rows, "unified.rows", settings)
+def _validate_unified(spec: pb.UnifiedJobSpec, settings: GatewaySettings, info: ServerInfo) -> None:
+    schema = _validate_rows(spec.rows, "unified.rows", settings, info.text)
     if bool(spec.prompt_template) == bool(spec.prompts):
         raise InvalidArgument("unified.prompt_template", "give exactly one of prompt_template or prompts")
-    _check_count(spec.images_per_row, settings.max_images_per_row, "unified.images_per_row", allow_zero=True)
+    rules.check_count(
+        spec.images_per_row, settings.max_images_per_row, "unified.images_per_row", allow_zero=True
+    )
     _validate_axes(spec.axes, "unified.axes")
     known = {field.name for field in schema.fields} | {axis.name for axis in spec.axes}
     used: set[str] = set()
@@ -81,8 +101,8 @@ def _validate_unified(spec: pb.UnifiedJobSpec, settings: GatewaySettings, info) 
     for i, prompt in enumerate(spec.prompts):
         _check_prompt(prompt, f"unified.prompts[{i}]", known, used)
     _check_axes_used(spec.axes, used, "unified.axes")
-    _check_count(spec.rows.count * (spec.images_per_row or 1), settings.max_images, "unified.images_per_row")
-    validate_image_params(spec.params, "unified.params", info)
+    rules.check_count(unified_image_count(spec), settings.max_images, "unified.images_per_row")
+    rules.check_image_params(spec.params, "unified.params", info.image)
 
 
 def _validate_axes(axes, path: str) -> None:
@@ -110,32 +130,3 @@ def _check_axes_used(axes, used: set[str], path: str) -> None:
     for i, axis in enumerate(axes):
         if axis.name not in used:
             raise InvalidArgument(f"{path}[{i}].name", f"no prompt has the placeholder {{{axis.name}}}")
-
-
-def validate_image_params(params: common_pb2.ImageParams, path: str, info) -> None:
-    """Checks sizes and steps; with the image server's info also the model, its schedulers and
-    size multiple, and the server's limits."""
-    model = None
-    if info:
-        models = {m.name: m for m in info.models}
-        if params.model and params.model not in models:
-            loaded = ", ".join(models)
-            raise InvalidArgument(f"{path}.model", f"model {params.model!r} is not loaded; loaded: {loaded}")
-        model = models.get(params.model) or next((m for m in info.models if m.is_default), None)
-    multiple = model.size_multiple if model and model.size_multiple else 8
-    for name in ("width", "height"):
-        value = getattr(params, name)
-        if value % multiple:
-            suffix = f" for {model.name}" if model else ""
-            raise InvalidArgument(f"{path}.{name}", f"{value} is not a multiple of {multiple}{suffix}")
-        if info and value > info.max_size:
-            raise InvalidArgument(f"{path}.{name}", f"{value} is over the limit of {info.max_size}")
-    if info and params.steps > info.max_steps:
-        raise InvalidArgument(f"{path}.steps", f"{params.steps} is over the limit of {info.max_steps}")
-    if params.HasField("guidance") and params.guidance < 0:
-        raise InvalidArgument(f"{path}.guidance", f"{params.guidance} is negative")
-    if model and params.scheduler and model.schedulers and params.scheduler not in model.schedulers:
-        raise InvalidArgument(
-            f"{path}.scheduler",
-            f"unknown scheduler {params.scheduler!r} for {model.name}; one of {', '.join(model.schedulers)}",
-        )
