@@ -15,7 +15,7 @@ from typing import ClassVar
 import grpc
 import httpx
 import pytest
-from conftest import TINY, start_http
+from http_helpers import TINY, start_http
 from servers import free_port
 
 from synthmill.v1 import gateway_pb2 as pb

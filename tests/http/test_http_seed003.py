@@ -9,7 +9,7 @@ import subprocess
 import zipfile
 
 import pytest
-from conftest import TINY, wait_job
+from http_helpers import TINY, wait_job
 
 pytestmark = pytest.mark.e2e
 
