@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import grpc
 
+from synthmill.common.prompt_syntax import escape
 from synthmill.common.schema import InvalidRow, parse_schema
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.outputs import JobFolder
@@ -156,7 +157,8 @@ class JobRun:
 
     async def _images_job(self, spec: pb.ImageJobSpec) -> None:
         if spec.expand_topic:
-            prompts = await self._expanded_prompts(spec)
+            # The LLM writes plain text, not emphasis markup: its brackets reach the model as written.
+            prompts = [escape(prompt) for prompt in await self._expanded_prompts(spec)]
         elif spec.captions:
             prompts = [caption.caption for caption in spec.captions]
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from synthmill.common import prompt_syntax
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.schema import Schema, parse_schema
 from synthmill.gateway.plan import image_count, placeholders
@@ -51,14 +52,16 @@ def _validate_images(spec: pb.ImageJobSpec, settings: GatewaySettings, info) -> 
     if len(sources) != 1:
         raise InvalidArgument("images.prompts", "give exactly one of prompts, captions or expand_topic")
     _check_count(spec.count, settings.max_images, "images.count", allow_zero=not spec.expand_topic)
-    _validate_axes(spec.axes, "images.axes")
+    syntax = _Syntax(_chosen_model(spec.params, "images.params", info))
+    _validate_axes(spec.axes, "images.axes", syntax)
     axis_names = {axis.name for axis in spec.axes}
     used: set[str] = set()
     for i, prompt in enumerate(spec.prompts):
-        _check_prompt(prompt, f"images.prompts[{i}]", axis_names, used)
+        _check_prompt(prompt, f"images.prompts[{i}]", axis_names, used, syntax)
     for i, caption in enumerate(spec.captions):
         if not caption.caption.strip():
             raise InvalidArgument(f"images.captions[{i}].caption", "is empty")
+        syntax.check(caption.caption, f"images.captions[{i}].caption")
     if spec.expand_topic.strip() == "" and spec.expand_topic:
         raise InvalidArgument("images.expand_topic", "is empty")
     if spec.axes and not spec.expand_topic and not spec.captions:
@@ -73,19 +76,20 @@ def _validate_unified(spec: pb.UnifiedJobSpec, settings: GatewaySettings, info) 
     if bool(spec.prompt_template) == bool(spec.prompts):
         raise InvalidArgument("unified.prompt_template", "give exactly one of prompt_template or prompts")
     _check_count(spec.images_per_row, settings.max_images_per_row, "unified.images_per_row", allow_zero=True)
-    _validate_axes(spec.axes, "unified.axes")
+    syntax = _Syntax(_chosen_model(spec.params, "unified.params", info))
+    _validate_axes(spec.axes, "unified.axes", syntax)
     known = {field.name for field in schema.fields} | {axis.name for axis in spec.axes}
     used: set[str] = set()
     if spec.prompt_template:
-        _check_prompt(spec.prompt_template, "unified.prompt_template", known, used)
+        _check_prompt(spec.prompt_template, "unified.prompt_template", known, used, syntax)
     for i, prompt in enumerate(spec.prompts):
-        _check_prompt(prompt, f"unified.prompts[{i}]", known, used)
+        _check_prompt(prompt, f"unified.prompts[{i}]", known, used, syntax)
     _check_axes_used(spec.axes, used, "unified.axes")
     _check_count(spec.rows.count * (spec.images_per_row or 1), settings.max_images, "unified.images_per_row")
     validate_image_params(spec.params, "unified.params", info)
 
 
-def _validate_axes(axes, path: str) -> None:
+def _validate_axes(axes, path: str, syntax: _Syntax) -> None:
     seen = set()
     for i, axis in enumerate(axes):
         if not _AXIS_NAME.match(axis.name):
@@ -95,11 +99,14 @@ def _validate_axes(axes, path: str) -> None:
         seen.add(axis.name)
         if not axis.values or any(not value.strip() for value in axis.values):
             raise InvalidArgument(f"{path}[{i}].values", f"axis {axis.name!r} has no values or an empty one")
+        for j, value in enumerate(axis.values):
+            syntax.check(value, f"{path}[{i}].values[{j}]")
 
 
-def _check_prompt(prompt: str, path: str, known: set[str], used: set[str]) -> None:
+def _check_prompt(prompt: str, path: str, known: set[str], used: set[str], syntax: _Syntax) -> None:
     if not prompt.strip():
         raise InvalidArgument(path, "is empty")
+    syntax.check(prompt, path)
     for name in placeholders(prompt):
         if name not in known:
             raise InvalidArgument(path, f"placeholder {{{name}}} is neither a schema field nor an axis")
@@ -112,16 +119,35 @@ def _check_axes_used(axes, used: set[str], path: str) -> None:
             raise InvalidArgument(f"{path}[{i}].name", f"no prompt has the placeholder {{{axis.name}}}")
 
 
+def _chosen_model(params: common_pb2.ImageParams, path: str, info) -> common_pb2.ModelInfo | None:
+    """The image model a job's params pick, when the image server's info is at hand."""
+    if not info:
+        return None
+    models = {m.name: m for m in info.models}
+    if params.model and params.model not in models:
+        loaded = ", ".join(models)
+        raise InvalidArgument(f"{path}.model", f"model {params.model!r} is not loaded; loaded: {loaded}")
+    return models.get(params.model) or next((m for m in info.models if m.is_default), None)
+
+
+class _Syntax:
+    """Checks prompts for the emphasis syntax; weights are refused for models that cannot take them."""
+
+    def __init__(self, model: common_pb2.ModelInfo | None):
+        self.model = model
+
+    def check(self, prompt: str, path: str) -> None:
+        if self.model is None:
+            prompt_syntax.check(prompt, path)
+        else:
+            prompt_syntax.check(prompt, path, self.model.name, self.model.family)
+
+
 def validate_image_params(params: common_pb2.ImageParams, path: str, info) -> None:
-    """Checks sizes and steps; with the image server's info also the model, its schedulers and
-    size multiple, and the server's limits."""
-    model = None
-    if info:
-        models = {m.name: m for m in info.models}
-        if params.model and params.model not in models:
-            loaded = ", ".join(models)
-            raise InvalidArgument(f"{path}.model", f"model {params.model!r} is not loaded; loaded: {loaded}")
-        model = models.get(params.model) or next((m for m in info.models if m.is_default), None)
+    """Checks sizes, steps and the negative prompt; with the image server's info also the model, its
+    schedulers and size multiple, and the server's limits."""
+    model = _chosen_model(params, path, info)
+    _Syntax(model).check(params.negative_prompt, f"{path}.negative_prompt")
     multiple = model.size_multiple if model and model.size_multiple else 8
     for name in ("width", "height"):
         value = getattr(params, name)
