@@ -23,6 +23,7 @@ from diffusers import (
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
 from synthmill.image import tiny
+from synthmill.image.prompt_embeds import PromptEncoder, encoder_for
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ class LoadedModel:
     default_height: int
     # Width and height must be multiples of this: the VAE scale, times the patch size for SD3.
     size_multiple: int
+    # Weighted, chunked prompt embeddings; None where the pipeline takes plain strings (SD3).
+    prompts: PromptEncoder | None
 
 
 def resolve_device(setting: str) -> str:
@@ -118,4 +121,5 @@ def load(name: str, cache_dir: Path, device_setting: str, dtype_setting: str) ->
         default_width=native,
         default_height=native,
         size_multiple=pipe.vae_scale_factor * patch,
+        prompts=encoder_for(pipe, family),
     )

@@ -25,3 +25,5 @@ class Item:
     index: int
     prompt: str
     seed: int
+    # 77-token chunks its prompt and the negative prompt take; only equal counts share a batch.
+    chunks: int = 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from synthmill.common import prompt_syntax
 from synthmill.common.errors import InvalidArgument
 from synthmill.image import schedulers
 from synthmill.image.loader import LoadedModel
@@ -47,6 +48,7 @@ def parse_request(
         raise InvalidArgument(
             "params.scheduler", f"unknown scheduler {p.scheduler!r} for {name}; valid: {', '.join(valid)}"
         )
+    prompt_syntax.check(p.negative_prompt, "params.negative_prompt", name, model.family)
     params = GenerationParams(
         model=name,
         width=width,
@@ -56,10 +58,12 @@ def parse_request(
         scheduler=p.scheduler or schedulers.name_of(model.own_scheduler, model.family),
         negative_prompt=p.negative_prompt,
     )
-    return params, _items(request, settings.max_items)
+    return params, _items(request, model, params.negative_prompt, settings.max_items)
 
 
-def _items(request: image_pb2.GenerateImagesRequest, max_items: int) -> list[Item]:
+def _items(
+    request: image_pb2.GenerateImagesRequest, model: LoadedModel, negative: str, max_items: int
+) -> list[Item]:
     if not request.items:
         raise InvalidArgument("items", "at least one item is required")
     if len(request.items) > max_items:
@@ -68,9 +72,19 @@ def _items(request: image_pb2.GenerateImagesRequest, max_items: int) -> list[Ite
     for position, item in enumerate(request.items):
         if not item.prompt.strip():
             raise InvalidArgument(f"items[{position}].prompt", "the prompt is empty")
+        prompt_syntax.check(item.prompt, f"items[{position}].prompt", model.name, model.family)
         if item.index in seen:
             raise InvalidArgument(
                 f"items[{position}].index", f"{item.index} repeats items[{seen[item.index]}].index"
             )
         seen[item.index] = position
-    return [Item(index=item.index, prompt=item.prompt, seed=item.seed) for item in request.items]
+    return [
+        Item(
+            index=item.index, prompt=item.prompt, seed=item.seed, chunks=_chunks(model, item.prompt, negative)
+        )
+        for item in request.items
+    ]
+
+
+def _chunks(model: LoadedModel, prompt: str, negative: str) -> int:
+    return model.prompts.chunks(prompt, negative) if model.prompts else 1
