@@ -176,6 +176,24 @@ def cmd_health(args: Any, client: Client) -> int:
     return OK if report.serving else FAILED
 
 
+def cmd_styles(args: Any, client: Client) -> int:
+    styles = client.styles()
+    if args.json:
+        emit(
+            {
+                "styles": [
+                    json_format.MessageToDict(style, preserving_proto_field_name=True) for style in styles
+                ]
+            }
+        )
+        return OK
+    if not styles:
+        print("no styles (the gateway reads them from SYNTHMILL_GATEWAY_STYLES)")
+    for style in styles:
+        print(f"{style.name}\n  prompt:   {style.prompt}\n  negative: {style.negative_prompt}")
+    return OK
+
+
 CLIENT_COMMANDS = {
     "images": cmd_submit,
     "text": cmd_submit,
@@ -186,4 +204,5 @@ CLIENT_COMMANDS = {
     "cancel": cmd_cancel,
     "download": cmd_download,
     "health": cmd_health,
+    "styles": cmd_styles,
 }

@@ -122,8 +122,9 @@ def image_params(
     guidance: float | None = None,
     scheduler: str = "",
     negative: str = "",
+    styles: Sequence[str] = (),
 ) -> common_pb2.ImageParams:
-    """ImageParams; zero/empty values leave the server's defaults."""
+    """ImageParams; zero/empty values leave the server's defaults. `styles` name saved styles."""
     if size is not None:
         width, height = parse_size(size) if isinstance(size, str) else size
     params = common_pb2.ImageParams(
@@ -133,6 +134,7 @@ def image_params(
         steps=steps or 0,
         scheduler=scheduler or "",
         negative_prompt=negative or "",
+        styles=list(styles),
     )
     if guidance is not None:
         params.guidance = guidance
@@ -250,6 +252,7 @@ def _image_flags(args: Any) -> dict[str, Any]:
         "guidance": args.cfg,
         "scheduler": args.scheduler or "",
         "negative": args.negative or "",
+        "styles": args.style or [],
         "vary": [parse_axis(v) for v in args.vary or []],
         "seed": args.seed,
     }

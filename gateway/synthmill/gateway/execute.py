@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import grpc
 
+from synthmill.common.errors import InvalidArgument
 from synthmill.common.prompt_syntax import escape
 from synthmill.common.schema import InvalidRow, parse_schema
 from synthmill.gateway.events import EventLog
@@ -25,6 +26,7 @@ from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
 from synthmill.gateway.results import write_results
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.store import JobStore
+from synthmill.gateway.styles import Styles, styled
 from synthmill.gateway.upstream import Upstream
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2, text_pb2
@@ -54,6 +56,7 @@ _IMAGE_KEYS = frozenset(
         "width",
         "height",
         "model",
+        "styles",
     }
 )
 _REQUEST_TIMEOUT_S = 3600.0
@@ -72,6 +75,7 @@ class Context:
     events: EventLog
     text: Upstream
     image: Upstream
+    styles: Styles
 
 
 class JobRun:
@@ -158,7 +162,14 @@ class JobRun:
     async def _images_job(self, spec: pb.ImageJobSpec) -> None:
         if spec.expand_topic:
             # The LLM writes plain text, not emphasis markup: its brackets reach the model as written.
-            prompts = [escape(prompt) for prompt in await self._expanded_prompts(spec)]
+            # Its prompts arrive now, so they take the job's styles now (the rest had them at submit).
+            try:
+                chosen = self.ctx.styles.resolve(spec.params.styles, "images.params.styles")
+            except InvalidArgument as exc:
+                raise JobFailed(
+                    f"{exc} (the gateway's styles.csv changed since the job was submitted)"
+                ) from None
+            prompts = [styled(escape(prompt), chosen) for prompt in await self._expanded_prompts(spec)]
         elif spec.captions:
             prompts = [caption.caption for caption in spec.captions]
         else:
@@ -248,6 +259,7 @@ class JobRun:
     async def _record_image(self, plan: ImagePlan, image: image_pb2.GeneratedImage) -> None:
         name = await asyncio.to_thread(self.folder.write_image, plan.index, image.png)
         p = image.params
+        styles = getattr(self.job.spec, self.job.spec.WhichOneof("kind")).params.styles
         meta = {
             "file_name": name,
             "prompt": plan.prompt,
@@ -259,6 +271,7 @@ class JobRun:
             "width": p.width,
             "height": p.height,
             "model": p.model,
+            **({"styles": list(styles)} if styles else {}),
             **plan.extra,
         }
         self.store.put_item(self.job.id, "image", plan.index, meta)

@@ -17,6 +17,7 @@ from synthmill.gateway.execute import Context
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import image_count
 from synthmill.gateway.runner import JobRunner
+from synthmill.gateway.styles import apply_to_spec as apply_styles
 from synthmill.gateway.validate import validate_spec
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import gateway_pb2_grpc
@@ -71,6 +72,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
 
     async def SubmitJob(self, request: pb.SubmitJobRequest, context) -> pb.Job:
         spec = request.spec
+        apply_styles(spec, self.ctx.styles)
         validate_spec(spec, self.ctx.settings, await self._image_info(spec))
         await self._check_text_model(spec)
         if self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED) >= self.ctx.settings.max_queued_jobs:
@@ -119,6 +121,9 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
             jobs_running=self.ctx.store.count_jobs(pb.JOB_STATE_RUNNING),
             jobs_queued=self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED),
         )
+
+    async def ListStyles(self, request: pb.ListStylesRequest, context) -> pb.ListStylesResponse:
+        return pb.ListStylesResponse(styles=self.ctx.styles.listed())
 
 
 async def _chunks(path: Path, relative: Path) -> AsyncIterator[pb.FileChunk]:

@@ -44,6 +44,10 @@ class GatewaySettings:
         default=120.0, metadata=_doc("How long a request waits for an unreachable server to come back.")
     )
     max_message_bytes: int = field(default=64 * 1024 * 1024, metadata=_doc("Largest gRPC message."))
+    styles: Path | None = field(
+        default=None,
+        metadata=_doc("An A1111 styles.csv (name, prompt, negative_prompt) that jobs may apply."),
+    )
 
     @property
     def db_file(self) -> Path:
