@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# Regenerates the committed stubs in clients/synthmill/v1 from protos/ with the pinned grpcio-tools.
+# Regenerates the committed stubs in protos/synthmill/v1, beside the .proto files, with the pinned grpcio-tools.
 protos: $(STAMP)
-	$(PY) -m synthmill.client.protogen
+	$(PY) -m tools.protogen
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -31,7 +31,7 @@ test-fast: $(STAMP)
 
 # Starts the local stack on the embedded default models, makes a small dataset, stops the stack.
 demo: $(STAMP)
-	$(PY) -m synthmill.client.demo
+	$(PY) -m tools.demo
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

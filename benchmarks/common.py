@@ -21,7 +21,7 @@ from typing import Any
 
 import psutil
 
-from synthmill.client.stack import Stack, free_port
+from synthmill.common.stack import Stack, free_port
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""The committed stubs in clients/synthmill/v1 are exactly what the pinned grpcio-tools makes."""
+"""The committed stubs in protos/synthmill/v1 are exactly what the pinned grpcio-tools makes."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from synthmill.client import protogen
+from tools import protogen
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMITTED = ROOT / "clients" / "synthmill" / "v1"
+COMMITTED = ROOT / "protos" / "synthmill" / "v1"
 DRIFT = "Generated files are out of date: run make protos"
 
 

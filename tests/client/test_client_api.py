@@ -85,11 +85,11 @@ class _RecordedCall:
 
 def test_no_torch_on_import():
     code = (
-        "import synthmill.client, synthmill.client.cli, synthmill.client.commands, synthmill.client.stack, "
-        "synthmill.client.local, synthmill.client.demo, sys; "
+        "import synthmill.client, synthmill.client.cli, synthmill.client.commands, synthmill.common.stack, "
+        "synthmill.client.local, tools.demo, sys; "
         "heavy = {'torch', 'transformers', 'diffusers'} & set(sys.modules); assert not heavy, heavy"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
 
 
 def test_target_resolution(monkeypatch):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from synthmill.client.stack import free_port
+from synthmill.common.stack import free_port
 
 SERVERS = ("synthmill.gateway.__main__", "synthmill.text.__main__", "synthmill.image.__main__")
 
@@ -150,8 +150,8 @@ def test_up_starts_and_stops_cleanly(cli, tmp_path):
 def test_demo_on_the_default_models(tmp_path):
     """`make demo`: smollm2-135m and tiny-sd through the whole stack."""
     proc = subprocess.run(
-        [sys.executable, "-m", "synthmill.client.demo"],
-        cwd=tmp_path,
+        [sys.executable, "-m", "tools.demo", "--output-dir", str(tmp_path / "generated_data")],
+        cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         timeout=900,

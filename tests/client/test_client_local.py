@@ -11,7 +11,7 @@ import pytest
 
 from synthmill.client.cli import build_parser
 from synthmill.client.local import cmd_serve, serve_kwargs
-from synthmill.client.stack import Stack, StackError, free_port
+from synthmill.common.stack import Stack, StackError, free_port
 
 
 def args(*argv: str):

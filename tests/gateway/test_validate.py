@@ -1,4 +1,4 @@
-"""Spec validation: every bad field is named in an InvalidArgument."""
+"""Spec validation: every bad field is named in an InvalidArgument, at submit, as the servers would name it."""
 
 import json
 
@@ -6,8 +6,8 @@ import pytest
 
 from synthmill.common.errors import InvalidArgument
 from synthmill.gateway.settings import GatewaySettings
-from synthmill.gateway.validate import validate_spec
-from synthmill.v1 import common_pb2, image_pb2
+from synthmill.gateway.validate import ServerInfo, validate_spec
+from synthmill.v1 import common_pb2, image_pb2, text_pb2
 from synthmill.v1 import gateway_pb2 as pb
 
 SETTINGS = GatewaySettings(max_rows=100, max_images=50)
@@ -20,6 +20,10 @@ INFO = image_pb2.ImageServerInfo(
     max_size=512,
     max_steps=50,
 )
+TEXT_INFO = text_pb2.TextServerInfo(
+    models=[common_pb2.ModelInfo(name="tiny-llama", is_default=True)], max_rows=40, max_new_tokens=512
+)
+SERVERS = ServerInfo(text=TEXT_INFO, image=INFO)
 SCHEMA = json.dumps({"product": "string", "price": "float"})
 
 
@@ -28,8 +32,19 @@ def _images(**kwargs) -> pb.JobSpec:
     return pb.JobSpec(images=pb.ImageJobSpec(**kwargs))
 
 
+def _text(count: int = 3, **kwargs) -> pb.JobSpec:
+    return pb.JobSpec(text=pb.TextJobSpec(schema_json=SCHEMA, count=count, **kwargs))
+
+
+def _sampling(**kwargs) -> pb.JobSpec:
+    return _text(sampling=common_pb2.SamplingParams(**kwargs))
+
+
+NAN, INF = float("nan"), float("inf")
+
+
 def _unified(**kwargs) -> pb.JobSpec:
-    rows = pb.TextJobSpec(schema_json=SCHEMA, count=kwargs.pop("count", 3))
+    rows = pb.TextJobSpec(schema_json=SCHEMA, count=kwargs.pop("count", 3), model=kwargs.pop("model", ""))
     return pb.JobSpec(unified=pb.UnifiedJobSpec(rows=rows, **kwargs))
 
 
@@ -73,13 +88,31 @@ CASES = [
         _images(prompts=["a (red:1.6) barn"], params=common_pb2.ImageParams(model="tiny-sd3")),
         "images.prompts[0]: tiny-sd3 is sd3, which does not support emphasis weights",
     ),
+    # What only the servers know, from their GetInfo: refused at submit, not by a failed job later.
+    (_images(params=common_pb2.ImageParams(guidance=NAN)), "images.params.guidance"),
+    (_images(params=common_pb2.ImageParams(guidance=INF)), "images.params.guidance"),
+    (_images(params=common_pb2.ImageParams(guidance=-1)), "images.params.guidance"),
+    (_unified(prompt_template="A {product}", params=common_pb2.ImageParams(guidance=NAN)), "unified.params"),
+    (_sampling(temperature=NAN), "text.sampling.temperature"),
+    (_sampling(temperature=INF), "text.sampling.temperature"),
+    (_sampling(temperature=-0.5), "text.sampling.temperature"),
+    (_sampling(temperature=6), "text.sampling.temperature"),
+    (_sampling(top_p=NAN), "text.sampling.top_p"),
+    (_sampling(top_p=-INF), "text.sampling.top_p"),
+    (_sampling(top_p=-0.1), "text.sampling.top_p"),
+    (_sampling(top_p=0), "text.sampling.top_p"),
+    (_sampling(top_p=1.5), "text.sampling.top_p"),
+    (_sampling(max_new_tokens=513), "text.sampling.max_new_tokens"),
+    (_text(model="gpt-17"), "text.model"),
+    (_unified(prompt_template="A {product}", model="gpt-17"), "unified.rows.model"),
+    (_images(prompts=[], expand_topic="floorplans", count=41), "images.count"),
 ]
 
 
 @pytest.mark.parametrize(("spec", "field"), CASES)
 def test_bad_spec_names_the_field(spec: pb.JobSpec, field: str) -> None:
     with pytest.raises(InvalidArgument) as err:
-        validate_spec(spec, SETTINGS, INFO)
+        validate_spec(spec, SETTINGS, SERVERS)
     assert str(err.value).startswith(field), str(err.value)
 
 
@@ -98,7 +131,18 @@ def test_bad_spec_names_the_field(spec: pb.JobSpec, field: str) -> None:
             prompts=["a (red:1.6) barn, (snow:0.5)"], params=common_pb2.ImageParams(negative_prompt="[blur]")
         ),
         _images(prompts=[r"a \(red\) barn"], params=common_pb2.ImageParams(model="tiny-sd3")),
+        _sampling(temperature=0, top_p=1, max_new_tokens=512),  # 0 is greedy decoding
+        _text(model="tiny-llama"),
     ],
 )
 def test_good_specs_pass(spec: pb.JobSpec) -> None:
-    validate_spec(spec, SETTINGS, INFO)
+    validate_spec(spec, SETTINGS, SERVERS)
+
+
+def test_without_server_info_only_the_shape_is_checked() -> None:
+    """What needs no server is still refused (NaN, a size not a multiple of 8); limits are not."""
+    with pytest.raises(InvalidArgument, match=r"images\.params\.guidance"):
+        validate_spec(_images(params=common_pb2.ImageParams(guidance=NAN)), SETTINGS, ServerInfo())
+    with pytest.raises(InvalidArgument, match=r"text\.sampling\.top_p"):
+        validate_spec(_sampling(top_p=0), SETTINGS, ServerInfo())
+    validate_spec(_images(params=common_pb2.ImageParams(steps=500, model="any")), SETTINGS, ServerInfo())

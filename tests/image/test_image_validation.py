@@ -12,21 +12,25 @@ from synthmill.v1 import common_pb2, image_pb2
 
 FOUR = ["a", "b", "c", "d"]
 CASES = {
-    "width not a multiple of 8": (request(["a dog"], width=100), r"params.width: 100 is not a multiple of 8"),
+    "width not a multiple of 8": (
+        request(["a dog"], width=100),
+        r"params.width: 100 is not a multiple of 8 for tiny-sd",
+    ),
     "height over max_size": (
         request(["a dog"], height=2056),
-        r"params.height: 2056 is larger than the maximum 2048",
+        r"params.height: 2056 is over the limit of 2048",
     ),
-    "width over max_size": (request(["a dog"], width=4096), r"params.width: 4096 is larger"),
-    "too many steps": (request(["a dog"], steps=151), r"params.steps: 151 is more than the maximum 150"),
-    "negative guidance": (request(["a dog"], guidance=-1.0), r"params.guidance: -1.0 is not"),
+    "width over max_size": (request(["a dog"], width=4096), r"params.width: 4096 is over the limit"),
+    "too many steps": (request(["a dog"], steps=151), r"params.steps: 151 is over the limit of 150"),
+    "negative guidance": (request(["a dog"], guidance=-1.0), r"params.guidance: -1.0 is negative"),
+    "NaN guidance": (request(["a dog"], guidance=float("nan")), r"params.guidance: nan is not a finite"),
     "unknown scheduler": (
         request(["a dog"], scheduler="Eulr"),
         r"params.scheduler: unknown scheduler 'Eulr'.*Euler a",
     ),
     "unknown model": (
         request(["a dog"], model="sd-9"),
-        r"params.model: unknown model 'sd-9'; loaded: tiny-sd",
+        r"params.model: model 'sd-9' is not loaded; loaded: tiny-sd",
     ),
     "no items": (image_pb2.GenerateImagesRequest(), r"items: at least one item is required"),
     "too many items": (request(["a dog"] * 65), r"items: 65 items is more than the maximum 64"),

@@ -174,6 +174,8 @@ BAD_ROWS = [
     (dict(model="gpt-17"), "model"),
     (dict(sampling=common_pb2.SamplingParams(temperature=-1)), "sampling.temperature"),
     (dict(sampling=common_pb2.SamplingParams(top_p=0)), "sampling.top_p"),
+    (dict(sampling=common_pb2.SamplingParams(temperature=float("nan"))), "sampling.temperature"),
+    (dict(sampling=common_pb2.SamplingParams(max_new_tokens=4097)), "sampling.max_new_tokens"),
     (dict(existing_rows_json=["[1]"]), "existing_rows_json[0]"),
 ]
 
@@ -208,7 +210,7 @@ def test_expand_prompts_gives_distinct_prompts(text_stub):
 
 def test_get_info(text_stub):
     info = text_stub.GetInfo(common_pb2.GetInfoRequest(), timeout=10)
-    assert info.max_rows == 50 and info.batch_size == 4
+    assert (info.max_rows, info.batch_size, info.max_new_tokens) == (50, 4, 4096)
     (model,) = info.models
     assert (model.name, model.family, model.device, model.dtype, model.is_default) == (
         "tiny-llama",

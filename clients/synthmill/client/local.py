@@ -87,7 +87,7 @@ def _raise_interrupt(*_: Any) -> None:
 
 
 def cmd_up(args: Any) -> int:
-    from synthmill.client.stack import Stack, StackError
+    from synthmill.common.stack import Stack, StackError
 
     stack = Stack(
         text_model=args.text_model,

@@ -51,8 +51,6 @@ class Unavailable(SynthmillError):
 def _status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
     if isinstance(exc, SynthmillError):
         return exc.code, str(exc)
-    if isinstance(exc, grpc.aio.AioRpcError):  # an upstream server's status passes through
-        return exc.code(), exc.details() or ""
     return grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}: {exc}"
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import grpc
 
-from synthmill.common.errors import InvalidArgument
+from synthmill.common.errors import InvalidArgument, Unavailable
 from synthmill.common.prompt_syntax import escape
 from synthmill.common.schema import InvalidRow, parse_schema
 from synthmill.gateway.events import EventLog
@@ -138,8 +138,9 @@ class JobRun:
                     if on_row:
                         await on_row(reply.row.index, row)
 
-        while len(accepted) < spec.count:
-            await self._retrying(self.ctx.text, attempt, lambda: len(accepted))
+        await self._retrying(
+            self.ctx.text, attempt, lambda: len(accepted), lambda: len(accepted) < spec.count
+        )
 
     async def _record_row(self, generated: text_pb2.GeneratedRow, row: dict) -> None:
         item = {"row": row, "seed": generated.seed, "attempts": generated.attempts}
@@ -153,7 +154,7 @@ class JobRun:
             try:
                 info = await self.ctx.text.info()
                 model = next((m.name for m in info.models if m.is_default), "")
-            except grpc.aio.AioRpcError:
+            except Unavailable:
                 model = "(server default)"
         self.text_model = model
 
@@ -189,7 +190,7 @@ class JobRun:
             request = text_pb2.ExpandPromptsRequest(topic=spec.expand_topic, count=spec.count, seed=self.seed)
             reply.append(await self.ctx.text.stub.ExpandPrompts(request, timeout=_REQUEST_TIMEOUT_S))
 
-        await self._retrying(self.ctx.text, attempt, lambda: len(reply))
+        await self._retrying(self.ctx.text, attempt, lambda: len(reply), lambda: not reply)
         prompts = list(reply[0].prompts)
         for i, prompt in enumerate(prompts):
             self.store.put_item(self.job.id, "prompt", i, {"prompt": prompt})
@@ -253,8 +254,7 @@ class JobRun:
                 else:
                     await self._record_image(plans[reply.image.index], reply.image)
 
-        while missing():
-            await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done))
+        await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done), lambda: bool(missing()))
 
     async def _record_image(self, plan: ImagePlan, image: image_pb2.GeneratedImage) -> None:
         name = await asyncio.to_thread(self.folder.write_image, plan.index, image.png)
@@ -283,21 +283,32 @@ class JobRun:
     # Retries
 
     async def _retrying(
-        self, upstream: Upstream, attempt: Callable[[], Awaitable[None]], progress: Callable[[], int]
+        self,
+        upstream: Upstream,
+        attempt: Callable[[], Awaitable[None]],
+        progress: Callable[[], int],
+        pending: Callable[[], bool],
     ) -> None:
-        """Runs `attempt` once a replica of `upstream` is reachable; on a transient error,
-        retries with backoff. Tries that make progress reset the count, so only
-        `max_attempts` failures in a row fail the job."""
+        """Runs `attempt` once a replica of `upstream` is reachable, and again while `pending()`
+        says work is left: after a transient error (with backoff) or a stream that ended early.
+        A stream that breaks after its last item sends nothing more. Tries that make progress
+        reset the count, so only `max_attempts` failures in a row fail the job."""
         failures = 0
         wait_s = self.ctx.settings.upstream_wait_s
-        while True:
+        while pending():
             before = progress()
             try:
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel
                 # that lands just as the inner call finishes, and the job would run on.
                 async with asyncio.timeout(wait_s):
                     await upstream.channel.channel_ready()
-                return await attempt()
+                await attempt()
+                if pending() and progress() == before:
+                    failures += 1
+                    if failures >= self.ctx.settings.max_attempts:
+                        raise JobFailed(
+                            f"{upstream.name} server: its replies ended without the items asked for"
+                        )
             except (grpc.aio.AioRpcError, TimeoutError) as exc:
                 failures = 1 if progress() > before else failures + 1
                 if isinstance(exc, TimeoutError):

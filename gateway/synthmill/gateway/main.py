@@ -11,6 +11,7 @@ from synthmill.common.server import Service, serve
 from synthmill.common.settings import from_env
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.execute import Context
+from synthmill.gateway.jobs import Jobs
 from synthmill.gateway.runner import JobRunner
 from synthmill.gateway.servicer import GatewayServicer
 from synthmill.gateway.settings import PREFIX, GatewaySettings
@@ -40,7 +41,7 @@ def build(settings: GatewaySettings) -> Service:
         )
         runner = JobRunner(ctx)
         state.update(ctx=ctx, runner=runner)
-        gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(ctx, runner, events), server)
+        gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(Jobs(ctx, runner, events)), server)
 
     async def startup() -> None:
         resumed = state["runner"].resume()

@@ -69,6 +69,15 @@ def image_count(spec: pb.ImageJobSpec, n_prompts: int) -> int:
     return spec.count or n_prompts * len(combinations(spec.axes))
 
 
+def images_per_row(spec: pb.UnifiedJobSpec) -> int:
+    """Images of each row of a `unified` job: 0 means 1."""
+    return spec.images_per_row or 1
+
+
+def unified_image_count(spec: pb.UnifiedJobSpec) -> int:
+    return spec.rows.count * images_per_row(spec)
+
+
 def plan_images(spec: pb.ImageJobSpec, prompts: Sequence[str], seed: int) -> list[ImagePlan]:
     """Images of an `images` job; `prompts` are the spec's, the captions' or the expanded ones."""
     combos = combinations(spec.axes)
@@ -89,7 +98,7 @@ def plan_row_images(
     """Images of one row of a `unified` job: the template filled from the row and the axes,
     or the fixed prompts taken in turn. Row values are text the LLM wrote, not emphasis markup:
     their brackets are escaped, so `Smith (Jr.)` reaches the model as written."""
-    per_row = spec.images_per_row or 1
+    per_row = images_per_row(spec)
     combos = combinations(spec.axes)
     plans = []
     for k in range(per_row):

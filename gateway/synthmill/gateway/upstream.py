@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from synthmill.common.errors import Unavailable
 from synthmill.common.server import server_options
 from synthmill.v1 import common_pb2, image_pb2_grpc, text_pb2_grpc
 from synthmill.v1 import gateway_pb2 as pb
@@ -87,11 +88,15 @@ class Upstream:
         self.channel = grpc.aio.insecure_channel(channel_target(self.target), options=options)
         self.stub = self.stub_class(self.channel)
 
-    async def info(self, fresh: bool = False):
-        """The server's GetInfo, cached briefly; raises grpc.aio.AioRpcError when unreachable."""
-        if self._info and not fresh and time.monotonic() - self._info[0] < _INFO_TTL_S:
+    async def info(self):
+        """The server's GetInfo, cached briefly. An unreachable or still-loading server is
+        UNAVAILABLE naming this upstream ("text server unavailable: ..."), never its own status."""
+        if self._info and time.monotonic() - self._info[0] < _INFO_TTL_S:
             return self._info[1]
-        reply = await self.stub.GetInfo(common_pb2.GetInfoRequest(), timeout=5.0, wait_for_ready=False)
+        try:
+            reply = await self.stub.GetInfo(common_pb2.GetInfoRequest(), timeout=5.0, wait_for_ready=False)
+        except grpc.aio.AioRpcError as exc:
+            raise Unavailable(f"{self.name} server unavailable: {exc.code().name}: {exc.details()}") from None
         self._info = (time.monotonic(), reply)
         return reply
 
@@ -108,6 +113,9 @@ class Upstream:
                 report.error = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
         except grpc.aio.AioRpcError as exc:
             report.error = f"{exc.code().name}: {exc.details()}"
+        except Unavailable as exc:
+            report.serving = False
+            report.error = str(exc)
         return report
 
     async def close(self) -> None:

@@ -47,11 +47,21 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         self._settings = settings
         self._models: Mapping[str, LoadedModel] = {}
         self._batcher: Batcher | None = None
+        self._info = image_pb2.ImageServerInfo()
 
     def attach(self, models: Mapping[str, LoadedModel], batcher: Batcher) -> None:
         """Called by startup when the models are loaded; requests before that get UNAVAILABLE."""
         self._models = models
         self._batcher = batcher
+        s = self._settings
+        self._info = image_pb2.ImageServerInfo(
+            models=[_model_pb(model, name == s.models[0]) for name, model in models.items()],
+            schedulers=schedulers.ALL_NAMES,
+            max_size=s.max_size,
+            max_steps=s.max_steps,
+            max_items=s.max_items,
+            max_batch=s.max_batch,
+        )
 
     def _ready(self) -> Batcher:
         if self._batcher is None:
@@ -62,9 +72,7 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         self, request: image_pb2.GenerateImagesRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[image_pb2.GenerateImagesResponse]:
         batcher = self._ready()
-        params, items = validate.parse_request(
-            request, self._models, self._settings.models[0], self._settings
-        )
+        params, items = validate.parse_request(request, self._models, self._info, self._settings)
         ticket = batcher.submit(params, items)
         # A client cancel (or deadline) ends the call: its work is dropped or stopped at the next step.
         context.add_done_callback(lambda _: batcher.cancel(ticket))
@@ -91,13 +99,4 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         self, request: common_pb2.GetInfoRequest, context: grpc.aio.ServicerContext
     ) -> image_pb2.ImageServerInfo:
         self._ready()
-        s = self._settings
-        default = s.models[0]
-        return image_pb2.ImageServerInfo(
-            models=[_model_pb(model, name == default) for name, model in self._models.items()],
-            schedulers=schedulers.ALL_NAMES,
-            max_size=s.max_size,
-            max_steps=s.max_steps,
-            max_items=s.max_items,
-            max_batch=s.max_batch,
-        )
+        return self._info

@@ -3,44 +3,33 @@
 from __future__ import annotations
 
 import json
-import math
 
+from synthmill.common import rules
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.schema import parse_schema
 from synthmill.text.jobs import RowsJob, Sampling
 from synthmill.text.settings import TextSettings
 from synthmill.v1 import common_pb2, text_pb2
 
+# The most tokens a request may ask for per row or prompt; GetInfo tells the gateway.
 MAX_NEW_TOKENS = 4096
-MAX_TEMPERATURE = 5.0
 
 
-def check_model(name: str, loaded: list[str]) -> None:
-    if name and name not in loaded:
-        raise InvalidArgument("model", f"unknown model {name!r}; this server has {', '.join(loaded)}")
+def sampling_from_pb(
+    pb: common_pb2.SamplingParams, settings: TextSettings, info: text_pb2.TextServerInfo
+) -> Sampling:
+    rules.check_sampling(pb, "sampling", info)
+    return Sampling(
+        pb.temperature if pb.HasField("temperature") else settings.temperature,
+        pb.top_p if pb.HasField("top_p") else settings.top_p,
+        pb.max_new_tokens or settings.max_new_tokens,
+    )
 
 
-def check_count(count: int, settings: TextSettings) -> None:
-    if count == 0:
-        raise InvalidArgument("count", "must be at least 1")
-    if count > settings.max_rows:
-        raise InvalidArgument("count", f"{count} is more than the limit {settings.max_rows}")
-
-
-def sampling_from_pb(pb: common_pb2.SamplingParams, settings: TextSettings) -> Sampling:
-    temperature = pb.temperature if pb.HasField("temperature") else settings.temperature
-    top_p = pb.top_p if pb.HasField("top_p") else settings.top_p
-    if not math.isfinite(temperature) or not 0 <= temperature <= MAX_TEMPERATURE:
-        raise InvalidArgument("sampling.temperature", f"must be between 0 and {MAX_TEMPERATURE}")
-    if not math.isfinite(top_p) or not 0 < top_p <= 1:
-        raise InvalidArgument("sampling.top_p", "must be in (0, 1]")
-    if pb.max_new_tokens > MAX_NEW_TOKENS:
-        raise InvalidArgument("sampling.max_new_tokens", f"must be at most {MAX_NEW_TOKENS}")
-    return Sampling(temperature, top_p, pb.max_new_tokens or settings.max_new_tokens)
-
-
-def rows_job_from_pb(request: text_pb2.GenerateRowsRequest, settings: TextSettings) -> RowsJob:
-    check_count(request.count, settings)
+def rows_job_from_pb(
+    request: text_pb2.GenerateRowsRequest, settings: TextSettings, info: text_pb2.TextServerInfo
+) -> RowsJob:
+    rules.check_count(request.count, settings.max_rows, "count")
     if request.start_index + request.count > 2**32:
         raise InvalidArgument("start_index", "start_index + count must fit in uint32")
     schema = parse_schema(request.schema_json, path="schema_json")
@@ -59,7 +48,7 @@ def rows_job_from_pb(request: text_pb2.GenerateRowsRequest, settings: TextSettin
         count=request.count,
         seed=request.seed,
         instructions=request.instructions,
-        sampling=sampling_from_pb(request.sampling, settings),
+        sampling=sampling_from_pb(request.sampling, settings, info),
         existing_rows=tuple(existing),
     )
 
@@ -67,4 +56,4 @@ def rows_job_from_pb(request: text_pb2.GenerateRowsRequest, settings: TextSettin
 def check_prompts_request(request: text_pb2.ExpandPromptsRequest, settings: TextSettings) -> None:
     if not request.topic.strip():
         raise InvalidArgument("topic", "must not be empty")
-    check_count(request.count, settings)
+    rules.check_count(request.count, settings.max_rows, "count")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import grpc
 
+from synthmill.common import rules
 from synthmill.common.errors import Unavailable
 from synthmill.common.worker import DeviceWorker
 from synthmill.text import requests
@@ -44,12 +45,30 @@ class TextServicer(text_pb2_grpc.TextServiceServicer):
     def _ready(self, model: str) -> TextEngine:
         if self.engine is None:
             raise Unavailable("the model is still loading; wait for health SERVING")
-        requests.check_model(model, [self.engine.loaded.name])
+        rules.check_model(model, [self.engine.loaded.name], "model")
         return self.engine
+
+    def _info(self) -> text_pb2.TextServerInfo:
+        loaded = self._ready("").loaded
+        model = common_pb2.ModelInfo(
+            name=loaded.name,
+            family="causal-lm",
+            source=loaded.source,
+            device=str(loaded.device),
+            dtype=loaded.dtype_name,
+            is_default=True,
+        )
+        s = self.settings
+        return text_pb2.TextServerInfo(
+            models=[model],
+            max_rows=s.max_rows,
+            batch_size=s.batch_size,
+            max_new_tokens=requests.MAX_NEW_TOKENS,
+        )
 
     async def GenerateRows(self, request: text_pb2.GenerateRowsRequest, context: grpc.aio.ServicerContext):
         engine = self._ready(request.model)
-        job = requests.rows_job_from_pb(request, self.settings)
+        job = requests.rows_job_from_pb(request, self.settings, self._info())
         await self.worker.run(engine.compile_rows, job.schema, "schema_json")  # bad patterns fail up front
         events = engine.generate_rows(job)
         try:
@@ -77,26 +96,11 @@ class TextServicer(text_pb2_grpc.TextServiceServicer):
     async def ExpandPrompts(self, request: text_pb2.ExpandPromptsRequest, context: grpc.aio.ServicerContext):
         engine = self._ready(request.model)
         requests.check_prompts_request(request, self.settings)
-        sampling = requests.sampling_from_pb(request.sampling, self.settings)
+        sampling = requests.sampling_from_pb(request.sampling, self.settings, self._info())
         prompts = await self.worker.run(
             engine.expand_prompts, request.topic, request.count, request.seed, sampling
         )
         return text_pb2.ExpandPromptsResponse(prompts=prompts)
 
     async def GetInfo(self, request: common_pb2.GetInfoRequest, context: grpc.aio.ServicerContext):
-        models = []
-        if self.engine:
-            loaded = self.engine.loaded
-            models.append(
-                common_pb2.ModelInfo(
-                    name=loaded.name,
-                    family="causal-lm",
-                    source=loaded.source,
-                    device=str(loaded.device),
-                    dtype=loaded.dtype_name,
-                    is_default=True,
-                )
-            )
-        return text_pb2.TextServerInfo(
-            models=models, max_rows=self.settings.max_rows, batch_size=self.settings.batch_size
-        )
+        return self._info()

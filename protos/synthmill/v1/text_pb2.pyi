@@ -82,11 +82,13 @@ class ExpandPromptsResponse(_message.Message):
     def __init__(self, prompts: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class TextServerInfo(_message.Message):
-    __slots__ = ("models", "max_rows", "batch_size")
+    __slots__ = ("models", "max_rows", "batch_size", "max_new_tokens")
     MODELS_FIELD_NUMBER: _ClassVar[int]
     MAX_ROWS_FIELD_NUMBER: _ClassVar[int]
     BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
+    MAX_NEW_TOKENS_FIELD_NUMBER: _ClassVar[int]
     models: _containers.RepeatedCompositeFieldContainer[_common_pb2.ModelInfo]
     max_rows: int
     batch_size: int
-    def __init__(self, models: _Optional[_Iterable[_Union[_common_pb2.ModelInfo, _Mapping]]] = ..., max_rows: _Optional[int] = ..., batch_size: _Optional[int] = ...) -> None: ...
+    max_new_tokens: int
+    def __init__(self, models: _Optional[_Iterable[_Union[_common_pb2.ModelInfo, _Mapping]]] = ..., max_rows: _Optional[int] = ..., batch_size: _Optional[int] = ..., max_new_tokens: _Optional[int] = ...) -> None: ...

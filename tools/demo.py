@@ -2,7 +2,7 @@
 floorplan image) and a small text job through the Client, then the dataset folders. Exits non-zero if
 anything failed.
 
-    python -m synthmill.client.demo [--output-dir DIR] [--steps S] [--keep-logs]
+    python -m tools.demo [--output-dir DIR] [--steps S] [--device D]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from synthmill.client.client import Client
 from synthmill.client.errors import SynthmillError
 from synthmill.client.progress import JobProgress
 from synthmill.client.specs import text_job, unified_job
-from synthmill.client.stack import Stack, StackError, free_port
+from synthmill.common.stack import Stack, StackError, free_port
 from synthmill.v1 import gateway_pb2
 
 TEXT_MODEL = "smollm2-135m"
@@ -71,9 +71,7 @@ def show_folder(job: gateway_pb2.Job) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m synthmill.client.demo", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--output-dir", default="generated_data", help="dataset root (default ./generated_data)"
     )

@@ -21,8 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from synthmill.common.probe import is_serving
 
 KINDS = ("text", "image", "gateway")
 # The module each child runs with `python -m`; tests swap in stand-ins.
@@ -148,28 +147,22 @@ class Stack:
     def _wait_serving(self) -> None:
         started = time.monotonic()
         last_report = started
-        channels = {k: grpc.insecure_channel(f"{self.dial_host}:{c.port}") for k, c in self.children.items()}
-        try:
-            stubs = {k: health_pb2_grpc.HealthStub(ch) for k, ch in channels.items()}
-            while not all(c.serving for c in self.children.values()):
-                self.check_alive()
-                for kind, child in self.children.items():
-                    if not child.serving and _is_serving(stubs[kind]):
-                        child.serving = True
-                        self.on_status(f"{kind}: SERVING after {time.monotonic() - started:.1f}s")
-                waiting = [k for k, c in self.children.items() if not c.serving]
-                if not waiting:
-                    break
-                now = time.monotonic()
-                if now - started > self.startup_timeout:
-                    raise StackError(f"not SERVING after {self.startup_timeout:.0f}s: {', '.join(waiting)}")
-                if now - last_report > 10:
-                    self.on_status(f"still loading: {', '.join(waiting)} ({now - started:.0f}s)")
-                    last_report = now
-                time.sleep(0.25)
-        finally:
-            for channel in channels.values():
-                channel.close()
+        while True:
+            self.check_alive()
+            for kind, child in self.children.items():
+                if not child.serving and is_serving(f"{self.dial_host}:{child.port}", timeout=1.0):
+                    child.serving = True
+                    self.on_status(f"{kind}: SERVING after {time.monotonic() - started:.1f}s")
+            waiting = [k for k, c in self.children.items() if not c.serving]
+            if not waiting:
+                return
+            now = time.monotonic()
+            if now - started > self.startup_timeout:
+                raise StackError(f"not SERVING after {self.startup_timeout:.0f}s: {', '.join(waiting)}")
+            if now - last_report > 10:
+                self.on_status(f"still loading: {', '.join(waiting)} ({now - started:.0f}s)")
+                last_report = now
+            time.sleep(0.25)
 
     def check_alive(self) -> None:
         """Raises StackError naming the first child that exited (with its log tail when logged)."""
@@ -221,11 +214,3 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _is_serving(stub: health_pb2_grpc.HealthStub) -> bool:
-    try:
-        reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1.0)
-    except grpc.RpcError:
-        return False
-    return reply.status == health_pb2.HealthCheckResponse.SERVING

@@ -1,6 +1,6 @@
-"""Regenerates the committed stubs in `clients/synthmill/v1` from `protos/synthmill/v1/*.proto`.
+"""Regenerates the committed stubs in `protos/synthmill/v1` beside the `*.proto` files they come from.
 
-    python -m synthmill.client.protogen [OUT_DIR]
+    python -m tools.protogen [OUT_ROOT]
 
 The proto folder is named after the import namespace, so protoc writes `from synthmill.v1 import ...`
 as it is and nothing is rewritten. The pinned grpcio-tools (pyproject's `dev` extra) sets the minimum
@@ -14,11 +14,11 @@ import importlib.resources
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[1]
 PROTO_ROOT = ROOT / "protos"
 PROTO_DIR = PROTO_ROOT / "synthmill" / "v1"
-# The committed stubs: clients/ is the root of the `synthmill.v1` package.
-DEFAULT_OUT = ROOT / "clients"
+# The committed stubs live with the contract: protos/ is the root of the `synthmill.v1` package.
+DEFAULT_OUT = PROTO_ROOT
 
 
 def proto_files() -> list[Path]:
@@ -55,15 +55,13 @@ def generate(out_root: Path = DEFAULT_OUT) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m synthmill.client.protogen", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m tools.protogen", description=__doc__.split("\n")[0])
     parser.add_argument(
         "out_root",
         nargs="?",
         type=Path,
         default=DEFAULT_OUT,
-        help="root the synthmill/v1 folder is written under (default: clients/)",
+        help="root the synthmill/v1 folder is written under (default: protos/)",
     )
     args = parser.parse_args(argv)
     for path in generate(args.out_root):

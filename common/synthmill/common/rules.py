@@ -1,0 +1,101 @@
+"""What an inference server accepts: counts, models, image parameters and sampling, in one place.
+
+Each server checks every request against its own GetInfo; the gateway checks a job at submit against
+the GetInfo of the servers that will make it. Both call these functions with the same info, so the
+gateway refuses at submit everything a server would refuse later. Without an info (a unit test, a
+client-side check) only the rules that need no server are applied.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from synthmill.common import prompt_syntax
+from synthmill.common.errors import InvalidArgument
+from synthmill.v1 import common_pb2, image_pb2, text_pb2
+
+MAX_TEMPERATURE = 5.0
+# Width and height are multiples of this when the model (and so its own multiple) is not known.
+SIZE_MULTIPLE = 8
+
+
+def check_count(count: int, limit: int, path: str, allow_zero: bool = False) -> None:
+    if count == 0 and not allow_zero:
+        raise InvalidArgument(path, "must be at least 1")
+    if count > limit:
+        raise InvalidArgument(path, f"{count} is over the limit of {limit}")
+
+
+def check_model(name: str, loaded: Sequence[str], path: str) -> None:
+    """An empty name picks the server's default; any other must be loaded."""
+    if name and name not in loaded:
+        raise InvalidArgument(path, f"model {name!r} is not loaded; loaded: {', '.join(loaded)}")
+
+
+def _finite(value: float, path: str) -> None:
+    if not math.isfinite(value):
+        raise InvalidArgument(path, f"{value} is not a finite number")
+
+
+def check_image_params(
+    params: common_pb2.ImageParams, path: str, info: image_pb2.ImageServerInfo | None
+) -> common_pb2.ModelInfo | None:
+    """Checks the model, size, steps, guidance, scheduler and negative prompt; returns the model that
+    will run them (None without an info)."""
+    model = None
+    if info is not None:
+        models = {m.name: m for m in info.models}
+        check_model(params.model, list(models), f"{path}.model")
+        model = models.get(params.model) or next((m for m in info.models if m.is_default), None)
+    multiple = model.size_multiple if model and model.size_multiple else SIZE_MULTIPLE
+    for name in ("width", "height"):
+        value = getattr(params, name)
+        if value % multiple:
+            suffix = f" for {model.name}" if model else ""
+            raise InvalidArgument(f"{path}.{name}", f"{value} is not a multiple of {multiple}{suffix}")
+        if info is not None and value > info.max_size:
+            raise InvalidArgument(f"{path}.{name}", f"{value} is over the limit of {info.max_size}")
+    if info is not None and params.steps > info.max_steps:
+        raise InvalidArgument(f"{path}.steps", f"{params.steps} is over the limit of {info.max_steps}")
+    if params.HasField("guidance"):
+        _finite(params.guidance, f"{path}.guidance")
+        if params.guidance < 0:
+            raise InvalidArgument(f"{path}.guidance", f"{params.guidance} is negative")
+    if model and params.scheduler and params.scheduler not in model.schedulers:
+        raise InvalidArgument(
+            f"{path}.scheduler",
+            f"unknown scheduler {params.scheduler!r} for {model.name}; one of {', '.join(model.schedulers)}",
+        )
+    check_prompt(params.negative_prompt, f"{path}.negative_prompt", model)
+    return model
+
+
+def check_prompt(prompt: str, path: str, model: common_pb2.ModelInfo | None) -> None:
+    """The A1111 emphasis syntax parses, and carries no weights for a model family that cannot take
+    them (known only with the model)."""
+    if model is None:
+        prompt_syntax.check(prompt, path)
+    else:
+        prompt_syntax.check(prompt, path, model.name, model.family)
+
+
+def check_sampling(
+    params: common_pb2.SamplingParams, path: str, info: text_pb2.TextServerInfo | None
+) -> None:
+    """Temperature in [0, MAX_TEMPERATURE] (0 is greedy), top_p in (0, 1], and max_new_tokens within
+    the server's limit; NaN and infinity are refused."""
+    if params.HasField("temperature"):
+        _finite(params.temperature, f"{path}.temperature")
+        if not 0 <= params.temperature <= MAX_TEMPERATURE:
+            raise InvalidArgument(
+                f"{path}.temperature", f"{params.temperature} is not between 0 and {MAX_TEMPERATURE}"
+            )
+    if params.HasField("top_p"):
+        _finite(params.top_p, f"{path}.top_p")
+        if not 0 < params.top_p <= 1:
+            raise InvalidArgument(f"{path}.top_p", f"{params.top_p} is not in (0, 1]")
+    if info is not None and params.max_new_tokens > info.max_new_tokens:
+        raise InvalidArgument(
+            f"{path}.max_new_tokens", f"{params.max_new_tokens} is over the limit of {info.max_new_tokens}"
+        )
