@@ -116,11 +116,6 @@ def image_batches(s: Stack, since: int = 0) -> tuple[list[int], list[float], int
     return [int(a) for a, _ in found], [float(b) for _, b in found], size
 
 
-def log_size(s: Stack, kind: str) -> int:
-    path = s.children[kind].log_path
-    return path.stat().st_size if path else 0
-
-
 # ---------------------------------------------------------------------------------------------- memory
 
 

@@ -173,8 +173,8 @@ class EngineRows:
     """The server's engine, called directly in this process with batch size `batch`."""
 
     def __init__(self, loaded, args, batch: int):
+        from synthmill.text.domain import Sampling
         from synthmill.text.engine import TextEngine
-        from synthmill.text.jobs import Sampling
         from synthmill.text.settings import TextSettings
 
         self.settings = TextSettings(batch_size=batch)
@@ -187,12 +187,13 @@ class EngineRows:
     def rows(self, start: int, count: int, seed: int, arm: Arm, existing: bool = True) -> None:
         """Rows start..start+count-1 as one engine request (with the rows so far as existing rows when
         `existing`, so uniqueness works as in one job)."""
-        from synthmill.text.jobs import AcceptedRow, RowsJob, RowsTotals
+        from synthmill.text.domain import AcceptedRow, RowsJob, RowsTotals
+        from synthmill.text.interrupt import Interrupt
 
         prior = tuple(self.accepted) if existing else ()
         job = RowsJob(self.schema, start, count, seed, INSTRUCTIONS, self.sampling, prior)
         started = time.perf_counter()
-        events = list(self.engine.generate_rows(job))
+        events = list(self.engine.generate_rows(job, Interrupt()))
         arm.seconds += time.perf_counter() - started
         for event in events:
             if isinstance(event, AcceptedRow):
@@ -339,7 +340,7 @@ def run(args) -> dict[str, Any]:
         "params": {
             "model": args.model,
             "device": str(loaded.device),
-            "dtype": loaded.dtype_name,
+            "dtype": loaded.card.dtype,
             "rows_per_arm": {"a": args.rows, "b": args.rows, "c": args.unconstrained_rows},
             "schema": SCHEMA,
             "instructions": INSTRUCTIONS,

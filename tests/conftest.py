@@ -9,6 +9,18 @@ from pathlib import Path
 import pytest
 from servers import ServerProcess, wait_serving
 
+# Fixtures that start real servers or load models: every test using one (directly or through another
+# fixture) is marked `e2e`, so `make test-fast` (-m "not e2e") runs without them.
+SERVER_FIXTURES = frozenset(
+    {"server_factory", "tiny_upstreams", "image_server", "tiny_sdxl_dir", "tiny_text_server"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
 
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator:

@@ -1,4 +1,6 @@
-"""Real server processes on free loopback ports, for the tests and the benchmarks."""
+"""Real server processes on free loopback ports, for the tests: the suite's one `free_port` and one
+`wait_serving`. Every text and image server runs on the CPU (`SYNTHMILL_<KIND>_DEVICE=cpu`), so tests
+that assert cpu/float32 hold on a GPU host too."""
 
 from __future__ import annotations
 
@@ -6,13 +8,20 @@ import os
 import socket
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[1]
+SERVING = health_pb2.HealthCheckResponse.SERVING
+# Reconnect every 50 ms, not after gRPC's default 1 s+ backoff: a watcher connects as soon as the port opens.
+FAST_RECONNECT = [
+    ("grpc.initial_reconnect_backoff_ms", 50),
+    ("grpc.min_reconnect_backoff_ms", 50),
+    ("grpc.max_reconnect_backoff_ms", 50),
+]
 
 
 def free_port() -> int:
@@ -21,22 +30,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_serving(target: str, proc: subprocess.Popen | None = None, timeout: float = 300.0) -> None:
-    """Blocks until the grpc.health.v1 status of `target` is SERVING."""
-    deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(target) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
+def wait_serving(target: str, proc: subprocess.Popen | None = None, service: str = "") -> list[int]:
+    """Blocks until the grpc.health.v1 status of `service` at `target` is SERVING, on a health Watch
+    stream (each change is pushed; nothing is polled), and returns the distinct statuses it saw on
+    the way. Raises if `proc` exits first."""
+    seen: list[int] = []
+    with grpc.insecure_channel(target, options=FAST_RECONNECT) as channel:
+        call = health_pb2_grpc.HealthStub(channel).Watch(
+            health_pb2.HealthCheckRequest(service=service), wait_for_ready=True
+        )
+        if proc is not None:  # a server that dies before it serves ends the watch
+            threading.Thread(target=lambda: (proc.wait(), call.cancel()), daemon=True).start()
+        try:
+            for reply in call:
+                if seen[-1:] != [reply.status]:
+                    seen.append(reply.status)
+                if reply.status == SERVING:
+                    return seen
+        except grpc.RpcError as exc:
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"server for {target} exited with {proc.returncode}")
-            try:
-                reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.2)
-    raise TimeoutError(f"{target} not SERVING after {timeout}s")
+                raise RuntimeError(f"server for {target} exited with {proc.returncode}") from exc
+            raise
+        finally:
+            call.cancel()
+    raise RuntimeError(f"the health watch of {target} ended before SERVING: {seen}")
 
 
 class ServerProcess:
@@ -47,7 +64,14 @@ class ServerProcess:
         self.port = free_port()
         self.target = f"127.0.0.1:{self.port}"
         prefix = f"SYNTHMILL_{kind.upper()}_"
-        self.env = {**os.environ, f"{prefix}HOST": "127.0.0.1", f"{prefix}PORT": str(self.port), **env}
+        device = {f"{prefix}DEVICE": "cpu"} if kind in ("text", "image") else {}
+        self.env = {
+            **os.environ,
+            f"{prefix}HOST": "127.0.0.1",
+            f"{prefix}PORT": str(self.port),
+            **device,
+            **env,
+        }
         self.log_path = log_path
         self.args = args or []
         self.proc: subprocess.Popen | None = None

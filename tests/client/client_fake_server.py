@@ -1,4 +1,4 @@
-"""A stand-in server for Stack tests: grpc.health.v1 on `SYNTHMILL_<KIND>_PORT`, SERVING after a delay.
+"""A stand-in server for Stack tests: grpc.health.v1 on `SYNTHMILL_<KIND>_PORT`, SERVING at once.
 
 It remains only for a child dying while loading, on cue and without a torch import: FAKE_DIE_EARLY=<kind>
 makes that kind exit with code 4 before it serves. Everything else the Stack tests use real servers for.
@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from concurrent import futures
 
 import grpc
@@ -29,7 +28,6 @@ def main() -> int:
     server.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    time.sleep(float(os.environ.get("FAKE_DELAY", "0.3")))
     servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     stop.wait()
     server.stop(0)

@@ -7,17 +7,19 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from servers import free_port
 
-from synthmill.common.stack import free_port
+from synthmill.client.local import READY
 
 SERVERS = ("synthmill.gateway.__main__", "synthmill.text.__main__", "synthmill.image.__main__")
 
@@ -33,7 +35,10 @@ def _missing() -> list[str]:
     return missing
 
 
-pytestmark = pytest.mark.skipif(bool(_missing()), reason=f"servers not importable yet: {_missing()}")
+pytestmark = [
+    pytest.mark.skipif(bool(_missing()), reason=f"servers not importable yet: {_missing()}"),
+    pytest.mark.e2e,
+]
 
 
 @dataclass
@@ -117,41 +122,79 @@ def _nothing_listens(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def test_up_starts_and_stops_cleanly(cli, tmp_path):
-    ports = {"--port": free_port(), "--text-port": free_port(), "--image-port": free_port()}
-    argv = [sys.executable, "-m", "synthmill.client.cli", "up", "--text-model", "tiny-llama", "--image-model",
-            "tiny-sd", "--device", "cpu", "--output-dir", str(tmp_path / "out")]  # fmt: skip
-    for flag, port in ports.items():
-        argv += [flag, str(port)]
-    log = open(tmp_path / "up.log", "wb")
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
-    try:
-        target = f"127.0.0.1:{ports['--port']}"
-        deadline = time.monotonic() + 300
-        while cli("health", "--gateway", target).code != 0:
-            assert proc.poll() is None, (tmp_path / "up.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()[-3000:]
-            time.sleep(1)
-        r = cli("text", "--gateway", target, "--schema", '{"age": "int"}', "-n", "2", "--json")
-        assert r.code == 0 and r.json()["rows_done"] == 2, r.stderr
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) == 0, (tmp_path / "up.log").read_text()[-3000:]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log.close()
-    output = (tmp_path / "up.log").read_text()
-    assert "SERVING" in output and "stack stopped" in output
-    assert all(_nothing_listens(port) for port in ports.values())
+class Up:
+    """`synthmill up` as a real process; its stdout and stderr (the children's too) read line by line."""
+
+    def __init__(self, tmp_path: Path):
+        self.ports = {"--port": free_port(), "--text-port": free_port(), "--image-port": free_port()}
+        argv = [sys.executable, "-m", "synthmill.client.cli", "up", "--text-model", "tiny-llama", "--image-model",
+                "tiny-sd", "--device", "cpu", "--output-dir", str(tmp_path / "out")]  # fmt: skip
+        for flag, port in self.ports.items():
+            argv += [flag, str(port)]
+        self.target = f"127.0.0.1:{self.ports['--port']}"
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self._new: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            self._new.put(line)
+        self._new.put(None)  # EOF: `up` and every child have closed the pipe
+
+    def wait_for(self, text: str) -> None:
+        """Blocks until a line containing `text` is printed; fails if the output ends first."""
+        while (line := self._new.get()) is not None:
+            if text in line:
+                return
+        raise AssertionError(f"output ended without {text!r}:\n{self.output()[-3000:]}")
+
+    def interrupt(self) -> int:
+        """SIGINT to `up` alone (as Ctrl-C would, minus the children); its exit code once the pipe closes."""
+        self.proc.send_signal(signal.SIGINT)
+        while self._new.get() is not None:  # EOF only once every child is gone too
+            pass
+        return self.proc.wait()
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
 
-@pytest.mark.e2e
+@pytest.fixture
+def up(tmp_path):
+    process = Up(tmp_path)
+    yield process
+    process.close()
+
+
+def test_up_starts_and_stops_cleanly(cli, up):
+    up.wait_for(READY)  # the stack's own readiness line: every server SERVING
+    r = cli("text", "--gateway", up.target, "--schema", '{"age": "int"}', "-n", "2", "--json")
+    assert r.code == 0 and r.json()["rows_done"] == 2, r.stderr
+    assert up.interrupt() == 0, up.output()[-3000:]
+    assert "SERVING" in up.output() and "stack stopped" in up.output()
+    assert all(_nothing_listens(port) for port in up.ports.values())
+
+
+def test_up_interrupted_while_starting_stops_every_server(up):
+    up.wait_for("gateway: starting")  # every child spawned, none serving yet: the models are loading
+    assert up.interrupt() == 0, up.output()[-3000:]
+    assert "stopped while starting" in up.output() and READY not in up.output()
+    assert all(_nothing_listens(port) for port in up.ports.values())
+
+
 def test_demo_on_the_default_models(tmp_path):
     """`make demo`: smollm2-135m and tiny-sd through the whole stack."""
     proc = subprocess.run(
         [sys.executable, "-m", "tools.demo", "--output-dir", str(tmp_path / "generated_data")],
         cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "SYNTHMILL_TEXT_DEVICE": "cpu", "SYNTHMILL_IMAGE_DEVICE": "cpu"},
         capture_output=True,
         text=True,
         timeout=900,

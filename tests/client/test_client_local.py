@@ -8,10 +8,11 @@ import types
 from pathlib import Path
 
 import pytest
+from servers import free_port
 
 from synthmill.client.cli import build_parser
 from synthmill.client.local import cmd_serve, serve_kwargs
-from synthmill.common.stack import Stack, StackError, free_port
+from synthmill.common.stack import Stack, StackError
 
 
 def args(*argv: str):
@@ -72,6 +73,7 @@ def _real_stack(tmp_path):
     )  # fmt: skip
 
 
+@pytest.mark.e2e
 def test_stack_starts_every_child_and_stops_all_when_one_dies(tmp_path):
     """Real text, image and gateway servers; the gateway is then killed, and the stack stops the rest."""
     stack = _real_stack(tmp_path).start()

@@ -34,7 +34,7 @@ def image_server(tmp_path_factory: pytest.TempPathFactory, tiny_sdxl_dir: Path) 
         "SYNTHMILL_IMAGE_THREADS": "1",  # the CPU is shared with other test processes
     }
     process = ServerProcess("image", env, logs / "image.log").start()
-    yield ImageServer(process.target, process.log_path)
+    yield ImageServer(process.log_path, process.target)
     process.stop()
 
 

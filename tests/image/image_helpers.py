@@ -3,42 +3,20 @@
 from __future__ import annotations
 
 import io
-import re
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from server_logs import ServerLog
 
 from synthmill.v1 import common_pb2, image_pb2, image_pb2_grpc
 
 
 @dataclass
-class ImageServer:
-    """A running image server: its target, and its log for evidence the RPCs cannot carry."""
+class ImageServer(ServerLog):
+    """A running image server: its target, and its log."""
 
-    target: str
-    log_path: Path
-
-    def log_mark(self) -> int:
-        """The current end of the log; pass it to `log_since` to read only what comes after."""
-        return self.log_path.stat().st_size
-
-    def log_since(self, mark: int) -> str:
-        with open(self.log_path, "rb") as log:
-            log.seek(mark)
-            return log.read().decode(errors="replace")
-
-    def wait_for_log(self, mark: int, pattern: str, timeout: float = 30.0) -> re.Match[str]:
-        """The first match of `pattern` logged after `mark`, waiting for it to appear."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            match = re.search(pattern, self.log_since(mark))
-            if match:
-                return match
-            time.sleep(0.05)
-        raise AssertionError(f"no log line matching {pattern!r}:\n{self.log_since(mark)[-3000:]}")
+    target: str = ""
 
 
 def request(

@@ -77,7 +77,7 @@ def test_sd3_runs_the_flow_schedulers_and_rejects_the_others_naming_the_field(st
             images[name] = pixels(result.images[0].png)
         else:
             details = _invalid(stub, req)
-            assert details == f"params.scheduler: unknown scheduler {name!r} for tiny-sd3; valid: Euler, Heun"
+            assert details == f"params.scheduler: unknown scheduler {name!r} for tiny-sd3; one of Euler, Heun"
     # Heun really runs: its second-order steps give a different image from Euler's at the same seed.
     assert np.abs(images["Euler"] - images["Heun"]).max() > 0
 

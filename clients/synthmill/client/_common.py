@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 import grpc
 
 from synthmill.client.errors import SynthmillError, from_rpc_error
+from synthmill.common.states import TERMINAL_STATES
 from synthmill.v1 import gateway_pb2
 
 DEFAULT_TARGET = "localhost:50051"
@@ -19,9 +21,6 @@ CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
 ]
-TERMINAL_STATES = frozenset(
-    {gateway_pb2.JOB_STATE_COMPLETED, gateway_pb2.JOB_STATE_FAILED, gateway_pb2.JOB_STATE_CANCELLED}
-)
 # How long `watch` keeps reconnecting to an unavailable gateway before it gives up, and its backoff.
 RECONNECT_TIMEOUT = 120.0
 BACKOFF_START, BACKOFF_MAX = 0.2, 3.0
@@ -120,9 +119,10 @@ class Resume:
     """Bookkeeping of a watch that reconnects: the last sequence number seen, and the backoff
     and give-up clock while the gateway is away. Shared by `Client` and `AsyncClient`."""
 
-    def __init__(self, after_seq: int, reconnect_timeout: float):
+    def __init__(self, after_seq: int, reconnect_timeout: float, clock: Callable[[], float] = time.monotonic):
         self.last = after_seq
         self.reconnect_timeout = reconnect_timeout
+        self.clock = clock
         self.backoff = BACKOFF_START
         self._failing_since: float | None = None
 
@@ -138,8 +138,10 @@ class Resume:
         """The delay before reconnecting; raises the error when it is not worth retrying."""
         if not retryable(exc):
             raise from_rpc_error(exc) from exc
-        self._failing_since = self._failing_since or time.monotonic()
-        if time.monotonic() - self._failing_since > self.reconnect_timeout:
+        now = self.clock()
+        if self._failing_since is None:
+            self._failing_since = now
+        if now - self._failing_since > self.reconnect_timeout:
             raise from_rpc_error(exc) from exc
         delay, self.backoff = self.backoff, min(self.backoff * 2, BACKOFF_MAX)
         return delay

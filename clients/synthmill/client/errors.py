@@ -19,10 +19,6 @@ class SynthmillError(Exception):
         self.details = details
         super().__init__(f"{code.name}: {details}" if details else code.name)
 
-    @property
-    def code_name(self) -> str:
-        return self.code.name
-
 
 def from_rpc_error(exc: grpc.RpcError) -> SynthmillError:
     """Converts a `grpc.RpcError` (sync or aio) into a `SynthmillError`."""

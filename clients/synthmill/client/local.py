@@ -4,7 +4,6 @@ lazily, behind an import guard that names the extra to install."""
 from __future__ import annotations
 
 import importlib
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,8 @@ SERVER_ONLY = {
     "text": ("output_dir", "text_target", "image_target"),
 }
 SERVER_ONLY["image"] = SERVER_ONLY["text"]
+# The line `up` prints on stdout once every server is SERVING: the stack's own readiness signal.
+READY = "synthmill is up:"
 
 
 def _path(value: str | None) -> Path | None:
@@ -82,10 +83,6 @@ def cmd_serve(args: Any) -> int:
     return int(result or 0)
 
 
-def _raise_interrupt(*_: Any) -> None:
-    raise KeyboardInterrupt
-
-
 def cmd_up(args: Any) -> int:
     from synthmill.common.stack import Stack, StackError
 
@@ -99,18 +96,15 @@ def cmd_up(args: Any) -> int:
         text_port=args.text_port,
         image_port=args.image_port,
     )
-    previous = signal.signal(
-        signal.SIGTERM, _raise_interrupt
-    )  # a SIGTERM while loading stops the children too
-    try:
-        stack.start()
-    except StackError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted while starting; stack stopped", file=sys.stderr)
-        return 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    print(f"synthmill is up: gateway at {stack.gateway_target} (Ctrl-C stops everything)", flush=True)
-    return stack.run_until_signal()
+    # From here on a SIGINT or SIGTERM, whenever it lands (loading included), stops every child: exit 0.
+    with stack.stop_on_signals():
+        try:
+            stack.start()
+        except StackError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if stack.stopping.is_set():
+            print("stopped while starting", file=sys.stderr)
+            return 0
+        print(f"{READY} gateway at {stack.gateway_target} (Ctrl-C stops everything)", flush=True)
+        return stack.run_until_signal()

@@ -48,6 +48,12 @@ class Unavailable(SynthmillError):
     code = grpc.StatusCode.UNAVAILABLE
 
 
+class Cancelled(SynthmillError):
+    """The caller cancelled or left; the work stopped."""
+
+    code = grpc.StatusCode.CANCELLED
+
+
 def _status_of(exc: Exception) -> tuple[grpc.StatusCode, str]:
     if isinstance(exc, SynthmillError):
         return exc.code, str(exc)

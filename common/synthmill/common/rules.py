@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 
 from synthmill.common import prompt_syntax
+from synthmill.common.cards import ModelCard
 from synthmill.common.errors import InvalidArgument
 from synthmill.v1 import common_pb2, image_pb2, text_pb2
 
@@ -71,7 +72,7 @@ def check_image_params(
     return model
 
 
-def check_prompt(prompt: str, path: str, model: common_pb2.ModelInfo | None) -> None:
+def check_prompt(prompt: str, path: str, model: common_pb2.ModelInfo | ModelCard | None) -> None:
     """The A1111 emphasis syntax parses, and carries no weights for a model family that cannot take
     them (known only with the model)."""
     if model is None:

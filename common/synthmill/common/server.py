@@ -12,12 +12,15 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from synthmill.common import logs
 from synthmill.common.errors import ErrorInterceptor
+from synthmill.common.settings import from_env
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,19 @@ class Service:
     register: Callable[[grpc.aio.Server], None]
     startup: Callable[[], Awaitable[None]] = field(default=lambda: asyncio.sleep(0))
     shutdown: Callable[[], Awaitable[None]] = field(default=lambda: asyncio.sleep(0))
+
+
+def run(
+    name: str, settings_class: type, prefix: str, build: Callable[[Any], Service], **overrides: Any
+) -> None:
+    """A server process: logging, settings from `prefix`'s variables (non-None `overrides` win), and
+    `serve` until SIGTERM/SIGINT."""
+    logs.configure(name)
+    settings = from_env(settings_class, prefix, **overrides)
+    log.info("%s settings: %s", name, settings)
+    asyncio.run(
+        serve(build(settings), settings.host, settings.port, max_message_bytes=settings.max_message_bytes)
+    )
 
 
 def server_options(max_message_bytes: int) -> list[tuple[str, int]]:

@@ -66,12 +66,3 @@ def from_env(
         elif var in environ:
             values[field.name] = _parse(var, environ[var], hints[field.name])
     return cls(**values)
-
-
-def describe(cls: type, prefix: str) -> list[tuple[str, str, str]]:
-    """(variable, default, doc) rows for the README's settings tables."""
-    rows = []
-    for field in dataclasses.fields(cls):
-        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
-        rows.append((f"{prefix}{field.name.upper()}", str(default), field.metadata.get("doc", "")))
-    return rows

@@ -6,18 +6,21 @@
 
 Each child is `python -m synthmill.<kind>`, configured only through `SYNTHMILL_<KIND>_*` variables.
 `start` returns once every child's grpc.health.v1 status is SERVING; if one dies, all are stopped.
+Inside `stop_on_signals()`, SIGINT and SIGTERM only set `stopping`, at any moment (loading included):
+`start` then stops the children and returns early, and `run_until_signal` returns 0.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +40,29 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 class StackError(RuntimeError):
     """A child failed to start or died."""
+
+
+class StopRequest:
+    """A stop flag that a signal handler may set. A `threading.Event` may not: its lock can be held by
+    the very thread the handler interrupts. `SimpleQueue.put` is reentrant, so it carries the request."""
+
+    def __init__(self) -> None:
+        self._requests: queue.SimpleQueue[bool] = queue.SimpleQueue()
+        self._set = False
+
+    def set(self) -> None:
+        self._requests.put(True)
+
+    def is_set(self) -> bool:
+        self._set = self._set or not self._requests.empty()
+        return self._set
+
+    def wait(self, timeout: float) -> bool:
+        """True once a stop is requested; False after `timeout` seconds without one."""
+        if not self.is_set():
+            with contextlib.suppress(queue.Empty):
+                self._set = self._requests.get(timeout=timeout)
+        return self._set
 
 
 @dataclass
@@ -77,6 +103,7 @@ class Stack:
     on_status: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
     modules: Mapping[str, str] = field(default_factory=lambda: dict(MODULES))
     children: dict[str, Child] = field(default_factory=dict, init=False)
+    stopping: StopRequest = field(default_factory=StopRequest, init=False)
 
     @property
     def dial_host(self) -> str:
@@ -111,17 +138,33 @@ class Stack:
 
     # ------------------------------------------------------------------------------------------ lifecycle
 
+    @contextlib.contextmanager
+    def stop_on_signals(self) -> Iterator[Stack]:
+        """While inside, SIGINT and SIGTERM set `stopping` (instead of raising wherever they land)."""
+        previous = {
+            sig: signal.signal(sig, lambda *_: self.stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            yield self
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
     def start(self) -> Stack:
-        """Starts the three servers and waits until each is SERVING; stops them all on any failure."""
+        """Starts the three servers and waits until each is SERVING; stops them all on any failure,
+        and when `stopping` is set before they all serve (then `stopping.is_set()` tells the caller)."""
         if self.log_dir is not None:
             Path(self.log_dir).mkdir(parents=True, exist_ok=True)
         try:
             for kind in KINDS:
-                self._spawn(kind)
+                if not self.stopping.is_set():
+                    self._spawn(kind)
             self._wait_serving()
         except BaseException:
             self.stop()
             raise
+        if self.stopping.is_set():
+            self.stop()
         return self
 
     def _spawn(self, kind: str) -> None:
@@ -147,7 +190,7 @@ class Stack:
     def _wait_serving(self) -> None:
         started = time.monotonic()
         last_report = started
-        while True:
+        while not self.stopping.is_set():
             self.check_alive()
             for kind, child in self.children.items():
                 if not child.serving and is_serving(f"{self.dial_host}:{child.port}", timeout=1.0):
@@ -162,7 +205,7 @@ class Stack:
             if now - last_report > 10:
                 self.on_status(f"still loading: {', '.join(waiting)} ({now - started:.0f}s)")
                 last_report = now
-            time.sleep(0.25)
+            self.stopping.wait(0.25)  # the next health poll, or a stop
 
     def check_alive(self) -> None:
         """Raises StackError naming the first child that exited (with its log tail when logged)."""
@@ -191,22 +234,19 @@ class Stack:
 
     def run_until_signal(self) -> int:
         """Blocks until SIGINT/SIGTERM (returns 0) or a child dies (returns 1); then stops the stack."""
-        stop = threading.Event()
-        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
         code = 0
         try:
-            while not stop.wait(0.5):
-                try:
-                    self.check_alive()
-                except StackError as exc:
-                    self.on_status(f"error: {exc}")
-                    code = 1
-                    break
+            with self.stop_on_signals():
+                while not self.stopping.wait(0.5):
+                    try:
+                        self.check_alive()
+                    except StackError as exc:
+                        self.on_status(f"error: {exc}")
+                        code = 1
+                        break
         finally:
             self.on_status("stopping the stack")
             self.stop()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
         return code
 
     def __enter__(self) -> Stack:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from synthmill.gateway.store import FINAL_STATES, JobStore
+from synthmill.common.states import TERMINAL_STATES
+from synthmill.gateway.store import JobStore
 from synthmill.v1 import gateway_pb2 as pb
 
 
@@ -44,7 +45,7 @@ class EventLog:
         message.time.GetCurrentTime()
         self._store.add_event(message)
         live.events.append(message)
-        final = message.WhichOneof("event") == "state" and message.state.state in FINAL_STATES
+        final = message.WhichOneof("event") == "state" and message.state.state in TERMINAL_STATES
         if final:
             live.closed = True
             del self._live[job.id]  # later watchers read the store; current ones keep `live`
@@ -55,7 +56,7 @@ class EventLog:
     async def watch(self, job_id: str, after_seq: int) -> AsyncIterator[pb.JobEvent]:
         """Events after `after_seq`, then live ones until the job's final state event."""
         job = self._store.get_job(job_id)
-        live = None if job is None or job.state in FINAL_STATES else self._live_for(job_id)
+        live = None if job is None or job.state in TERMINAL_STATES else self._live_for(job_id)
         stored_until = live.first_seq - 1 if live else None
         for event in self._store.events_after(job_id, after_seq):
             if stored_until is not None and event.seq > stored_until:

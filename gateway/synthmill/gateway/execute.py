@@ -15,8 +15,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import grpc
-
 from synthmill.common.errors import InvalidArgument, Unavailable
 from synthmill.common.prompt_syntax import escape
 from synthmill.common.schema import InvalidRow, parse_schema
@@ -24,6 +22,7 @@ from synthmill.gateway.events import EventLog
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
 from synthmill.gateway.results import write_results
+from synthmill.gateway.retries import JobFailed, RetryPolicy, retrying
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.store import JobStore
 from synthmill.gateway.styles import Styles, styled
@@ -33,16 +32,6 @@ from synthmill.v1 import image_pb2, text_pb2
 
 log = logging.getLogger(__name__)
 
-RETRYABLE = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.ABORTED,
-        grpc.StatusCode.UNKNOWN,
-        grpc.StatusCode.INTERNAL,
-        grpc.StatusCode.CANCELLED,
-    }
-)
 # Metadata keys of an image that a row's field of the same name must not overwrite.
 _IMAGE_KEYS = frozenset(
     {
@@ -60,10 +49,6 @@ _IMAGE_KEYS = frozenset(
     }
 )
 _REQUEST_TIMEOUT_S = 3600.0
-
-
-class JobFailed(Exception):
-    """The job cannot go on; the message says why."""
 
 
 @dataclass
@@ -289,40 +274,11 @@ class JobRun:
         progress: Callable[[], int],
         pending: Callable[[], bool],
     ) -> None:
-        """Runs `attempt` once a replica of `upstream` is reachable, and again while `pending()`
-        says work is left: after a transient error (with backoff) or a stream that ended early.
-        A stream that breaks after its last item sends nothing more. Tries that make progress
-        reset the count, so only `max_attempts` failures in a row fail the job."""
-        failures = 0
-        wait_s = self.ctx.settings.upstream_wait_s
-        while pending():
-            before = progress()
-            try:
-                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel
-                # that lands just as the inner call finishes, and the job would run on.
-                async with asyncio.timeout(wait_s):
-                    await upstream.channel.channel_ready()
-                await attempt()
-                if pending() and progress() == before:
-                    failures += 1
-                    if failures >= self.ctx.settings.max_attempts:
-                        raise JobFailed(
-                            f"{upstream.name} server: its replies ended without the items asked for"
-                        )
-            except (grpc.aio.AioRpcError, TimeoutError) as exc:
-                failures = 1 if progress() > before else failures + 1
-                if isinstance(exc, TimeoutError):
-                    code, reason = (
-                        grpc.StatusCode.UNAVAILABLE,
-                        f"{upstream.name} server: UNAVAILABLE: no replica reachable for {wait_s:g}s",
-                    )
-                else:
-                    code, reason = exc.code(), f"{upstream.name} server: {exc.code().name}: {exc.details()}"
-                if code not in RETRYABLE or failures >= self.ctx.settings.max_attempts:
-                    raise JobFailed(reason) from None
-                delay = self.ctx.settings.retry_backoff_s * 2 ** (failures - 1)
-                log.warning("job %s: %s; retry %d in %.1fs", self.job.id, reason, failures, delay)
-                await asyncio.sleep(delay)
+        """Runs `attempt` until `pending()` says no work is left, by the rules of `retries`."""
+        settings = self.ctx.settings
+        policy = RetryPolicy(settings.max_attempts, settings.retry_backoff_s, settings.upstream_wait_s)
+        ready = upstream.channel.channel_ready
+        await retrying(policy, upstream.name, ready, attempt, progress, pending, self.job.id)
 
     # Files
 

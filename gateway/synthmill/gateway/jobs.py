@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from synthmill.common.errors import NotFound, ResourceExhausted
+from synthmill.common.errors import NotFound, ResourceExhausted, Unavailable
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.execute import Context
 from synthmill.gateway.outputs import JobFolder
@@ -53,8 +53,12 @@ class Jobs:
     async def submit(self, spec: pb.JobSpec) -> pb.Job:
         settings = self.ctx.settings
         apply_styles(spec, self.ctx.styles)  # before any check: the styled prompts are what will run
-        validate_spec(spec, settings, ServerInfo())  # the shape first: a bad spec needs no server
-        validate_spec(spec, settings, await self.server_info(spec))
+        try:
+            info = await self.server_info(spec)
+        except Unavailable:
+            validate_spec(spec, settings, ServerInfo())  # a spec wrong in itself is refused all the same
+            raise
+        validate_spec(spec, settings, info)
         if self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED) >= settings.max_queued_jobs:
             raise ResourceExhausted(f"{settings.max_queued_jobs} jobs are already queued; try later")
         if not spec.HasField("seed") or spec.seed == -1:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
-from synthmill.common.logs import configure
-from synthmill.common.server import Service, serve
-from synthmill.common.settings import from_env
+from synthmill.common import server
+from synthmill.common.server import Service
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.execute import Context
 from synthmill.gateway.jobs import Jobs
@@ -58,8 +56,5 @@ def build(settings: GatewaySettings) -> Service:
 
 
 def run(**overrides: Any) -> None:
-    configure("gateway")
-    settings = from_env(GatewaySettings, PREFIX, **overrides)
-    asyncio.run(
-        serve(build(settings), settings.host, settings.port, max_message_bytes=settings.max_message_bytes)
-    )
+    """Runs the gateway server until SIGTERM/SIGINT; non-None `overrides` win over the environment."""
+    server.run("gateway", GatewaySettings, PREFIX, build, **overrides)

@@ -11,8 +11,9 @@ import asyncio
 import logging
 
 from synthmill.common.errors import NotFound
-from synthmill.gateway.execute import Context, JobFailed, JobRun
-from synthmill.gateway.store import FINAL_STATES
+from synthmill.common.states import TERMINAL_STATES
+from synthmill.gateway.execute import Context, JobRun
+from synthmill.gateway.retries import JobFailed
 from synthmill.v1 import gateway_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class JobRunner:
         if job is None:
             raise NotFound(f"job_id: no job {job_id!r}")
         task = self._tasks.get(job_id)
-        if job.state in FINAL_STATES or task is None:
+        if job.state in TERMINAL_STATES or task is None:
             return job
         self._cancelling.add(job_id)
         task.cancel()
@@ -61,7 +62,7 @@ class JobRunner:
         job.error = error
         if state == pb.JOB_STATE_RUNNING and not job.HasField("started_at"):
             job.started_at.GetCurrentTime()
-        if state in FINAL_STATES:
+        if state in TERMINAL_STATES:
             job.finished_at.GetCurrentTime()
             if run is not None:
                 await run.finalize()

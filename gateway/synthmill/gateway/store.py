@@ -37,8 +37,6 @@ CREATE TABLE IF NOT EXISTS events (
 );
 """
 
-FINAL_STATES = frozenset({pb.JOB_STATE_COMPLETED, pb.JOB_STATE_FAILED, pb.JOB_STATE_CANCELLED})
-
 
 class JobStore:
     """Jobs (as serialized `Job` messages), their finished items, and their events."""

@@ -7,6 +7,10 @@ item waits at most `delay` from its arrival for such company. Each item keeps it
 merging does not change its image beyond float noise. One batch runs at a time, on the device
 worker. A requester that goes away has its queued items dropped and receives nothing more; a
 running batch whose requesters have all gone is stopped within one step.
+
+The batcher knows nothing of models or devices: it is given a `Runner`, the coroutine that runs one
+merged batch (on the device worker, in the server), and a clock for its progress interval. So its
+rules are tested with fakes, without torch.
 """
 
 from __future__ import annotations
@@ -15,17 +19,21 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from PIL import Image
 
-from synthmill.common.worker import DeviceWorker
-from synthmill.image import engine, png
-from synthmill.image.loader import LoadedModel
-from synthmill.image.params import GenerationParams, Item
+from synthmill.image import png
+from synthmill.image.domain import GenerationParams, Item
 
 log = logging.getLogger(__name__)
+
+# Runs one merged batch: (params, items, on_step) → one image per item, or None when `on_step` (called
+# with the number of steps done, from any thread) returned False to stop it.
+Runner = Callable[
+    [GenerationParams, Sequence[Item], Callable[[int], bool]], Awaitable[list[Image.Image] | None]
+]
 
 
 @dataclass(frozen=True)
@@ -91,18 +99,18 @@ class _Batch:
 
 
 class Batcher:
-    """Forms batches from submitted tickets and runs them, one at a time, on `worker`."""
+    """Forms batches from submitted tickets and runs them, one at a time, with `runner`."""
 
     def __init__(
         self,
-        worker: DeviceWorker,
-        models: Mapping[str, LoadedModel],
+        runner: Runner,
         max_batch: int,
         delay: float,
         progress_interval: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ):
-        self.worker = worker
-        self.models = models
+        self.runner = runner
+        self.clock = clock  # times the progress interval
         self.max_batch = max_batch
         self.delay = delay  # seconds the oldest queued item waits for company
         # Seconds between step reports of a batch; 0 reports every step. The last step always is.
@@ -169,13 +177,13 @@ class Batcher:
         loop = asyncio.get_running_loop()
         params = batch.params
 
-        reported = 0.0
+        reported: float | None = None  # when the last step report went out; the first step always does
 
         def on_step(step: int) -> bool:  # on the worker thread
             nonlocal reported
             batch.steps_done = step
-            now = time.monotonic()
-            if step == params.steps or now - reported >= self.progress_interval:
+            now = self.clock()
+            if step == params.steps or reported is None or now - reported >= self.progress_interval:
                 reported = now
                 loop.call_soon_threadsafe(self._publish_step, batch, step)
             return batch.stop_requested_after is None
@@ -184,7 +192,7 @@ class Batcher:
         started = time.perf_counter()
         try:
             items = [entry.item for entry in batch.entries]
-            images = await self.worker.run(engine.generate, self.models[params.model], params, items, on_step)
+            images = await self.runner(params, items, on_step)
         except Exception as exc:
             log.exception("batch failed: %s", params)
             for ticket in batch.tickets():

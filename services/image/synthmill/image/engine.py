@@ -14,8 +14,8 @@ from diffusers import DiffusionPipeline
 from PIL import Image
 
 from synthmill.image import prompt_embeds, schedulers
+from synthmill.image.domain import GenerationParams, Item
 from synthmill.image.loader import LoadedModel
-from synthmill.image.params import GenerationParams, Item
 
 # Called with the number of steps finished (1-based); returns False to stop the batch.
 StepCallback = Callable[[int], bool]

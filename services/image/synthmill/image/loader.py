@@ -22,12 +22,13 @@ from diffusers import (
 )
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
-from synthmill.image import tiny
+from synthmill.common import devices
+from synthmill.common.cards import ModelCard
+from synthmill.image import schedulers, tiny
+from synthmill.image.domain import ImageModel
 from synthmill.image.prompt_embeds import PromptEncoder, encoder_for
 
 log = logging.getLogger(__name__)
-
-_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
 @dataclass
@@ -37,7 +38,7 @@ class LoadedModel:
     name: str
     source: str
     family: str
-    device: str
+    device: torch.device
     dtype: torch.dtype
     pipe: DiffusionPipeline
     # The scheduler the model came with; per-request schedulers are built from its config.
@@ -49,29 +50,20 @@ class LoadedModel:
     # Weighted, chunked prompt embeddings; None where the pipeline takes plain strings (SD3).
     prompts: PromptEncoder | None
 
-
-def resolve_device(setting: str) -> str:
-    """ "auto" is cuda when available, else cpu; anything else is taken as a torch device."""
-    if setting == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return setting
-
-
-def resolve_dtype(setting: str, device: str, family: str) -> torch.dtype:
-    """ "auto" is fp32 on CPU, bf16 for SD3 on an accelerator, fp16 otherwise."""
-    if setting != "auto":
-        if setting not in _DTYPES:
-            raise ValueError(f"unknown dtype {setting!r}; use auto, {', '.join(_DTYPES)}")
-        return _DTYPES[setting]
-    if torch.device(device).type == "cpu":
-        return torch.float32
-    return torch.bfloat16 if family == "sd3" else torch.float16
-
-
-def set_threads(threads: int) -> None:
-    """Sets torch's CPU intra-op threads for the process; 0 keeps torch's default."""
-    if threads:
-        torch.set_num_threads(threads)
+    def describe(self) -> ImageModel:
+        """What requests and GetInfo need to know of this model, without torch."""
+        card = ModelCard(
+            name=self.name,
+            source=self.source,
+            family=self.family,
+            device=str(self.device),
+            dtype=devices.dtype_name(self.dtype),
+            schedulers=schedulers.names(self.family),
+            size_multiple=self.size_multiple,
+        )
+        scheduler = schedulers.name_of(self.own_scheduler, self.family)
+        chunks = self.prompts.chunks if self.prompts else None
+        return ImageModel(card, self.default_width, self.default_height, scheduler, chunks)
 
 
 def family_of(pipe: DiffusionPipeline) -> str:
@@ -96,11 +88,12 @@ def load(name: str, cache_dir: Path, device_setting: str, dtype_setting: str) ->
     diffusers.utils.logging.disable_progress_bar()
     transformers.utils.logging.disable_progress_bar()
     source = _source_of(name, cache_dir)
-    device = resolve_device(device_setting)
+    device = devices.resolve_device(device_setting)
     index = DiffusionPipeline.load_config(source)  # model_index.json: pipeline class and components
     # The dtype is needed before the weights are read, so SD3 is told apart by its class name here.
     is_sd3 = index.get("_class_name", "").startswith("StableDiffusion3")
-    dtype = resolve_dtype(dtype_setting, device, "sd3" if is_sd3 else "")
+    # fp16 overflows in SD3's transformer, so it runs in bfloat16 on an accelerator.
+    dtype = devices.resolve_dtype(dtype_setting, device, torch.bfloat16 if is_sd3 else torch.float16)
     extra = {"safety_checker": None, "requires_safety_checker": False} if "safety_checker" in index else {}
     pipe = DiffusionPipeline.from_pretrained(source, dtype=dtype, **extra)
     family = family_of(pipe)

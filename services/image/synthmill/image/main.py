@@ -1,27 +1,25 @@
-"""Entry point of the image server: settings, model loading on the worker thread, then `serve`."""
+"""Process entry: settings, logging, the models loaded and warmed on the device worker, the batcher,
+and `serve`."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
-from synthmill.common import logs
-from synthmill.common.server import Service, serve
-from synthmill.common.settings import from_env
+from synthmill.common import devices, server
+from synthmill.common.lifecycle import model_service
+from synthmill.common.server import Service
 from synthmill.common.worker import DeviceWorker
 from synthmill.image import engine, loader
 from synthmill.image.batcher import Batcher
-from synthmill.image.servicer import ImageServicer
+from synthmill.image.servicer import SERVICE_NAME, ImageServicer, Serving, server_info
 from synthmill.image.settings import PREFIX, ImageSettings
 from synthmill.v1 import image_pb2_grpc
-
-log = logging.getLogger(__name__)
 
 
 def _load_and_warm(settings: ImageSettings) -> dict[str, loader.LoadedModel]:
     """Loads every configured model and runs a warm-up image through each (on the worker thread)."""
-    loader.set_threads(settings.threads)
+    devices.set_threads(settings.threads)
     models = {}
     for name in settings.models:
         model = loader.load(name, settings.cache_dir, settings.device, settings.dtype)
@@ -32,46 +30,40 @@ def _load_and_warm(settings: ImageSettings) -> dict[str, loader.LoadedModel]:
 
 def build_service(settings: ImageSettings) -> Service:
     """The image Service: health turns SERVING once the models are loaded and warm."""
-    worker = DeviceWorker(loader.resolve_device(settings.device))
+    worker = DeviceWorker(settings.device)
     servicer = ImageServicer(settings)
     batching: list[asyncio.Task[None]] = []
 
-    async def startup() -> None:
-        models = await worker.run(_load_and_warm, settings)
+    def start(models: dict[str, loader.LoadedModel]) -> Serving:
+        def run_batch(params, items, on_step):
+            return worker.run(engine.generate, models[params.model], params, items, on_step)
+
         batcher = Batcher(
-            worker,
-            models,
+            run_batch,
             settings.max_batch,
             settings.batch_delay_ms / 1000,
             settings.progress_interval_ms / 1000,
         )
         batching.append(asyncio.create_task(batcher.run()))
-        servicer.attach(models, batcher)
+        described = {name: model.describe() for name, model in models.items()}
+        return Serving(described, batcher, server_info(described, settings))
 
-    async def shutdown() -> None:
+    def stop() -> None:
         for task in batching:
             task.cancel()
-        await asyncio.to_thread(worker.shutdown)
 
-    return Service(
+    return model_service(
         name="image",
-        service_names=["synthmill.v1.ImageService"],
+        service_name=SERVICE_NAME,
         register=lambda server: image_pb2_grpc.add_ImageServiceServicer_to_server(servicer, server),
-        startup=startup,
-        shutdown=shutdown,
+        worker=worker,
+        load=lambda: _load_and_warm(settings),
+        start=start,
+        ready=servicer.ready,
+        stop=stop,
     )
 
 
 def run(**overrides: Any) -> None:
     """Runs the image server until SIGTERM/SIGINT; non-None `overrides` win over the environment."""
-    logs.configure("image")
-    settings = from_env(ImageSettings, PREFIX, **overrides)
-    log.info("settings: %s", settings)
-    asyncio.run(
-        serve(
-            build_service(settings),
-            settings.host,
-            settings.port,
-            max_message_bytes=settings.max_message_bytes,
-        )
-    )
+    server.run("image", ImageSettings, PREFIX, build_service, **overrides)

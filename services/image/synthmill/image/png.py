@@ -7,7 +7,7 @@ import io
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from synthmill.image.params import GenerationParams, Item
+from synthmill.image.domain import GenerationParams, Item
 
 
 def parameters_text(params: GenerationParams, item: Item) -> str:

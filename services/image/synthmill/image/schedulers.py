@@ -36,7 +36,6 @@ _FLOW: dict[str, tuple[type[SchedulerMixin], dict[str, Any]]] = {
     "Euler": (FlowMatchEulerDiscreteScheduler, {}),
     "Heun": (FlowMatchHeunDiscreteScheduler, {}),
 }
-ALL_NAMES: tuple[str, ...] = tuple(dict.fromkeys([*_DIFFUSION, *_FLOW]))
 
 
 def _table(family: str) -> dict[str, tuple[type[SchedulerMixin], dict[str, Any]]]:

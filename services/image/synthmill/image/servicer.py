@@ -1,102 +1,85 @@
-"""ImageService over gRPC: protobuf in, domain objects to the batcher, protobuf out. No torch here."""
+"""ImageService over gRPC: protobuf in, domain objects to the batcher, protobuf out. No torch here:
+the models and the batcher are handed over by startup once they are loaded and warm."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 
 import grpc
 
-from synthmill.common.errors import Unavailable
-from synthmill.image import schedulers, validate
+from synthmill.common.lifecycle import Ready
 from synthmill.image.batcher import Batcher, ImageEvent, StepEvent
-from synthmill.image.loader import LoadedModel
-from synthmill.image.params import GenerationParams
+from synthmill.image.domain import ImageModel, ImageRequest
 from synthmill.image.settings import ImageSettings
 from synthmill.v1 import common_pb2, image_pb2, image_pb2_grpc
 
+SERVICE_NAME = image_pb2.DESCRIPTOR.services_by_name["ImageService"].full_name
 
-def _params_pb(params: GenerationParams) -> common_pb2.ImageParams:
-    return common_pb2.ImageParams(
-        model=params.model,
-        width=params.width,
-        height=params.height,
-        steps=params.steps,
-        guidance=params.guidance,
-        scheduler=params.scheduler,
-        negative_prompt=params.negative_prompt,
+
+@dataclass(frozen=True)
+class Serving:
+    """The loaded models, the batcher that runs them, and the GetInfo that describes them."""
+
+    models: Mapping[str, ImageModel]
+    batcher: Batcher
+    info: image_pb2.ImageServerInfo
+
+
+def server_info(models: Mapping[str, ImageModel], settings: ImageSettings) -> image_pb2.ImageServerInfo:
+    """The first configured model is the default; `schedulers` lists every name some model accepts."""
+    cards = [model.card for model in models.values()]
+    return image_pb2.ImageServerInfo(
+        models=[card.to_pb(is_default=card.name == settings.models[0]) for card in cards],
+        schedulers=list(dict.fromkeys(name for card in cards for name in card.schedulers)),
+        max_size=settings.max_size,
+        max_steps=settings.max_steps,
+        max_items=settings.max_items,
+        max_batch=settings.max_batch,
     )
 
 
-def _model_pb(model: LoadedModel, is_default: bool) -> common_pb2.ModelInfo:
-    return common_pb2.ModelInfo(
-        name=model.name,
-        family=model.family,
-        source=model.source,
-        device=model.device,
-        dtype=str(model.dtype).removeprefix("torch."),
-        is_default=is_default,
-        schedulers=schedulers.names(model.family),
-        size_multiple=model.size_multiple,
+def _event_pb(
+    event: StepEvent | ImageEvent, params: common_pb2.ImageParams
+) -> image_pb2.GenerateImagesResponse:
+    if isinstance(event, StepEvent):
+        step = image_pb2.StepProgress(index=event.index, step=event.step, total_steps=event.total)
+        return image_pb2.GenerateImagesResponse(step=step)
+    image = image_pb2.GeneratedImage(
+        index=event.index,
+        png=event.png,
+        seed=event.seed,
+        params=params,
+        parameters_text=event.parameters_text,
+        seconds=event.seconds,
     )
+    return image_pb2.GenerateImagesResponse(image=image)
 
 
 class ImageServicer(image_pb2_grpc.ImageServiceServicer):
-    """Serves Generate and GetInfo once `attach` has handed it the loaded models and the batcher."""
+    """Before startup has set `ready`, every call is UNAVAILABLE."""
 
     def __init__(self, settings: ImageSettings):
         self._settings = settings
-        self._models: Mapping[str, LoadedModel] = {}
-        self._batcher: Batcher | None = None
-        self._info = image_pb2.ImageServerInfo()
-
-    def attach(self, models: Mapping[str, LoadedModel], batcher: Batcher) -> None:
-        """Called by startup when the models are loaded; requests before that get UNAVAILABLE."""
-        self._models = models
-        self._batcher = batcher
-        s = self._settings
-        self._info = image_pb2.ImageServerInfo(
-            models=[_model_pb(model, name == s.models[0]) for name, model in models.items()],
-            schedulers=schedulers.ALL_NAMES,
-            max_size=s.max_size,
-            max_steps=s.max_steps,
-            max_items=s.max_items,
-            max_batch=s.max_batch,
-        )
-
-    def _ready(self) -> Batcher:
-        if self._batcher is None:
-            raise Unavailable("the image server is still loading its models")
-        return self._batcher
+        self.ready: Ready[Serving] = Ready("the image models")
 
     async def Generate(
         self, request: image_pb2.GenerateImagesRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[image_pb2.GenerateImagesResponse]:
-        batcher = self._ready()
-        params, items = validate.parse_request(request, self._models, self._info, self._settings)
-        ticket = batcher.submit(params, items)
+        serving = self.ready.get()
+        req = ImageRequest.from_pb(request, serving.models, serving.info, self._settings)
+        batcher = serving.batcher
+        ticket = batcher.submit(req.params, req.items)
         # A client cancel (or deadline) ends the call: its work is dropped or stopped at the next step.
         context.add_done_callback(lambda _: batcher.cancel(ticket))
-        params_pb = _params_pb(params)
+        params_pb = req.params.to_pb()
         try:
             async for event in ticket.events():
-                if isinstance(event, StepEvent):
-                    step = image_pb2.StepProgress(index=event.index, step=event.step, total_steps=event.total)
-                    yield image_pb2.GenerateImagesResponse(step=step)
-                elif isinstance(event, ImageEvent):
-                    image = image_pb2.GeneratedImage(
-                        index=event.index,
-                        png=event.png,
-                        seed=event.seed,
-                        params=params_pb,
-                        parameters_text=event.parameters_text,
-                        seconds=event.seconds,
-                    )
-                    yield image_pb2.GenerateImagesResponse(image=image)
+                yield _event_pb(event, params_pb)
         finally:
             batcher.cancel(ticket)  # no-op for a finished request; covers a handler torn down early
 
     async def GetInfo(
         self, request: common_pb2.GetInfoRequest, context: grpc.aio.ServicerContext
     ) -> image_pb2.ImageServerInfo:
-        self._ready()
-        return self._info
+        return self.ready.get().info

@@ -10,6 +10,9 @@ Acceptance. Every sample is parsed and `Schema.validate`d; duplicates (whole row
 field value, also against the caller's existing rows) are rejected. A rejected row is sampled again
 with its next attempt, up to `max_attempts`; then the request stops, its accepted rows are still
 returned, and it fails with RESOURCE_EXHAUSTED.
+
+Cancellation. Every request carries an `Interrupt`; a stopping criterion reads it at each decoding
+step, so a caller that leaves stops the work within one step, and the request raises Cancelled.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ from dataclasses import dataclass
 
 import torch
 import xgrammar as xgr
-from transformers import GenerationConfig, LogitsProcessorList
+from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
-from synthmill.common.errors import InvalidArgument, ResourceExhausted
+from synthmill.common.errors import Cancelled, InvalidArgument, ResourceExhausted
 from synthmill.common.schema import InvalidRow, Schema, parse_schema
 from synthmill.text import grammar, prompting
-from synthmill.text.jobs import AcceptedRow, RowsJob, RowsTotals, Sampling
+from synthmill.text.domain import AcceptedRow, PromptsJob, RowsJob, RowsTotals, Sampling
+from synthmill.text.interrupt import Interrupt
 from synthmill.text.loader import LoadedModel
 from synthmill.text.sampling import RowSampler
 from synthmill.text.settings import TextSettings
@@ -86,8 +90,9 @@ class TextEngine:
                         ) from None
             raise InvalidArgument(path, f"the decoding grammar cannot be built: {exc}") from None
 
-    def generate_rows(self, job: RowsJob) -> Iterator[AcceptedRow | RowsTotals]:
-        """Yields accepted rows in index order, then the totals; raises ResourceExhausted on failure."""
+    def generate_rows(self, job: RowsJob, interrupt: Interrupt) -> Iterator[AcceptedRow | RowsTotals]:
+        """Yields accepted rows in index order, then the totals; raises ResourceExhausted on failure
+        and Cancelled once `interrupt` is set."""
         started = time.monotonic()
         compiled = self.compile_rows(job.schema)
         deduper = RowDeduper(job.schema)
@@ -98,38 +103,44 @@ class TextEngine:
         failed: dict[int, str] = {}
         next_out = job.start_index
         made = dupes = invalid = tokens = 0
-        while pending and not failed:
-            # 1. the lowest pending indices form the batch, so rows stream early and batching is fixed
-            batch = [heapq.heappop(pending) for _ in range(min(self.settings.batch_size, len(pending)))]
-            seeds = [sample_seed(job.seed, i, a) for i, a in batch]
-            conversations = [
-                prompting.row_messages(job.schema, job.instructions, i, s)
-                for (i, _), s in zip(batch, seeds, strict=True)
-            ]
-            samples = self._generate(conversations, seeds, [compiled] * len(batch), job.sampling)
-            # 2. accept in index order: among duplicates inside one batch, the lower index wins
-            for (index, attempt), seed, sample in zip(batch, seeds, samples, strict=True):
-                tokens += sample.tokens
-                row, reason = self._check_row(job.schema, sample.text, deduper)
-                if row is not None:
-                    deduper.add(row)
-                    row_json = json.dumps(row, ensure_ascii=False)
-                    accepted[index] = AcceptedRow(index, row_json, seed, attempt + 1)
-                    continue
-                if reason.startswith("duplicate"):
-                    dupes += 1
-                else:
-                    invalid += 1
-                log.debug("row %d attempt %d rejected: %s", index, attempt + 1, reason)
-                if attempt + 1 < self.settings.max_attempts:
-                    heapq.heappush(pending, (index, attempt + 1))
-                else:
-                    failed[index] = reason
-            # 3. stream the finished prefix
-            while next_out in accepted:
-                yield accepted.pop(next_out)
-                next_out += 1
-                made += 1
+        try:
+            while pending and not failed:
+                # 1. the lowest pending indices form the batch, so rows stream early and batching is fixed
+                batch = [heapq.heappop(pending) for _ in range(min(self.settings.batch_size, len(pending)))]
+                seeds = [sample_seed(job.seed, i, a) for i, a in batch]
+                conversations = [
+                    prompting.row_messages(job.schema, job.instructions, i, s)
+                    for (i, _), s in zip(batch, seeds, strict=True)
+                ]
+                samples = self._generate(
+                    conversations, seeds, [compiled] * len(batch), job.sampling, interrupt
+                )
+                # 2. accept in index order: among duplicates inside one batch, the lower index wins
+                for (index, attempt), seed, sample in zip(batch, seeds, samples, strict=True):
+                    tokens += sample.tokens
+                    row, reason = self._check_row(job.schema, sample.text, deduper)
+                    if row is not None:
+                        deduper.add(row)
+                        row_json = json.dumps(row, ensure_ascii=False)
+                        accepted[index] = AcceptedRow(index, row_json, seed, attempt + 1)
+                        continue
+                    if reason.startswith("duplicate"):
+                        dupes += 1
+                    else:
+                        invalid += 1
+                    log.debug("row %d attempt %d rejected: %s", index, attempt + 1, reason)
+                    if attempt + 1 < self.settings.max_attempts:
+                        heapq.heappush(pending, (index, attempt + 1))
+                    else:
+                        failed[index] = reason
+                # 3. stream the finished prefix
+                while next_out in accepted:
+                    yield accepted.pop(next_out)
+                    next_out += 1
+                    made += 1
+        except GeneratorExit:  # the caller left between batches: nothing more is generated
+            _log_stopped(interrupt)
+            raise
         if failed:
             for index in sorted(accepted):  # the rows made past the failed one, still in index order
                 yield accepted[index]
@@ -163,8 +174,10 @@ class TextEngine:
 
     # ---- prompts -----------------------------------------------------------------------------------
 
-    def expand_prompts(self, topic: str, count: int, seed: int, sampling: Sampling) -> list[str]:
+    def expand_prompts(self, job: PromptsJob, interrupt: Interrupt) -> list[str]:
         """`count` distinct prompts on `topic`, written as JSON lists of up to PROMPTS_PER_LIST."""
+        topic, count, seed, sampling = job.topic, job.count, job.seed, job.sampling
+        log.info("expanding %r into %d prompts", topic, count)
         prompts: list[str] = []
         seen: set[str] = set()
         for attempt in range(self.settings.max_attempts):
@@ -180,7 +193,7 @@ class TextEngine:
                 ]
                 grammars = [self.grammars.compile(grammar.prompts_schema(n)) for n in part]
                 budget = Sampling(sampling.temperature, sampling.top_p, max(part) * PROMPT_TOKENS + 8)
-                for sample in self._generate(convs, seeds, grammars, budget):
+                for sample in self._generate(convs, seeds, grammars, budget, interrupt):
                     for prompt in _parse_prompts(sample.text):
                         key = _prompt_key(prompt)
                         if key and key not in seen and len(prompts) < count:
@@ -201,8 +214,10 @@ class TextEngine:
         seeds: list[int],
         grammars: list[xgr.CompiledGrammar],
         sampling: Sampling,
+        interrupt: Interrupt,
     ) -> list[_Sample]:
-        """One batched, constrained `generate`: row b follows grammars[b] and draws with seeds[b]."""
+        """One batched, constrained `generate`: row b follows grammars[b] and draws with seeds[b].
+        Raises Cancelled when `interrupt` stopped it."""
         tok, model = self.loaded.tokenizer, self.loaded.model
         enc = tok.apply_chat_template(
             conversations,
@@ -231,7 +246,11 @@ class TextEngine:
                 attention_mask=attention_mask,
                 generation_config=config,
                 logits_processor=processors,
+                stopping_criteria=StoppingCriteriaList([_StopWhen(interrupt)]),
             )
+        if interrupt.gone_after is not None:
+            _log_stopped(interrupt)
+            raise Cancelled("the caller cancelled or left")
         new = out[:, input_ids.shape[1] :].cpu()
         samples = []
         for row in new:
@@ -246,10 +265,26 @@ class TextEngine:
         schema = parse_schema({"name": "string", "age": {"type": "int", "minimum": 18, "maximum": 90}})
         job = RowsJob(schema, 0, 1, 0, "", Sampling(0.0, 1.0, 48))
         try:
-            for _ in self.generate_rows(job):
+            for _ in self.generate_rows(job, Interrupt()):
                 pass
         except ResourceExhausted:
             log.warning("warm-up row was not accepted (a random-weight model?); continuing")
+
+
+def _log_stopped(interrupt: Interrupt) -> None:
+    gone = interrupt.steps if interrupt.gone_after is None else interrupt.gone_after
+    log.info("generation stopped: caller gone after step %d, stopped after step %d", gone, interrupt.steps)
+
+
+class _StopWhen(StoppingCriteria):
+    """Stops every row of the batch at the first decoding step after the interrupt is set."""
+
+    def __init__(self, interrupt: Interrupt):
+        self.interrupt = interrupt
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs) -> torch.BoolTensor:
+        stop = self.interrupt.step()
+        return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
 
 
 def _as_list(value: int | list[int] | None) -> list[int]:

@@ -112,6 +112,3 @@ class GrammarCache:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = compiled
         return compiled
-
-    def __len__(self) -> int:
-        return len(self._cache)

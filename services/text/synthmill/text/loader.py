@@ -12,11 +12,11 @@ import torch
 import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from synthmill.common import devices
+from synthmill.common.cards import ModelCard
 from synthmill.text import embedded
 
 log = logging.getLogger(__name__)
-
-_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
 @dataclass
@@ -29,26 +29,10 @@ class LoadedModel:
     dtype: torch.dtype
 
     @property
-    def dtype_name(self) -> str:
-        return str(self.dtype).removeprefix("torch.")
-
-
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        return torch.device("cpu")
-    return torch.device(device)
-
-
-def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
-    if dtype == "auto":
-        if device.type == "cuda":
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.float32
-    if dtype not in _DTYPES:
-        raise ValueError(f"dtype {dtype!r} is not one of auto, {', '.join(_DTYPES)}")
-    return _DTYPES[dtype]
+    def card(self) -> ModelCard:
+        return ModelCard(
+            self.name, self.source, "causal-lm", str(self.device), devices.dtype_name(self.dtype)
+        )
 
 
 def load(name: str, device: str, dtype: str, cache_dir: Path, threads: int = 0) -> LoadedModel:
@@ -56,14 +40,13 @@ def load(name: str, device: str, dtype: str, cache_dir: Path, threads: int = 0) 
     `threads` sets torch's CPU intra-op threads for the process (0 keeps torch's default)."""
     started = time.monotonic()
     transformers.utils.logging.disable_progress_bar()  # server logs are lines, not bars
-    if threads:
-        torch.set_num_threads(threads)
+    devices.set_threads(threads)
     if name in embedded.NAMES:
         path, source = str(embedded.ensure(name, cache_dir)), embedded.source_of(name)
     else:
         path, source = name, str(Path(name).resolve()) if Path(name).exists() else name
-    dev = resolve_device(device)
-    dt = resolve_dtype(dtype, dev)
+    dev = devices.resolve_device(device)
+    dt = devices.resolve_dtype(dtype, dev, devices.best_half(dev))
     tokenizer = AutoTokenizer.from_pretrained(path)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token_id is None:

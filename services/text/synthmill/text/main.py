@@ -1,43 +1,43 @@
-"""Process entry: settings, logging, the servicer on its device worker, and `serve`."""
+"""Process entry: settings, logging, the model loaded and warmed on the device worker, and `serve`."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any
 
-from synthmill.common import logs
-from synthmill.common.server import Service, serve
-from synthmill.common.settings import from_env
+from synthmill.common import server
+from synthmill.common.lifecycle import model_service
+from synthmill.common.server import Service
 from synthmill.common.worker import DeviceWorker
-from synthmill.text.servicer import SERVICE_NAME, TextServicer
+from synthmill.text import loader
+from synthmill.text.engine import TextEngine
+from synthmill.text.servicer import SERVICE_NAME, Serving, TextServicer, server_info
 from synthmill.text.settings import PREFIX, TextSettings
 from synthmill.v1 import text_pb2_grpc
 
-log = logging.getLogger(__name__)
+
+def _load_and_warm(settings: TextSettings) -> TextEngine:
+    """Loads the model and runs a warm-up row through it (on the worker thread)."""
+    s = settings
+    engine = TextEngine(loader.load(s.model, s.device, s.dtype, s.cache_dir, s.threads), s)
+    engine.warm_up()
+    return engine
 
 
-def build_service(settings: TextSettings) -> tuple[Service, DeviceWorker]:
+def build_service(settings: TextSettings) -> Service:
+    """The text Service: health turns SERVING once the model is loaded and warm."""
     worker = DeviceWorker(settings.device)
     servicer = TextServicer(settings, worker)
-
-    async def shutdown() -> None:
-        worker.shutdown()
-
-    service = Service(
+    return model_service(
         name="text",
-        service_names=[SERVICE_NAME],
+        service_name=SERVICE_NAME,
         register=lambda server: text_pb2_grpc.add_TextServiceServicer_to_server(servicer, server),
-        startup=servicer.startup,
-        shutdown=shutdown,
+        worker=worker,
+        load=lambda: _load_and_warm(settings),
+        start=lambda engine: Serving(engine, server_info(engine, settings)),
+        ready=servicer.ready,
     )
-    return service, worker
 
 
 def run(**overrides: Any) -> None:
-    """Runs the text server until SIGTERM/SIGINT. Overrides that are None fall back to the environment."""
-    logs.configure("text")
-    settings = from_env(TextSettings, PREFIX, **overrides)
-    log.info("text server: model=%s device=%s cache=%s", settings.model, settings.device, settings.cache_dir)
-    service, _ = build_service(settings)
-    asyncio.run(serve(service, settings.host, settings.port, max_message_bytes=settings.max_message_bytes))
+    """Runs the text server until SIGTERM/SIGINT; non-None `overrides` win over the environment."""
+    server.run("text", TextSettings, PREFIX, build_service, **overrides)

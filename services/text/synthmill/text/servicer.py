@@ -1,106 +1,82 @@
-"""TextService over gRPC: protobuf in, domain objects to the engine (on the device worker), protobuf out."""
+"""TextService over gRPC: protobuf in, domain objects to the engine (on the device worker), protobuf out.
+No torch here: the engine is handed over by startup once the model is loaded and warm."""
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import grpc
 
 from synthmill.common import rules
-from synthmill.common.errors import Unavailable
+from synthmill.common.lifecycle import Ready
 from synthmill.common.worker import DeviceWorker
-from synthmill.text import requests
-from synthmill.text.jobs import AcceptedRow
+from synthmill.text.domain import MAX_NEW_TOKENS, PromptsJob, RowsJob
+from synthmill.text.interrupt import Interrupt
 from synthmill.text.settings import TextSettings
 from synthmill.v1 import common_pb2, text_pb2, text_pb2_grpc
-
-log = logging.getLogger(__name__)
-
-SERVICE_NAME = text_pb2.DESCRIPTOR.services_by_name["TextService"].full_name
-_END = object()
 
 if TYPE_CHECKING:
     from synthmill.text.engine import TextEngine
 
+SERVICE_NAME = text_pb2.DESCRIPTOR.services_by_name["TextService"].full_name
+_END = object()
+
+
+@dataclass(frozen=True)
+class Serving:
+    """The loaded engine and the GetInfo that describes it."""
+
+    engine: TextEngine
+    info: text_pb2.TextServerInfo
+
+
+def server_info(engine: TextEngine, settings: TextSettings) -> text_pb2.TextServerInfo:
+    return text_pb2.TextServerInfo(
+        models=[engine.loaded.card.to_pb(is_default=True)],
+        max_rows=settings.max_rows,
+        batch_size=settings.batch_size,
+        max_new_tokens=MAX_NEW_TOKENS,
+    )
+
+
+def _interrupt_on_done(context: grpc.aio.ServicerContext) -> Interrupt:
+    """An Interrupt set when the call ends: a cancel, a deadline or a caller gone stops the engine."""
+    interrupt = Interrupt()
+    context.add_done_callback(lambda _: interrupt.set())
+    return interrupt
+
 
 class TextServicer(text_pb2_grpc.TextServiceServicer):
-    """Owns the engine once `startup` has loaded it; all model work runs on `worker`."""
+    """All model work runs on `worker`; before startup has set `ready`, every call is UNAVAILABLE."""
 
     def __init__(self, settings: TextSettings, worker: DeviceWorker):
         self.settings = settings
         self.worker = worker
-        self.engine: TextEngine | None = None
+        self.ready: Ready[Serving] = Ready("the text model")
 
-    async def startup(self) -> None:
-        from synthmill.text import loader  # the torch side is imported here, not with the servicer
-        from synthmill.text.engine import TextEngine
-
-        s = self.settings
-        loaded = await self.worker.run(loader.load, s.model, s.device, s.dtype, s.cache_dir, s.threads)
-        engine = TextEngine(loaded, s)
-        await self.worker.run(engine.warm_up)
-        self.engine = engine
-
-    def _ready(self, model: str) -> TextEngine:
-        if self.engine is None:
-            raise Unavailable("the model is still loading; wait for health SERVING")
-        rules.check_model(model, [self.engine.loaded.name], "model")
-        return self.engine
-
-    def _info(self) -> text_pb2.TextServerInfo:
-        loaded = self._ready("").loaded
-        model = common_pb2.ModelInfo(
-            name=loaded.name,
-            family="causal-lm",
-            source=loaded.source,
-            device=str(loaded.device),
-            dtype=loaded.dtype_name,
-            is_default=True,
-        )
-        s = self.settings
-        return text_pb2.TextServerInfo(
-            models=[model],
-            max_rows=s.max_rows,
-            batch_size=s.batch_size,
-            max_new_tokens=requests.MAX_NEW_TOKENS,
-        )
+    def _serving(self, model: str) -> Serving:
+        serving = self.ready.get()
+        rules.check_model(model, [m.name for m in serving.info.models], "model")
+        return serving
 
     async def GenerateRows(self, request: text_pb2.GenerateRowsRequest, context: grpc.aio.ServicerContext):
-        engine = self._ready(request.model)
-        job = requests.rows_job_from_pb(request, self.settings, self._info())
+        serving = self._serving(request.model)
+        job = RowsJob.from_pb(request, self.settings, serving.info)
+        engine = serving.engine
         await self.worker.run(engine.compile_rows, job.schema, "schema_json")  # bad patterns fail up front
-        events = engine.generate_rows(job)
+        events = engine.generate_rows(job, _interrupt_on_done(context))
         try:
-            while True:
-                event = await self.worker.run(next, events, _END)
-                if event is _END:
-                    return
-                if isinstance(event, AcceptedRow):
-                    row = text_pb2.GeneratedRow(
-                        index=event.index, row_json=event.row_json, seed=event.seed, attempts=event.attempts
-                    )
-                    yield text_pb2.GenerateRowsResponse(row=row)
-                else:
-                    summary = text_pb2.RowsSummary(
-                        accepted=event.accepted,
-                        rejected_duplicates=event.rejected_duplicates,
-                        rejected_invalid=event.rejected_invalid,
-                        tokens=event.tokens,
-                        seconds=event.seconds,
-                    )
-                    yield text_pb2.GenerateRowsResponse(summary=summary)
+            while (event := await self.worker.run(next, events, _END)) is not _END:
+                yield event.to_pb()  # an AcceptedRow, then the RowsTotals
         finally:
-            await self.worker.run(events.close)  # a cancelled call stops after its current batch
+            await self.worker.run(events.close)
 
     async def ExpandPrompts(self, request: text_pb2.ExpandPromptsRequest, context: grpc.aio.ServicerContext):
-        engine = self._ready(request.model)
-        requests.check_prompts_request(request, self.settings)
-        sampling = requests.sampling_from_pb(request.sampling, self.settings, self._info())
-        prompts = await self.worker.run(
-            engine.expand_prompts, request.topic, request.count, request.seed, sampling
-        )
+        serving = self._serving(request.model)
+        job = PromptsJob.from_pb(request, self.settings, serving.info)
+        prompts = await self.worker.run(serving.engine.expand_prompts, job, _interrupt_on_done(context))
         return text_pb2.ExpandPromptsResponse(prompts=prompts)
 
     async def GetInfo(self, request: common_pb2.GetInfoRequest, context: grpc.aio.ServicerContext):
-        return self._info()
+        return self.ready.get().info

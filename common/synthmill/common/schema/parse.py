@@ -1,30 +1,15 @@
-"""Row schemas: parsing the accepted forms, a normalized JSON Schema, and row validation.
-
-Torch-free: the gateway and the text server both use it. Three input forms are accepted:
-
-- the simple map ``{"age": "int", "email": "email"}``;
-- the extended simple map ``{"age": {"type": "int", "minimum": 18, "maximum": 90, "unique": true}}``
-  (a list value, ``{"color": ["red", "green"]}``, is an enum);
-- a JSON Schema object (``type: object``, ``properties``, ``required``, ...).
-
-`Schema.json_schema()` is the one normalized form (saved as schema.json, compiled by xgrammar) and
-parses back to the same `Schema`. Errors raise `InvalidArgument` with the path of the bad part,
-e.g. ``schema.age.minimum`` or ``schema.properties.age``.
-"""
+"""Parsing the accepted schema forms into a `Schema`; every error names the bad part."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 import re
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from synthmill.common.errors import InvalidArgument
-
-TYPES = ("string", "int", "float", "bool", "date", "datetime", "enum", "email", "uuid")
+from synthmill.common.schema.checks import INT64_MAX
+from synthmill.common.schema.model import FORMAT_OF, TYPES, Field, Schema
 
 # Other spellings users write for the same types.
 _ALIASES = {
@@ -37,17 +22,8 @@ _ALIASES = {
     "date-time": "datetime",
     "timestamp": "datetime",
 }
-_JSON_TYPE = {"string": "string", "int": "integer", "float": "number", "bool": "boolean"}
-_FORMAT_OF = {"date": "date", "datetime": "date-time", "email": "email", "uuid": "uuid"}
-_TYPE_OF_FORMAT = {fmt: kind for kind, fmt in _FORMAT_OF.items()}
-
+_TYPE_OF_FORMAT = {fmt: kind for kind, fmt in FORMAT_OF.items()}
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Strict e-mail check: dot-atom local part, dotted host names, an alphabetic top-level domain.
-EMAIL_RE = re.compile(
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
-)
-INT64_MAX = 2**63 - 1
 
 # Keys accepted in a JSON Schema property; annotations are kept or ignored, anything else is an error
 # (a silently ignored constraint would be a broken promise).
@@ -64,201 +40,6 @@ _SIMPLE_KEYS = {
     "type", "description", "nullable", "unique", "minimum", "maximum", "min", "max", "min_length",
     "max_length", "minLength", "maxLength", "pattern", "choices", "enum", "values", "format",
 }  # fmt: skip
-
-
-class InvalidRow(ValueError):
-    """A row does not satisfy the schema; the message starts with the field name."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-
-@dataclass(frozen=True)
-class Field:
-    """One column. `description` is the semantic hint given to the LLM."""
-
-    name: str
-    type: str
-    description: str = ""
-    nullable: bool = False
-    unique: bool = False
-    minimum: float | None = None
-    maximum: float | None = None
-    min_length: int | None = None
-    max_length: int | None = None
-    pattern: str | None = None
-    choices: tuple[str, ...] = ()
-
-    def json_schema(self) -> dict[str, Any]:
-        """This field as a JSON Schema property."""
-        prop: dict[str, Any] = {}
-        if self.type == "enum":
-            prop["type"] = "string"
-            prop["enum"] = list(self.choices)
-        else:
-            prop["type"] = _JSON_TYPE.get(self.type, "string")
-        if self.type in _FORMAT_OF:
-            prop["format"] = _FORMAT_OF[self.type]
-        if self.description:
-            prop["description"] = self.description
-        for key, value in (("minimum", self.minimum), ("maximum", self.maximum)):
-            if value is not None:
-                prop[key] = int(value) if self.type == "int" else value
-        if self.min_length is not None:
-            prop["minLength"] = self.min_length
-        if self.max_length is not None:
-            prop["maxLength"] = self.max_length
-        if self.pattern is not None:
-            prop["pattern"] = self.pattern
-        if self.nullable:
-            prop["type"] = [prop["type"], "null"]
-            if "enum" in prop:
-                prop["enum"] = [*prop["enum"], None]
-        if self.unique:
-            prop["x-unique"] = True
-        return prop
-
-    def validate(self, value: Any) -> None:
-        """Raises InvalidRow unless `value` fits this field."""
-        if value is None:
-            if not self.nullable:
-                raise InvalidRow(self.name, "must not be null")
-            return
-        check = _CHECKS[self.type]
-        check(self, value)
-        if self.minimum is not None and value < self.minimum:
-            raise InvalidRow(self.name, f"{value!r} is below the minimum {self.minimum:g}")
-        if self.maximum is not None and value > self.maximum:
-            raise InvalidRow(self.name, f"{value!r} is above the maximum {self.maximum:g}")
-        if self.min_length is not None and len(value) < self.min_length:
-            raise InvalidRow(self.name, f"shorter than {self.min_length} characters")
-        if self.max_length is not None and len(value) > self.max_length:
-            raise InvalidRow(self.name, f"longer than {self.max_length} characters")
-        if self.pattern is not None and re.fullmatch(self.pattern, value) is None:
-            raise InvalidRow(self.name, f"{value!r} does not match the pattern {self.pattern!r}")
-
-
-@dataclass(frozen=True)
-class Schema:
-    """An ordered set of fields; rows are JSON objects with exactly these keys, in this order."""
-
-    fields: tuple[Field, ...]
-
-    def json_schema(self) -> dict[str, Any]:
-        """Normalized JSON Schema (draft 2020-12 style); every field is required, null marks a gap."""
-        return {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "type": "object",
-            "properties": {f.name: f.json_schema() for f in self.fields},
-            "required": [f.name for f in self.fields],
-            "additionalProperties": False,
-        }
-
-    def validate(self, row: dict[str, Any]) -> None:
-        """Raises InvalidRow (naming the field) unless `row` satisfies the schema."""
-        if not isinstance(row, dict):
-            raise InvalidRow("row", f"must be a JSON object, not {type(row).__name__}")
-        names = {f.name for f in self.fields}
-        for key in row:
-            if key not in names:
-                raise InvalidRow(str(key), "is not in the schema")
-        for field in self.fields:
-            if field.name not in row:
-                raise InvalidRow(field.name, "is missing")
-            field.validate(row[field.name])
-
-    @property
-    def unique_fields(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields if f.unique)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields)
-
-
-# ---- value checks -----------------------------------------------------------------------------
-
-
-def _check_string(field: Field, value: Any) -> None:
-    if not isinstance(value, str):
-        raise InvalidRow(field.name, f"must be a string, not {type(value).__name__}")
-
-
-def _check_int(field: Field, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidRow(field.name, f"must be an integer, not {type(value).__name__}")
-    if abs(value) > INT64_MAX:
-        raise InvalidRow(field.name, "does not fit in 64 bits")
-
-
-def _check_float(field: Field, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidRow(field.name, f"must be a number, not {type(value).__name__}")
-    if not math.isfinite(value):
-        raise InvalidRow(field.name, "must be finite")
-
-
-def _check_bool(field: Field, value: Any) -> None:
-    if not isinstance(value, bool):
-        raise InvalidRow(field.name, f"must be true or false, not {type(value).__name__}")
-
-
-def _check_date(field: Field, value: Any) -> None:
-    _check_string(field, value)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise InvalidRow(field.name, f"{value!r} is not a YYYY-MM-DD date")
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidRow(field.name, f"{value!r} is not a date: {exc}") from None
-
-
-def _check_datetime(field: Field, value: Any) -> None:
-    _check_string(field, value)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?", value):
-        raise InvalidRow(field.name, f"{value!r} is not an ISO 8601 date-time (YYYY-MM-DDTHH:MM:SS)")
-    try:
-        dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidRow(field.name, f"{value!r} is not a date-time: {exc}") from None
-
-
-def _check_email(field: Field, value: Any) -> None:
-    _check_string(field, value)
-    if len(value) > 254 or EMAIL_RE.fullmatch(value) is None or len(value.split("@")[0]) > 64:
-        raise InvalidRow(field.name, f"{value!r} is not an e-mail address")
-
-
-def _check_uuid(field: Field, value: Any) -> None:
-    _check_string(field, value)
-    try:
-        parsed = uuid.UUID(value)
-    except ValueError:
-        raise InvalidRow(field.name, f"{value!r} is not a UUID") from None
-    if str(parsed) != value.lower():  # only the canonical 8-4-4-4-12 spelling
-        raise InvalidRow(field.name, f"{value!r} is not a canonical UUID")
-
-
-def _check_enum(field: Field, value: Any) -> None:
-    if value not in field.choices:
-        raise InvalidRow(field.name, f"{value!r} is not one of {list(field.choices)}")
-
-
-_CHECKS = {
-    "string": _check_string,
-    "int": _check_int,
-    "float": _check_float,
-    "bool": _check_bool,
-    "date": _check_date,
-    "datetime": _check_datetime,
-    "enum": _check_enum,
-    "email": _check_email,
-    "uuid": _check_uuid,
-}
-
-
-# ---- parsing --------------------------------------------------------------------------------------
 
 
 def parse_schema(value: str | dict, path: str = "schema") -> Schema:

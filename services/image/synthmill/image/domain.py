@@ -1,0 +1,120 @@
+"""The image server's requests and results as domain types (torch-free): a request is built from its
+protobuf by `from_pb`, with its fields checked (an InvalidArgument names the field) and the defaults
+applied; the parameters turn back into protobuf with `to_pb`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from synthmill.common import rules
+from synthmill.common.cards import ModelCard
+from synthmill.common.errors import InvalidArgument
+from synthmill.image.settings import ImageSettings
+from synthmill.v1 import common_pb2, image_pb2
+
+
+@dataclass(frozen=True)
+class ImageModel:
+    """A loaded model as requests see it: its card, default size and own scheduler's name."""
+
+    card: ModelCard
+    default_width: int
+    default_height: int
+    scheduler: str
+    # (prompt, negative) → the 77-token chunks they are encoded in; None: always one (SD3).
+    prompt_chunks: Callable[[str, str], int] | None = None
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """Parameters shared by every image of a pipeline batch; also the dynamic batcher's merge key."""
+
+    model: str
+    width: int
+    height: int
+    steps: int
+    guidance: float
+    scheduler: str
+    negative_prompt: str
+
+    @classmethod
+    def from_pb(
+        cls, p: common_pb2.ImageParams, models: Mapping[str, ImageModel], info, settings: ImageSettings
+    ) -> GenerationParams:
+        """Checks `p` against the server's GetInfo `info` and applies the defaults."""
+        model = models[rules.check_image_params(p, "params", info).name]
+        return cls(
+            model=model.card.name,
+            width=p.width or model.default_width,
+            height=p.height or model.default_height,
+            steps=p.steps or settings.default_steps,
+            guidance=p.guidance if p.HasField("guidance") else settings.default_guidance,
+            scheduler=p.scheduler or model.scheduler,
+            negative_prompt=p.negative_prompt,
+        )
+
+    def to_pb(self) -> common_pb2.ImageParams:
+        return common_pb2.ImageParams(
+            model=self.model,
+            width=self.width,
+            height=self.height,
+            steps=self.steps,
+            guidance=self.guidance,
+            scheduler=self.scheduler,
+            negative_prompt=self.negative_prompt,
+        )
+
+
+@dataclass(frozen=True)
+class Item:
+    """One image to make."""
+
+    index: int
+    prompt: str
+    seed: int
+    # 77-token chunks its prompt and the negative prompt take; only equal counts share a batch.
+    chunks: int = 1
+
+    @classmethod
+    def list_from_pb(cls, items, max_items: int, model: ImageModel, negative: str) -> list[Item]:
+        """The items, each prompt checked against the model's prompt syntax and measured in chunks."""
+        if not items:
+            raise InvalidArgument("items", "at least one item is required")
+        if len(items) > max_items:
+            raise InvalidArgument("items", f"{len(items)} items is more than the maximum {max_items}")
+        seen: dict[int, int] = {}
+        for position, item in enumerate(items):
+            if not item.prompt.strip():
+                raise InvalidArgument(f"items[{position}].prompt", "the prompt is empty")
+            rules.check_prompt(item.prompt, f"items[{position}].prompt", model.card)
+            if item.index in seen:
+                raise InvalidArgument(
+                    f"items[{position}].index", f"{item.index} repeats items[{seen[item.index]}].index"
+                )
+            seen[item.index] = position
+        count = model.prompt_chunks or (lambda _prompt, _negative: 1)
+        return [
+            cls(index=item.index, prompt=item.prompt, seed=item.seed, chunks=count(item.prompt, negative))
+            for item in items
+        ]
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    params: GenerationParams
+    items: list[Item]
+
+    @classmethod
+    def from_pb(
+        cls,
+        request: image_pb2.GenerateImagesRequest,
+        models: Mapping[str, ImageModel],
+        info: image_pb2.ImageServerInfo,
+        settings: ImageSettings,
+    ) -> ImageRequest:
+        params = GenerationParams.from_pb(request.params, models, info, settings)
+        model = models[params.model]
+        return cls(
+            params, Item.list_from_pb(request.items, settings.max_items, model, params.negative_prompt)
+        )
