@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv protos lint test test-fast demo bench clean
+.PHONY: venv protos lint test test-fast demo bench gpu-check clean
 
 # The environment: CPU torch 2.13.0 (pinned in pyproject), every extra, and the dev tools.
 $(STAMP): pyproject.toml
@@ -35,6 +35,12 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# On a GPU host, first: device, dtype, each model's load time, one image per family, the OOM path,
+# images/s; then the gpu-marked tests. GPU_CHECK_ARGS=--models stable-diffusion-v1-5/stable-diffusion-v1-5,...
+gpu-check: $(STAMP)
+	$(PY) -m tools.gpu_check $(GPU_CHECK_ARGS)
+	$(PY) -m pytest -q -m gpu -rs
 
 clean:
 	rm -rf $(VENV) generated_data .pytest_cache .ruff_cache

@@ -51,11 +51,11 @@ def add_image_flags(p) -> None:
 
 def bare_pipeline(model: str, device: str, threads: int):
     """The pipeline exactly as the image server loads it, in this process."""
-    from synthmill.common.settings import default_cache_dir
     from synthmill.image import loader
+    from synthmill.image.settings import ImageSettings
 
     common.set_threads(threads)
-    return loader.load(model, default_cache_dir(), device, "auto")
+    return loader.load(model, ImageSettings(models=(model,), device=device))
 
 
 def run_bare(loaded, prompts: list[str], seeds: list[int], args, batch: int, out_dir: Path | None) -> float:

@@ -52,6 +52,7 @@ def test_image_job_streams_every_step_and_writes_a_dataset(gateway) -> None:
     assert [m["file_name"] for m in meta] == [f"images/{i:05d}.png" for i in range(4)]
     assert [m["seed"] for m in meta] == [5, 6, 7, 8]
     assert {m["steps"] for m in meta} == {4} and {m["model"] for m in meta} == {"tiny-sd"}
+    assert {(m["device"], m["dtype"]) for m in meta} == {("cpu", "float32")}  # what made them
     image = Image.open(folder / meta[0]["file_name"])
     assert image.size == (64, 64)
     assert "Seed: 5" in image.text["parameters"]

@@ -103,3 +103,13 @@ def test_no_reachable_replica_counts_as_unavailable():
     with pytest.raises(JobFailed, match=r"^image server: UNAVAILABLE: no replica reachable for 5s$"):
         script.run(max_attempts=2, ready=never_ready)
     assert (script.calls, script.slept) == (0, [1.0])
+
+
+def test_out_of_memory_is_not_retried_as_is():
+    # A server answers RESOURCE_EXHAUSTED once the batch failed even at half size: the same request would
+    # run out of memory again, and every request merged with it would fail with it.
+    oom = rpc_error(grpc.StatusCode.RESOURCE_EXHAUSTED, "out of device memory: a batch of 1 at 2048x2048")
+    script = Script(1, (0, oom), (1, None))
+    with pytest.raises(JobFailed, match=r"^image server: RESOURCE_EXHAUSTED: out of device memory"):
+        script.run()
+    assert (script.calls, script.slept) == (1, [])

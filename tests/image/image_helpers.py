@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+import pytest
 from PIL import Image
 from server_logs import ServerLog
+from servers import ServerProcess
 
 from synthmill.v1 import common_pb2, image_pb2, image_pb2_grpc
 
@@ -71,3 +74,17 @@ def generate(stub: image_pb2_grpc.ImageServiceStub, req: image_pb2.GenerateImage
 def pixels(png: bytes) -> np.ndarray:
     """The image as a signed int array, so differences do not wrap around."""
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
+
+
+def serve_image(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Iterator[ImageServer]:
+    """A real image server with `env` over a fresh cache, on one torch thread (the CPU is shared with
+    other test processes); stopped when the caller's fixture ends."""
+    logs = tmp_path_factory.mktemp("logs")
+    env = {
+        "SYNTHMILL_IMAGE_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
+        "SYNTHMILL_IMAGE_THREADS": "1",
+        **env,
+    }
+    process = ServerProcess("image", env, logs / "image.log").start()
+    yield ImageServer(process.log_path, process.target)
+    process.stop()

@@ -18,7 +18,11 @@ CASES = {
     ),
     "height over max_size": (
         request(["a dog"], height=2056),
-        r"params.height: 2056 is over the limit of 2048",
+        r"params.height: 2056 is over the limit of 1024 for tiny-sd \(sd15\)",
+    ),
+    "height over the family's max_size": (
+        request(["a dog"], height=1032),
+        r"params.height: 1032 is over the limit of 1024 for tiny-sd \(sd15\)",
     ),
     "width over max_size": (request(["a dog"], width=4096), r"params.width: 4096 is over the limit"),
     "too many steps": (request(["a dog"], steps=151), r"params.steps: 151 is over the limit of 150"),

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from synthmill.image import loader
+from synthmill.image.settings import ImageSettings
 
 # Seed 000's floorplan prompt and negative prompt, as its users send them to the WebUI API.
 SEED_000_PROMPT = (
@@ -24,7 +25,10 @@ SEED_000_NEGATIVE = (
 @pytest.fixture(scope="module", params=["tiny-sd", "tiny-sdxl"])
 def model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> loader.LoadedModel:
     torch.set_num_threads(1)  # the CPU is shared with other test processes
-    return loader.load(request.param, tmp_path_factory.mktemp("cache"), "cpu", "auto")
+    settings = ImageSettings(
+        models=(request.param,), device="cpu", cache_dir=tmp_path_factory.mktemp("cache")
+    )
+    return loader.load(request.param, settings)
 
 
 def _encoders(model: loader.LoadedModel) -> list[tuple]:

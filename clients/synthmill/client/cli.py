@@ -12,14 +12,47 @@ import sys
 
 from synthmill.client.specs import FORMATS
 
-EPILOG = "The gateway is --gateway, else $SYNTHMILL_GATEWAY, else localhost:50051."
+EPILOG = (
+    "The gateway is --gateway, else $SYNTHMILL_GATEWAY, else localhost:50051. The API key is --api-key, "
+    "else $SYNTHMILL_API_KEY; --tls-ca (or $SYNTHMILL_TLS_CA) dials the gateway over TLS."
+)
 
 
 def _common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--gateway", metavar="HOST:PORT", help="gateway address")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    p.add_argument("--api-key", metavar="KEY", help="API key (default $SYNTHMILL_API_KEY)")
+    p.add_argument(
+        "--tls-ca", metavar="PEM", help="CA of the gateway's TLS certificate (default $SYNTHMILL_TLS_CA)"
+    )
     return p
+
+
+def _keys(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("keys", help="create, list or revoke API keys (with the admin key)", epilog=EPILOG)
+    keys = p.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    p = keys.add_parser("create", parents=[common], help="make a key; its secret is printed once")
+    p.add_argument("--name", required=True, help="the key's name, also its tenant folder")
+    for limit, text in (
+        ("max-running-jobs", "refuse submits while this many of its jobs run"),
+        ("max-queued-jobs", "refuse submits while this many of its jobs wait"),
+        ("rows-per-day", "rows its jobs may ask for per UTC day"),
+        ("images-per-day", "images its jobs may ask for per UTC day"),
+    ):
+        p.add_argument(f"--{limit}", type=int, default=0, metavar="N", help=f"{text} (0: no limit)")
+    keys.add_parser("list", parents=[common], help="list keys (never their secrets)")
+    p = keys.add_parser("revoke", parents=[common], help="revoke a key at once")
+    p.add_argument("name", metavar="NAME")
+
+
+def _exposure(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        default=None,
+        help="listen on a non-loopback address without API keys or mutual TLS",
+    )
 
 
 def _waiting() -> argparse.ArgumentParser:
@@ -86,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=50051, help="gateway port (default 50051)")
     p.add_argument("--text-port", type=int, default=50052, help="text server port (default 50052)")
     p.add_argument("--image-port", type=int, default=50053, help="image server port (default 50053)")
+    _exposure(p)
 
     p = sub.add_parser("serve", help="run one server in the foreground")
     p.add_argument("kind", choices=["text", "image", "gateway"])
@@ -97,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", metavar="DIR", help="gateway: dataset root")
     p.add_argument("--text-target", metavar="T", help="gateway: text server address")
     p.add_argument("--image-target", metavar="T", help="gateway: image server address")
+    _exposure(p)
 
     p = sub.add_parser(
         "images", parents=[common, waiting, image], help="make images from prompts", epilog=EPILOG
@@ -140,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", metavar="DIR")
     sub.add_parser("health", parents=[common], help="exit 0 only when every service is SERVING")
     sub.add_parser("styles", parents=[common], help="list the gateway's saved styles")
+    _keys(sub, common)
     return parser
 
 
@@ -168,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     from synthmill.client.errors import SynthmillError
 
     try:
-        with Client(args.gateway) as client:
+        with Client(args.gateway, api_key=args.api_key, tls_ca=args.tls_ca) as client:
             return CLIENT_COMMANDS[args.command](args, client)
     except ValueError as exc:  # SpecError (a file or flag we cannot read), an unknown --state name
         _fail(args, str(exc), "LOCAL")

@@ -13,7 +13,7 @@ from synthmill.client._common import TERMINAL_STATES, state_name
 from synthmill.client.client import Client
 from synthmill.client.progress import JobProgress
 from synthmill.client.specs import spec_from_args
-from synthmill.v1 import gateway_pb2
+from synthmill.v1 import gateway_pb2, keys_pb2
 
 OK, FAILED, INTERRUPTED = 0, 1, 130
 
@@ -194,6 +194,34 @@ def cmd_styles(args: Any, client: Client) -> int:
     return OK
 
 
+def cmd_keys(args: Any, client: Client) -> int:
+    """`keys create|list|revoke`; `create --json` prints {"name", "key"} with the secret."""
+    if args.keys_command == "create":
+        limits = keys_pb2.KeyLimits(
+            max_running_jobs=args.max_running_jobs,
+            max_queued_jobs=args.max_queued_jobs,
+            rows_per_day=args.rows_per_day,
+            images_per_day=args.images_per_day,
+        )
+        made = client.create_key(args.name, limits)
+        if args.json:
+            emit({"name": made.key.name, "key": made.secret})
+        else:
+            print(made.secret)
+            print(f"key {made.key.name!r} made; its secret is shown only now", file=sys.stderr)
+        return OK
+    keys = client.list_keys() if args.keys_command == "list" else [client.revoke_key(args.name)]
+    rows = [json_format.MessageToDict(key, preserving_proto_field_name=True) for key in keys]
+    if args.json:
+        emit({"keys": rows} if args.keys_command == "list" else rows[0])
+        return OK
+    for key in keys:
+        state = f"revoked {key.revoked_at.ToJsonString()}" if key.HasField("revoked_at") else "valid"
+        limits = json_format.MessageToDict(key.limits, preserving_proto_field_name=True)
+        print(f"{key.name:<24} {state:<32} {json.dumps(limits) if limits else 'no limits'}")
+    return OK
+
+
 CLIENT_COMMANDS = {
     "images": cmd_submit,
     "text": cmd_submit,
@@ -205,4 +233,5 @@ CLIENT_COMMANDS = {
     "download": cmd_download,
     "health": cmd_health,
     "styles": cmd_styles,
+    "keys": cmd_keys,
 }

@@ -55,8 +55,17 @@ def check_image_params(
         if value % multiple:
             suffix = f" for {model.name}" if model else ""
             raise InvalidArgument(f"{path}.{name}", f"{value} is not a multiple of {multiple}{suffix}")
-        if info is not None and value > info.max_size:
-            raise InvalidArgument(f"{path}.{name}", f"{value} is over the limit of {info.max_size}")
+        limit = model.max_size if model and model.max_size else info.max_size if info else 0
+        if limit and value > limit:
+            suffix = f" for {model.name} ({model.family})" if model and model.max_size else ""
+            raise InvalidArgument(f"{path}.{name}", f"{value} is over the limit of {limit}{suffix}")
+    budget = info.max_batch_pixels if info is not None else 0
+    if budget and params.width * params.height > budget:
+        raise InvalidArgument(
+            f"{path}.width",
+            f"{params.width}x{params.height} is over the server's pixel budget of {budget} per batch "
+            "(SYNTHMILL_IMAGE_MAX_BATCH_PIXELS)",
+        )
     if info is not None and params.steps > info.max_steps:
         raise InvalidArgument(f"{path}.steps", f"{params.steps} is over the limit of {info.max_steps}")
     if params.HasField("guidance"):

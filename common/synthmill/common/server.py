@@ -2,7 +2,9 @@
 
 Every synthmill server goes through `serve`: health starts NOT_SERVING, the service's
 `startup` loads and warms its model, health flips to SERVING, and SIGTERM/SIGINT stop the
-server gracefully (in-flight calls get `grace` seconds) before `shutdown` runs.
+server gracefully (in-flight calls get `grace` seconds) before `shutdown` runs. It listens
+with TLS when the service's settings name a certificate (see `synthmill.common.tls`), and
+refuses a non-loopback address when nothing would check who calls (`synthmill.common.security`).
 """
 
 from __future__ import annotations
@@ -20,9 +22,14 @@ from grpc_reflection.v1alpha import reflection
 
 from synthmill.common import logs
 from synthmill.common.errors import ErrorInterceptor
+from synthmill.common.security import ExposedWithoutAuth, ServerSecurity, check_exposure
 from synthmill.common.settings import from_env
+from synthmill.common.tls import TlsConfigError
 
 log = logging.getLogger(__name__)
+
+# Headers of one call (an API key fits many times over); larger ones are refused by gRPC.
+MAX_METADATA_BYTES = 16 * 1024
 
 
 @dataclass
@@ -35,6 +42,12 @@ class Service:
     register: Callable[[grpc.aio.Server], None]
     startup: Callable[[], Awaitable[None]] = field(default=lambda: asyncio.sleep(0))
     shutdown: Callable[[], Awaitable[None]] = field(default=lambda: asyncio.sleep(0))
+    # Run before the error interceptor, outermost first (the gateway's API key check).
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = ()
+    # Whether callers are checked, asked after `register`, and what would check them; None means
+    # mutual TLS: the service's `TLS_CA` is set.
+    protected: Callable[[], bool] | None = None
+    protected_by: str = "mutual TLS (TLS_CA)"
 
 
 def run(
@@ -46,7 +59,14 @@ def run(
     settings = from_env(settings_class, prefix, **overrides)
     log.info("%s settings: %s", name, settings)
     asyncio.run(
-        serve(build(settings), settings.host, settings.port, max_message_bytes=settings.max_message_bytes)
+        serve(
+            build(settings),
+            settings.host,
+            settings.port,
+            max_message_bytes=settings.max_message_bytes,
+            security=settings,
+            prefix=prefix,
+        )
     )
 
 
@@ -54,6 +74,7 @@ def server_options(max_message_bytes: int) -> list[tuple[str, int]]:
     return [
         ("grpc.max_send_message_length", max_message_bytes),
         ("grpc.max_receive_message_length", max_message_bytes),
+        ("grpc.max_metadata_size", MAX_METADATA_BYTES),
     ]
 
 
@@ -63,12 +84,25 @@ async def serve(
     port: int,
     *,
     max_message_bytes: int = 64 * 1024 * 1024,
+    security: ServerSecurity | None = None,
+    prefix: str = "",
     grace: float = 5.0,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Serves until SIGTERM/SIGINT (or `stop` is set), then shuts down gracefully."""
-    server = grpc.aio.server(interceptors=[ErrorInterceptor()], options=server_options(max_message_bytes))
-    service.register(server)
+    """Serves until SIGTERM/SIGINT (or `stop` is set), then shuts down gracefully. `security` holds
+    the TLS files and `ALLOW_UNAUTHENTICATED` of the service's settings, whose variables start with `prefix`."""
+    security = security or ServerSecurity()
+    server = grpc.aio.server(
+        interceptors=[*service.interceptors, ErrorInterceptor()], options=server_options(max_message_bytes)
+    )
+    try:
+        service.register(server)
+        credentials = security.credentials(prefix)
+        protected = service.protected() if service.protected else security.tls_ca is not None
+        check_exposure(service.name, host, protected, security, service.protected_by)
+    except (TlsConfigError, ExposedWithoutAuth) as exc:
+        await service.shutdown()
+        raise SystemExit(f"error: {exc}") from None  # the message, not a traceback
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = ["", *service.service_names]
@@ -77,11 +111,16 @@ async def serve(
     reflection.enable_server_reflection(
         [*service.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
-    bound = server.add_insecure_port(f"{host}:{port}")
+    address = f"{host}:{port}"
+    if credentials is None:
+        bound = server.add_insecure_port(address)
+    else:
+        bound = server.add_secure_port(address, credentials)
     if bound == 0:
-        raise OSError(f"{service.name}: cannot bind {host}:{port}")
+        raise OSError(f"{service.name}: cannot bind {address}")
     await server.start()
-    log.info("%s listening on %s:%d", service.name, host, bound)
+    tls = "clear text" if credentials is None else "mutual TLS" if security.tls_ca else "TLS"
+    log.info("%s listening on %s:%d (%s)", service.name, host, bound, tls)
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -68,7 +68,7 @@ class JobRun:
         self.job = job
         self.ctx = ctx
         self.store = ctx.store
-        self.folder = JobFolder(ctx.settings.output_dir, job.id)
+        self.folder = JobFolder.of(ctx.settings.output_dir, job)
         self.seed = job.spec.seed
         self.text_model = ""  # the text model's name, once known
         self._images_done = set(self.store.items(job.id, "image"))
@@ -256,6 +256,8 @@ class JobRun:
             "width": p.width,
             "height": p.height,
             "model": p.model,
+            "device": image.device,
+            "dtype": image.dtype,
             **({"styles": list(styles)} if styles else {}),
             **plan.extra,
         }

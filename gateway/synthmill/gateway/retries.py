@@ -14,6 +14,9 @@ import grpc
 
 log = logging.getLogger(__name__)
 
+# Not RESOURCE_EXHAUSTED, on purpose: an inference server answers it when a batch ran out of device
+# memory even after splitting it down to one item, or a request was refused for its size, so the same
+# request would fail again. INVALID_ARGUMENT, NOT_FOUND and FAILED_PRECONDITION are not transient either.
 RETRYABLE = frozenset(
     {
         grpc.StatusCode.UNAVAILABLE,

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import grpc
+
+from synthmill.common.security import ServerSecurity
+from synthmill.common.tls import channel_credentials
+
 PREFIX = "SYNTHMILL_GATEWAY_"
 
 
@@ -13,7 +18,7 @@ def _doc(text: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class GatewaySettings:
+class GatewaySettings(ServerSecurity):
     host: str = field(default="127.0.0.1", metadata=_doc("Address to bind; 0.0.0.0 in containers."))
     port: int = field(default=50051, metadata=_doc("Port to bind."))
     text_target: str = field(
@@ -44,10 +49,41 @@ class GatewaySettings:
         default=120.0, metadata=_doc("How long a request waits for an unreachable server to come back.")
     )
     max_message_bytes: int = field(default=64 * 1024 * 1024, metadata=_doc("Largest gRPC message."))
+    upstream_tls_cert: Path | None = field(
+        default=None, metadata=_doc("PEM client certificate the gateway presents to the inference servers.")
+    )
+    upstream_tls_key: Path | None = field(default=None, metadata=_doc("PEM private key of that certificate."))
+    upstream_tls_ca: Path | None = field(
+        default=None,
+        metadata=_doc("PEM CA the inference servers' certificates chain to; turns on TLS to them."),
+    )
+    admin_key: str | None = field(
+        default=None,
+        repr=False,
+        metadata=_doc(
+            "Admin API key: manages keys, sees every job. Set it (or create keys) to require keys."
+        ),
+    )
+
+    admin_key_file: Path | None = field(
+        default=None,
+        metadata=_doc("File holding the admin key (a mounted secret), read at start; instead of ADMIN_KEY."),
+    )
     styles: Path | None = field(
         default=None,
         metadata=_doc("An A1111 styles.csv (name, prompt, negative_prompt) that jobs may apply."),
     )
+
+    def admin_secret(self) -> str | None:
+        """The admin key, from `ADMIN_KEY` or the file `ADMIN_KEY_FILE` names."""
+        if self.admin_key_file is not None:
+            return self.admin_key_file.read_text().strip() or None
+        return self.admin_key or None
+
+    def upstream_credentials(self) -> grpc.ChannelCredentials | None:
+        return channel_credentials(
+            self.upstream_tls_ca, self.upstream_tls_cert, self.upstream_tls_key, f"{PREFIX}UPSTREAM_"
+        )
 
     @property
     def db_file(self) -> Path:

@@ -21,7 +21,7 @@ ROW_FORMAT_CSV: RowFormat
 ROW_FORMAT_PARQUET: RowFormat
 
 class ModelInfo(_message.Message):
-    __slots__ = ("name", "family", "source", "device", "dtype", "is_default", "schedulers", "size_multiple")
+    __slots__ = ("name", "family", "source", "device", "dtype", "is_default", "schedulers", "size_multiple", "max_size")
     NAME_FIELD_NUMBER: _ClassVar[int]
     FAMILY_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
@@ -30,6 +30,7 @@ class ModelInfo(_message.Message):
     IS_DEFAULT_FIELD_NUMBER: _ClassVar[int]
     SCHEDULERS_FIELD_NUMBER: _ClassVar[int]
     SIZE_MULTIPLE_FIELD_NUMBER: _ClassVar[int]
+    MAX_SIZE_FIELD_NUMBER: _ClassVar[int]
     name: str
     family: str
     source: str
@@ -38,7 +39,8 @@ class ModelInfo(_message.Message):
     is_default: bool
     schedulers: _containers.RepeatedScalarFieldContainer[str]
     size_multiple: int
-    def __init__(self, name: _Optional[str] = ..., family: _Optional[str] = ..., source: _Optional[str] = ..., device: _Optional[str] = ..., dtype: _Optional[str] = ..., is_default: _Optional[bool] = ..., schedulers: _Optional[_Iterable[str]] = ..., size_multiple: _Optional[int] = ...) -> None: ...
+    max_size: int
+    def __init__(self, name: _Optional[str] = ..., family: _Optional[str] = ..., source: _Optional[str] = ..., device: _Optional[str] = ..., dtype: _Optional[str] = ..., is_default: _Optional[bool] = ..., schedulers: _Optional[_Iterable[str]] = ..., size_multiple: _Optional[int] = ..., max_size: _Optional[int] = ...) -> None: ...
 
 class GetInfoRequest(_message.Message):
     __slots__ = ()

@@ -1,12 +1,16 @@
 """Dynamic batching, as Triton does it: concurrent compatible requests share one pipeline batch.
 
 Every request's items join one FIFO queue. The oldest item decides the next batch: items whose
-`GenerationParams` and prompt length in 77-token chunks equal its own are merged, in arrival order,
-up to `max_batch`, and the oldest
+`GenerationParams` and prompt length in 77-token chunks equal its own are merged, in arrival order, up
+to `max_batch` (and within the pixel budget: batch × width × height ≤ `max_pixels`), and the oldest
 item waits at most `delay` from its arrival for such company. Each item keeps its own seed, so
 merging does not change its image beyond float noise. One batch runs at a time, on the device
 worker. A requester that goes away has its queued items dropped and receives nothing more; a
 running batch whose requesters have all gone is stopped within one step.
+
+A batch that runs out of device memory (the runner raises OutOfMemory) is split in two halves that run
+in turn, down to single images; only a single image that still does not fit fails, and only its
+requester gets the RESOURCE_EXHAUSTED. Steps already reported are not reported again by the halves.
 
 The batcher knows nothing of models or devices: it is given a `Runner`, the coroutine that runs one
 merged batch (on the device worker, in the server), and a clock for its progress interval. So its
@@ -19,11 +23,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from PIL import Image
 
+from synthmill.common.cards import ModelCard
+from synthmill.common.errors import OutOfMemory
 from synthmill.image import png
 from synthmill.image.domain import GenerationParams, Item
 
@@ -54,6 +60,8 @@ class ImageEvent:
     png: bytes
     parameters_text: str
     seconds: float  # wall time of the batch that made it
+    device: str = ""  # of the model that made it, when the batcher knows its card
+    dtype: str = ""
 
 
 class Ticket:
@@ -92,6 +100,7 @@ class _Batch:
     params: GenerationParams
     entries: list[_Entry]
     steps_done: int = 0  # written by the worker thread
+    shown: int = 0  # the last step reported to its requesters (a split batch's halves inherit it)
     stop_requested_after: int | None = None  # steps done when the last requester went away
 
     def tickets(self) -> list[Ticket]:
@@ -108,10 +117,14 @@ class Batcher:
         delay: float,
         progress_interval: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        max_pixels: int = 0,
+        cards: Mapping[str, ModelCard] | None = None,
     ):
         self.runner = runner
         self.clock = clock  # times the progress interval
         self.max_batch = max_batch
+        self.max_pixels = max_pixels  # batch × width × height cap; 0: none
+        self.cards = cards or {}  # model name → card: its device and dtype go into each image
         self.delay = delay  # seconds the oldest queued item waits for company
         # Seconds between step reports of a batch; 0 reports every step. The last step always is.
         self.progress_interval = progress_interval
@@ -137,6 +150,12 @@ class Batcher:
         batch = self._running
         if batch and batch.stop_requested_after is None and all(t.cancelled for t in batch.tickets()):
             batch.stop_requested_after = batch.steps_done
+
+    def batch_limit(self, params: GenerationParams) -> int:
+        """The most items of `params` one batch holds: max_batch, within the pixel budget, at least 1."""
+        if not self.max_pixels:
+            return self.max_batch
+        return max(1, min(self.max_batch, self.max_pixels // (params.width * params.height)))
 
     async def run(self) -> None:
         """Forms and runs batches until cancelled."""
@@ -164,12 +183,14 @@ class Batcher:
                     if entry.ticket.params == head.ticket.params and entry.item.chunks == head.item.chunks
                 ]
 
-            def full_or_gone(head: _Entry = head) -> bool:
-                return len(compatible()) >= self.max_batch or head not in self._pending
+            limit = self.batch_limit(head.ticket.params)
+
+            def full_or_gone(head: _Entry = head, limit: int = limit) -> bool:
+                return len(compatible()) >= limit or head not in self._pending
 
             await self._wait_until(full_or_gone, limit=head.ticket.arrival + self.delay - loop.time())
             if head in self._pending:  # else its requester left while it waited: start over
-                chosen = compatible()[: self.max_batch]
+                chosen = compatible()[:limit]
                 self._pending = [entry for entry in self._pending if entry not in chosen]
                 return _Batch(head.ticket.params, chosen)
 
@@ -183,8 +204,10 @@ class Batcher:
             nonlocal reported
             batch.steps_done = step
             now = self.clock()
-            if step == params.steps or reported is None or now - reported >= self.progress_interval:
+            due = step == params.steps or reported is None or now - reported >= self.progress_interval
+            if due and step > batch.shown:  # a half of a split batch skips the steps already shown
                 reported = now
+                batch.shown = step
                 loop.call_soon_threadsafe(self._publish_step, batch, step)
             return batch.stop_requested_after is None
 
@@ -193,6 +216,9 @@ class Batcher:
         try:
             items = [entry.item for entry in batch.entries]
             images = await self.runner(params, items, on_step)
+        except OutOfMemory as exc:
+            await self._split_or_fail(batch, exc)
+            return
         except Exception as exc:
             log.exception("batch failed: %s", params)
             for ticket in batch.tickets():
@@ -223,6 +249,20 @@ class Batcher:
         self._deliveries.add(delivery)
         delivery.add_done_callback(self._deliveries.discard)
 
+    async def _split_or_fail(self, batch: _Batch, exc: OutOfMemory) -> None:
+        """Runs the two halves of a batch that ran out of memory in turn; a single image fails."""
+        size = len(batch.entries)
+        if size == 1:
+            log.warning("batch failed: %s", exc)
+            batch.entries[0].ticket.put(exc)
+            return
+        half = (size + 1) // 2
+        log.warning("batch of %d ran out of device memory; retrying as %d + %d", size, half, size - half)
+        for part in (batch.entries[:half], batch.entries[half:]):
+            live = [entry for entry in part if not entry.ticket.cancelled]
+            if live:
+                await self._run(_Batch(batch.params, live, shown=batch.shown))
+
     def _publish_step(self, batch: _Batch, step: int) -> None:
         for entry in batch.entries:
             entry.ticket.put(StepEvent(entry.item.index, step, batch.params.steps))
@@ -234,7 +274,8 @@ class Batcher:
             for entry, image in zip(batch.entries, images, strict=True)
             if not entry.ticket.cancelled
         ]
-        texts = [png.parameters_text(batch.params, entry.item) for entry, _ in live]
+        card = self.cards.get(batch.params.model)
+        texts = [png.parameters_text(batch.params, entry.item, card) for entry, _ in live]
         try:
             encoded = await asyncio.to_thread(
                 lambda: [png.encode(image, text) for (_, image), text in zip(live, texts, strict=True)]
@@ -245,4 +286,6 @@ class Batcher:
                 ticket.put(exc)
             return
         for (entry, _), text, data in zip(live, texts, encoded, strict=True):
-            entry.ticket.put(ImageEvent(entry.item.index, entry.item.seed, data, text, seconds))
+            device, dtype = (card.device, card.dtype) if card else ("", "")
+            event = ImageEvent(entry.item.index, entry.item.seed, data, text, seconds, device, dtype)
+            entry.ticket.put(event)

@@ -18,11 +18,14 @@ from synthmill.v1 import image_pb2_grpc
 
 
 def _load_and_warm(settings: ImageSettings) -> dict[str, loader.LoadedModel]:
-    """Loads every configured model and runs a warm-up image through each (on the worker thread)."""
+    """Loads every configured model and runs a warm-up image through each (on the worker thread, which
+    keeps the configured CUDA device as its current one from here on)."""
     devices.set_threads(settings.threads)
+    devices.set_deterministic(settings.deterministic)
+    devices.bind_thread(devices.resolve_device(settings.device))
     models = {}
     for name in settings.models:
-        model = loader.load(name, settings.cache_dir, settings.device, settings.dtype)
+        model = loader.load(name, settings)
         engine.warm_up(model)
         models[name] = model
     return models
@@ -36,16 +39,19 @@ def build_service(settings: ImageSettings) -> Service:
 
     def start(models: dict[str, loader.LoadedModel]) -> Serving:
         def run_batch(params, items, on_step):
-            return worker.run(engine.generate, models[params.model], params, items, on_step)
+            model = models[params.model]
+            return worker.run(engine.generate, model, params, items, on_step, settings.vae_tiling_pixels)
 
+        described = {name: model.describe() for name, model in models.items()}
         batcher = Batcher(
             run_batch,
             settings.max_batch,
             settings.batch_delay_ms / 1000,
             settings.progress_interval_ms / 1000,
+            max_pixels=settings.max_batch_pixels,
+            cards={name: model.card for name, model in described.items()},
         )
         batching.append(asyncio.create_task(batcher.run()))
-        described = {name: model.describe() for name, model in models.items()}
         return Serving(described, batcher, server_info(described, settings))
 
     def stop() -> None:

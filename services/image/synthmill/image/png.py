@@ -7,17 +7,20 @@ import io
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from synthmill.common.cards import ModelCard
 from synthmill.image.domain import GenerationParams, Item
 
 
-def parameters_text(params: GenerationParams, item: Item) -> str:
-    """`prompt`, an optional `Negative prompt: ...` line, then `Steps: N, Sampler: X, ...`."""
+def parameters_text(params: GenerationParams, item: Item, card: ModelCard | None = None) -> str:
+    """`prompt`, an optional `Negative prompt: ...` line, then `Steps: N, Sampler: X, ...`, ending with
+    the device and dtype of the model's `card` when given (the same seed gives other bits elsewhere)."""
     lines = [item.prompt]
     if params.negative_prompt:
         lines.append(f"Negative prompt: {params.negative_prompt}")
     lines.append(
         f"Steps: {params.steps}, Sampler: {params.scheduler}, CFG scale: {params.guidance:g}, "
         f"Seed: {item.seed}, Size: {params.width}x{params.height}, Model: {params.model}"
+        + (f", Device: {card.device}, Dtype: {card.dtype}" if card else "")
     )
     return "\n".join(lines)
 

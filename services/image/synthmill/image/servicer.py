@@ -36,6 +36,7 @@ def server_info(models: Mapping[str, ImageModel], settings: ImageSettings) -> im
         max_steps=settings.max_steps,
         max_items=settings.max_items,
         max_batch=settings.max_batch,
+        max_batch_pixels=settings.max_batch_pixels,
     )
 
 
@@ -52,6 +53,8 @@ def _event_pb(
         params=params,
         parameters_text=event.parameters_text,
         seconds=event.seconds,
+        device=event.device,
+        dtype=event.dtype,
     )
     return image_pb2.GenerateImagesResponse(image=image)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthmill.common import server
+from synthmill.common import devices, server
 from synthmill.common.lifecycle import model_service
 from synthmill.common.server import Service
 from synthmill.common.worker import DeviceWorker
@@ -16,9 +16,11 @@ from synthmill.v1 import text_pb2_grpc
 
 
 def _load_and_warm(settings: TextSettings) -> TextEngine:
-    """Loads the model and runs a warm-up row through it (on the worker thread)."""
+    """Loads the model and runs a warm-up row through it (on the worker thread, which keeps the
+    configured CUDA device as its current one from here on)."""
     s = settings
-    engine = TextEngine(loader.load(s.model, s.device, s.dtype, s.cache_dir, s.threads), s)
+    devices.bind_thread(devices.resolve_device(s.device))
+    engine = TextEngine(loader.load(s.model, s.device, s.dtype, s.cache_dir, s.threads, s.faults), s)
     engine.warm_up()
     return engine
 

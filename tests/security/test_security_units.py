@@ -1,0 +1,151 @@
+"""Security rules without servers: loopback detection, the file-serving guard, per-key limits
+with an injected clock, and the store's key table."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from synthmill.common.errors import PermissionDenied, ResourceExhausted, Unauthenticated
+from synthmill.common.security import ExposedWithoutAuth, ServerSecurity, check_exposure, is_loopback
+from synthmill.gateway.keyring import ADMIN, OPEN, Keyring, Principal, hash_secret, new_secret
+from synthmill.gateway.outputs import JobFolder, OutsideFolder
+from synthmill.gateway.quotas import Quotas
+from synthmill.gateway.store import JobStore
+from synthmill.v1 import gateway_pb2 as pb
+from synthmill.v1 import keys_pb2
+
+DAY = 86400.0
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"])
+def test_loopback_hosts_may_run_open(host: str) -> None:
+    assert is_loopback(host)
+    check_exposure("gateway", host, False, ServerSecurity(), "API keys")
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "10.1.2.3", "gateway.example.com"])
+def test_other_hosts_need_auth_or_an_explicit_allow(host: str) -> None:
+    with pytest.raises(ExposedWithoutAuth, match="--allow-unauthenticated"):
+        check_exposure("gateway", host, False, ServerSecurity(), "API keys")
+    check_exposure("gateway", host, True, ServerSecurity(), "API keys")
+    check_exposure("gateway", host, False, ServerSecurity(allow_unauthenticated=True), "API keys")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> JobFolder:
+    job = JobFolder(tmp_path / "out", "job1", "alice")
+    (job.path / "images").mkdir(parents=True)
+    (job.path / "images" / "00000.png").write_bytes(b"png")
+    (job.path / "data.jsonl").write_text("{}\n")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "passwd").write_text("root")
+    os.symlink(secret / "passwd", job.path / "leak.txt")
+    os.symlink(secret, job.path / "leakdir")
+    return job
+
+
+def test_tenant_jobs_live_under_the_tenant_and_open_jobs_under_the_root(tmp_path: Path) -> None:
+    assert JobFolder(tmp_path, "j", "alice").path == tmp_path / "alice" / "j"
+    assert JobFolder(tmp_path, "j").path == tmp_path / "j"
+
+
+def test_listing_skips_symbolic_links(folder: JobFolder) -> None:
+    assert folder.files() == [Path("data.jsonl"), Path("images/00000.png")]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["../job2/data.jsonl", "images/../../x", "/etc/passwd", "leak.txt", "leakdir/passwd", "", "a\\..\\b"],
+)
+def test_opening_a_path_outside_the_folder_is_refused(folder: JobFolder, path: str) -> None:
+    with pytest.raises(OutsideFolder):
+        folder.open_file(path)
+
+
+def test_opening_a_file_inside_the_folder_works(folder: JobFolder) -> None:
+    with folder.open_file("images/00000.png") as handle:
+        assert handle.read() == b"png"
+    with pytest.raises(FileNotFoundError):
+        folder.open_file("images")
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    yield store
+    store.close()
+
+
+def _key(store: JobStore, name: str, **limits: int) -> tuple[str, Principal]:
+    secret = new_secret()
+    assert store.add_key(keys_pb2.ApiKey(name=name, limits=keys_pb2.KeyLimits(**limits)), hash_secret(secret))
+    return secret, Principal(name, limits=keys_pb2.KeyLimits(**limits))
+
+
+def test_daily_limits_name_the_limit_and_reset_the_next_day(store: JobStore) -> None:
+    now = [10 * DAY + 100.0]
+    quotas = Quotas(store, clock=lambda: now[0])
+    _, alice = _key(store, "alice", rows_per_day=10, images_per_day=4)
+    quotas.admit(alice, pb.JobCounts(rows_total=6, images_total=4))
+    with pytest.raises(ResourceExhausted, match=r"rows_per_day=10: 6 used on 1970-01-11, this job asks 5"):
+        quotas.admit(alice, pb.JobCounts(rows_total=5))
+    with pytest.raises(ResourceExhausted, match="images_per_day=4"):
+        quotas.admit(alice, pb.JobCounts(images_total=1))
+    quotas.admit(alice, pb.JobCounts(rows_total=4))  # exactly at the limit is fine
+    now[0] += DAY
+    quotas.admit(alice, pb.JobCounts(rows_total=10, images_total=4))
+    assert store.usage("alice", "1970-01-12") == (10, 4)
+
+
+def test_job_count_limits_count_only_the_keys_own_jobs(store: JobStore) -> None:
+    quotas = Quotas(store)
+    _, alice = _key(store, "alice", max_running_jobs=1, max_queued_jobs=2)
+    for index, (owner, state) in enumerate(
+        [("bob", pb.JOB_STATE_RUNNING), ("alice", pb.JOB_STATE_QUEUED), ("alice", pb.JOB_STATE_QUEUED)]
+    ):
+        store.save_job(pb.Job(id=f"j{index}", owner=owner, state=state))
+    with pytest.raises(ResourceExhausted, match=r"max_queued_jobs=2 \(2 now\)"):
+        quotas.admit(alice, pb.JobCounts(rows_total=1))
+    store.save_job(pb.Job(id="j1", owner="alice", state=pb.JOB_STATE_RUNNING))
+    with pytest.raises(ResourceExhausted, match="max_running_jobs=1"):
+        quotas.admit(alice, pb.JobCounts(rows_total=1))
+    assert [job.id for job in store.list_jobs(owner="alice")] == ["j2", "j1"]
+    assert store.count_jobs(pb.JOB_STATE_RUNNING, owner="bob") == 1
+
+
+def test_keyring_identifies_admin_tenants_and_refuses_the_rest(store: JobStore) -> None:
+    assert Keyring(store, None).identify(None) is OPEN  # no admin key, no keys: open, as today
+    keyring = Keyring(store, "admin-secret")
+    assert keyring.identify("admin-secret") is ADMIN
+    with pytest.raises(Unauthenticated):
+        keyring.identify(None)
+    with pytest.raises(PermissionDenied):
+        keyring.identify("admin-secreT")
+    secret, _ = _key(store, "alice")
+    assert keyring.identify(secret).name == "alice"
+    assert Keyring(store, None).identify(secret).name == "alice"  # a stored key closes the gateway
+    key = store.get_key("alice")
+    key.revoked_at.GetCurrentTime()
+    store.update_key(key)
+    with pytest.raises(PermissionDenied):
+        keyring.identify(secret)
+    assert not store.add_key(keys_pb2.ApiKey(name="alice"), hash_secret(new_secret()))
+    assert secret not in repr(store.list_keys())
+
+
+def test_a_store_made_before_owners_gains_the_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE jobs (id TEXT PRIMARY KEY, created REAL NOT NULL, state INTEGER NOT NULL, job BLOB NOT NULL)"
+        )
+        db.execute("INSERT INTO jobs VALUES ('old', 1.0, 3, ?)", (pb.Job(id="old").SerializeToString(),))
+    store = JobStore(path)
+    assert [job.id for job in store.list_jobs(owner="")] == ["old"]
+    store.close()
