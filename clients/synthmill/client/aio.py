@@ -84,6 +84,13 @@ class AsyncClient:
     async def health(self) -> gateway_pb2.HealthReport:
         return await self.stub.GetHealth(gateway_pb2.GetHealthRequest(), timeout=self.timeout)
 
+    @converts_errors_async
+    async def styles(self) -> list[gateway_pb2.Style]:
+        """The gateway's saved styles, which `styles=[...]` in image params may name."""
+        return list(
+            (await self.stub.ListStyles(gateway_pb2.ListStylesRequest(), timeout=self.timeout)).styles
+        )
+
     async def watch(self, job_id: str, after_seq: int = 0) -> AsyncIterator[gateway_pb2.JobEvent]:
         """Like `Client.watch`: events until the job ends, reconnecting after UNAVAILABLE."""
         resume = Resume(after_seq, self.reconnect_timeout)

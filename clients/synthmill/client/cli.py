@@ -66,6 +66,12 @@ def _image_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("image options")
     g.add_argument("--negative", metavar="P", help="negative prompt")
+    g.add_argument(
+        "--style",
+        action="append",
+        metavar="NAME",
+        help="apply a saved style (repeatable; see `synthmill styles`)",
+    )
     g.add_argument("--size", metavar="WxH", help="image size, multiples of 8 (default: the model's)")
     g.add_argument("--steps", type=int, metavar="S", help="denoising steps")
     g.add_argument("--cfg", type=float, metavar="F", help="classifier-free guidance scale")
@@ -205,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("job", metavar="JOB")
     p.add_argument("dir", metavar="DIR")
     sub.add_parser("health", parents=[common], help="exit 0 only when every service is SERVING")
+    sub.add_parser("styles", parents=[common], help="list the gateway's saved styles")
     _keys(sub, common)
     return parser
 

@@ -14,18 +14,20 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from synthmill.common.errors import Unavailable
+from synthmill.common.errors import InvalidArgument, Unavailable
+from synthmill.common.prompt_syntax import escape
 from synthmill.common.schema import parse_schema
 from synthmill.gateway import annotate
 from synthmill.gateway.events import EventLog
-from synthmill.gateway.judged import JUDGED_KEYS, categories, judged_fields, note_categories
+from synthmill.gateway.judged import categories, judged_fields, note_categories
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
 from synthmill.gateway.results import write_results
-from synthmill.gateway.retries import RetryPolicy, retrying
+from synthmill.gateway.retries import JobFailed, RetryPolicy, retrying
 from synthmill.gateway.rows import RowMaker
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.store import Item, JobStore
+from synthmill.gateway.styles import Styles, styled
 from synthmill.gateway.upstream import REQUEST_TIMEOUT_S, Upstream
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2, text_pb2
@@ -45,7 +47,7 @@ _IMAGE_KEYS = frozenset(
         "width",
         "height",
         "model",
-        *JUDGED_KEYS,
+        "styles",
     }
 )
 
@@ -59,6 +61,7 @@ class Context:
     events: EventLog
     text: Upstream
     image: Upstream
+    styles: Styles
 
 
 class JobRun:
@@ -129,7 +132,15 @@ class JobRun:
 
     async def _images_job(self, spec: pb.ImageJobSpec) -> None:
         if spec.expand_topic:
-            prompts = await self._expanded_prompts(spec)
+            # The LLM writes plain text, not emphasis markup: its brackets reach the model as written.
+            # Its prompts arrive now, so they take the job's styles now (the rest had them at submit).
+            try:
+                chosen = self.ctx.styles.resolve(spec.params.styles, "images.params.styles")
+            except InvalidArgument as exc:
+                raise JobFailed(
+                    f"{exc} (the gateway's styles.csv changed since the job was submitted)"
+                ) from None
+            prompts = [styled(escape(prompt), chosen) for prompt in await self._expanded_prompts(spec)]
         elif spec.captions:
             prompts = [caption.caption for caption in spec.captions]
         else:
@@ -223,6 +234,7 @@ class JobRun:
         name = await asyncio.to_thread(self.folder.write_image, plan.index, image.png)
         judged = await asyncio.to_thread(judged_fields, self.folder, plan.index, image)
         p = image.params
+        styles = getattr(self.job.spec, self.job.spec.WhichOneof("kind")).params.styles
         meta = {
             "file_name": name,
             "prompt": plan.prompt,
@@ -237,6 +249,7 @@ class JobRun:
             "device": image.device,
             "dtype": image.dtype,
             **judged,
+            **({"styles": list(styles)} if styles else {}),
             **plan.extra,
         }
         self.job.counts.images_done += 1

@@ -19,6 +19,7 @@ from synthmill.gateway.runner import JobRunner
 from synthmill.gateway.servicer import GatewayServicer
 from synthmill.gateway.settings import PREFIX, GatewaySettings
 from synthmill.gateway.store import open_store
+from synthmill.gateway.styles import Styles
 from synthmill.gateway.upstream import image_upstream, text_upstream
 from synthmill.v1 import gateway_pb2_grpc, keys_pb2_grpc
 
@@ -44,6 +45,7 @@ def build(settings: GatewaySettings) -> Service:
             events=events,
             text=text_upstream(settings.text_target, settings.max_message_bytes, credentials),
             image=image_upstream(settings.image_target, settings.max_message_bytes, credentials),
+            styles=Styles.load(settings.styles),
         )
         runner = JobRunner(ctx)
         state.update(ctx=ctx, runner=runner)

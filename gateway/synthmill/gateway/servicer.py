@@ -44,6 +44,9 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
     async def GetHealth(self, request: pb.GetHealthRequest, context) -> pb.HealthReport:
         return await self.jobs.health()
 
+    async def ListStyles(self, request: pb.ListStylesRequest, context) -> pb.ListStylesResponse:
+        return pb.ListStylesResponse(styles=self.jobs.styles())
+
 
 async def _chunks(folder: JobFolder, relative: Path) -> AsyncIterator[pb.FileChunk]:
     with folder.open_file(relative) as handle:

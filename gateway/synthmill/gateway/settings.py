@@ -88,6 +88,10 @@ class GatewaySettings(ServerSecurity):
         default=None,
         metadata=_doc("File holding the admin key (a mounted secret), read at start; instead of ADMIN_KEY."),
     )
+    styles: Path | None = field(
+        default=None,
+        metadata=_doc("An A1111 styles.csv (name, prompt, negative_prompt) that jobs may apply."),
+    )
 
     def admin_secret(self) -> str | None:
         """The admin key, from `ADMIN_KEY` or the file `ADMIN_KEY_FILE` names."""

@@ -317,3 +317,23 @@ class HealthReport(_message.Message):
     jobs_running: int
     jobs_queued: int
     def __init__(self, serving: _Optional[bool] = ..., services: _Optional[_Iterable[_Union[ServiceHealth, _Mapping]]] = ..., jobs_running: _Optional[int] = ..., jobs_queued: _Optional[int] = ...) -> None: ...
+
+class Style(_message.Message):
+    __slots__ = ("name", "prompt", "negative_prompt")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVE_PROMPT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    prompt: str
+    negative_prompt: str
+    def __init__(self, name: _Optional[str] = ..., prompt: _Optional[str] = ..., negative_prompt: _Optional[str] = ...) -> None: ...
+
+class ListStylesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListStylesResponse(_message.Message):
+    __slots__ = ("styles",)
+    STYLES_FIELD_NUMBER: _ClassVar[int]
+    styles: _containers.RepeatedCompositeFieldContainer[Style]
+    def __init__(self, styles: _Optional[_Iterable[_Union[Style, _Mapping]]] = ...) -> None: ...
