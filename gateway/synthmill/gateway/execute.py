@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from synthmill.common.errors import Unavailable
 from synthmill.common.schema import InvalidRow, parse_schema
+from synthmill.gateway import metrics
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
@@ -127,6 +128,7 @@ class JobRun:
         item = {"row": row, "seed": generated.seed, "attempts": generated.attempts}
         self.store.put_item(self.job.id, "row", generated.index, item)
         self.job.counts.rows_done += 1
+        metrics.ROWS.inc()
         self.store.save_job(self.job)
         await self.ctx.events.append(self.job, row=pb.RowWritten(index=generated.index))
 
@@ -250,6 +252,7 @@ class JobRun:
         self.store.put_item(self.job.id, "image", plan.index, meta)
         self._images_done.add(plan.index)
         self.job.counts.images_done += 1
+        metrics.IMAGES.inc()
         self.store.save_job(self.job)
         await self.ctx.events.append(self.job, image=pb.ImageWritten(index=plan.index, file_name=name))
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from synthmill.common import server
 from synthmill.common.server import Service
+from synthmill.gateway import metrics
 from synthmill.gateway.auth import ApiKeyInterceptor
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.execute import Context
@@ -47,7 +48,11 @@ def build(settings: GatewaySettings) -> Service:
         gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(jobs), server)
         keys_pb2_grpc.add_KeysServicer_to_server(KeysServicer(store), server)
 
+    async def count_jobs(state: int) -> int:
+        return store.count_jobs(state)
+
     async def startup() -> None:
+        metrics.watch_jobs(count_jobs)
         resumed = state["runner"].resume()
         if resumed:
             log.info("resumed %d unfinished jobs", resumed)
