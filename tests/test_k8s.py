@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from importlib.metadata import files
 from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client import REGISTRY
 from test_deploy import SERVICES, _known_variables
 
+import synthmill.gateway.metrics
+import synthmill.text.metrics  # noqa: F401  (registers the text server's metrics for the dashboard test)
 from synthmill.image import metrics as image_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,3 +116,19 @@ def test_image_pods_scale_on_a_queue_depth_the_image_server_exports(rendered) ->
     assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "image"}
     (metric,) = hpa["metrics"]
     assert metric["pods"]["metric"]["name"] == image_metrics.SERVER.queue_depth._name
+
+
+def test_the_dashboard_plots_only_metrics_the_servers_export() -> None:
+    families = {family.name for family in REGISTRY.collect()} | {"synthmill_gateway_jobs"}  # read at scrape
+    exported = {
+        f"{name}{suffix}" for name in families for suffix in ("", "_total", "_bucket", "_sum", "_count")
+    }
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "synthmill.json").read_text())
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"synthmill_\w+", target["expr"])
+    }
+    assert len(used) >= 15
+    assert used <= exported, used - exported
