@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv protos lint test test-fast demo bench gpu-check clean
+.PHONY: venv protos lint postgres test test-fast demo bench gpu-check clean
 
 # The environment: CPU torch 2.13.0 (pinned in pyproject), every extra, and the dev tools.
 $(STAMP): pyproject.toml
@@ -23,10 +23,15 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint
+# The job-store tests start a throwaway PostgreSQL server: install one where none is.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql)
+
+test: lint postgres
 	$(PY) -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) postgres
 	$(PY) -m pytest -q -m "not e2e"
 
 # Starts the local stack on the embedded default models, makes a small dataset, stops the stack.

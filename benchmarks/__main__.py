@@ -24,6 +24,7 @@ BENCHMARKS = {
     "images": "image",
     "batching": "image",
     "rows": "text",
+    "replicas": "text",
     "fanout": "image",
     "memory": "image",
 }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pg import PostgresCluster
 from servers import ServerProcess, free_port, wait_serving
 
 # Fixtures that start real servers or load models: every test using one (directly or through another
@@ -86,3 +88,19 @@ def gateway_factory(server_factory, tiny_upstreams: Upstreams, tmp_path: Path):
         return server_factory("gateway", env, wait=wait)
 
     return start
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A real PostgreSQL server for the test session, in a temporary folder."""
+    cluster = PostgresCluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresCluster, request: pytest.FixtureRequest) -> str:
+    """A fresh database on the session's PostgreSQL server, for one test."""
+    return postgres.create_database(f"t{len(request.node.nodeid)}_{secrets.token_hex(4)}")

@@ -19,7 +19,7 @@ from synthmill.text.settings import TextSettings
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES = {
-    "gateway": (GatewaySettings, GATEWAY_PREFIX, "gateway/Dockerfile", "."),
+    "gateway": (GatewaySettings, GATEWAY_PREFIX, "gateway/Dockerfile", ".[postgres]"),
     "text": (TextSettings, TEXT_PREFIX, "services/text/Dockerfile", ".[text]"),
     "image": (ImageSettings, IMAGE_PREFIX, "services/image/Dockerfile", ".[image]"),
 }

@@ -19,7 +19,6 @@ import synthmill.text.metrics  # noqa: F401  (registers the text server's metric
 from synthmill.image import metrics as image_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
-# Read by the Postgres job store of issue 12 (branch i12-scale); a known setting once that merges.
 DB_URL = "SYNTHMILL_GATEWAY_DB_URL"
 
 
@@ -54,7 +53,7 @@ def test_everything_lives_in_its_namespace(rendered) -> None:
 def test_each_server_reads_only_its_settings_and_is_probed_over_grpc_health(rendered, name: str) -> None:
     settings, prefix, _, _ = SERVICES[name]
     config = _config(rendered, name)
-    unknown = set(config) - _known_variables(settings, prefix) - {DB_URL}
+    unknown = set(config) - _known_variables(settings, prefix)
     assert not unknown, f"{name}: variables no setting reads: {unknown}"
     container = _container(rendered, name)
     assert {"configMapRef": {"name": f"synthmill-{name}"}} in container["envFrom"]

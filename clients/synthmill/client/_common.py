@@ -164,6 +164,8 @@ class Resume:
     def fresh(self, event: gateway_pb2.JobEvent) -> bool:
         """True for an event not delivered yet; the connection is healthy again."""
         self._failing_since, self.backoff = None, BACKOFF_START
+        if event.HasField("step"):  # live progress: carries the last stored number, never replayed
+            return True
         if event.seq <= self.last:
             return False
         self.last = event.seq

@@ -42,6 +42,9 @@ class Service:
     register: Callable[[grpc.aio.Server], None]
     startup: Callable[[], Awaitable[None]] = field(default=lambda: asyncio.sleep(0))
     shutdown: Callable[[], Awaitable[None]] = field(default=lambda: asyncio.sleep(0))
+    # Runs while the service is up after startup, calling `set_serving(False)` when it cannot serve
+    # (e.g. its database is unreachable) and `set_serving(True)` when it can again.
+    monitor: Callable[[Callable[[bool], Awaitable[None]]], Awaitable[None]] | None = None
     # Run before the error interceptor, outermost first (the gateway's API key check).
     interceptors: Sequence[grpc.aio.ServerInterceptor] = ()
     # Whether callers are checked, asked after `register`, and what would check them; None means
@@ -128,18 +131,29 @@ async def serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
+    async def set_serving(serving: bool) -> None:
+        status = (
+            health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in names:
+            await health_servicer.set(name, status)
+
     startup = asyncio.create_task(service.startup())
     stopping = asyncio.create_task(stop.wait())
+    monitor: asyncio.Task | None = None
     try:
         await asyncio.wait({startup, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if startup.done():
             startup.result()  # a failed model load ends the process with its error
-            for name in names:
-                await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+            await set_serving(True)
             log.info("%s serving", service.name)
+            if service.monitor is not None:
+                monitor = asyncio.create_task(service.monitor(set_serving))
             await stopping
     finally:
         startup.cancel()
+        if monitor is not None:
+            monitor.cancel()
         stopping.cancel()
         log.info("%s stopping (grace %.0fs)", service.name, grace)
         await health_servicer.enter_graceful_shutdown()

@@ -52,7 +52,7 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or not details.method.startswith(GUARDED):
             return handler
         try:
-            who = self.keyring.identify(bearer(details.invocation_metadata))
+            who = await self.keyring.identify(bearer(details.invocation_metadata))
             if details.method.startswith(_KEYS):
                 if not self.keyring.admin_key:
                     raise FailedPrecondition(

@@ -1,31 +1,31 @@
 """One run of one job: asks the inference servers for its missing items, records each
 finished item durably, and writes the job's files.
 
-Rows are asked for in order, a request at a time, each request carrying the rows already
-accepted, so `unique` holds across the whole job and a resumed job makes exactly the rows
-an uninterrupted one would. Images are independent: several requests stay in flight and
-gRPC spreads them over the image replicas, whose batchers merge them into GPU batches.
+Rows come from several requests in flight over the text replicas and are accepted in index
+order, the gateway checking `unique` across the whole job (see rows.py). Images are independent:
+several requests stay in flight and gRPC spreads them over the image replicas, whose batchers
+merge them into GPU batches.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from synthmill.common.errors import Unavailable
-from synthmill.common.schema import InvalidRow, parse_schema
+from synthmill.common.schema import parse_schema
 from synthmill.gateway import metrics
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
 from synthmill.gateway.results import write_results
-from synthmill.gateway.retries import JobFailed, RetryPolicy, retrying
+from synthmill.gateway.retries import RetryPolicy, retrying
+from synthmill.gateway.rows import RowMaker
 from synthmill.gateway.settings import GatewaySettings
-from synthmill.gateway.store import JobStore
-from synthmill.gateway.upstream import Upstream
+from synthmill.gateway.store import Item, JobStore
+from synthmill.gateway.upstream import REQUEST_TIMEOUT_S, Upstream
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2, text_pb2
 
@@ -46,7 +46,6 @@ _IMAGE_KEYS = frozenset(
         "model",
     }
 )
-_REQUEST_TIMEOUT_S = 3600.0
 
 
 @dataclass
@@ -61,16 +60,18 @@ class Context:
 
 
 class JobRun:
-    def __init__(self, job: pb.Job, ctx: Context):
+    def __init__(self, job: pb.Job, ctx: Context, owner: str):
         self.job = job
         self.ctx = ctx
+        self.owner = owner  # the lease every write is fenced on
         self.store = ctx.store
         self.folder = JobFolder.of(ctx.settings.output_dir, job)
         self.seed = job.spec.seed
         self.text_model = ""  # the text model's name, once known
-        self._images_done = set(self.store.items(job.id, "image"))
+        self._images_done: set[int] = set()
 
     async def execute(self) -> None:
+        self._images_done = set(await self.store.items(self.job.id, "image"))
         await asyncio.to_thread(self.folder.remove_partial_files)
         kind = self.job.spec.WhichOneof("kind")
         if kind == "text":
@@ -87,50 +88,30 @@ class JobRun:
     ):
         schema = parse_schema(spec.schema_json)
         self.folder.write_json("schema.json", schema.json_schema())
-        done = self.store.items(self.job.id, "row")
+        done = await self.store.items(self.job.id, "row")
         for idx, item in done.items():
             if on_row:
                 await on_row(idx, item["row"])
-        accepted = [json.dumps(item["row"], ensure_ascii=False) for item in done.values()]
         await self._note_text_model(spec.model)
 
-        async def attempt() -> None:
-            start = len(accepted)
-            request = text_pb2.GenerateRowsRequest(
-                schema_json=json.dumps(schema.json_schema()),
-                start_index=start,
-                count=min(self.ctx.settings.rows_per_request, spec.count - start),
-                seed=self.seed,
-                instructions=spec.instructions,
-                model=spec.model,
-                sampling=spec.sampling,
-                existing_rows_json=accepted,
-            )
-            async for reply in self.ctx.text.stub.GenerateRows(request, timeout=_REQUEST_TIMEOUT_S):
-                if reply.HasField("row"):
-                    row = json.loads(reply.row.row_json)
-                    try:  # the text server validated it; a row is checked again before it is written
-                        schema.validate(row)
-                    except InvalidRow as exc:
-                        raise JobFailed(
-                            f"text server returned an invalid row {reply.row.index}: {exc}"
-                        ) from None
-                    await self._record_row(reply.row, row)
-                    accepted.append(reply.row.row_json)
-                    if on_row:
-                        await on_row(reply.row.index, row)
+        async def accept(generated: text_pb2.GeneratedRow, row: dict) -> None:
+            await self._record_row(generated, row)
+            if on_row:
+                await on_row(generated.index, row)
 
-        await self._retrying(
-            self.ctx.text, attempt, lambda: len(accepted), lambda: len(accepted) < spec.count
-        )
+        def retrying(attempt, progress, pending) -> Awaitable[None]:
+            return self._retrying(self.ctx.text, attempt, progress, pending)
+
+        maker = RowMaker(spec, schema, self.seed, self.ctx.text.stub, self.ctx.settings, retrying, accept)
+        await maker.make(done)
 
     async def _record_row(self, generated: text_pb2.GeneratedRow, row: dict) -> None:
-        item = {"row": row, "seed": generated.seed, "attempts": generated.attempts}
-        self.store.put_item(self.job.id, "row", generated.index, item)
+        item = Item(
+            "row", generated.index, {"row": row, "seed": generated.seed, "attempts": generated.attempts}
+        )
         self.job.counts.rows_done += 1
+        await self.ctx.events.append(self.job, self.owner, [item], row=pb.RowWritten(index=generated.index))
         metrics.ROWS.inc()
-        self.store.save_job(self.job)
-        await self.ctx.events.append(self.job, row=pb.RowWritten(index=generated.index))
 
     async def _note_text_model(self, model: str) -> None:
         if not model:
@@ -156,19 +137,19 @@ class JobRun:
         await self._render(queue, spec.params, produce=None)
 
     async def _expanded_prompts(self, spec: pb.ImageJobSpec) -> list[str]:
-        stored = self.store.items(self.job.id, "prompt")
+        stored = await self.store.items(self.job.id, "prompt")
         if len(stored) == spec.count:
             return [item["prompt"] for item in stored.values()]
         reply: list[text_pb2.ExpandPromptsResponse] = []
 
         async def attempt() -> None:
             request = text_pb2.ExpandPromptsRequest(topic=spec.expand_topic, count=spec.count, seed=self.seed)
-            reply.append(await self.ctx.text.stub.ExpandPrompts(request, timeout=_REQUEST_TIMEOUT_S))
+            reply.append(await self.ctx.text.stub.ExpandPrompts(request, timeout=REQUEST_TIMEOUT_S))
 
         await self._retrying(self.ctx.text, attempt, lambda: len(reply), lambda: not reply)
         prompts = list(reply[0].prompts)
-        for i, prompt in enumerate(prompts):
-            self.store.put_item(self.job.id, "prompt", i, {"prompt": prompt})
+        items = [Item("prompt", i, {"prompt": prompt}) for i, prompt in enumerate(prompts)]
+        await self.store.commit(self.job, self.owner, items=items)
         self.folder.write_json("prompts.json", {"topic": spec.expand_topic, "prompts": prompts})
         return prompts
 
@@ -221,11 +202,11 @@ class JobRun:
         async def attempt() -> None:
             items = [image_pb2.ImageItem(index=p.index, prompt=p.prompt, seed=p.seed) for p in missing()]
             request = image_pb2.GenerateImagesRequest(params=params, items=items)
-            async for reply in self.ctx.image.stub.Generate(request, timeout=_REQUEST_TIMEOUT_S):
+            async for reply in self.ctx.image.stub.Generate(request, timeout=REQUEST_TIMEOUT_S):
                 if reply.HasField("step"):
                     step = reply.step
                     event = pb.ImageStep(index=step.index, step=step.step, total_steps=step.total_steps)
-                    await self.ctx.events.append(self.job, step=event)
+                    await self.ctx.events.progress(self.job, step=event)
                 else:
                     await self._record_image(plans[reply.image.index], reply.image)
 
@@ -249,12 +230,11 @@ class JobRun:
             "dtype": image.dtype,
             **plan.extra,
         }
-        self.store.put_item(self.job.id, "image", plan.index, meta)
-        self._images_done.add(plan.index)
         self.job.counts.images_done += 1
+        event = pb.ImageWritten(index=plan.index, file_name=name)
+        await self.ctx.events.append(self.job, self.owner, [Item("image", plan.index, meta)], image=event)
+        self._images_done.add(plan.index)
         metrics.IMAGES.inc()
-        self.store.save_job(self.job)
-        await self.ctx.events.append(self.job, image=pb.ImageWritten(index=plan.index, file_name=name))
 
     # Retries
 
@@ -275,6 +255,6 @@ class JobRun:
 
     async def finalize(self) -> None:
         """Writes the data file, metadata.jsonl and job.json from what is recorded."""
-        rows = self.store.items(self.job.id, "row")
-        images = self.store.items(self.job.id, "image")
+        rows = await self.store.items(self.job.id, "row")
+        images = await self.store.items(self.job.id, "image")
         await asyncio.to_thread(write_results, self.job, self.folder, rows, images, self.text_model)

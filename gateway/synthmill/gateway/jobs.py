@@ -22,6 +22,7 @@ from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import image_count, unified_image_count
 from synthmill.gateway.quotas import Quotas
 from synthmill.gateway.runner import JobRunner
+from synthmill.gateway.store import StoreUnavailable, make_event
 from synthmill.gateway.validate import ServerInfo, uses_images, uses_text, validate_spec
 from synthmill.v1 import gateway_pb2 as pb
 
@@ -66,16 +67,15 @@ class Jobs:
             validate_spec(spec, settings, ServerInfo())  # a spec wrong in itself is refused all the same
             raise
         validate_spec(spec, settings, info)
-        if self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED) >= settings.max_queued_jobs:
+        if await self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED) >= settings.max_queued_jobs:
             raise ResourceExhausted(f"{settings.max_queued_jobs} jobs are already queued; try later")
         counts = totals(spec)
-        self.quotas.admit(who, counts)
+        await self.quotas.admit(who, counts)
         if not spec.HasField("seed") or spec.seed == -1:
             spec.seed = random.randrange(2**31)
         job = pb.Job(id=new_job_id(), spec=spec, state=pb.JOB_STATE_QUEUED, counts=counts, owner=who.name)
         job.created_at.GetCurrentTime()
         job.output_dir = str(JobFolder.of(settings.output_dir, job).path.resolve())
-        self.ctx.store.save_job(job)
         audit(
             "submit",
             who=who.name,
@@ -84,35 +84,34 @@ class Jobs:
             rows=counts.rows_total,
             images=counts.images_total,
         )
-        await self.events.append(job, state=pb.StateChanged(state=pb.JOB_STATE_QUEUED))
-        self.runner.start(job)
+        await self.ctx.store.create(job, make_event(job, state=pb.StateChanged(state=pb.JOB_STATE_QUEUED)))
         return job
 
-    def get(self, job_id: str, who: Principal) -> pb.Job:
+    async def get(self, job_id: str, who: Principal) -> pb.Job:
         """The job, if `who` may see it; INVALID_ARGUMENT for an id no job can have (`..`, `/`)."""
         if not _JOB_ID.fullmatch(job_id):
             raise InvalidArgument("job_id", f"{job_id!r} is not a job id")
-        job = self.ctx.store.get_job(job_id)
+        job = await self.ctx.store.get_job(job_id)
         if job is None or not who.sees(job):
             raise NotFound(f"job_id: no job {job_id!r}")
         return job
 
-    def list(self, state: int, limit: int, who: Principal) -> list[pb.Job]:
-        return self.ctx.store.list_jobs(state, limit, who.owner_filter)
+    async def list(self, state: int, limit: int, who: Principal) -> list[pb.Job]:
+        return await self.ctx.store.list_jobs(state, limit, who.owner_filter)
 
     async def cancel(self, job_id: str, who: Principal) -> pb.Job:
-        job = self.get(job_id, who)
+        job = await self.get(job_id, who)
         audit("cancel", who=who.name, job=job.id, owner=job.owner)
         return await self.runner.cancel(job.id)
 
     async def watch(self, job_id: str, after_seq: int, who: Principal) -> AsyncIterator[pb.JobEvent]:
-        self.get(job_id, who)
+        await self.get(job_id, who)
         async for event in self.events.watch(job_id, after_seq):
             yield event
 
     async def files(self, job_id: str, who: Principal) -> tuple[JobFolder, list[Path]]:
         """The job's folder and every file in it (relative to it), for download."""
-        job = self.get(job_id, who)
+        job = await self.get(job_id, who)
         folder = JobFolder.of(self.ctx.settings.output_dir, job)
         files = await asyncio.to_thread(folder.files)
         audit("download", who=who.name, job=job.id, owner=job.owner, files=len(files))
@@ -120,9 +119,13 @@ class Jobs:
 
     async def health(self) -> pb.HealthReport:
         services = await asyncio.gather(self.ctx.text.health(), self.ctx.image.health())
-        return pb.HealthReport(
-            serving=all(service.serving for service in services),
-            services=services,
-            jobs_running=self.ctx.store.count_jobs(pb.JOB_STATE_RUNNING),
-            jobs_queued=self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED),
-        )
+        report = pb.HealthReport(services=services)
+        stored = await self.ctx.store.ping()  # without its job store a gateway is not serving
+        try:
+            if stored:
+                report.jobs_running = await self.ctx.store.count_jobs(pb.JOB_STATE_RUNNING)
+                report.jobs_queued = await self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED)
+        except StoreUnavailable:
+            stored = False
+        report.serving = stored and all(service.serving for service in services)
+        return report

@@ -68,19 +68,18 @@ class Keyring:
         self.store = store
         self.admin_key = admin_key
 
-    @property
-    def open(self) -> bool:
-        return not self.admin_key and not self.store.has_keys()
+    async def is_open(self) -> bool:
+        return not self.admin_key and not await self.store.has_keys()
 
-    def identify(self, secret: str | None) -> Principal:
+    async def identify(self, secret: str | None) -> Principal:
         """The caller's principal; Unauthenticated without a secret, PermissionDenied for a wrong one."""
-        if self.open:
+        if await self.is_open():
             return OPEN
         if not secret:
             raise Unauthenticated("an API key is required: send `authorization: Bearer <key>`")
         if self.admin_key and hmac.compare_digest(secret.encode(), self.admin_key.encode()):
             return ADMIN
-        key = self.store.key_by_hash(hash_secret(secret))
+        key = await self.store.key_by_hash(hash_secret(secret))
         if key is None or key.HasField("revoked_at"):
             raise PermissionDenied("the API key is not valid (unknown or revoked)")
         return Principal(key.name, limits=key.limits)

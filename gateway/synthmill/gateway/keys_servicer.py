@@ -19,20 +19,20 @@ class KeysServicer(keys_pb2_grpc.KeysServicer):
         key = pb.ApiKey(name=check_name(request.name), limits=request.limits)
         key.created_at.GetCurrentTime()
         secret = new_secret()
-        if not self.store.add_key(key, hash_secret(secret)):
+        if not await self.store.add_key(key, hash_secret(secret)):
             raise AlreadyExists(f"name: a key named {key.name!r} exists")
         audit("key_created", who=caller().name, key=key.name)
         return pb.CreateKeyResponse(key=key, secret=secret)
 
     async def ListKeys(self, request: pb.ListKeysRequest, context) -> pb.ListKeysResponse:
-        return pb.ListKeysResponse(keys=self.store.list_keys())
+        return pb.ListKeysResponse(keys=await self.store.list_keys())
 
     async def RevokeKey(self, request: pb.RevokeKeyRequest, context) -> pb.ApiKey:
-        key = self.store.get_key(request.name)
+        key = await self.store.get_key(request.name)
         if key is None:
             raise NotFound(f"name: no key {request.name!r}")
         if not key.HasField("revoked_at"):
             key.revoked_at.GetCurrentTime()
-            self.store.update_key(key)
+            await self.store.update_key(key)
             audit("key_revoked", who=caller().name, key=key.name)
         return key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -18,19 +19,22 @@ from synthmill.gateway.quotas import Quotas
 from synthmill.gateway.runner import JobRunner
 from synthmill.gateway.servicer import GatewayServicer
 from synthmill.gateway.settings import PREFIX, GatewaySettings
-from synthmill.gateway.store import JobStore
+from synthmill.gateway.store import open_store
 from synthmill.gateway.upstream import image_upstream, text_upstream
 from synthmill.v1 import gateway_pb2_grpc, keys_pb2_grpc
 
 log = logging.getLogger(__name__)
+_HEALTH_CHECK_S = 1.0
 
 
 def build(settings: GatewaySettings) -> Service:
-    """The gateway's service: the store opens here, unfinished jobs resume at startup."""
+    """The gateway's service: at startup the store opens (health stays NOT_SERVING until the
+    database answers) and the runner starts claiming jobs, unfinished ones included."""
     state: dict[str, Any] = {}
     settings.output_dir.mkdir(parents=True, exist_ok=True)
-    store = JobStore(settings.db_file)
-    keyring = Keyring(store, settings.admin_secret())
+    store = open_store(settings.db_url, settings.output_dir / "jobs.sqlite3", settings.db_retry_s)
+    admin_secret = settings.admin_secret()
+    keyring = Keyring(store, admin_secret)
 
     def register(server) -> None:
         events = EventLog(store)
@@ -48,21 +52,28 @@ def build(settings: GatewaySettings) -> Service:
         gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(jobs), server)
         keys_pb2_grpc.add_KeysServicer_to_server(KeysServicer(store), server)
 
-    async def count_jobs(state: int) -> int:
-        return store.count_jobs(state)
-
     async def startup() -> None:
-        metrics.watch_jobs(count_jobs)
-        resumed = state["runner"].resume()
-        if resumed:
-            log.info("resumed %d unfinished jobs", resumed)
+        await store.open()
+        metrics.watch_jobs(store.count_jobs)
+        state["runner"].start()
+
+    async def monitor(set_serving) -> None:
+        """NOT_SERVING while the job store does not answer."""
+        serving = True
+        while True:
+            await asyncio.sleep(_HEALTH_CHECK_S)
+            answered = await store.ping()
+            if answered != serving:
+                log.warning("job store %s", "answers again" if answered else "does not answer")
+                serving = answered
+                await set_serving(serving)
 
     async def shutdown() -> None:
         if "runner" in state:
             await state["runner"].shutdown()
             await state["ctx"].text.close()
             await state["ctx"].image.close()
-        store.close()
+        await store.close()
 
     return Service(
         "gateway",
@@ -70,9 +81,12 @@ def build(settings: GatewaySettings) -> Service:
         register,
         startup,
         shutdown,
+        monitor=monitor,
         interceptors=[ApiKeyInterceptor(keyring)],
-        protected=lambda: not keyring.open,
-        protected_by=f"API keys ({PREFIX}ADMIN_KEY or keys in the store)",
+        # Asked when binding, before the store opens: the admin key is what protects the gateway
+        # (keys in the store are made with it).
+        protected=lambda: bool(admin_secret),
+        protected_by=f"API keys ({PREFIX}ADMIN_KEY)",
     )
 
 

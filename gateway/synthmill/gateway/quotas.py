@@ -25,7 +25,7 @@ class Quotas:
     def day(self) -> str:
         return dt.datetime.fromtimestamp(self.clock(), dt.UTC).date().isoformat()
 
-    def admit(self, who: Principal, counts: pb.JobCounts) -> None:
+    async def admit(self, who: Principal, counts: pb.JobCounts) -> None:
         """Counts a new job against `who`'s limits, or raises ResourceExhausted naming the limit."""
         limits = who.limits
         if limits is None:
@@ -34,14 +34,14 @@ class Quotas:
             (pb.JOB_STATE_RUNNING, limits.max_running_jobs, "max_running_jobs"),
             (pb.JOB_STATE_QUEUED, limits.max_queued_jobs, "max_queued_jobs"),
         ):
-            if limit and (current := self.store.count_jobs(state, who.name)) >= limit:
+            if limit and (current := await self.store.count_jobs(state, who.name)) >= limit:
                 raise ResourceExhausted(f"key {who.name!r} reached its limit {name}={limit} ({current} now)")
         day = self.day()
-        passed = self.store.reserve_usage(
+        passed = await self.store.reserve_usage(
             who.name, day, counts.rows_total, counts.images_total, limits.rows_per_day, limits.images_per_day
         )
         if passed:
-            rows, images = self.store.usage(who.name, day)
+            rows, images = await self.store.usage(who.name, day)
             used, asked = (
                 (rows, counts.rows_total) if passed == "rows_per_day" else (images, counts.images_total)
             )

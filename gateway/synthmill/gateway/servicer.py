@@ -23,10 +23,10 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
         return await self.jobs.submit(request.spec, caller())
 
     async def GetJob(self, request: pb.GetJobRequest, context) -> pb.Job:
-        return self.jobs.get(request.job_id, caller())
+        return await self.jobs.get(request.job_id, caller())
 
     async def ListJobs(self, request: pb.ListJobsRequest, context) -> pb.ListJobsResponse:
-        return pb.ListJobsResponse(jobs=self.jobs.list(request.state, request.limit, caller()))
+        return pb.ListJobsResponse(jobs=await self.jobs.list(request.state, request.limit, caller()))
 
     async def CancelJob(self, request: pb.CancelJobRequest, context) -> pb.Job:
         return await self.jobs.cancel(request.job_id, caller())

@@ -34,8 +34,20 @@ class GatewaySettings(ServerSecurity):
         metadata=_doc("Image server target: host:port, a comma-separated list, or dns:///name:port."),
     )
     output_dir: Path = field(default=Path("generated_data"), metadata=_doc("Output root, a folder per job."))
-    db_path: Path | None = field(
-        default=None, metadata=_doc("SQLite job store; default <output_dir>/jobs.sqlite3.")
+    db_url: str = field(
+        default="",
+        metadata=_doc(
+            "Job store: sqlite:///path/jobs.sqlite3 (one gateway) or postgresql://user@host/db "
+            "(several gateways share it); empty is SQLite at <output_dir>/jobs.sqlite3."
+        ),
+    )
+    lease_s: float = field(
+        default=15.0,
+        metadata=_doc("A job's lease without a heartbeat; after it another gateway takes the job over."),
+    )
+    db_retry_s: float = field(
+        default=30.0,
+        metadata=_doc("How long a store call retries a lost database connection (with backoff)."),
     )
     max_rows: int = field(default=10000, metadata=_doc("Most rows one job may ask for."))
     max_images: int = field(default=10000, metadata=_doc("Most images one job may ask for."))
@@ -43,6 +55,13 @@ class GatewaySettings(ServerSecurity):
     max_concurrent_jobs: int = field(default=16, metadata=_doc("Jobs running at once; the rest queue."))
     max_queued_jobs: int = field(default=1000, metadata=_doc("Jobs waiting; more are RESOURCE_EXHAUSTED."))
     rows_per_request: int = field(default=8, metadata=_doc("Rows asked of the text server per request."))
+    row_requests_in_flight: int = field(
+        default=4, metadata=_doc("Row requests one job keeps in flight (spread over text replicas).")
+    )
+    max_row_samples: int = field(
+        default=16,
+        metadata=_doc("Samples drawn for one row before the job fails; repeats of earlier rows use them up."),
+    )
     images_per_request: int = field(default=4, metadata=_doc("Images sent to an image server per request."))
     image_requests_in_flight: int = field(
         default=4, metadata=_doc("Image requests one job keeps in flight (spread over replicas).")
@@ -84,7 +103,3 @@ class GatewaySettings(ServerSecurity):
         return channel_credentials(
             self.upstream_tls_ca, self.upstream_tls_cert, self.upstream_tls_key, f"{PREFIX}UPSTREAM_"
         )
-
-    @property
-    def db_file(self) -> Path:
-        return self.db_path or self.output_dir / "jobs.sqlite3"

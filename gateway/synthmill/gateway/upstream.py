@@ -30,6 +30,7 @@ from synthmill.v1 import gateway_pb2 as pb
 
 _INFO_DEADLINE_S = 30.0
 _INFO_TTL_S = 10.0
+REQUEST_TIMEOUT_S = 3600.0  # deadline of one generation request (a long batch)
 
 
 def service_config(service: str) -> str:

@@ -36,6 +36,7 @@ from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteria
 from synthmill.common import devices, oom
 from synthmill.common.errors import Cancelled, InvalidArgument, OutOfMemory, ResourceExhausted
 from synthmill.common.schema import InvalidRow, Schema, parse_schema
+from synthmill.common.uniqueness import RowDeduper
 from synthmill.text import grammar, prompting
 from synthmill.text.domain import AcceptedRow, PromptsJob, RowsJob, RowsTotals, Sampling
 from synthmill.text.interrupt import Interrupt
@@ -43,7 +44,6 @@ from synthmill.text.loader import LoadedModel
 from synthmill.text.masking import HostGrammarMask
 from synthmill.text.sampling import RowSampler
 from synthmill.text.settings import TextSettings
-from synthmill.text.uniqueness import RowDeduper
 
 log = logging.getLogger(__name__)
 
