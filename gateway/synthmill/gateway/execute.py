@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from synthmill.common.errors import InvalidArgument, Unavailable
 from synthmill.common.prompt_syntax import escape
 from synthmill.common.schema import parse_schema
-from synthmill.gateway import annotate
+from synthmill.gateway import annotate, metrics
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.judged import categories, judged_fields, note_categories
 from synthmill.gateway.outputs import JobFolder
@@ -118,6 +118,7 @@ class JobRun:
         )
         self.job.counts.rows_done += 1
         await self.ctx.events.append(self.job, self.owner, [item], row=pb.RowWritten(index=generated.index))
+        metrics.ROWS.inc()
 
     async def _note_text_model(self, model: str) -> None:
         if not model:
@@ -256,6 +257,7 @@ class JobRun:
         event = pb.ImageWritten(index=plan.index, file_name=name)
         await self.ctx.events.append(self.job, self.owner, [Item("image", plan.index, meta)], image=event)
         self._images_done.add(plan.index)
+        metrics.IMAGES.inc()
 
     # Annotations of existing images
 

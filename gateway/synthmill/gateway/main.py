@@ -8,6 +8,7 @@ from typing import Any
 
 from synthmill.common import server
 from synthmill.common.server import Service
+from synthmill.gateway import metrics
 from synthmill.gateway.auth import ApiKeyInterceptor
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.execute import Context
@@ -55,6 +56,7 @@ def build(settings: GatewaySettings) -> Service:
 
     async def startup() -> None:
         await store.open()
+        metrics.watch_jobs(store.count_jobs)
         state["runner"].start()
 
     async def monitor(set_serving) -> None:
