@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv protos lint browser test test-fast demo bench clean
+.PHONY: venv protos lint browser postgres test test-fast demo bench gpu-check clean
 
 # The environment: CPU torch 2.13.0 (pinned in pyproject), every extra, and the dev tools.
 $(STAMP): pyproject.toml
@@ -27,10 +27,15 @@ lint: $(STAMP)
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
-test: lint browser
+# The job-store tests start a throwaway PostgreSQL server: install one where none is.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql)
+
+test: lint postgres browser
 	$(PY) -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) postgres
 	$(PY) -m pytest -q -m "not e2e"
 
 # Starts the local stack on the embedded default models, makes a small dataset, stops the stack.
@@ -39,6 +44,12 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# On a GPU host, first: device, dtype, each model's load time, one image per family, the OOM path,
+# images/s; then the gpu-marked tests. GPU_CHECK_ARGS=--models stable-diffusion-v1-5/stable-diffusion-v1-5,...
+gpu-check: $(STAMP)
+	$(PY) -m tools.gpu_check $(GPU_CHECK_ARGS)
+	$(PY) -m pytest -q -m gpu -rs
 
 clean:
 	rm -rf $(VENV) generated_data .pytest_cache .ruff_cache

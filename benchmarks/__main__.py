@@ -24,9 +24,11 @@ BENCHMARKS = {
     "images": "image",
     "batching": "image",
     "rows": "text",
+    "replicas": "text",
     "fanout": "image",
     "memory": "image",
     "http_api": "image",
+    "judging": "image",
 }
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from servers import ServerProcess, wait_serving
+from pg import PostgresCluster
+from servers import ServerProcess, free_port, wait_serving
 
 # Fixtures that start real servers or load models: every test using one (directly or through another
 # fixture) is marked `e2e`, so `make test-fast` (-m "not e2e") runs without them.
@@ -48,10 +50,17 @@ class Upstreams:
 @pytest.fixture(scope="session")
 def tiny_upstreams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstreams]:
     logs = tmp_path_factory.mktemp("upstream-logs")
-    text = ServerProcess(
-        "text", {"SYNTHMILL_TEXT_MODEL": "tiny-llama", "SYNTHMILL_TEXT_THREADS": "1"}, logs / "text.log"
-    )
-    image_env = {"SYNTHMILL_IMAGE_MODELS": "tiny-sd", "SYNTHMILL_IMAGE_THREADS": "1"}
+    text_env = {
+        "SYNTHMILL_TEXT_MODEL": "tiny-llama",
+        "SYNTHMILL_TEXT_THREADS": "1",
+        "SYNTHMILL_TEXT_METRICS_PORT": str(free_port()),
+    }
+    text = ServerProcess("text", text_env, logs / "text.log")
+    image_env = {
+        "SYNTHMILL_IMAGE_MODELS": "tiny-sd",
+        "SYNTHMILL_IMAGE_THREADS": "1",
+        "SYNTHMILL_IMAGE_METRICS_PORT": str(free_port()),
+    }
     image = ServerProcess("image", image_env, logs / "image.log")
     text.start(wait=False)
     image.start(wait=False)
@@ -79,3 +88,19 @@ def gateway_factory(server_factory, tiny_upstreams: Upstreams, tmp_path: Path):
         return server_factory("gateway", env, wait=wait)
 
     return start
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A real PostgreSQL server for the test session, in a temporary folder."""
+    cluster = PostgresCluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresCluster, request: pytest.FixtureRequest) -> str:
+    """A fresh database on the session's PostgreSQL server, for one test."""
+    return postgres.create_database(f"t{len(request.node.nodeid)}_{secrets.token_hex(4)}")

@@ -14,6 +14,8 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from synthmill.common.tls import sync_channel
+
 ROOT = Path(__file__).resolve().parents[1]
 SERVING = health_pb2.HealthCheckResponse.SERVING
 # Reconnect every 50 ms, not after gRPC's default 1 s+ backoff: a watcher connects as soon as the port opens.
@@ -30,12 +32,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_serving(target: str, proc: subprocess.Popen | None = None, service: str = "") -> list[int]:
+def wait_serving(
+    target: str,
+    proc: subprocess.Popen | None = None,
+    service: str = "",
+    credentials: grpc.ChannelCredentials | None = None,
+) -> list[int]:
     """Blocks until the grpc.health.v1 status of `service` at `target` is SERVING, on a health Watch
     stream (each change is pushed; nothing is polled), and returns the distinct statuses it saw on
-    the way. Raises if `proc` exits first."""
+    the way; over TLS with `credentials`. Raises if `proc` exits first."""
     seen: list[int] = []
-    with grpc.insecure_channel(target, options=FAST_RECONNECT) as channel:
+    with sync_channel(target, credentials, FAST_RECONNECT) as channel:
         call = health_pb2_grpc.HealthStub(channel).Watch(
             health_pb2.HealthCheckRequest(service=service), wait_for_ready=True
         )

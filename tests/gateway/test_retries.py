@@ -6,6 +6,7 @@ import asyncio
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 
 from synthmill.gateway.retries import JobFailed, RetryPolicy, retrying
 
@@ -103,3 +104,26 @@ def test_no_reachable_replica_counts_as_unavailable():
     with pytest.raises(JobFailed, match=r"^image server: UNAVAILABLE: no replica reachable for 5s$"):
         script.run(max_attempts=2, ready=never_ready)
     assert (script.calls, script.slept) == (0, [1.0])
+
+
+def test_out_of_memory_is_not_retried_as_is():
+    # A server answers RESOURCE_EXHAUSTED once the batch failed even at half size: the same request would
+    # run out of memory again, and every request merged with it would fail with it.
+    oom = rpc_error(grpc.StatusCode.RESOURCE_EXHAUSTED, "out of device memory: a batch of 1 at 2048x2048")
+    script = Script(1, (0, oom), (1, None))
+    with pytest.raises(JobFailed, match=r"^image server: RESOURCE_EXHAUSTED: out of device memory"):
+        script.run()
+    assert (script.calls, script.slept) == (1, [])
+
+
+def test_every_failed_try_is_counted_and_each_retry_too():
+    errors = REGISTRY.get_sample_value
+    labels = {"server": "image", "code": "UNAVAILABLE"}
+    before = [
+        errors(f"synthmill_gateway_upstream_{kind}_total", labels) or 0 for kind in ("errors", "retries")
+    ]
+    script = Script(1, (0, UNAVAILABLE), (0, UNAVAILABLE), (0, UNAVAILABLE))
+    with pytest.raises(JobFailed):
+        script.run(max_attempts=3)
+    after = [errors(f"synthmill_gateway_upstream_{kind}_total", labels) for kind in ("errors", "retries")]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [3, 2]  # the third failure ends the job

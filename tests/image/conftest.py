@@ -7,8 +7,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from image_helpers import ImageServer
-from servers import ServerProcess
+from image_helpers import ImageServer, serve_image
 
 from synthmill.v1 import image_pb2_grpc
 
@@ -26,16 +25,8 @@ def tiny_sdxl_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def image_server(tmp_path_factory: pytest.TempPathFactory, tiny_sdxl_dir: Path) -> Iterator[ImageServer]:
     """A `python -m synthmill.image` process serving tiny-sd (default), the saved tiny SDXL and tiny-sd3."""
-    logs = tmp_path_factory.mktemp("logs")
-    env = {
-        "SYNTHMILL_IMAGE_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
-        "SYNTHMILL_IMAGE_MODELS": f"tiny-sd,{tiny_sdxl_dir},tiny-sd3",
-        "SYNTHMILL_IMAGE_MAX_BATCH": "8",
-        "SYNTHMILL_IMAGE_THREADS": "1",  # the CPU is shared with other test processes
-    }
-    process = ServerProcess("image", env, logs / "image.log").start()
-    yield ImageServer(process.log_path, process.target)
-    process.stop()
+    env = {"SYNTHMILL_IMAGE_MODELS": f"tiny-sd,{tiny_sdxl_dir},tiny-sd3", "SYNTHMILL_IMAGE_MAX_BATCH": "8"}
+    yield from serve_image(tmp_path_factory, env)
 
 
 @pytest.fixture(scope="session")

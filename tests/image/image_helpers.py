@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+import pytest
 from PIL import Image
 from server_logs import ServerLog
+from servers import ServerProcess
 
 from synthmill.v1 import common_pb2, image_pb2, image_pb2_grpc
 
@@ -39,13 +42,14 @@ class Result:
 
     @property
     def steps(self) -> list[image_pb2.StepProgress]:
-        return [e.step for e in self.events if e.WhichOneof("event") == "step"]
+        """Denoising steps (the scoring, selection and detection phases that follow are left out)."""
+        return [e.step for e in self.events if _denoising(e)]
 
     def item_events(self, index: int) -> list[tuple[int, int] | str]:
         """Item `index`'s events in order: (step, total_steps) for each step, then "image"."""
         out: list[tuple[int, int] | str] = []
         for e in self.events:
-            if e.WhichOneof("event") == "step" and e.step.index == index:
+            if _denoising(e) and e.step.index == index:
                 out.append((e.step.step, e.step.total_steps))
             elif e.WhichOneof("event") == "image" and e.image.index == index:
                 out.append("image")
@@ -54,6 +58,10 @@ class Result:
     @property
     def images(self) -> dict[int, image_pb2.GeneratedImage]:
         return {e.image.index: e.image for e in self.events if e.WhichOneof("event") == "image"}
+
+
+def _denoising(event: image_pb2.GenerateImagesResponse) -> bool:
+    return event.WhichOneof("event") == "step" and event.step.phase == common_pb2.PHASE_DENOISING
 
 
 def collect(responses) -> Result:
@@ -71,3 +79,18 @@ def generate(stub: image_pb2_grpc.ImageServiceStub, req: image_pb2.GenerateImage
 def pixels(png: bytes) -> np.ndarray:
     """The image as a signed int array, so differences do not wrap around."""
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
+
+
+def serve_image(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Iterator[ImageServer]:
+    """A real image server with `env` over a fresh cache, on one torch thread (the CPU is shared with
+    other test processes); stopped when the caller's fixture ends."""
+    logs = tmp_path_factory.mktemp("logs")
+    env = {
+        "SYNTHMILL_IMAGE_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
+        "SYNTHMILL_IMAGE_THREADS": "1",
+        "SYNTHMILL_IMAGE_DETECTOR": "none",  # the detector has its own tests (tests/labels)
+        **env,
+    }
+    process = ServerProcess("image", env, logs / "image.log").start()
+    yield ImageServer(process.log_path, process.target)
+    process.stop()

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import pytest
 from PIL import Image
 
+from synthmill.common.errors import OutOfMemory
 from synthmill.image.batcher import Batcher, ImageEvent, StepEvent, Ticket
 from synthmill.image.domain import GenerationParams, Item
 
@@ -209,3 +210,50 @@ def test_progress_interval_reports_the_first_step_then_thins_to_the_last(times, 
 
     events = run(main())
     assert [e.step for e in events if isinstance(e, StepEvent)] == reported
+
+
+class OomRunner(FakeRunner):
+    """Runs out of memory after two steps on any batch of more than one item, and on item 2 alone."""
+
+    async def __call__(self, p, batch, on_step):
+        if len(batch) > 1 or batch[0].index == 2:
+            self.batches.append((p, [item.index for item in batch]))
+            on_step(1)
+            on_step(2)
+            raise OutOfMemory(f"out of device memory: a batch of {len(batch)}")
+        return await super().__call__(p, batch, on_step)
+
+
+def test_a_batch_out_of_memory_is_split_in_halves_and_only_an_item_that_never_fits_fails():
+    async def main():
+        runner = OomRunner()
+        batcher = Batcher(runner, max_batch=4, delay=HOUR)
+        first = batcher.submit(params(), items(0, 1))
+        second = batcher.submit(params(), items(2, 3))
+        task = await running(batcher)
+        events = await collect(first)
+        with pytest.raises(OutOfMemory, match=r"a batch of 1$"):
+            await collect(second)
+        task.cancel()
+        return runner, events
+
+    runner, events = run(main())
+    assert [indices for _, indices in runner.batches] == [[0, 1, 2, 3], [0, 1], [0], [1], [2, 3], [2], [3]]
+    # Steps 1 and 2 were reported by the first try; its halves report only what comes after.
+    steps = [(e.index, e.step) for e in events if isinstance(e, StepEvent)]
+    assert steps == [(0, 1), (1, 1), (0, 2), (1, 2), (0, 3), (1, 3)]
+    assert sorted(e.index for e in events if isinstance(e, ImageEvent)) == [0, 1]
+
+
+def test_the_pixel_budget_caps_a_batch():
+    async def main():
+        runner = FakeRunner()
+        batcher = Batcher(runner, max_batch=8, delay=0, max_pixels=3 * 64 * 64 + 100)
+        ticket = batcher.submit(params(), items(0, 1, 2, 3, 4))
+        task = await running(batcher)
+        await collect(ticket)
+        task.cancel()
+        return runner
+
+    runner = run(main())
+    assert [indices for _, indices in runner.batches] == [[0, 1, 2], [3, 4]]

@@ -71,9 +71,11 @@ def test_png_carries_the_a1111_parameters_chunk(stub):
 
     expected = (
         "a lighthouse at dusk 🌅\nNegative prompt: blurry\n"
-        "Steps: 3, Sampler: DDIM, CFG scale: 5, Seed: 42, Size: 64x48, Model: tiny-sd"
+        "Steps: 3, Sampler: DDIM, CFG scale: 5, Seed: 42, Size: 64x48, Model: tiny-sd, Device: cpu, Dtype: float32"
+        f", CLIPScore: {image.score:.2f}"  # scored by the embedded tiny CLIP
     )
     assert image.parameters_text == expected
+    assert (image.device, image.dtype) == ("cpu", "float32")
     decoded = Image.open(io.BytesIO(image.png))
     assert decoded.info["parameters"] == expected
     assert decoded.size == (64, 48)
@@ -97,5 +99,7 @@ def test_tiny_sdxl_loads_from_a_saved_directory_and_generates(stub, tiny_sdxl_di
     image = result.images[0]
     assert len(result.steps) == 3
     assert image.params.model == str(tiny_sdxl_dir)
-    assert re.search(r"Model: .*my-sdxl$", image.parameters_text)
+    assert re.search(
+        r"Model: .*my-sdxl, Device: cpu, Dtype: float32, CLIPScore: [\d.]+$", image.parameters_text
+    )
     assert Image.open(io.BytesIO(image.png)).size == (64, 64)

@@ -46,7 +46,8 @@ def test_sd3_streams_every_step_then_pngs_with_the_parameters_chunk(stub):
     assert image.params.scheduler == "Euler"  # the model's own FlowMatchEulerDiscreteScheduler
     expected = (
         "a lighthouse at dusk 🌅\nNegative prompt: blurry\n"
-        "Steps: 4, Sampler: Euler, CFG scale: 7.5, Seed: 42, Size: 64x64, Model: tiny-sd3"
+        "Steps: 4, Sampler: Euler, CFG scale: 7.5, Seed: 42, Size: 64x64, Model: tiny-sd3, Device: cpu, Dtype: float32"
+        f", CLIPScore: {image.score:.2f}"  # scored by the embedded tiny CLIP
     )
     assert image.parameters_text == expected
     decoded = Image.open(io.BytesIO(image.png))

@@ -20,7 +20,11 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 def test_health_goes_not_serving_to_serving_and_racing_first_builds_agree(server_factory, tmp_path):
     # Two servers build the embedded model into the same empty cache at the same time.
-    env = {"SYNTHMILL_IMAGE_CACHE_DIR": str(tmp_path / "cache"), "SYNTHMILL_IMAGE_THREADS": "1"}
+    env = {
+        "SYNTHMILL_IMAGE_CACHE_DIR": str(tmp_path / "cache"),
+        "SYNTHMILL_IMAGE_THREADS": "1",
+        "SYNTHMILL_IMAGE_DETECTOR": "none",  # its download is not what this test races
+    }
     servers = [server_factory("image", env, wait=False) for _ in range(2)]
 
     # Both health streams watched at once: the statuses each pushed, until SERVING.
@@ -29,7 +33,10 @@ def test_health_goes_not_serving_to_serving_and_racing_first_builds_agree(server
 
     for statuses in seen:
         assert statuses == [NOT_SERVING, SERVING]
-    assert sorted(p.name for p in (tmp_path / "cache" / "models").iterdir()) == ["tiny-sd"]  # no leftovers
+    assert sorted(p.name for p in (tmp_path / "cache" / "models").iterdir()) == [
+        "tiny-clip",
+        "tiny-sd",
+    ]  # no leftovers
     images = []
     for server in servers:
         with grpc.insecure_channel(server.target) as channel:

@@ -18,7 +18,11 @@ CASES = {
     ),
     "height over max_size": (
         request(["a dog"], height=2056),
-        r"params.height: 2056 is over the limit of 2048",
+        r"params.height: 2056 is over the limit of 1024 for tiny-sd \(sd15\)",
+    ),
+    "height over the family's max_size": (
+        request(["a dog"], height=1032),
+        r"params.height: 1032 is over the limit of 1024 for tiny-sd \(sd15\)",
     ),
     "width over max_size": (request(["a dog"], width=4096), r"params.width: 4096 is over the limit"),
     "too many steps": (request(["a dog"], steps=151), r"params.steps: 151 is over the limit of 150"),
@@ -38,6 +42,16 @@ CASES = {
     "repeated index": (
         image_pb2.GenerateImagesRequest(items=[image_pb2.ImageItem(index=5, prompt="a")] * 2),
         r"items\[1\].index: 5 repeats items\[0\].index",
+    ),
+    "unbalanced emphasis": (
+        request(["a dog", "a (red barn"]),
+        r"items\[1\].prompt: '\(' is never closed by '\)' at position 2 of prompt 'a \(red barn'",
+    ),
+    "weight not a number": (request(["(red:much)"]), r"items\[0\].prompt: weight 'much' is not a number"),
+    "unbalanced negative": (request(["a dog"], negative_prompt="blur]"), r"params.negative_prompt: '\]'"),
+    "weights for sd3": (
+        request(["a (red:1.6) barn"], model="tiny-sd3"),
+        r"items\[0\].prompt: tiny-sd3 is sd3, which does not support emphasis weights",
     ),
 }
 

@@ -33,13 +33,25 @@ def root_conftest():
     return sys.modules[name]
 
 
+def _serve(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Iterator:
+    logs = tmp_path_factory.mktemp("text-logs")
+    process = root_conftest().ServerProcess("text", env, logs / "text.log").start()
+    yield process
+    process.stop()
+
+
 @pytest.fixture(scope="session")
 def tiny_text_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     """`python -m synthmill.text` on the embedded tiny-llama (random weights, the SmolLM2 tokenizer)."""
-    logs = tmp_path_factory.mktemp("text-logs")
-    process = root_conftest().ServerProcess("text", TINY_ENV, logs / "text.log").start()
-    yield process
-    process.stop()
+    yield from _serve(tmp_path_factory, TINY_ENV)
+
+
+@pytest.fixture(scope="module")
+def oom_text_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """tiny-llama with the FAULTS hook: an OOM in the forward of a generate call whose rows ×
+    max_new_tokens is over 100."""
+    env = {**TINY_ENV, "SYNTHMILL_TEXT_FAULTS": "oom@generate:100", "SYNTHMILL_TEXT_THREADS": "1"}
+    yield from _serve(tmp_path_factory, env)
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from synthmill.common.schema import InvalidRow, parse_schema
+from synthmill.common.uniqueness import RowDeduper
 from synthmill.text import grammar, prompting
 from synthmill.text.engine import sample_seed
 from synthmill.text.sampling import RowSampler
-from synthmill.text.uniqueness import RowDeduper
 
 
 @pytest.mark.parametrize("year", [1999, 2000, 2023, 2024])

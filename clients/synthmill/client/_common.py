@@ -1,18 +1,21 @@
-"""Pieces shared by `Client` and `AsyncClient`: the target, channel options, states, watch resumption, downloads."""
+"""Pieces shared by `Client` and `AsyncClient`: the target, API key and TLS, channel options, states, watch resumption, downloads."""
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import grpc
 
 from synthmill.client.errors import SynthmillError, from_rpc_error
 from synthmill.common.states import TERMINAL_STATES
+from synthmill.common.tls import channel_credentials
 from synthmill.v1 import gateway_pb2
 
 DEFAULT_TARGET = "localhost:50051"
@@ -29,6 +32,38 @@ BACKOFF_START, BACKOFF_MAX = 0.2, 3.0
 def resolve_target(target: str | None = None) -> str:
     """`target`, else `$SYNTHMILL_GATEWAY`, else `localhost:50051`."""
     return target or os.environ.get("SYNTHMILL_GATEWAY") or DEFAULT_TARGET
+
+
+@dataclass(frozen=True)
+class Access:
+    """How a client reaches the gateway: its API key (`$SYNTHMILL_API_KEY`) and the CA that signed the
+    gateway's TLS certificate (`$SYNTHMILL_TLS_CA`; unset dials clear text)."""
+
+    api_key: str | None = None
+    tls_ca: Path | None = None
+
+    @classmethod
+    def resolve(cls, api_key: str | None = None, tls_ca: str | Path | None = None) -> Access:
+        ca = tls_ca or os.environ.get("SYNTHMILL_TLS_CA") or None
+        return cls(api_key or os.environ.get("SYNTHMILL_API_KEY") or None, Path(ca) if ca else None)
+
+    def credentials(self) -> grpc.ChannelCredentials | None:
+        return channel_credentials(self.tls_ca, prefix="SYNTHMILL_")
+
+    def authorize(self, stub: Any) -> Any:
+        """`stub` with the API key sent on every call (`authorization: Bearer <key>`)."""
+        return Authorized(stub, (("authorization", f"Bearer {self.api_key}"),)) if self.api_key else stub
+
+
+class Authorized:
+    """A stub whose every method call carries `metadata`."""
+
+    def __init__(self, stub: Any, metadata: tuple[tuple[str, str], ...]):
+        self._stub = stub
+        self._metadata = metadata
+
+    def __getattr__(self, name: str) -> Any:
+        return functools.partial(getattr(self._stub, name), metadata=self._metadata)
 
 
 def parse_state(state: int | str | None) -> int:
@@ -129,6 +164,8 @@ class Resume:
     def fresh(self, event: gateway_pb2.JobEvent) -> bool:
         """True for an event not delivered yet; the connection is healthy again."""
         self._failing_since, self.backoff = None, BACKOFF_START
+        if event.HasField("step"):  # live progress: carries the last stored number, never replayed
+            return True
         if event.seq <= self.last:
             return False
         self.last = event.seq

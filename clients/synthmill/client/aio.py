@@ -18,6 +18,7 @@ from synthmill.client._common import (
     CHANNEL_OPTIONS,
     RECONNECT_TIMEOUT,
     TERMINAL_STATES,
+    Access,
     Downloader,
     Resume,
     is_terminal_event,
@@ -25,6 +26,7 @@ from synthmill.client._common import (
     resolve_target,
 )
 from synthmill.client.errors import converts_errors_async, from_rpc_error
+from synthmill.common.tls import aio_channel
 from synthmill.v1 import gateway_pb2, gateway_pb2_grpc
 
 OnEvent = Callable[[gateway_pb2.JobEvent], Awaitable[None] | None]
@@ -39,14 +41,17 @@ class AsyncClient:
         *,
         timeout: float | None = None,
         reconnect_timeout: float = RECONNECT_TIMEOUT,
+        api_key: str | None = None,
+        tls_ca: str | Path | None = None,
         channel: grpc.aio.Channel | None = None,
     ):
         self.target = resolve_target(target)
+        self.access = Access.resolve(api_key, tls_ca)
         self.timeout = timeout
         self.reconnect_timeout = reconnect_timeout
         self._own_channel = channel is None
-        self.channel = channel or grpc.aio.insecure_channel(self.target, options=CHANNEL_OPTIONS)
-        self.stub = gateway_pb2_grpc.GatewayStub(self.channel)
+        self.channel = channel or aio_channel(self.target, self.access.credentials(), CHANNEL_OPTIONS)
+        self.stub = self.access.authorize(gateway_pb2_grpc.GatewayStub(self.channel))
 
     async def close(self) -> None:
         if self._own_channel:
@@ -78,6 +83,13 @@ class AsyncClient:
     @converts_errors_async
     async def health(self) -> gateway_pb2.HealthReport:
         return await self.stub.GetHealth(gateway_pb2.GetHealthRequest(), timeout=self.timeout)
+
+    @converts_errors_async
+    async def styles(self) -> list[gateway_pb2.Style]:
+        """The gateway's saved styles, which `styles=[...]` in image params may name."""
+        return list(
+            (await self.stub.ListStyles(gateway_pb2.ListStylesRequest(), timeout=self.timeout)).styles
+        )
 
     async def watch(self, job_id: str, after_seq: int = 0) -> AsyncIterator[gateway_pb2.JobEvent]:
         """Like `Client.watch`: events until the job ends, reconnecting after UNAVAILABLE."""

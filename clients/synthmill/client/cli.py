@@ -15,14 +15,47 @@ from synthmill.http.settings import HttpSettings
 
 HTTP_PORT = HttpSettings().port
 
-EPILOG = "The gateway is --gateway, else $SYNTHMILL_GATEWAY, else localhost:50051."
+EPILOG = (
+    "The gateway is --gateway, else $SYNTHMILL_GATEWAY, else localhost:50051. The API key is --api-key, "
+    "else $SYNTHMILL_API_KEY; --tls-ca (or $SYNTHMILL_TLS_CA) dials the gateway over TLS."
+)
 
 
 def _common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--gateway", metavar="HOST:PORT", help="gateway address")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    p.add_argument("--api-key", metavar="KEY", help="API key (default $SYNTHMILL_API_KEY)")
+    p.add_argument(
+        "--tls-ca", metavar="PEM", help="CA of the gateway's TLS certificate (default $SYNTHMILL_TLS_CA)"
+    )
     return p
+
+
+def _keys(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("keys", help="create, list or revoke API keys (with the admin key)", epilog=EPILOG)
+    keys = p.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    p = keys.add_parser("create", parents=[common], help="make a key; its secret is printed once")
+    p.add_argument("--name", required=True, help="the key's name, also its tenant folder")
+    for limit, text in (
+        ("max-running-jobs", "refuse submits while this many of its jobs run"),
+        ("max-queued-jobs", "refuse submits while this many of its jobs wait"),
+        ("rows-per-day", "rows its jobs may ask for per UTC day"),
+        ("images-per-day", "images its jobs may ask for per UTC day"),
+    ):
+        p.add_argument(f"--{limit}", type=int, default=0, metavar="N", help=f"{text} (0: no limit)")
+    keys.add_parser("list", parents=[common], help="list keys (never their secrets)")
+    p = keys.add_parser("revoke", parents=[common], help="revoke a key at once")
+    p.add_argument("name", metavar="NAME")
+
+
+def _exposure(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        default=None,
+        help="listen on a non-loopback address without API keys or mutual TLS",
+    )
 
 
 def _waiting() -> argparse.ArgumentParser:
@@ -36,6 +69,12 @@ def _image_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("image options")
     g.add_argument("--negative", metavar="P", help="negative prompt")
+    g.add_argument(
+        "--style",
+        action="append",
+        metavar="NAME",
+        help="apply a saved style (repeatable; see `synthmill styles`)",
+    )
     g.add_argument("--size", metavar="WxH", help="image size, multiples of 8 (default: the model's)")
     g.add_argument("--steps", type=int, metavar="S", help="denoising steps")
     g.add_argument("--cfg", type=float, metavar="F", help="classifier-free guidance scale")
@@ -50,7 +89,35 @@ def _image_options() -> argparse.ArgumentParser:
         default=[],
         help="values for a {AXIS} placeholder, balanced over the images",
     )
+    j = p.add_argument_group("scores and labels")
+    j.add_argument(
+        "--best-of", type=int, metavar="N", help="render N candidates per image, keep the best CLIPScore"
+    )
+    j.add_argument(
+        "--keep-candidates", action="store_true", help="also keep the losing candidates, in candidates/"
+    )
+    j.add_argument(
+        "--min-score",
+        type=float,
+        metavar="S",
+        help="re-render images scoring below S (0-100) with the next seeds",
+    )
+    _labelling(j)
     return p
+
+
+def _labelling(group) -> None:
+    group.add_argument(
+        "--annotate",
+        action="append",
+        metavar="KIND",
+        help="annotate every image: bbox (COCO boxes); repeatable",
+    )
+    group.add_argument(
+        "--labels",
+        metavar="A,B,C",
+        help="class names for the open-vocabulary detector, e.g. wall,door,window",
+    )
 
 
 def _rows_options(p: argparse.ArgumentParser) -> None:
@@ -89,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=HTTP_PORT,
         help=f"HTTP API and /ui port (default {HTTP_PORT}; 0: none)",
     )
+    _exposure(p)
 
     p = sub.add_parser("serve", help="run one server in the foreground")
     p.add_argument("kind", choices=["text", "image", "gateway", "http"])
@@ -101,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-target", metavar="T", help="gateway: text server address")
     p.add_argument("--image-target", metavar="T", help="gateway: image server address")
     p.add_argument("--gateway", metavar="T", help="http: the gateway's address")
+    _exposure(p)
 
     p = sub.add_parser(
         "images", parents=[common, waiting, image], help="make images from prompts", epilog=EPILOG
@@ -129,6 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--images-per-row", type=int, default=0, metavar="K")
     p.add_argument("--text-model", metavar="M", help="text model (default: the server's)")
 
+    p = sub.add_parser(
+        "annotate",
+        parents=[common, waiting],
+        help="boxes for the images in DIR; writes DIR/annotations/instances.json (COCO)",
+        epilog=EPILOG,
+    )
+    p.add_argument("dir", metavar="DIR", help="a folder of .png/.jpg images")
+    _labelling(p)
+
     p = sub.add_parser("jobs", parents=[common], help="list jobs, newest first")
     p.add_argument("--state", metavar="S", help="queued, running, completed, failed or cancelled")
     p.add_argument("--limit", type=int, default=0, metavar="N")
@@ -143,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("job", metavar="JOB")
     p.add_argument("dir", metavar="DIR")
     sub.add_parser("health", parents=[common], help="exit 0 only when every service is SERVING")
+    sub.add_parser("styles", parents=[common], help="list the gateway's saved styles")
+    _keys(sub, common)
     return parser
 
 
@@ -171,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     from synthmill.client.errors import SynthmillError
 
     try:
-        with Client(args.gateway) as client:
+        with Client(args.gateway, api_key=args.api_key, tls_ca=args.tls_ca) as client:
             return CLIENT_COMMANDS[args.command](args, client)
     except ValueError as exc:  # SpecError (a file or flag we cannot read), an unknown --state name
         _fail(args, str(exc), "LOCAL")

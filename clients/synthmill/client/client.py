@@ -1,6 +1,7 @@
 """`Client`: the synchronous Python API over the gateway.
 
     with Client() as client:                       # --gateway / $SYNTHMILL_GATEWAY / localhost:50051
+                                                   # api_key= / $SYNTHMILL_API_KEY, tls_ca= / $SYNTHMILL_TLS_CA
         job = client.submit(text_job({"age": "int"}, 10))
         job = client.wait(job.id, on_event=print)  # JobEvents until the job ends
         client.download(job.id, "out/")
@@ -20,6 +21,7 @@ from synthmill.client._common import (
     CHANNEL_OPTIONS,
     RECONNECT_TIMEOUT,
     TERMINAL_STATES,
+    Access,
     Downloader,
     Resume,
     is_terminal_event,
@@ -27,7 +29,8 @@ from synthmill.client._common import (
     resolve_target,
 )
 from synthmill.client.errors import converts_errors, from_rpc_error
-from synthmill.v1 import gateway_pb2, gateway_pb2_grpc
+from synthmill.common.tls import sync_channel
+from synthmill.v1 import gateway_pb2, gateway_pb2_grpc, keys_pb2, keys_pb2_grpc
 
 
 class Client:
@@ -39,14 +42,18 @@ class Client:
         *,
         timeout: float | None = None,
         reconnect_timeout: float = RECONNECT_TIMEOUT,
+        api_key: str | None = None,
+        tls_ca: str | Path | None = None,
         channel: grpc.Channel | None = None,
     ):
         self.target = resolve_target(target)
+        self.access = Access.resolve(api_key, tls_ca)
         self.timeout = timeout
         self.reconnect_timeout = reconnect_timeout
         self._own_channel = channel is None
-        self.channel = channel or grpc.insecure_channel(self.target, options=CHANNEL_OPTIONS)
-        self.stub = gateway_pb2_grpc.GatewayStub(self.channel)
+        self.channel = channel or sync_channel(self.target, self.access.credentials(), CHANNEL_OPTIONS)
+        self.stub = self.access.authorize(gateway_pb2_grpc.GatewayStub(self.channel))
+        self.keys = self.access.authorize(keys_pb2_grpc.KeysStub(self.channel))
 
     def close(self) -> None:
         if self._own_channel:
@@ -78,8 +85,26 @@ class Client:
         return self.stub.CancelJob(gateway_pb2.CancelJobRequest(job_id=job_id), timeout=self.timeout)
 
     @converts_errors
+    def create_key(self, name: str, limits: keys_pb2.KeyLimits | None = None) -> keys_pb2.CreateKeyResponse:
+        """Makes an API key (needs the admin key); the response holds its secret, shown only once."""
+        return self.keys.CreateKey(keys_pb2.CreateKeyRequest(name=name, limits=limits), timeout=self.timeout)
+
+    @converts_errors
+    def list_keys(self) -> list[keys_pb2.ApiKey]:
+        return list(self.keys.ListKeys(keys_pb2.ListKeysRequest(), timeout=self.timeout).keys)
+
+    @converts_errors
+    def revoke_key(self, name: str) -> keys_pb2.ApiKey:
+        return self.keys.RevokeKey(keys_pb2.RevokeKeyRequest(name=name), timeout=self.timeout)
+
+    @converts_errors
     def health(self) -> gateway_pb2.HealthReport:
         return self.stub.GetHealth(gateway_pb2.GetHealthRequest(), timeout=self.timeout)
+
+    @converts_errors
+    def styles(self) -> list[gateway_pb2.Style]:
+        """The gateway's saved styles, which `styles=[...]` in image params may name."""
+        return list(self.stub.ListStyles(gateway_pb2.ListStylesRequest(), timeout=self.timeout).styles)
 
     def watch(self, job_id: str, after_seq: int = 0) -> Iterator[gateway_pb2.JobEvent]:
         """The job's events after `after_seq`, until the job ends.

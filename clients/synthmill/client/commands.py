@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from synthmill.client._common import TERMINAL_STATES, state_name
 from synthmill.client.client import Client
 from synthmill.client.progress import JobProgress
 from synthmill.client.specs import spec_from_args
-from synthmill.v1 import gateway_pb2
+from synthmill.v1 import gateway_pb2, keys_pb2
 
 OK, FAILED, INTERRUPTED = 0, 1, 130
 
@@ -38,6 +40,8 @@ def job_json(job: gateway_pb2.Job) -> dict[str, Any]:
         out[name] = stamp.ToJsonString() if job.HasField(name) else None
     if job.counts.rows_total:
         out["distinct_row_ratio"] = job.distinct_row_ratio
+    if job.HasField("score"):
+        out["score"] = json_format.MessageToDict(job.score, preserving_proto_field_name=True)
     return out
 
 
@@ -62,6 +66,14 @@ def _report(args: Any, job: gateway_pb2.Job) -> int:
         print(f"job {job.id} {state_name(job.state)}: {_counts(job)}")
         if job.output_dir:
             print(f"output: {job.output_dir}")
+        if job.HasField("score"):
+            sc = job.score
+            print(f"CLIPScore: mean {sc.mean:.2f}, min {sc.min:.2f}, p10 {sc.p10:.2f} over {sc.count} images")
+    if job.score.below_min_score:
+        print(
+            f"warning: {job.score.below_min_score} images stayed below --min-score after every round; kept",
+            file=sys.stderr,
+        )
     if job.state in (gateway_pb2.JOB_STATE_FAILED, gateway_pb2.JOB_STATE_CANCELLED):
         reason = f": {job.error}" if job.error else ""
         print(f"error: job {job.id} {state_name(job.state)}{reason}", file=sys.stderr)
@@ -87,6 +99,12 @@ def follow(args: Any, client: Client, job_id: str) -> int:
 
 def cmd_submit(args: Any, client: Client) -> int:
     """`images`, `text`, `unified`: submit the job, then follow it unless --no-wait."""
+    return _submit_and_follow(args, client)
+
+
+def _submit_and_follow(args: Any, client: Client, then: Callable[[str], None] | None = None) -> int:
+    """Submits the job of the command line and follows it unless --no-wait; `then(job_id)` runs
+    after a job that completed."""
     job = client.submit(spec_from_args(args))
     if args.no_wait:
         if args.json:
@@ -96,7 +114,31 @@ def cmd_submit(args: Any, client: Client) -> int:
         return OK
     if not args.quiet and not args.json:
         print(f"job {job.id} submitted", file=sys.stderr)
-    return follow(args, client, job.id)
+    code = follow(args, client, job.id)
+    if code == OK and then is not None:
+        then(job.id)
+    return code
+
+
+def cmd_annotate(args: Any, client: Client) -> int:
+    """`annotate DIR`: a job over the folder's images; its COCO file is copied into DIR/annotations/."""
+    return _submit_and_follow(args, client, lambda job_id: _copy_coco(args, client, job_id))
+
+
+def _copy_coco(args: Any, client: Client, job_id: str) -> None:
+    """DIR/annotations/instances.json, with file names relative to DIR (the images lie there directly)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        client.download(job_id, tmp)
+        coco = json.loads((Path(tmp) / "annotations" / "instances.json").read_text())
+    for image in coco["images"]:
+        image["file_name"] = image["file_name"].removeprefix("images/")
+    target = Path(args.dir) / "annotations" / "instances.json"
+    target.parent.mkdir(exist_ok=True)
+    partial = target.with_suffix(".json.tmp")
+    partial.write_text(json.dumps(coco, indent=2, ensure_ascii=False) + "\n")
+    partial.replace(target)
+    if not args.json and not args.quiet:
+        print(f"annotations: {target}", file=sys.stderr)
 
 
 def cmd_jobs(args: Any, client: Client) -> int:
@@ -176,14 +218,63 @@ def cmd_health(args: Any, client: Client) -> int:
     return OK if report.serving else FAILED
 
 
+def cmd_styles(args: Any, client: Client) -> int:
+    styles = client.styles()
+    if args.json:
+        emit(
+            {
+                "styles": [
+                    json_format.MessageToDict(style, preserving_proto_field_name=True) for style in styles
+                ]
+            }
+        )
+        return OK
+    if not styles:
+        print("no styles (the gateway reads them from SYNTHMILL_GATEWAY_STYLES)")
+    for style in styles:
+        print(f"{style.name}\n  prompt:   {style.prompt}\n  negative: {style.negative_prompt}")
+    return OK
+
+
+def cmd_keys(args: Any, client: Client) -> int:
+    """`keys create|list|revoke`; `create --json` prints {"name", "key"} with the secret."""
+    if args.keys_command == "create":
+        limits = keys_pb2.KeyLimits(
+            max_running_jobs=args.max_running_jobs,
+            max_queued_jobs=args.max_queued_jobs,
+            rows_per_day=args.rows_per_day,
+            images_per_day=args.images_per_day,
+        )
+        made = client.create_key(args.name, limits)
+        if args.json:
+            emit({"name": made.key.name, "key": made.secret})
+        else:
+            print(made.secret)
+            print(f"key {made.key.name!r} made; its secret is shown only now", file=sys.stderr)
+        return OK
+    keys = client.list_keys() if args.keys_command == "list" else [client.revoke_key(args.name)]
+    rows = [json_format.MessageToDict(key, preserving_proto_field_name=True) for key in keys]
+    if args.json:
+        emit({"keys": rows} if args.keys_command == "list" else rows[0])
+        return OK
+    for key in keys:
+        state = f"revoked {key.revoked_at.ToJsonString()}" if key.HasField("revoked_at") else "valid"
+        limits = json_format.MessageToDict(key.limits, preserving_proto_field_name=True)
+        print(f"{key.name:<24} {state:<32} {json.dumps(limits) if limits else 'no limits'}")
+    return OK
+
+
 CLIENT_COMMANDS = {
     "images": cmd_submit,
     "text": cmd_submit,
     "unified": cmd_submit,
+    "annotate": cmd_annotate,
     "jobs": cmd_jobs,
     "status": cmd_status,
     "watch": cmd_watch,
     "cancel": cmd_cancel,
     "download": cmd_download,
     "health": cmd_health,
+    "styles": cmd_styles,
+    "keys": cmd_keys,
 }

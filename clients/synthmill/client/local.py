@@ -44,7 +44,7 @@ def serve_kwargs(args: Any) -> dict[str, Any]:
     """The keyword arguments of `synthmill.<kind>.main.run`; None leaves the env/default setting.
     Values have the settings' types (Path folders, a tuple of image models)."""
     kind = args.kind
-    common = {"host": args.host, "port": args.port}
+    common = {"host": args.host, "port": args.port, "allow_unauthenticated": args.allow_unauthenticated}
     if kind == "text":
         model = args.model[-1] if args.model else None
         return {**common, "model": model, "device": args.device, "cache_dir": _path(args.cache_dir)}
@@ -103,6 +103,7 @@ def cmd_up(args: Any) -> int:
         text_port=args.text_port,
         image_port=args.image_port,
         http_port=args.http_port or None,
+        allow_unauthenticated=bool(args.allow_unauthenticated),
     )
     # From here on a SIGINT or SIGTERM, whenever it lands (loading included), stops every child: exit 0.
     with stack.stop_on_signals():

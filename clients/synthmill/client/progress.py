@@ -8,7 +8,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from synthmill.client._common import state_name
-from synthmill.v1 import gateway_pb2
+from synthmill.v1 import common_pb2, gateway_pb2
 
 
 class JobProgress:
@@ -45,10 +45,13 @@ class JobProgress:
             self.images = self.images or self._bar("images", "img", counts.images_total)
             self._set(self.images, counts.images_done, counts.images_total)
         kind = event.WhichOneof("event")
-        if kind == "step":
+        if kind == "step" and event.step.phase == common_pb2.PHASE_DENOISING:
             self.steps = self.steps or self._bar("denoising", "step", event.step.total_steps)
             self.steps.set_description(f"image {event.step.index}", refresh=False)
             self._set(self.steps, event.step.step, event.step.total_steps)
+        elif kind == "step" and self.steps is not None:  # scoring, selecting, detecting
+            phase = common_pb2.Phase.Name(event.step.phase).removeprefix("PHASE_").lower()
+            self.steps.set_description(f"image {event.step.index} {phase}")
         elif kind == "state":
             line = f"job {self.job_id}: {state_name(event.state.state)}"
             if event.state.error:

@@ -24,6 +24,7 @@ FORMATS = {
     "parquet": common_pb2.ROW_FORMAT_PARQUET,
 }
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 Size = tuple[int, int] | str | None
 Axes = Mapping[str, Sequence[str]] | Iterable[tuple[str, Sequence[str]]] | None
 
@@ -122,8 +123,16 @@ def image_params(
     guidance: float | None = None,
     scheduler: str = "",
     negative: str = "",
+    best_of: int | None = None,
+    keep_candidates: bool = False,
+    min_score: float = 0.0,
+    annotations: Sequence[str] = (),
+    labels: Sequence[str] = (),
+    styles: Sequence[str] = (),
 ) -> common_pb2.ImageParams:
-    """ImageParams; zero/empty values leave the server's defaults."""
+    """ImageParams; zero/empty values leave the server's defaults. `best_of` keeps the best of N
+    candidates by CLIPScore; `annotations=["bbox"]` labels every kept image (`labels` for an
+    open-vocabulary detector); `styles` name saved styles."""
     if size is not None:
         width, height = parse_size(size) if isinstance(size, str) else size
     params = common_pb2.ImageParams(
@@ -133,9 +142,16 @@ def image_params(
         steps=steps or 0,
         scheduler=scheduler or "",
         negative_prompt=negative or "",
+        keep_candidates=keep_candidates,
+        min_score=min_score or 0.0,
+        annotations=list(annotations),
+        labels=list(labels),
+        styles=list(styles),
     )
     if guidance is not None:
         params.guidance = guidance
+    if best_of is not None:
+        params.best_of = best_of
     return params
 
 
@@ -250,9 +266,38 @@ def _image_flags(args: Any) -> dict[str, Any]:
         "guidance": args.cfg,
         "scheduler": args.scheduler or "",
         "negative": args.negative or "",
+        "styles": args.style or [],
         "vary": [parse_axis(v) for v in args.vary or []],
         "seed": args.seed,
+        "best_of": args.best_of,
+        "keep_candidates": args.keep_candidates,
+        "min_score": args.min_score or 0.0,
+        "annotations": args.annotate or [],
+        "labels": parse_labels(args.labels),
     }
+
+
+def parse_labels(text: str | None) -> list[str]:
+    """`"wall,door,window"` → `["wall", "door", "window"]`."""
+    return [label.strip() for label in (text or "").split(",") if label.strip()]
+
+
+def annotate_job(
+    folder: str | Path, *, annotations: Sequence[str] = ("bbox",), labels: Sequence[str] = ()
+) -> gateway_pb2.JobSpec:
+    """Boxes for the .png/.jpg/.jpeg images directly in `folder` (sorted by name)."""
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise SpecError(f"annotate: {folder} is not a folder")
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise SpecError(f"annotate: no .png, .jpg or .jpeg images in {folder}")
+    images = [gateway_pb2.InputImage(file_name=p.name, data=p.read_bytes()) for p in files]
+    return gateway_pb2.JobSpec(
+        annotate=gateway_pb2.AnnotateJobSpec(
+            images=images, annotations=list(annotations), labels=list(labels)
+        )
+    )
 
 
 def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
@@ -286,4 +331,6 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
             text_model=args.text_model or "",
             **_image_flags(args),
         )
+    if args.command == "annotate":
+        return annotate_job(args.dir, annotations=args.annotate or ["bbox"], labels=parse_labels(args.labels))
     raise SpecError(f"{args.command} makes no job")

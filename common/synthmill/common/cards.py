@@ -17,6 +17,7 @@ class ModelCard:
     # Image models: the scheduler names it accepts, and the multiple its width and height must be.
     schedulers: tuple[str, ...] = ()
     size_multiple: int = 0
+    max_size: int = 0
 
     def to_pb(self, is_default: bool) -> common_pb2.ModelInfo:
         return common_pb2.ModelInfo(
@@ -28,4 +29,5 @@ class ModelCard:
             is_default=is_default,
             schedulers=self.schedulers,
             size_multiple=self.size_multiple,
+            max_size=self.max_size,
         )

@@ -1,18 +1,76 @@
-"""Device, dtype and thread settings of the inference servers' loaders. Imports torch: only the
-servers' loaders import this module, never the gateway, the client or a servicer."""
+"""Device, dtype and thread settings of the inference servers. Imports torch: only the servers' loaders,
+engines and entries import this module, never the gateway, the client or a servicer.
+
+The decisions are pure functions of what they are told about the machine (`choose_device`,
+`choose_half`), so they are tested without a GPU; `resolve_device` and `best_half` ask torch.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+from dataclasses import dataclass
+
 import torch
 
+log = logging.getLogger(__name__)
+
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+# cuBLAS needs a fixed workspace for reproducible results (CUDA docs, "Reproducibility").
+CUBLAS_WORKSPACE = ":4096:8"
+
+
+@dataclass(frozen=True)
+class CudaState:
+    """What torch says about CUDA on this machine."""
+
+    built: str | None  # torch.version.cuda: the CUDA the wheel was built for, None for a CPU build
+    available: bool  # torch.cuda.is_available(): a driver and a device answer
+    count: int  # torch.cuda.device_count()
+
+    @classmethod
+    def probe(cls) -> CudaState:
+        available = torch.cuda.is_available()
+        return cls(torch.version.cuda, available, torch.cuda.device_count() if available else 0)
+
+
+class DeviceUnavailable(RuntimeError):
+    """The configured device cannot be used; the server does not start."""
+
+
+def choose_device(setting: str, cuda: CudaState) -> tuple[str, str | None]:
+    """(device, warning): "auto" is cuda when CUDA works, else cpu, with a warning saying why when the
+    wheel was built with CUDA; "cuda"/"cuda:N" that cannot run raises DeviceUnavailable."""
+    if setting == "auto":
+        if cuda.available and cuda.count:
+            return "cuda", None
+        if cuda.built:
+            return "cpu", (
+                f"device auto: torch is built for CUDA {cuda.built} but no CUDA device answers "
+                "(driver missing or older than the CUDA build, or no GPU visible to this container); "
+                "running on the CPU"
+            )
+        return "cpu", None
+    if setting.startswith("cuda"):
+        index = int(setting.partition(":")[2] or 0)
+        if not cuda.built:
+            raise DeviceUnavailable(f"device {setting}: this torch is a CPU-only build")
+        if not cuda.available:
+            raise DeviceUnavailable(
+                f"device {setting}: torch is built for CUDA {cuda.built} but CUDA is not available "
+                "(driver missing or older than the CUDA build, or no GPU visible)"
+            )
+        if index >= cuda.count:
+            raise DeviceUnavailable(f"device {setting}: only {cuda.count} CUDA device(s) are visible")
+    return setting, None
 
 
 def resolve_device(setting: str) -> torch.device:
-    """ "auto" is cuda when available, else cpu; anything else is taken as a torch device."""
-    if setting == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(setting)
+    """The torch device for a setting (see `choose_device`); logs the fallback warning."""
+    device, warning = choose_device(setting, CudaState.probe())
+    if warning:
+        log.warning(warning)
+    return torch.device(device)
 
 
 def resolve_dtype(setting: str, device: torch.device, half: torch.dtype = torch.float16) -> torch.dtype:
@@ -24,11 +82,35 @@ def resolve_dtype(setting: str, device: torch.device, half: torch.dtype = torch.
     return torch.float32 if device.type == "cpu" else half
 
 
+def choose_half(capability: tuple[int, int] | None) -> torch.dtype:
+    """bfloat16 on a CUDA device of compute capability 8.0 or later (Ampere: native bf16), else
+    float16. `torch.cuda.is_bf16_supported()` is not used: it also counts emulated bf16 (true, and
+    slow, on a T4 or V100) and asks the current device, not the configured one."""
+    return torch.bfloat16 if capability is not None and capability >= (8, 0) else torch.float16
+
+
 def best_half(device: torch.device) -> torch.dtype:
-    """bfloat16 where the device supports it, else float16."""
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return torch.float16
+    """The 16-bit type for `device` (see `choose_half`)."""
+    capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
+    return choose_half(capability)
+
+
+def bind_thread(device: torch.device) -> None:
+    """Makes `device` the current CUDA device of the calling (worker) thread, so kernels and libraries
+    that launch on "the current device" use the configured one, not cuda:0."""
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+
+
+def set_deterministic(on: bool) -> None:
+    """torch's deterministic algorithms (an op without a deterministic kernel raises) and the fixed
+    cuBLAS workspace they need; must run before CUDA starts."""
+    if on:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
+        torch.use_deterministic_algorithms(True)
+        log.info(
+            "deterministic algorithms on (CUBLAS_WORKSPACE_CONFIG=%s)", os.environ["CUBLAS_WORKSPACE_CONFIG"]
+        )
 
 
 def dtype_name(dtype: torch.dtype) -> str:

@@ -40,12 +40,34 @@ class ResourceExhausted(SynthmillError):
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
+class OutOfMemory(ResourceExhausted):
+    """The device ran out of memory for one batch; the server freed it and serves the next. Raised by
+    `synthmill.common.oom.isolated`. The image batcher retries a batch that raised it at half the size;
+    the gateway never retries RESOURCE_EXHAUSTED as is."""
+
+
 class FailedPrecondition(SynthmillError):
     code = grpc.StatusCode.FAILED_PRECONDITION
 
 
 class Unavailable(SynthmillError):
     code = grpc.StatusCode.UNAVAILABLE
+
+
+class AlreadyExists(SynthmillError):
+    code = grpc.StatusCode.ALREADY_EXISTS
+
+
+class Unauthenticated(SynthmillError):
+    """No credentials came with the call."""
+
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class PermissionDenied(SynthmillError):
+    """The credentials are wrong, revoked, or not enough for the call."""
+
+    code = grpc.StatusCode.PERMISSION_DENIED
 
 
 class Cancelled(SynthmillError):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from synthmill.common import judging, prompt_syntax
+from synthmill.common.cards import ModelCard
 from synthmill.common.errors import InvalidArgument
 from synthmill.v1 import common_pb2, image_pb2, text_pb2
 
@@ -40,8 +42,8 @@ def _finite(value: float, path: str) -> None:
 def check_image_params(
     params: common_pb2.ImageParams, path: str, info: image_pb2.ImageServerInfo | None
 ) -> common_pb2.ModelInfo | None:
-    """Checks the model, size, steps, guidance and scheduler; returns the model that will run them
-    (None without an info)."""
+    """Checks the model, size, steps, guidance, scheduler, negative prompt and the judging fields
+    (`judging`); returns the model that will run them (None without an info)."""
     model = None
     if info is not None:
         models = {m.name: m for m in info.models}
@@ -53,20 +55,40 @@ def check_image_params(
         if value % multiple:
             suffix = f" for {model.name}" if model else ""
             raise InvalidArgument(f"{path}.{name}", f"{value} is not a multiple of {multiple}{suffix}")
-        if info is not None and value > info.max_size:
-            raise InvalidArgument(f"{path}.{name}", f"{value} is over the limit of {info.max_size}")
+        limit = model.max_size if model and model.max_size else info.max_size if info else 0
+        if limit and value > limit:
+            suffix = f" for {model.name} ({model.family})" if model and model.max_size else ""
+            raise InvalidArgument(f"{path}.{name}", f"{value} is over the limit of {limit}{suffix}")
+    budget = info.max_batch_pixels if info is not None else 0
+    if budget and params.width * params.height > budget:
+        raise InvalidArgument(
+            f"{path}.width",
+            f"{params.width}x{params.height} is over the server's pixel budget of {budget} per batch "
+            "(SYNTHMILL_IMAGE_MAX_BATCH_PIXELS)",
+        )
     if info is not None and params.steps > info.max_steps:
         raise InvalidArgument(f"{path}.steps", f"{params.steps} is over the limit of {info.max_steps}")
     if params.HasField("guidance"):
         _finite(params.guidance, f"{path}.guidance")
         if params.guidance < 0:
             raise InvalidArgument(f"{path}.guidance", f"{params.guidance} is negative")
+    judging.check_params(params, path, judging.Capabilities.from_info(info) if info is not None else None)
     if model and params.scheduler and params.scheduler not in model.schedulers:
         raise InvalidArgument(
             f"{path}.scheduler",
             f"unknown scheduler {params.scheduler!r} for {model.name}; one of {', '.join(model.schedulers)}",
         )
+    check_prompt(params.negative_prompt, f"{path}.negative_prompt", model)
     return model
+
+
+def check_prompt(prompt: str, path: str, model: common_pb2.ModelInfo | ModelCard | None) -> None:
+    """The A1111 emphasis syntax parses, and carries no weights for a model family that cannot take
+    them (known only with the model)."""
+    if model is None:
+        prompt_syntax.check(prompt, path)
+    else:
+        prompt_syntax.check(prompt, path, model.name, model.family)
 
 
 def check_sampling(

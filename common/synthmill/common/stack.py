@@ -98,6 +98,8 @@ class Stack:
     image_port: int = 50053
     # The HTTP service (API and /ui) is started too when it has a port.
     http_port: int | None = None
+    # Lets the servers listen on a non-loopback `host` without API keys or mutual TLS.
+    allow_unauthenticated: bool = False
     # Children's stdout/stderr go to `<log_dir>/<kind>.log`; None lets them share this terminal.
     log_dir: str | Path | None = None
     env: Mapping[str, str] = field(default_factory=dict)
@@ -135,6 +137,8 @@ class Stack:
         """The `SYNTHMILL_<KIND>_*` variables a child gets (on top of this process's environment)."""
         prefix = f"SYNTHMILL_{kind.upper()}_"
         env = {f"{prefix}HOST": self.host, f"{prefix}PORT": str(self._port(kind))}
+        if self.allow_unauthenticated:
+            env[f"{prefix}ALLOW_UNAUTHENTICATED"] = "1"
         if kind == "text" and self.text_model:
             env[f"{prefix}MODEL"] = self.text_model
         if kind == "image" and self.image_models:

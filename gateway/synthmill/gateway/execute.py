@@ -1,30 +1,34 @@
 """One run of one job: asks the inference servers for its missing items, records each
 finished item durably, and writes the job's files.
 
-Rows are asked for in order, a request at a time, each request carrying the rows already
-accepted, so `unique` holds across the whole job and a resumed job makes exactly the rows
-an uninterrupted one would. Images are independent: several requests stay in flight and
-gRPC spreads them over the image replicas, whose batchers merge them into GPU batches.
+Rows come from several requests in flight over the text replicas and are accepted in index
+order, the gateway checking `unique` across the whole job (see rows.py). Images are independent:
+several requests stay in flight and gRPC spreads them over the image replicas, whose batchers
+merge them into GPU batches.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from synthmill.common.errors import Unavailable
-from synthmill.common.schema import InvalidRow, parse_schema
+from synthmill.common.errors import InvalidArgument, Unavailable
+from synthmill.common.prompt_syntax import escape
+from synthmill.common.schema import parse_schema
+from synthmill.gateway import annotate, metrics
 from synthmill.gateway.events import EventLog
+from synthmill.gateway.judged import categories, judged_fields, note_categories
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
 from synthmill.gateway.results import write_results
 from synthmill.gateway.retries import JobFailed, RetryPolicy, retrying
+from synthmill.gateway.rows import RowMaker
 from synthmill.gateway.settings import GatewaySettings
-from synthmill.gateway.store import JobStore
-from synthmill.gateway.upstream import Upstream
+from synthmill.gateway.store import Item, JobStore
+from synthmill.gateway.styles import Styles, styled
+from synthmill.gateway.upstream import REQUEST_TIMEOUT_S, Upstream
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2, text_pb2
 
@@ -43,9 +47,9 @@ _IMAGE_KEYS = frozenset(
         "width",
         "height",
         "model",
+        "styles",
     }
 )
-_REQUEST_TIMEOUT_S = 3600.0
 
 
 @dataclass
@@ -57,25 +61,30 @@ class Context:
     events: EventLog
     text: Upstream
     image: Upstream
+    styles: Styles
 
 
 class JobRun:
-    def __init__(self, job: pb.Job, ctx: Context):
+    def __init__(self, job: pb.Job, ctx: Context, owner: str):
         self.job = job
         self.ctx = ctx
+        self.owner = owner  # the lease every write is fenced on
         self.store = ctx.store
-        self.folder = JobFolder(ctx.settings.output_dir, job.id)
+        self.folder = JobFolder.of(ctx.settings.output_dir, job)
         self.seed = job.spec.seed
         self.text_model = ""  # the text model's name, once known
-        self._images_done = set(self.store.items(job.id, "image"))
+        self._images_done: set[int] = set()
 
     async def execute(self) -> None:
+        self._images_done = set(await self.store.items(self.job.id, "image"))
         await asyncio.to_thread(self.folder.remove_partial_files)
         kind = self.job.spec.WhichOneof("kind")
         if kind == "text":
             await self._make_rows(self.job.spec.text)
         elif kind == "images":
             await self._images_job(self.job.spec.images)
+        elif kind == "annotate":
+            await self._annotate_job(self.job.spec.annotate)
         else:
             await self._unified_job(self.job.spec.unified)
 
@@ -86,49 +95,30 @@ class JobRun:
     ):
         schema = parse_schema(spec.schema_json)
         self.folder.write_json("schema.json", schema.json_schema())
-        done = self.store.items(self.job.id, "row")
+        done = await self.store.items(self.job.id, "row")
         for idx, item in done.items():
             if on_row:
                 await on_row(idx, item["row"])
-        accepted = [json.dumps(item["row"], ensure_ascii=False) for item in done.values()]
         await self._note_text_model(spec.model)
 
-        async def attempt() -> None:
-            start = len(accepted)
-            request = text_pb2.GenerateRowsRequest(
-                schema_json=json.dumps(schema.json_schema()),
-                start_index=start,
-                count=min(self.ctx.settings.rows_per_request, spec.count - start),
-                seed=self.seed,
-                instructions=spec.instructions,
-                model=spec.model,
-                sampling=spec.sampling,
-                existing_rows_json=accepted,
-            )
-            async for reply in self.ctx.text.stub.GenerateRows(request, timeout=_REQUEST_TIMEOUT_S):
-                if reply.HasField("row"):
-                    row = json.loads(reply.row.row_json)
-                    try:  # the text server validated it; a row is checked again before it is written
-                        schema.validate(row)
-                    except InvalidRow as exc:
-                        raise JobFailed(
-                            f"text server returned an invalid row {reply.row.index}: {exc}"
-                        ) from None
-                    await self._record_row(reply.row, row)
-                    accepted.append(reply.row.row_json)
-                    if on_row:
-                        await on_row(reply.row.index, row)
+        async def accept(generated: text_pb2.GeneratedRow, row: dict) -> None:
+            await self._record_row(generated, row)
+            if on_row:
+                await on_row(generated.index, row)
 
-        await self._retrying(
-            self.ctx.text, attempt, lambda: len(accepted), lambda: len(accepted) < spec.count
-        )
+        def retrying(attempt, progress, pending) -> Awaitable[None]:
+            return self._retrying(self.ctx.text, attempt, progress, pending)
+
+        maker = RowMaker(spec, schema, self.seed, self.ctx.text.stub, self.ctx.settings, retrying, accept)
+        await maker.make(done)
 
     async def _record_row(self, generated: text_pb2.GeneratedRow, row: dict) -> None:
-        item = {"row": row, "seed": generated.seed, "attempts": generated.attempts}
-        self.store.put_item(self.job.id, "row", generated.index, item)
+        item = Item(
+            "row", generated.index, {"row": row, "seed": generated.seed, "attempts": generated.attempts}
+        )
         self.job.counts.rows_done += 1
-        self.store.save_job(self.job)
-        await self.ctx.events.append(self.job, row=pb.RowWritten(index=generated.index))
+        await self.ctx.events.append(self.job, self.owner, [item], row=pb.RowWritten(index=generated.index))
+        metrics.ROWS.inc()
 
     async def _note_text_model(self, model: str) -> None:
         if not model:
@@ -143,34 +133,44 @@ class JobRun:
 
     async def _images_job(self, spec: pb.ImageJobSpec) -> None:
         if spec.expand_topic:
-            prompts = await self._expanded_prompts(spec)
+            # The LLM writes plain text, not emphasis markup: its brackets reach the model as written.
+            # Its prompts arrive now, so they take the job's styles now (the rest had them at submit).
+            try:
+                chosen = self.ctx.styles.resolve(spec.params.styles, "images.params.styles")
+            except InvalidArgument as exc:
+                raise JobFailed(
+                    f"{exc} (the gateway's styles.csv changed since the job was submitted)"
+                ) from None
+            prompts = [styled(escape(prompt), chosen) for prompt in await self._expanded_prompts(spec)]
         elif spec.captions:
             prompts = [caption.caption for caption in spec.captions]
         else:
             prompts = list(spec.prompts)
+        await note_categories(self.store, self.ctx.image, self.job, self.owner, spec.params)
         queue: asyncio.Queue[ImagePlan | None] = asyncio.Queue()
         for plan in plan_images(spec, prompts, self.seed):
             queue.put_nowait(plan)
         await self._render(queue, spec.params, produce=None)
 
     async def _expanded_prompts(self, spec: pb.ImageJobSpec) -> list[str]:
-        stored = self.store.items(self.job.id, "prompt")
+        stored = await self.store.items(self.job.id, "prompt")
         if len(stored) == spec.count:
             return [item["prompt"] for item in stored.values()]
         reply: list[text_pb2.ExpandPromptsResponse] = []
 
         async def attempt() -> None:
             request = text_pb2.ExpandPromptsRequest(topic=spec.expand_topic, count=spec.count, seed=self.seed)
-            reply.append(await self.ctx.text.stub.ExpandPrompts(request, timeout=_REQUEST_TIMEOUT_S))
+            reply.append(await self.ctx.text.stub.ExpandPrompts(request, timeout=REQUEST_TIMEOUT_S))
 
         await self._retrying(self.ctx.text, attempt, lambda: len(reply), lambda: not reply)
         prompts = list(reply[0].prompts)
-        for i, prompt in enumerate(prompts):
-            self.store.put_item(self.job.id, "prompt", i, {"prompt": prompt})
+        items = [Item("prompt", i, {"prompt": prompt}) for i, prompt in enumerate(prompts)]
+        await self.store.commit(self.job, self.owner, items=items)
         self.folder.write_json("prompts.json", {"topic": spec.expand_topic, "prompts": prompts})
         return prompts
 
     async def _unified_job(self, spec: pb.UnifiedJobSpec) -> None:
+        await note_categories(self.store, self.ctx.image, self.job, self.owner, spec.params)
         queue: asyncio.Queue[ImagePlan | None] = asyncio.Queue()
 
         async def on_row(index: int, row: dict) -> None:
@@ -219,11 +219,13 @@ class JobRun:
         async def attempt() -> None:
             items = [image_pb2.ImageItem(index=p.index, prompt=p.prompt, seed=p.seed) for p in missing()]
             request = image_pb2.GenerateImagesRequest(params=params, items=items)
-            async for reply in self.ctx.image.stub.Generate(request, timeout=_REQUEST_TIMEOUT_S):
+            async for reply in self.ctx.image.stub.Generate(request, timeout=REQUEST_TIMEOUT_S):
                 if reply.HasField("step"):
                     step = reply.step
-                    event = pb.ImageStep(index=step.index, step=step.step, total_steps=step.total_steps)
-                    await self.ctx.events.append(self.job, step=event)
+                    event = pb.ImageStep(
+                        index=step.index, step=step.step, total_steps=step.total_steps, phase=step.phase
+                    )
+                    await self.ctx.events.progress(self.job, step=event)
                 else:
                     await self._record_image(plans[reply.image.index], reply.image)
 
@@ -231,7 +233,9 @@ class JobRun:
 
     async def _record_image(self, plan: ImagePlan, image: image_pb2.GeneratedImage) -> None:
         name = await asyncio.to_thread(self.folder.write_image, plan.index, image.png)
+        judged = await asyncio.to_thread(judged_fields, self.folder, plan.index, image)
         p = image.params
+        styles = getattr(self.job.spec, self.job.spec.WhichOneof("kind")).params.styles
         meta = {
             "file_name": name,
             "prompt": plan.prompt,
@@ -243,13 +247,38 @@ class JobRun:
             "width": p.width,
             "height": p.height,
             "model": p.model,
+            "device": image.device,
+            "dtype": image.dtype,
+            **judged,
+            **({"styles": list(styles)} if styles else {}),
             **plan.extra,
         }
-        self.store.put_item(self.job.id, "image", plan.index, meta)
-        self._images_done.add(plan.index)
         self.job.counts.images_done += 1
-        self.store.save_job(self.job)
-        await self.ctx.events.append(self.job, image=pb.ImageWritten(index=plan.index, file_name=name))
+        event = pb.ImageWritten(index=plan.index, file_name=name)
+        await self.ctx.events.append(self.job, self.owner, [Item("image", plan.index, meta)], image=event)
+        self._images_done.add(plan.index)
+        metrics.IMAGES.inc()
+
+    # Annotations of existing images
+
+    async def _annotate_job(self, spec: pb.AnnotateJobSpec) -> None:
+        await note_categories(self.store, self.ctx.image, self.job, self.owner, spec)
+        size = self.ctx.settings.images_per_request
+
+        def missing() -> list[int]:
+            return [i for i in range(len(spec.images)) if i not in self._images_done][:size]
+
+        async def attempt() -> None:
+            request = await asyncio.to_thread(annotate.request, self.folder, spec, missing())
+            async for reply in self.ctx.image.stub.Annotate(request, timeout=REQUEST_TIMEOUT_S):
+                meta = annotate.metadata(spec, reply)
+                self.job.counts.images_done += 1
+                written = pb.ImageWritten(index=reply.index, file_name=meta["file_name"])
+                item = Item("image", reply.index, meta)
+                await self.ctx.events.append(self.job, self.owner, [item], image=written)
+                self._images_done.add(reply.index)
+
+        await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done), lambda: bool(missing()))
 
     # Retries
 
@@ -270,6 +299,7 @@ class JobRun:
 
     async def finalize(self) -> None:
         """Writes the data file, metadata.jsonl and job.json from what is recorded."""
-        rows = self.store.items(self.job.id, "row")
-        images = self.store.items(self.job.id, "image")
-        await asyncio.to_thread(write_results, self.job, self.folder, rows, images, self.text_model)
+        rows = await self.store.items(self.job.id, "row")
+        images = await self.store.items(self.job.id, "image")
+        names = await categories(self.store, self.job.id, list(images.values()))
+        await asyncio.to_thread(write_results, self.job, self.folder, rows, images, self.text_model, names)

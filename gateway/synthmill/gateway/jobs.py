@@ -1,24 +1,35 @@
-"""What the gateway does with jobs, behind its gRPC servicer: submit (limits from the servers, spec
-checks, queue limit, id, seed, totals), look up, list, cancel, watch, files and health."""
+"""What the gateway does with jobs, behind its gRPC servicer: submit (styles, limits from the servers,
+spec checks, queue limit, the key's limits, id, seed, totals), look up, list, cancel, watch, files,
+health and styles. Every call names its caller (`Principal`): a tenant sees only its own jobs, and
+another tenant's job is as unknown as a missing one."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import random
+import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from synthmill.common.errors import NotFound, ResourceExhausted, Unavailable
+from synthmill.common.errors import InvalidArgument, NotFound, ResourceExhausted, Unavailable
+from synthmill.gateway import annotate
+from synthmill.gateway.audit import audit
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.execute import Context
+from synthmill.gateway.keyring import Principal
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import image_count, unified_image_count
+from synthmill.gateway.quotas import Quotas
 from synthmill.gateway.runner import JobRunner
+from synthmill.gateway.store import StoreUnavailable, make_event
+from synthmill.gateway.styles import apply_to_spec as apply_styles
 from synthmill.gateway.validate import ServerInfo, uses_images, uses_text, validate_spec
 from synthmill.v1 import gateway_pb2 as pb
+
+_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 def new_job_id() -> str:
@@ -33,15 +44,18 @@ def totals(spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(
             rows_total=spec.unified.rows.count, images_total=unified_image_count(spec.unified)
         )
+    if kind == "annotate":
+        return pb.JobCounts(images_total=len(spec.annotate.images))
     images = spec.images
     return pb.JobCounts(images_total=image_count(images, len(images.prompts) or len(images.captions)))
 
 
 class Jobs:
-    def __init__(self, ctx: Context, runner: JobRunner, events: EventLog):
+    def __init__(self, ctx: Context, runner: JobRunner, events: EventLog, quotas: Quotas):
         self.ctx = ctx
         self.runner = runner
         self.events = events
+        self.quotas = quotas
 
     async def server_info(self, spec: pb.JobSpec) -> ServerInfo:
         """The GetInfo of each server the job needs; UNAVAILABLE naming the server that cannot answer,
@@ -50,54 +64,83 @@ class Jobs:
         image = await self.ctx.image.info() if uses_images(spec) else None
         return ServerInfo(text=text, image=image)
 
-    async def submit(self, spec: pb.JobSpec) -> pb.Job:
+    async def submit(self, spec: pb.JobSpec, who: Principal) -> pb.Job:
         settings = self.ctx.settings
+        apply_styles(spec, self.ctx.styles)  # before any check: the styled prompts are what will run
         try:
             info = await self.server_info(spec)
         except Unavailable:
             validate_spec(spec, settings, ServerInfo())  # a spec wrong in itself is refused all the same
             raise
         validate_spec(spec, settings, info)
-        if self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED) >= settings.max_queued_jobs:
+        if await self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED) >= settings.max_queued_jobs:
             raise ResourceExhausted(f"{settings.max_queued_jobs} jobs are already queued; try later")
+        counts = totals(spec)
+        await self.quotas.admit(who, counts)
         if not spec.HasField("seed") or spec.seed == -1:
             spec.seed = random.randrange(2**31)
-        job = pb.Job(id=new_job_id(), spec=spec, state=pb.JOB_STATE_QUEUED, counts=totals(spec))
+        job = pb.Job(id=new_job_id(), spec=spec, state=pb.JOB_STATE_QUEUED, counts=counts, owner=who.name)
         job.created_at.GetCurrentTime()
-        job.output_dir = str(JobFolder(settings.output_dir, job.id).path.resolve())
-        self.ctx.store.save_job(job)
-        await self.events.append(job, state=pb.StateChanged(state=pb.JOB_STATE_QUEUED))
-        self.runner.start(job)
+        folder = JobFolder.of(settings.output_dir, job)
+        job.output_dir = str(folder.path.resolve())
+        if spec.HasField("annotate"):  # the images go to the job folder; the stored spec keeps their names
+            await asyncio.to_thread(annotate.store_inputs, folder, job.spec.annotate)
+        audit(
+            "submit",
+            who=who.name,
+            job=job.id,
+            kind=spec.WhichOneof("kind"),
+            rows=counts.rows_total,
+            images=counts.images_total,
+        )
+        await self.ctx.store.create(job, make_event(job, state=pb.StateChanged(state=pb.JOB_STATE_QUEUED)))
         return job
 
-    def get(self, job_id: str) -> pb.Job:
-        job = self.ctx.store.get_job(job_id)
-        if job is None:
+    async def get(self, job_id: str, who: Principal) -> pb.Job:
+        """The job, if `who` may see it; INVALID_ARGUMENT for an id no job can have (`..`, `/`)."""
+        if not _JOB_ID.fullmatch(job_id):
+            raise InvalidArgument("job_id", f"{job_id!r} is not a job id")
+        job = await self.ctx.store.get_job(job_id)
+        if job is None or not who.sees(job):
             raise NotFound(f"job_id: no job {job_id!r}")
         return job
 
-    def list(self, state: int, limit: int) -> list[pb.Job]:
-        return self.ctx.store.list_jobs(state, limit)
+    async def list(self, state: int, limit: int, who: Principal) -> list[pb.Job]:
+        return await self.ctx.store.list_jobs(state, limit, who.owner_filter)
 
-    async def cancel(self, job_id: str) -> pb.Job:
-        return await self.runner.cancel(job_id)
+    async def cancel(self, job_id: str, who: Principal) -> pb.Job:
+        job = await self.get(job_id, who)
+        audit("cancel", who=who.name, job=job.id, owner=job.owner)
+        return await self.runner.cancel(job.id)
 
-    async def watch(self, job_id: str, after_seq: int) -> AsyncIterator[pb.JobEvent]:
-        self.get(job_id)
+    async def watch(self, job_id: str, after_seq: int, who: Principal) -> AsyncIterator[pb.JobEvent]:
+        await self.get(job_id, who)
         async for event in self.events.watch(job_id, after_seq):
             yield event
 
-    async def files(self, job_id: str, paths: Sequence[str] = ()) -> list[tuple[Path, Path]]:
-        """(absolute path, path inside the job folder) of every file of the job, or of `paths` only."""
-        folder = JobFolder(self.ctx.settings.output_dir, self.get(job_id).id)
+    async def files(
+        self, job_id: str, who: Principal, paths: Sequence[str] = ()
+    ) -> tuple[JobFolder, list[Path]]:
+        """The job's folder and every file in it (relative to it), or only `paths`, for download."""
+        job = await self.get(job_id, who)
+        folder = JobFolder.of(self.ctx.settings.output_dir, job)
         pick = functools.partial(folder.select, paths) if paths else folder.files
-        return [(folder.path / relative, relative) for relative in await asyncio.to_thread(pick)]
+        files = await asyncio.to_thread(pick)
+        audit("download", who=who.name, job=job.id, owner=job.owner, files=len(files))
+        return folder, files
 
     async def health(self) -> pb.HealthReport:
         services = await asyncio.gather(self.ctx.text.health(), self.ctx.image.health())
-        return pb.HealthReport(
-            serving=all(service.serving for service in services),
-            services=services,
-            jobs_running=self.ctx.store.count_jobs(pb.JOB_STATE_RUNNING),
-            jobs_queued=self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED),
-        )
+        report = pb.HealthReport(services=services)
+        stored = await self.ctx.store.ping()  # without its job store a gateway is not serving
+        try:
+            if stored:
+                report.jobs_running = await self.ctx.store.count_jobs(pb.JOB_STATE_RUNNING)
+                report.jobs_queued = await self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED)
+        except StoreUnavailable:
+            stored = False
+        report.serving = stored and all(service.serving for service in services)
+        return report
+
+    def styles(self) -> list[pb.Style]:
+        return self.ctx.styles.listed()

@@ -1,24 +1,30 @@
 """A job's output folder. Every file is written to a temporary name and renamed into
-place, so a crash never leaves a half-written file that looks complete.
+place, so a crash never leaves a half-written file that looks complete. A job submitted with an
+API key lives under its tenant's folder, `<root>/<key name>/<job_id>/`; without keys, `<root>/<job_id>/`.
+Files are served only from inside the folder: no `..`, no absolute paths, no symbolic links.
 
     <job_id>/job.json          spec, state, timings, models, versions
     <job_id>/schema.json       normalised schema (text and unified jobs)
     <job_id>/prompts.json      prompts written by the LLM (expanded image jobs)
     <job_id>/data.<format>     rows (text and unified jobs)
     <job_id>/images/00000.png  images with an A1111-style "parameters" chunk
-    <job_id>/metadata.jsonl    one line per image: file_name, prompt, seed, ... (+ row fields)
+    <job_id>/metadata.jsonl    one line per image: file_name, prompt, seed, score, boxes, ... (+ row fields)
+    <job_id>/candidates/00000-3.png   best-of candidates that lost (with --keep-candidates)
+    <job_id>/annotations/instances.json   COCO boxes (jobs with annotations)
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -26,6 +32,7 @@ import pyarrow.parquet as pq
 from synthmill.common.errors import InvalidArgument, NotFound
 from synthmill.common.schema import Schema
 from synthmill.v1 import common_pb2
+from synthmill.v1 import gateway_pb2 as pb
 
 EXTENSIONS = {
     common_pb2.ROW_FORMAT_UNSPECIFIED: "jsonl",
@@ -60,9 +67,17 @@ def image_name(index: int) -> str:
     return f"images/{index:05d}.png"
 
 
+class OutsideFolder(ValueError):
+    """A path that would leave the job's folder (`..`, absolute, or through a symbolic link)."""
+
+
 class JobFolder:
-    def __init__(self, root: Path, job_id: str):
-        self.path = root / job_id
+    def __init__(self, root: Path, job_id: str, owner: str = ""):
+        self.path = root / owner / job_id if owner else root / job_id
+
+    @classmethod
+    def of(cls, root: Path, job: pb.Job) -> JobFolder:
+        return cls(root, job.id, job.owner)
 
     def remove_partial_files(self) -> None:
         """Deletes temporary files a killed gateway left behind."""
@@ -76,6 +91,17 @@ class JobFolder:
     def write_image(self, index: int, png: bytes) -> str:
         name = image_name(index)
         write_atomic(self.path / name, png)
+        return name
+
+    def write_candidate(self, index: int, number: int, png: bytes) -> str:
+        name = f"candidates/{index:05d}-{number}.png"
+        write_atomic(self.path / name, png)
+        return name
+
+    def write_input(self, file_name: str, data: bytes) -> str:
+        """An image given for annotation, kept under images/ with its own name."""
+        name = f"images/{file_name}"
+        write_atomic(self.path / name, data)
         return name
 
     def write_metadata(self, entries: Sequence[dict[str, Any]]) -> None:
@@ -100,26 +126,54 @@ class JobFolder:
         return f"data.{ext}"
 
     def files(self) -> list[Path]:
-        """Every finished file, relative to the folder, in a stable order."""
-        if not self.path.is_dir():
-            return []
-        return sorted(
-            p.relative_to(self.path)
-            for p in self.path.rglob("*")
-            if p.is_file() and not p.name.startswith(".")
-        )
+        """Every finished file, relative to the folder, in a stable order; symbolic links (to files or
+        folders) are not followed or listed."""
+        found = []
+        for parent, dirs, names in os.walk(self.path, followlinks=False):
+            dirs[:] = [d for d in dirs if not (Path(parent) / d).is_symlink()]
+            for name in names:
+                path = Path(parent) / name
+                if not name.startswith(".") and not path.is_symlink() and path.is_file():
+                    found.append(path.relative_to(self.path))
+        return sorted(found)
+
+    def open_file(self, relative: str | Path) -> BinaryIO:
+        """Opens a file of the folder for reading; raises OutsideFolder for a path that would leave it."""
+        pure = PurePosixPath(relative)
+        if not pure.parts or pure.is_absolute() or ".." in pure.parts or "\\" in str(relative):
+            raise OutsideFolder(f"{str(relative)!r} is not a path inside the job's folder")
+        current = self.path
+        for part in pure.parts[:-1]:
+            current = current / part
+            if current.is_symlink():
+                raise OutsideFolder(f"{str(relative)!r} goes through a symbolic link")
+        try:
+            fd = os.open(current / pure.parts[-1], os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # the file itself is a symbolic link
+                raise OutsideFolder(f"{str(relative)!r} is a symbolic link") from None
+            raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise FileNotFoundError(f"{str(relative)!r} is not a file")
+        return os.fdopen(fd, "rb")
 
     def select(self, paths: Sequence[str]) -> list[Path]:
-        """The named files, relative to the folder; refuses paths that leave it and files it lacks."""
+        """The named files (relative to the folder) among `files()`; a path leaving the folder is
+        InvalidArgument (by `open_file`'s rule), one the folder lacks NotFound."""
+        listed = {path.as_posix(): path for path in self.files()}
         chosen = []
         for i, name in enumerate(paths):
-            pure = PurePosixPath(name)
-            if not name or pure.is_absolute() or ".." in pure.parts or "\\" in name:
-                raise InvalidArgument(f"paths[{i}]", f"{name!r} is not a path inside the job folder")
-            relative = Path(*pure.parts)
-            if relative.name.startswith(".") or not (self.path / relative).is_file():
-                raise NotFound(f"paths[{i}]: the job has no file {name!r}")
-            chosen.append(relative)
+            if name in listed:
+                chosen.append(listed[name])
+                continue
+            try:
+                self.open_file(name).close()
+            except OutsideFolder as exc:
+                raise InvalidArgument(f"paths[{i}]", str(exc)) from None
+            except OSError:
+                pass
+            raise NotFound(f"paths[{i}]: the job has no file {name!r}")
         return chosen
 
 

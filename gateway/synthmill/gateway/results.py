@@ -12,14 +12,21 @@ from typing import Any
 from google.protobuf.json_format import MessageToDict
 
 from synthmill.common.schema import parse_schema
+from synthmill.gateway import coco, scores
 from synthmill.gateway.outputs import JobFolder
 from synthmill.v1 import gateway_pb2 as pb
 
 
 def write_results(
-    job: pb.Job, folder: JobFolder, rows: dict[int, dict], images: dict[int, dict], text_model: str
+    job: pb.Job,
+    folder: JobFolder,
+    rows: dict[int, dict],
+    images: dict[int, dict],
+    text_model: str,
+    categories: list[str],
 ) -> None:
-    """Writes every result file; sets `job.distinct_row_ratio` for jobs with rows."""
+    """Writes every result file; sets `job.distinct_row_ratio` for jobs with rows and `job.score`
+    for jobs with scored images."""
     spec = job.spec
     rows_spec = (
         spec.text if spec.HasField("text") else spec.unified.rows if spec.HasField("unified") else None
@@ -37,9 +44,16 @@ def write_results(
             folder.write_rows(table, parse_schema(rows_spec.schema_json), rows_spec.format)
     if images:
         folder.write_metadata(list(images.values()))
+        if any("boxes" in meta for meta in images.values()):
+            folder.write_json(coco.FILE, coco.instances(list(images.values()), categories))
+    kind = spec.WhichOneof("kind")
+    params = getattr(spec, kind).params if kind in ("images", "unified") else None
+    score = scores.summary(images.values(), params.min_score if params else 0.0)
+    if score is not None:
+        job.score.CopyFrom(score)
     models = {
         "text": [text_model] if text_model else [],
-        "image": sorted({m["model"] for m in images.values()}),
+        "image": sorted({m["model"] for m in images.values() if "model" in m}),
     }
     folder.write_json("job.json", describe(job, {kind: names for kind, names in models.items() if names}))
 
@@ -58,6 +72,9 @@ def describe(job: pb.Job, models: dict[str, list[str]]) -> dict[str, Any]:
             job.counts, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
         ),
         "distinct_row_ratio": job.distinct_row_ratio if has_rows else None,
+        "score": MessageToDict(job.score, preserving_proto_field_name=True)
+        if job.HasField("score")
+        else None,
         "created_at": job.created_at.ToJsonString(),
         "started_at": job.started_at.ToJsonString() if started else None,
         "finished_at": job.finished_at.ToJsonString() if job.HasField("finished_at") else None,

@@ -6,7 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from synthmill.gateway.auth import caller
 from synthmill.gateway.jobs import Jobs
+from synthmill.gateway.outputs import JobFolder
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import gateway_pb2_grpc
 
@@ -18,32 +20,36 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
         self.jobs = jobs
 
     async def SubmitJob(self, request: pb.SubmitJobRequest, context) -> pb.Job:
-        return await self.jobs.submit(request.spec)
+        return await self.jobs.submit(request.spec, caller())
 
     async def GetJob(self, request: pb.GetJobRequest, context) -> pb.Job:
-        return self.jobs.get(request.job_id)
+        return await self.jobs.get(request.job_id, caller())
 
     async def ListJobs(self, request: pb.ListJobsRequest, context) -> pb.ListJobsResponse:
-        return pb.ListJobsResponse(jobs=self.jobs.list(request.state, request.limit))
+        return pb.ListJobsResponse(jobs=await self.jobs.list(request.state, request.limit, caller()))
 
     async def CancelJob(self, request: pb.CancelJobRequest, context) -> pb.Job:
-        return await self.jobs.cancel(request.job_id)
+        return await self.jobs.cancel(request.job_id, caller())
 
     async def WatchJob(self, request: pb.WatchJobRequest, context) -> AsyncIterator[pb.JobEvent]:
-        async for event in self.jobs.watch(request.job_id, request.after_seq):
+        async for event in self.jobs.watch(request.job_id, request.after_seq, caller()):
             yield event
 
     async def DownloadJob(self, request: pb.DownloadJobRequest, context) -> AsyncIterator[pb.FileChunk]:
-        for path, relative in await self.jobs.files(request.job_id, request.paths):
-            async for chunk in _chunks(path, relative):
+        folder, files = await self.jobs.files(request.job_id, caller(), request.paths)
+        for relative in files:
+            async for chunk in _chunks(folder, relative):
                 yield chunk
 
     async def GetHealth(self, request: pb.GetHealthRequest, context) -> pb.HealthReport:
         return await self.jobs.health()
 
+    async def ListStyles(self, request: pb.ListStylesRequest, context) -> pb.ListStylesResponse:
+        return pb.ListStylesResponse(styles=self.jobs.styles())
 
-async def _chunks(path: Path, relative: Path) -> AsyncIterator[pb.FileChunk]:
-    with path.open("rb") as handle:
+
+async def _chunks(folder: JobFolder, relative: Path) -> AsyncIterator[pb.FileChunk]:
+    with folder.open_file(relative) as handle:
         offset = 0
         while True:
             data = await asyncio.to_thread(handle.read, _CHUNK)

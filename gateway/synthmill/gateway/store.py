@@ -1,114 +1,351 @@
-"""The durable job store: jobs, finished items and events in one SQLite file.
+"""The durable job store: jobs, their finished items and their numbered events, leases, and API
+keys with their daily usage.
 
-Every finished item is recorded here before it counts as done, so a restarted gateway
-knows exactly what is left. Calls are short single-row statements made from the event
-loop thread; WAL mode keeps them cheap.
+Every finished item is stored before it counts as done, so a gateway taking a job up again
+knows exactly what is left. One class holds every rule; a `Database` (an SQLite file for one
+gateway, or PostgreSQL shared by several) runs its SQL, chosen by `open_store(url)`.
+
+Leases. A job runs on the gateway that holds its lease (`lease_owner` until `lease_until`, by
+the database's clock). `claim` takes the oldest QUEUED job, or a RUNNING one whose lease ran out,
+in one atomic statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer), so two
+gateways never hold one job. The holder renews its leases by `heartbeat`; every write of a running
+job is fenced on the lease, so a gateway that lost its lease cannot write (LeaseLost).
+
+Events. Each stored event takes the job's next sequence number (`last_seq`) in the transaction
+that stores its item, and is announced to every gateway after commit.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
+from synthmill.common.states import TERMINAL_STATES
+from synthmill.gateway.database import Database, Notice, StoreUnavailable, Tx
 from synthmill.v1 import gateway_pb2 as pb
+from synthmill.v1 import keys_pb2 as pb_keys
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    created REAL NOT NULL,
-    state INTEGER NOT NULL,
-    job BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, created);
-CREATE TABLE IF NOT EXISTS items (
-    job_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    idx INTEGER NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (job_id, kind, idx)
-);
-CREATE TABLE IF NOT EXISTS events (
-    job_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    event BLOB NOT NULL,
-    PRIMARY KEY (job_id, seq)
-);
-"""
+__all__ = ["Claim", "Item", "JobStore", "LeaseLost", "StoreUnavailable", "open_store"]
+
+_ACTIVE = f"state IN ({pb.JOB_STATE_QUEUED}, {pb.JOB_STATE_RUNNING})"
+_EXPIRED = "(lease_owner IS NULL OR lease_until < {now})"
+_TENANT = "($1 = 0 OR state = $1) AND (NOT $3 OR owner = $2)"  # state 0: any; $3: only owner $2
+
+
+class LeaseLost(Exception):
+    """This gateway no longer holds the job's lease: another gateway runs it now."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """A finished item of a job: a row, an image or an expanded prompt, by index."""
+
+    kind: str
+    idx: int
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Claim:
+    job: pb.Job
+    cancel_requested: bool
+
+
+def make_event(job: pb.Job, **event: Any) -> pb.JobEvent:
+    """A `JobEvent` (a oneof field as keyword) with the job's counters and the time; no seq yet."""
+    message = pb.JobEvent(job_id=job.id, counts=job.counts, **event)
+    message.time.GetCurrentTime()
+    return message
+
+
+def open_store(url: str, default_path: Path, retry_s: float) -> JobStore:
+    """`sqlite:///relative/path`, `sqlite:////absolute/path`, `postgresql://...`; empty is
+    SQLite at `default_path`."""
+    if not url:
+        from synthmill.gateway.db_sqlite import SqliteDatabase
+
+        return JobStore(SqliteDatabase(default_path))
+    scheme = urlparse(url).scheme
+    if scheme == "sqlite":
+        from synthmill.gateway.db_sqlite import SqliteDatabase
+
+        return JobStore(SqliteDatabase(Path(unquote(url.removeprefix("sqlite:///")))))
+    if scheme in ("postgresql", "postgres"):
+        from synthmill.gateway.db_postgres import PostgresDatabase
+
+        return JobStore(PostgresDatabase(url, retry_s))
+    raise ValueError(f"SYNTHMILL_GATEWAY_DB_URL: {scheme!r} is not sqlite or postgresql")
 
 
 class JobStore:
-    """Jobs (as serialized `Job` messages), their finished items, and their events."""
+    """Jobs (as serialized `Job` messages), their finished items, their events, their leases."""
 
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+    def __init__(self, db: Database):
+        self.db = db
 
-    def close(self) -> None:
-        self._db.close()
+    async def open(self) -> None:
+        await self.db.open()
+        if self.db.exclusive:  # the previous process's leases died with it
+            await self.db.run(lambda tx: tx.execute("UPDATE jobs SET lease_owner = NULL, lease_until = NULL"))
 
-    def save_job(self, job: pb.Job) -> None:
-        self._db.execute(
-            "INSERT INTO jobs (id, created, state, job) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (id) DO UPDATE SET state = excluded.state, job = excluded.job",
-            (job.id, job.created_at.ToNanoseconds() / 1e9, job.state, job.SerializeToString()),
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def ping(self) -> bool:
+        return await self.db.ping()
+
+    def listen(self, callback) -> None:
+        self.db.listen(callback)
+
+    # Jobs
+
+    async def create(self, job: pb.Job, event: pb.JobEvent) -> pb.JobEvent:
+        """Stores a new job with its first event, and wakes every gateway's claimer."""
+
+        async def work(tx: Tx) -> pb.JobEvent:
+            await tx.execute(
+                "INSERT INTO jobs (id, created, state, job, owner) VALUES ($1, $2, $3, $4, $5)",
+                job.id,
+                job.created_at.ToNanoseconds() / 1e9,
+                job.state,
+                job.SerializeToString(),
+                job.owner,
+            )
+            stored = await self._write(tx, job, None, event, ())
+            tx.notify(Notice("queued", job.id))
+            return stored
+
+        return await self.db.run(work)
+
+    async def commit(
+        self, job: pb.Job, owner: str, event: pb.JobEvent | None = None, items: Sequence[Item] = ()
+    ) -> pb.JobEvent | None:
+        """Stores the job, its new items and its next event in one transaction, if `owner`
+        still holds its lease (else LeaseLost). A final state ends the lease."""
+        return await self.db.run(lambda tx: self._write(tx, job, owner, event, items))
+
+    async def _write(
+        self, tx: Tx, job: pb.Job, owner: str | None, event: pb.JobEvent | None, items: Sequence[Item]
+    ) -> pb.JobEvent | None:
+        fence = (" AND lease_owner = $6", owner) if owner is not None else (" AND $6 = ''", "")
+        row = await tx.fetchrow(
+            "UPDATE jobs SET state = $2, job = $3, last_seq = last_seq + $4, "
+            "lease_owner = CASE WHEN $5 THEN NULL ELSE lease_owner END "
+            f"WHERE id = $1{fence[0]} RETURNING last_seq",
+            job.id,
+            job.state,
+            job.SerializeToString(),
+            1 if event is not None else 0,
+            job.state in TERMINAL_STATES,
+            fence[1],
         )
+        if row is None:
+            raise LeaseLost(f"job {job.id}: lease lost")
+        for item in items:
+            await tx.execute(
+                "INSERT INTO items (job_id, kind, idx, data) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT (job_id, kind, idx) DO UPDATE SET data = excluded.data",
+                job.id,
+                item.kind,
+                item.idx,
+                json.dumps(item.data, ensure_ascii=False),
+            )
+        if event is None:
+            return None
+        event.seq = row[0]
+        await tx.execute(
+            "INSERT INTO events (job_id, seq, event) VALUES ($1, $2, $3)",
+            job.id,
+            event.seq,
+            event.SerializeToString(),
+        )
+        tx.notify(Notice("event", job.id, event.seq))
+        return event
 
-    def get_job(self, job_id: str) -> pb.Job | None:
-        row = self._db.execute("SELECT job FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return pb.Job.FromString(row[0]) if row else None
+    async def get_job(self, job_id: str) -> pb.Job | None:
+        row = await self.db.run(lambda tx: tx.fetchrow("SELECT job FROM jobs WHERE id = $1", job_id))
+        return pb.Job.FromString(bytes(row[0])) if row else None
 
-    def list_jobs(self, state: int = 0, limit: int = 0) -> list[pb.Job]:
-        query, args = "SELECT job FROM jobs", []
-        if state:
-            query += " WHERE state = ?"
-            args.append(state)
-        query += " ORDER BY created DESC, id DESC"
+    async def list_jobs(self, state: int = 0, limit: int = 0, owner: str | None = None) -> list[pb.Job]:
+        """Newest first; `owner` (a key's name) keeps only that tenant's jobs, None keeps all."""
+        query = f"SELECT job FROM jobs WHERE {_TENANT} ORDER BY created DESC, id DESC"
         if limit:
-            query += " LIMIT ?"
-            args.append(limit)
-        return [pb.Job.FromString(row[0]) for row in self._db.execute(query, args)]
+            query += f" LIMIT {int(limit)}"
+        rows = await self.db.run(lambda tx: tx.fetch(query, state, owner or "", owner is not None))
+        return [pb.Job.FromString(bytes(row[0])) for row in rows]
 
-    def unfinished_jobs(self) -> list[pb.Job]:
-        """Jobs to take up again after a restart, oldest first."""
-        rows = self._db.execute(
-            "SELECT job FROM jobs WHERE state IN (?, ?) ORDER BY created, id",
-            (pb.JOB_STATE_QUEUED, pb.JOB_STATE_RUNNING),
+    async def count_jobs(self, state: int, owner: str | None = None) -> int:
+        query = f"SELECT COUNT(*) FROM jobs WHERE {_TENANT}"
+        row = await self.db.run(lambda tx: tx.fetchrow(query, state, owner or "", owner is not None))
+        return row[0]
+
+    # Leases
+
+    async def claim(self, owner: str, lease_s: float) -> Claim | None:
+        """Leases the oldest job that may run and no live gateway holds, or returns None."""
+        row = await self.db.run(
+            lambda tx: tx.fetchrow(
+                "UPDATE jobs SET lease_owner = $1, lease_until = {now} + $2 WHERE id = ("
+                f"SELECT id FROM jobs WHERE {_ACTIVE} AND {_EXPIRED} "
+                "ORDER BY created, id LIMIT 1 {lock}) RETURNING job, cancel_requested",
+                owner,
+                float(lease_s),
+            )
         )
-        return [pb.Job.FromString(row[0]) for row in rows]
+        return Claim(pb.Job.FromString(bytes(row[0])), bool(row[1])) if row else None
 
-    def count_jobs(self, state: int) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (state,)).fetchone()[0]
+    async def heartbeat(self, owner: str, lease_s: float) -> dict[str, bool]:
+        """Renews every lease `owner` holds; returns {job id: cancel requested} of those jobs."""
+        rows = await self.db.run(
+            lambda tx: tx.fetch(
+                "UPDATE jobs SET lease_until = {now} + $2 "
+                f"WHERE lease_owner = $1 AND {_ACTIVE} RETURNING id, cancel_requested",
+                owner,
+                float(lease_s),
+            )
+        )
+        return {row[0]: bool(row[1]) for row in rows}
 
-    def put_item(self, job_id: str, kind: str, idx: int, data: dict[str, Any]) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO items (job_id, kind, idx, data) VALUES (?, ?, ?, ?)",
-            (job_id, kind, idx, json.dumps(data, ensure_ascii=False)),
+    async def release(self, owner: str) -> None:
+        """Gives up every lease of `owner` (at shutdown), so another gateway takes over at once."""
+        await self.db.run(
+            lambda tx: tx.execute(
+                "UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1", owner
+            )
         )
 
-    def items(self, job_id: str, kind: str) -> dict[int, dict[str, Any]]:
+    async def request_cancel(self, job_id: str) -> pb.Job | None:
+        """Cancels a job no gateway has taken up at once; otherwise marks it, and the gateway
+        holding it (told by a notice, or by its next heartbeat) stops it."""
+
+        async def work(tx: Tx) -> pb.Job | None:
+            row = await tx.fetchrow(
+                f"UPDATE jobs SET cancel_requested = TRUE WHERE id = $1 AND {_ACTIVE} "
+                f"RETURNING job, {_EXPIRED}",
+                job_id,
+            )
+            if row is None:
+                found = await tx.fetchrow("SELECT job FROM jobs WHERE id = $1", job_id)
+                return pb.Job.FromString(bytes(found[0])) if found else None
+            job = pb.Job.FromString(bytes(row[0]))
+            if job.state == pb.JOB_STATE_QUEUED and row[1]:
+                job.state = pb.JOB_STATE_CANCELLED
+                job.finished_at.GetCurrentTime()
+                await self._write(tx, job, None, make_event(job, state=pb.StateChanged(state=job.state)), ())
+            else:
+                tx.notify(Notice("cancel", job_id))
+            return job
+
+        return await self.db.run(work)
+
+    # Items and events
+
+    async def items(self, job_id: str, kind: str) -> dict[int, dict[str, Any]]:
         """Finished items of one kind, by index, in index order."""
-        rows = self._db.execute(
-            "SELECT idx, data FROM items WHERE job_id = ? AND kind = ? ORDER BY idx", (job_id, kind)
+        rows = await self.db.run(
+            lambda tx: tx.fetch(
+                "SELECT idx, data FROM items WHERE job_id = $1 AND kind = $2 ORDER BY idx", job_id, kind
+            )
         )
-        return {idx: json.loads(data) for idx, data in rows}
+        return {row[0]: json.loads(row[1]) for row in rows}
 
-    def add_event(self, event: pb.JobEvent) -> None:
-        self._db.execute(
-            "INSERT INTO events (job_id, seq, event) VALUES (?, ?, ?)",
-            (event.job_id, event.seq, event.SerializeToString()),
+    async def events_after(self, job_id: str, seq: int) -> list[pb.JobEvent]:
+        rows = await self.db.run(
+            lambda tx: tx.fetch(
+                "SELECT event FROM events WHERE job_id = $1 AND seq > $2 ORDER BY seq", job_id, seq
+            )
+        )
+        return [pb.JobEvent.FromString(bytes(row[0])) for row in rows]
+
+    async def last_seq(self, job_id: str) -> int:
+        row = await self.db.run(lambda tx: tx.fetchrow("SELECT last_seq FROM jobs WHERE id = $1", job_id))
+        return row[0] if row else 0
+
+    async def publish(self, event: pb.JobEvent) -> None:
+        """Sends a live event (a denoising step) to the watchers on every gateway; never stored.
+        Progress only: when the store cannot be reached, it is dropped."""
+        try:
+            await self.db.announce(Notice("step", event.job_id, event.seq, event))
+        except StoreUnavailable:
+            pass
+
+    # API keys and their daily usage
+
+    async def add_key(self, key: pb_keys.ApiKey, key_hash: str) -> bool:
+        """Records a new key; False when the name (or the secret) is taken."""
+        row = await self.db.run(
+            lambda tx: tx.fetchrow(
+                "INSERT INTO api_keys (name, hash, created, key) VALUES ($1, $2, $3, $4) "
+                "ON CONFLICT DO NOTHING RETURNING name",
+                key.name,
+                key_hash,
+                key.created_at.ToNanoseconds() / 1e9,
+                key.SerializeToString(),
+            )
+        )
+        return row is not None
+
+    async def key_by_hash(self, key_hash: str) -> pb_keys.ApiKey | None:
+        row = await self.db.run(lambda tx: tx.fetchrow("SELECT key FROM api_keys WHERE hash = $1", key_hash))
+        return pb_keys.ApiKey.FromString(bytes(row[0])) if row else None
+
+    async def get_key(self, name: str) -> pb_keys.ApiKey | None:
+        row = await self.db.run(lambda tx: tx.fetchrow("SELECT key FROM api_keys WHERE name = $1", name))
+        return pb_keys.ApiKey.FromString(bytes(row[0])) if row else None
+
+    async def list_keys(self) -> list[pb_keys.ApiKey]:
+        rows = await self.db.run(lambda tx: tx.fetch("SELECT key FROM api_keys ORDER BY created, name"))
+        return [pb_keys.ApiKey.FromString(bytes(row[0])) for row in rows]
+
+    async def has_keys(self) -> bool:
+        return await self.db.run(lambda tx: tx.fetchrow("SELECT 1 FROM api_keys LIMIT 1")) is not None
+
+    async def update_key(self, key: pb_keys.ApiKey) -> None:
+        await self.db.run(
+            lambda tx: tx.execute(
+                "UPDATE api_keys SET key = $1 WHERE name = $2", key.SerializeToString(), key.name
+            )
         )
 
-    def events_after(self, job_id: str, seq: int) -> list[pb.JobEvent]:
-        rows = self._db.execute(
-            "SELECT event FROM events WHERE job_id = ? AND seq > ? ORDER BY seq", (job_id, seq)
-        )
-        return [pb.JobEvent.FromString(row[0]) for row in rows]
+    async def reserve_usage(
+        self, owner: str, day: str, rows: int, images: int, max_rows: int, max_images: int
+    ) -> str | None:
+        """Adds a job's rows and images to `owner`'s usage of `day`, atomically (several gateways may
+        share the store: the usage row is locked), unless that would pass a non-zero maximum: then
+        nothing is added and the name of the limit passed ("rows_per_day" or "images_per_day") comes
+        back."""
 
-    def last_seq(self, job_id: str) -> int:
-        row = self._db.execute("SELECT MAX(seq) FROM events WHERE job_id = ?", (job_id,)).fetchone()
-        return row[0] or 0
+        async def work(tx: Tx) -> str | None:
+            await tx.execute(
+                "INSERT INTO usage (owner, day, rows, images) VALUES ($1, $2, 0, 0) ON CONFLICT DO NOTHING",
+                owner,
+                day,
+            )
+            used = await tx.fetchrow(
+                "SELECT rows, images FROM usage WHERE owner = $1 AND day = $2 {for_update}", owner, day
+            )
+            if max_rows and used[0] + rows > max_rows:
+                return "rows_per_day"
+            if max_images and used[1] + images > max_images:
+                return "images_per_day"
+            await tx.execute(
+                "UPDATE usage SET rows = rows + $3, images = images + $4 WHERE owner = $1 AND day = $2",
+                owner,
+                day,
+                rows,
+                images,
+            )
+            return None
+
+        return await self.db.run(work)
+
+    async def usage(self, owner: str, day: str) -> tuple[int, int]:
+        """(rows, images) `owner` has reserved on `day`."""
+        row = await self.db.run(
+            lambda tx: tx.fetchrow("SELECT rows, images FROM usage WHERE owner = $1 AND day = $2", owner, day)
+        )
+        return (row[0], row[1]) if row else (0, 0)

@@ -24,10 +24,13 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from synthmill.common.errors import Unavailable
 from synthmill.common.server import server_options
+from synthmill.common.tls import aio_channel
 from synthmill.v1 import common_pb2, image_pb2_grpc, text_pb2_grpc
 from synthmill.v1 import gateway_pb2 as pb
 
+_INFO_DEADLINE_S = 30.0
 _INFO_TTL_S = 10.0
+REQUEST_TIMEOUT_S = 3600.0  # deadline of one generation request (a long batch)
 
 
 def service_config(service: str) -> str:
@@ -75,6 +78,8 @@ class Upstream:
     service: str
     stub_class: type
     max_message_bytes: int
+    # TLS (mutual, with the gateway's client certificate) to the servers; None is clear text.
+    credentials: grpc.ChannelCredentials | None = None
     channel: grpc.aio.Channel = field(init=False)
     stub: object = field(init=False)
     _info: tuple[float, object] | None = field(default=None, init=False)
@@ -85,7 +90,7 @@ class Upstream:
             ("grpc.service_config", service_config(self.service)),
             ("grpc.enable_retries", 1),
         ]
-        self.channel = grpc.aio.insecure_channel(channel_target(self.target), options=options)
+        self.channel = aio_channel(channel_target(self.target), self.credentials, options)
         self.stub = self.stub_class(self.channel)
 
     async def info(self):
@@ -94,7 +99,11 @@ class Upstream:
         if self._info and time.monotonic() - self._info[0] < _INFO_TTL_S:
             return self._info[1]
         try:
-            reply = await self.stub.GetInfo(common_pb2.GetInfoRequest(), timeout=5.0, wait_for_ready=False)
+            # No wait_for_ready: a replica that is down fails at once. The deadline is only for a
+            # live server whose loop is slow to answer (a busy host), so it is generous.
+            reply = await self.stub.GetInfo(
+                common_pb2.GetInfoRequest(), timeout=_INFO_DEADLINE_S, wait_for_ready=False
+            )
         except grpc.aio.AioRpcError as exc:
             raise Unavailable(f"{self.name} server unavailable: {exc.code().name}: {exc.details()}") from None
         self._info = (time.monotonic(), reply)
@@ -122,13 +131,23 @@ class Upstream:
         await self.channel.close()
 
 
-def text_upstream(target: str, max_message_bytes: int) -> Upstream:
+def text_upstream(target: str, max_message_bytes: int, credentials=None) -> Upstream:
     return Upstream(
-        "text", target, "synthmill.v1.TextService", text_pb2_grpc.TextServiceStub, max_message_bytes
+        "text",
+        target,
+        "synthmill.v1.TextService",
+        text_pb2_grpc.TextServiceStub,
+        max_message_bytes,
+        credentials,
     )
 
 
-def image_upstream(target: str, max_message_bytes: int) -> Upstream:
+def image_upstream(target: str, max_message_bytes: int, credentials=None) -> Upstream:
     return Upstream(
-        "image", target, "synthmill.v1.ImageService", image_pb2_grpc.ImageServiceStub, max_message_bytes
+        "image",
+        target,
+        "synthmill.v1.ImageService",
+        image_pb2_grpc.ImageServiceStub,
+        max_message_bytes,
+        credentials,
     )

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from synthmill.common import rules
 from synthmill.common.errors import InvalidArgument
+from synthmill.common.judging import Capabilities
 from synthmill.common.schema import Schema, parse_schema
+from synthmill.gateway import annotate
 from synthmill.gateway.plan import image_count, placeholders, unified_image_count
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.v1 import common_pb2, image_pb2, text_pb2
@@ -29,11 +31,14 @@ class ServerInfo:
 def validate_spec(spec: pb.JobSpec, settings: GatewaySettings, info: ServerInfo) -> None:
     kind = spec.WhichOneof("kind")
     if kind is None:
-        raise InvalidArgument("spec.kind", "one of text, images or unified is required")
+        raise InvalidArgument("spec.kind", "one of text, images, unified or annotate is required")
     if spec.HasField("seed") and spec.seed < -1:
         raise InvalidArgument("spec.seed", f"{spec.seed} is negative (use -1 for a random seed)")
     if kind == "text":
         _validate_rows(spec.text, "text", settings, info.text)
+    elif kind == "annotate":
+        caps = Capabilities.from_info(info.image) if info.image is not None else None
+        annotate.validate(spec.annotate, settings.max_images, caps)
     elif kind == "images":
         _validate_images(spec.images, settings, info)
     else:
@@ -46,7 +51,7 @@ def uses_text(spec: pb.JobSpec) -> bool:
 
 
 def uses_images(spec: pb.JobSpec) -> bool:
-    return spec.WhichOneof("kind") in ("images", "unified")
+    return spec.WhichOneof("kind") in ("images", "unified", "annotate")
 
 
 def _validate_rows(
@@ -69,21 +74,22 @@ def _validate_images(spec: pb.ImageJobSpec, settings: GatewaySettings, info: Ser
     rules.check_count(spec.count, settings.max_images, "images.count", allow_zero=not spec.expand_topic)
     if spec.expand_topic and info.text is not None:  # the text server writes `count` prompts at once
         rules.check_count(spec.count, info.text.max_rows, "images.count")
-    _validate_axes(spec.axes, "images.axes")
+    model = rules.check_image_params(spec.params, "images.params", info.image)
+    _validate_axes(spec.axes, "images.axes", model)
     axis_names = {axis.name for axis in spec.axes}
     used: set[str] = set()
     for i, prompt in enumerate(spec.prompts):
-        _check_prompt(prompt, f"images.prompts[{i}]", axis_names, used)
+        _check_prompt(prompt, f"images.prompts[{i}]", axis_names, used, model)
     for i, caption in enumerate(spec.captions):
         if not caption.caption.strip():
             raise InvalidArgument(f"images.captions[{i}].caption", "is empty")
+        rules.check_prompt(caption.caption, f"images.captions[{i}].caption", model)
     if spec.expand_topic.strip() == "" and spec.expand_topic:
         raise InvalidArgument("images.expand_topic", "is empty")
     if spec.axes and not spec.expand_topic and not spec.captions:
         _check_axes_used(spec.axes, used, "images.axes")
     total = image_count(spec, len(spec.prompts or spec.captions))
     rules.check_count(total, settings.max_images, "images.count")
-    rules.check_image_params(spec.params, "images.params", info.image)
 
 
 def _validate_unified(spec: pb.UnifiedJobSpec, settings: GatewaySettings, info: ServerInfo) -> None:
@@ -93,19 +99,19 @@ def _validate_unified(spec: pb.UnifiedJobSpec, settings: GatewaySettings, info: 
     rules.check_count(
         spec.images_per_row, settings.max_images_per_row, "unified.images_per_row", allow_zero=True
     )
-    _validate_axes(spec.axes, "unified.axes")
+    model = rules.check_image_params(spec.params, "unified.params", info.image)
+    _validate_axes(spec.axes, "unified.axes", model)
     known = {field.name for field in schema.fields} | {axis.name for axis in spec.axes}
     used: set[str] = set()
     if spec.prompt_template:
-        _check_prompt(spec.prompt_template, "unified.prompt_template", known, used)
+        _check_prompt(spec.prompt_template, "unified.prompt_template", known, used, model)
     for i, prompt in enumerate(spec.prompts):
-        _check_prompt(prompt, f"unified.prompts[{i}]", known, used)
+        _check_prompt(prompt, f"unified.prompts[{i}]", known, used, model)
     _check_axes_used(spec.axes, used, "unified.axes")
     rules.check_count(unified_image_count(spec), settings.max_images, "unified.images_per_row")
-    rules.check_image_params(spec.params, "unified.params", info.image)
 
 
-def _validate_axes(axes, path: str) -> None:
+def _validate_axes(axes, path: str, model: common_pb2.ModelInfo | None) -> None:
     seen = set()
     for i, axis in enumerate(axes):
         if not _AXIS_NAME.match(axis.name):
@@ -115,11 +121,16 @@ def _validate_axes(axes, path: str) -> None:
         seen.add(axis.name)
         if not axis.values or any(not value.strip() for value in axis.values):
             raise InvalidArgument(f"{path}[{i}].values", f"axis {axis.name!r} has no values or an empty one")
+        for j, value in enumerate(axis.values):
+            rules.check_prompt(value, f"{path}[{i}].values[{j}]", model)
 
 
-def _check_prompt(prompt: str, path: str, known: set[str], used: set[str]) -> None:
+def _check_prompt(
+    prompt: str, path: str, known: set[str], used: set[str], model: common_pb2.ModelInfo | None
+) -> None:
     if not prompt.strip():
         raise InvalidArgument(path, "is empty")
+    rules.check_prompt(prompt, path, model)
     for name in placeholders(prompt):
         if name not in known:
             raise InvalidArgument(path, f"placeholder {{{name}}} is neither a schema field nor an axis")

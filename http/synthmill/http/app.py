@@ -25,7 +25,7 @@ def create_app(settings: HttpSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = connect(settings.gateway)
+        client = connect(settings.gateway, settings.tls_ca)
         app.state.gateway = client
         try:
             yield

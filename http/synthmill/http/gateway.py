@@ -8,12 +8,14 @@ so the gateway's own auth check sees the HTTP caller, and no route handles crede
 from __future__ import annotations
 
 import contextvars
+from pathlib import Path
 from typing import Any
 
 import grpc
 
 from synthmill.client import AsyncClient
 from synthmill.client._common import CHANNEL_OPTIONS
+from synthmill.common.tls import aio_channel, channel_credentials
 
 AUTHORIZATION: contextvars.ContextVar[str | None] = contextvars.ContextVar("authorization", default=None)
 
@@ -37,9 +39,11 @@ class _Stream(grpc.aio.UnaryStreamClientInterceptor):
         return await continuation(_with_authorization(client_call_details), request)
 
 
-def connect(target: str) -> AsyncClient:
-    """An AsyncClient whose every call carries the current request's Authorization header."""
-    channel = grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS, interceptors=[_Unary(), _Stream()])
+def connect(target: str, tls_ca: Path | None = None) -> AsyncClient:
+    """An AsyncClient whose every call carries the current request's Authorization header; over TLS
+    when `tls_ca` (the CA of the gateway's certificate) is given."""
+    credentials = channel_credentials(tls_ca, prefix="SYNTHMILL_HTTP_")
+    channel = aio_channel(target, credentials, CHANNEL_OPTIONS, interceptors=[_Unary(), _Stream()])
     return AsyncClient(target, channel=channel)
 
 

@@ -25,4 +25,13 @@ def run(**overrides: Any) -> None:
     log.info("http settings: %s", settings)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: sys.exit(0))
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        raise SystemExit(f"{PREFIX}TLS_CERT and {PREFIX}TLS_KEY go together")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
+    )

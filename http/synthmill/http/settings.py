@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 PREFIX = "SYNTHMILL_HTTP_"
 
@@ -18,6 +19,14 @@ class HttpSettings:
     gateway: str = field(
         default="localhost:50051", metadata=_doc("The gateway's gRPC target this service is a client of.")
     )
+    tls_ca: Path | None = field(
+        default=None,
+        metadata=_doc("CA of the gateway's TLS certificate; unset dials the gateway in clear text."),
+    )
+    tls_cert: Path | None = field(
+        default=None, metadata=_doc("HTTPS certificate (PEM), with TLS_KEY; unset serves plain HTTP.")
+    )
+    tls_key: Path | None = field(default=None, metadata=_doc("The HTTPS certificate's private key (PEM)."))
     max_body_bytes: int = field(
         default=1024 * 1024, metadata=_doc("Largest request body; bigger ones get 413.")
     )

@@ -14,14 +14,25 @@ class RowFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ROW_FORMAT_JSON: _ClassVar[RowFormat]
     ROW_FORMAT_CSV: _ClassVar[RowFormat]
     ROW_FORMAT_PARQUET: _ClassVar[RowFormat]
+
+class Phase(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PHASE_DENOISING: _ClassVar[Phase]
+    PHASE_SCORING: _ClassVar[Phase]
+    PHASE_SELECTING: _ClassVar[Phase]
+    PHASE_DETECTING: _ClassVar[Phase]
 ROW_FORMAT_UNSPECIFIED: RowFormat
 ROW_FORMAT_JSONL: RowFormat
 ROW_FORMAT_JSON: RowFormat
 ROW_FORMAT_CSV: RowFormat
 ROW_FORMAT_PARQUET: RowFormat
+PHASE_DENOISING: Phase
+PHASE_SCORING: Phase
+PHASE_SELECTING: Phase
+PHASE_DETECTING: Phase
 
 class ModelInfo(_message.Message):
-    __slots__ = ("name", "family", "source", "device", "dtype", "is_default", "schedulers", "size_multiple")
+    __slots__ = ("name", "family", "source", "device", "dtype", "is_default", "schedulers", "size_multiple", "max_size")
     NAME_FIELD_NUMBER: _ClassVar[int]
     FAMILY_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
@@ -30,6 +41,7 @@ class ModelInfo(_message.Message):
     IS_DEFAULT_FIELD_NUMBER: _ClassVar[int]
     SCHEDULERS_FIELD_NUMBER: _ClassVar[int]
     SIZE_MULTIPLE_FIELD_NUMBER: _ClassVar[int]
+    MAX_SIZE_FIELD_NUMBER: _ClassVar[int]
     name: str
     family: str
     source: str
@@ -38,14 +50,15 @@ class ModelInfo(_message.Message):
     is_default: bool
     schedulers: _containers.RepeatedScalarFieldContainer[str]
     size_multiple: int
-    def __init__(self, name: _Optional[str] = ..., family: _Optional[str] = ..., source: _Optional[str] = ..., device: _Optional[str] = ..., dtype: _Optional[str] = ..., is_default: _Optional[bool] = ..., schedulers: _Optional[_Iterable[str]] = ..., size_multiple: _Optional[int] = ...) -> None: ...
+    max_size: int
+    def __init__(self, name: _Optional[str] = ..., family: _Optional[str] = ..., source: _Optional[str] = ..., device: _Optional[str] = ..., dtype: _Optional[str] = ..., is_default: _Optional[bool] = ..., schedulers: _Optional[_Iterable[str]] = ..., size_multiple: _Optional[int] = ..., max_size: _Optional[int] = ...) -> None: ...
 
 class GetInfoRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
 class ImageParams(_message.Message):
-    __slots__ = ("model", "width", "height", "steps", "guidance", "scheduler", "negative_prompt")
+    __slots__ = ("model", "width", "height", "steps", "guidance", "scheduler", "negative_prompt", "best_of", "keep_candidates", "min_score", "annotations", "labels", "styles")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -53,6 +66,12 @@ class ImageParams(_message.Message):
     GUIDANCE_FIELD_NUMBER: _ClassVar[int]
     SCHEDULER_FIELD_NUMBER: _ClassVar[int]
     NEGATIVE_PROMPT_FIELD_NUMBER: _ClassVar[int]
+    BEST_OF_FIELD_NUMBER: _ClassVar[int]
+    KEEP_CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    STYLES_FIELD_NUMBER: _ClassVar[int]
     model: str
     width: int
     height: int
@@ -60,7 +79,13 @@ class ImageParams(_message.Message):
     guidance: float
     scheduler: str
     negative_prompt: str
-    def __init__(self, model: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., steps: _Optional[int] = ..., guidance: _Optional[float] = ..., scheduler: _Optional[str] = ..., negative_prompt: _Optional[str] = ...) -> None: ...
+    best_of: int
+    keep_candidates: bool
+    min_score: float
+    annotations: _containers.RepeatedScalarFieldContainer[str]
+    labels: _containers.RepeatedScalarFieldContainer[str]
+    styles: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, model: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., steps: _Optional[int] = ..., guidance: _Optional[float] = ..., scheduler: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., best_of: _Optional[int] = ..., keep_candidates: _Optional[bool] = ..., min_score: _Optional[float] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., styles: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SamplingParams(_message.Message):
     __slots__ = ("temperature", "top_p", "max_new_tokens")

@@ -90,17 +90,37 @@ class UnifiedJobSpec(_message.Message):
     axes: _containers.RepeatedCompositeFieldContainer[Axis]
     def __init__(self, rows: _Optional[_Union[TextJobSpec, _Mapping]] = ..., prompt_template: _Optional[str] = ..., prompts: _Optional[_Iterable[str]] = ..., images_per_row: _Optional[int] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., axes: _Optional[_Iterable[_Union[Axis, _Mapping]]] = ...) -> None: ...
 
+class InputImage(_message.Message):
+    __slots__ = ("file_name", "data")
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    file_name: str
+    data: bytes
+    def __init__(self, file_name: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class AnnotateJobSpec(_message.Message):
+    __slots__ = ("images", "annotations", "labels")
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    images: _containers.RepeatedCompositeFieldContainer[InputImage]
+    annotations: _containers.RepeatedScalarFieldContainer[str]
+    labels: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, images: _Optional[_Iterable[_Union[InputImage, _Mapping]]] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class JobSpec(_message.Message):
-    __slots__ = ("seed", "text", "images", "unified")
+    __slots__ = ("seed", "text", "images", "unified", "annotate")
     SEED_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     UNIFIED_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATE_FIELD_NUMBER: _ClassVar[int]
     seed: int
     text: TextJobSpec
     images: ImageJobSpec
     unified: UnifiedJobSpec
-    def __init__(self, seed: _Optional[int] = ..., text: _Optional[_Union[TextJobSpec, _Mapping]] = ..., images: _Optional[_Union[ImageJobSpec, _Mapping]] = ..., unified: _Optional[_Union[UnifiedJobSpec, _Mapping]] = ...) -> None: ...
+    annotate: AnnotateJobSpec
+    def __init__(self, seed: _Optional[int] = ..., text: _Optional[_Union[TextJobSpec, _Mapping]] = ..., images: _Optional[_Union[ImageJobSpec, _Mapping]] = ..., unified: _Optional[_Union[UnifiedJobSpec, _Mapping]] = ..., annotate: _Optional[_Union[AnnotateJobSpec, _Mapping]] = ...) -> None: ...
 
 class JobCounts(_message.Message):
     __slots__ = ("rows_total", "rows_done", "images_total", "images_done")
@@ -115,7 +135,7 @@ class JobCounts(_message.Message):
     def __init__(self, rows_total: _Optional[int] = ..., rows_done: _Optional[int] = ..., images_total: _Optional[int] = ..., images_done: _Optional[int] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("id", "spec", "state", "error", "counts", "created_at", "started_at", "finished_at", "output_dir", "distinct_row_ratio")
+    __slots__ = ("id", "spec", "state", "error", "counts", "created_at", "started_at", "finished_at", "output_dir", "distinct_row_ratio", "owner", "score")
     ID_FIELD_NUMBER: _ClassVar[int]
     SPEC_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -126,6 +146,8 @@ class Job(_message.Message):
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_DIR_FIELD_NUMBER: _ClassVar[int]
     DISTINCT_ROW_RATIO_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
     id: str
     spec: JobSpec
     state: JobState
@@ -136,7 +158,23 @@ class Job(_message.Message):
     finished_at: _timestamp_pb2.Timestamp
     output_dir: str
     distinct_row_ratio: float
-    def __init__(self, id: _Optional[str] = ..., spec: _Optional[_Union[JobSpec, _Mapping]] = ..., state: _Optional[_Union[JobState, str]] = ..., error: _Optional[str] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., output_dir: _Optional[str] = ..., distinct_row_ratio: _Optional[float] = ...) -> None: ...
+    owner: str
+    score: ScoreSummary
+    def __init__(self, id: _Optional[str] = ..., spec: _Optional[_Union[JobSpec, _Mapping]] = ..., state: _Optional[_Union[JobState, str]] = ..., error: _Optional[str] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., output_dir: _Optional[str] = ..., distinct_row_ratio: _Optional[float] = ..., owner: _Optional[str] = ..., score: _Optional[_Union[ScoreSummary, _Mapping]] = ...) -> None: ...
+
+class ScoreSummary(_message.Message):
+    __slots__ = ("count", "mean", "min", "p10", "below_min_score")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    MEAN_FIELD_NUMBER: _ClassVar[int]
+    MIN_FIELD_NUMBER: _ClassVar[int]
+    P10_FIELD_NUMBER: _ClassVar[int]
+    BELOW_MIN_SCORE_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    mean: float
+    min: float
+    p10: float
+    below_min_score: int
+    def __init__(self, count: _Optional[int] = ..., mean: _Optional[float] = ..., min: _Optional[float] = ..., p10: _Optional[float] = ..., below_min_score: _Optional[int] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
     __slots__ = ("spec",)
@@ -193,14 +231,16 @@ class RowWritten(_message.Message):
     def __init__(self, index: _Optional[int] = ...) -> None: ...
 
 class ImageStep(_message.Message):
-    __slots__ = ("index", "step", "total_steps")
+    __slots__ = ("index", "step", "total_steps", "phase")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
     TOTAL_STEPS_FIELD_NUMBER: _ClassVar[int]
+    PHASE_FIELD_NUMBER: _ClassVar[int]
     index: int
     step: int
     total_steps: int
-    def __init__(self, index: _Optional[int] = ..., step: _Optional[int] = ..., total_steps: _Optional[int] = ...) -> None: ...
+    phase: _common_pb2.Phase
+    def __init__(self, index: _Optional[int] = ..., step: _Optional[int] = ..., total_steps: _Optional[int] = ..., phase: _Optional[_Union[_common_pb2.Phase, str]] = ...) -> None: ...
 
 class ImageWritten(_message.Message):
     __slots__ = ("index", "file_name")
@@ -279,3 +319,23 @@ class HealthReport(_message.Message):
     jobs_running: int
     jobs_queued: int
     def __init__(self, serving: _Optional[bool] = ..., services: _Optional[_Iterable[_Union[ServiceHealth, _Mapping]]] = ..., jobs_running: _Optional[int] = ..., jobs_queued: _Optional[int] = ...) -> None: ...
+
+class Style(_message.Message):
+    __slots__ = ("name", "prompt", "negative_prompt")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVE_PROMPT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    prompt: str
+    negative_prompt: str
+    def __init__(self, name: _Optional[str] = ..., prompt: _Optional[str] = ..., negative_prompt: _Optional[str] = ...) -> None: ...
+
+class ListStylesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListStylesResponse(_message.Message):
+    __slots__ = ("styles",)
+    STYLES_FIELD_NUMBER: _ClassVar[int]
+    styles: _containers.RepeatedCompositeFieldContainer[Style]
+    def __init__(self, styles: _Optional[_Iterable[_Union[Style, _Mapping]]] = ...) -> None: ...

@@ -47,6 +47,11 @@ class ImageServiceStub:
                 request_serializer=synthmill_dot_v1_dot_common__pb2.GetInfoRequest.SerializeToString,
                 response_deserializer=synthmill_dot_v1_dot_image__pb2.ImageServerInfo.FromString,
                 _registered_method=True)
+        self.Annotate = channel.unary_stream(
+                '/synthmill.v1.ImageService/Annotate',
+                request_serializer=synthmill_dot_v1_dot_image__pb2.AnnotateRequest.SerializeToString,
+                response_deserializer=synthmill_dot_v1_dot_image__pb2.AnnotatedImage.FromString,
+                _registered_method=True)
 
 
 class ImageServiceServicer:
@@ -70,6 +75,14 @@ class ImageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Annotate(self, request, context):
+        """Annotates existing images (PNG or JPEG bytes) with the server's detector, on its device.
+        Streams one AnnotatedImage per item as it is done.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ImageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -82,6 +95,11 @@ def add_ImageServiceServicer_to_server(servicer, server):
                     servicer.GetInfo,
                     request_deserializer=synthmill_dot_v1_dot_common__pb2.GetInfoRequest.FromString,
                     response_serializer=synthmill_dot_v1_dot_image__pb2.ImageServerInfo.SerializeToString,
+            ),
+            'Annotate': grpc.unary_stream_rpc_method_handler(
+                    servicer.Annotate,
+                    request_deserializer=synthmill_dot_v1_dot_image__pb2.AnnotateRequest.FromString,
+                    response_serializer=synthmill_dot_v1_dot_image__pb2.AnnotatedImage.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -140,6 +158,33 @@ class ImageService:
             '/synthmill.v1.ImageService/GetInfo',
             synthmill_dot_v1_dot_common__pb2.GetInfoRequest.SerializeToString,
             synthmill_dot_v1_dot_image__pb2.ImageServerInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Annotate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/synthmill.v1.ImageService/Annotate',
+            synthmill_dot_v1_dot_image__pb2.AnnotateRequest.SerializeToString,
+            synthmill_dot_v1_dot_image__pb2.AnnotatedImage.FromString,
             options,
             channel_credentials,
             insecure,

@@ -4,10 +4,13 @@ applied; the parameters turn back into protobuf with `to_pb`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import io
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from synthmill.common import rules
+from PIL import Image
+
+from synthmill.common import judging, rules
 from synthmill.common.cards import ModelCard
 from synthmill.common.errors import InvalidArgument
 from synthmill.image.settings import ImageSettings
@@ -22,6 +25,8 @@ class ImageModel:
     default_width: int
     default_height: int
     scheduler: str
+    # (prompt, negative) → the 77-token chunks they are encoded in; None: always one (SD3).
+    prompt_chunks: Callable[[str, str], int] | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,11 @@ class GenerationParams:
     guidance: float
     scheduler: str
     negative_prompt: str
+    best_of: int = 1  # candidates rendered per item
+    keep_candidates: bool = False
+    min_score: float = 0.0  # 0: no re-rendering
+    annotations: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()  # for the open-vocabulary detector
 
     @classmethod
     def from_pb(
@@ -50,6 +60,11 @@ class GenerationParams:
             guidance=p.guidance if p.HasField("guidance") else settings.default_guidance,
             scheduler=p.scheduler or model.scheduler,
             negative_prompt=p.negative_prompt,
+            best_of=p.best_of if p.HasField("best_of") else 1,
+            keep_candidates=p.keep_candidates,
+            min_score=p.min_score,
+            annotations=tuple(p.annotations),
+            labels=tuple(p.labels),
         )
 
     def to_pb(self) -> common_pb2.ImageParams:
@@ -61,6 +76,11 @@ class GenerationParams:
             guidance=self.guidance,
             scheduler=self.scheduler,
             negative_prompt=self.negative_prompt,
+            best_of=self.best_of,
+            keep_candidates=self.keep_candidates,
+            min_score=self.min_score,
+            annotations=self.annotations,
+            labels=self.labels,
         )
 
 
@@ -71,9 +91,12 @@ class Item:
     index: int
     prompt: str
     seed: int
+    # 77-token chunks its prompt and the negative prompt take; only equal counts share a batch.
+    chunks: int = 1
 
     @classmethod
-    def list_from_pb(cls, items, max_items: int) -> list[Item]:
+    def list_from_pb(cls, items, max_items: int, model: ImageModel, negative: str) -> list[Item]:
+        """The items, each prompt checked against the model's prompt syntax and measured in chunks."""
         if not items:
             raise InvalidArgument("items", "at least one item is required")
         if len(items) > max_items:
@@ -82,12 +105,17 @@ class Item:
         for position, item in enumerate(items):
             if not item.prompt.strip():
                 raise InvalidArgument(f"items[{position}].prompt", "the prompt is empty")
+            rules.check_prompt(item.prompt, f"items[{position}].prompt", model.card)
             if item.index in seen:
                 raise InvalidArgument(
                     f"items[{position}].index", f"{item.index} repeats items[{seen[item.index]}].index"
                 )
             seen[item.index] = position
-        return [cls(index=item.index, prompt=item.prompt, seed=item.seed) for item in items]
+        count = model.prompt_chunks or (lambda _prompt, _negative: 1)
+        return [
+            cls(index=item.index, prompt=item.prompt, seed=item.seed, chunks=count(item.prompt, negative))
+            for item in items
+        ]
 
 
 @dataclass(frozen=True)
@@ -104,4 +132,41 @@ class ImageRequest:
         settings: ImageSettings,
     ) -> ImageRequest:
         params = GenerationParams.from_pb(request.params, models, info, settings)
-        return cls(params, Item.list_from_pb(request.items, settings.max_items))
+        model = models[params.model]
+        return cls(
+            params, Item.list_from_pb(request.items, settings.max_items, model, params.negative_prompt)
+        )
+
+
+@dataclass(frozen=True)
+class AnnotateRequest:
+    """Existing images to annotate: decoded, by index, with the annotation kinds and labels."""
+
+    annotations: tuple[str, ...]
+    labels: tuple[str, ...]
+    images: list[tuple[int, Image.Image]]
+
+    @classmethod
+    def from_pb(
+        cls, request: image_pb2.AnnotateRequest, info: image_pb2.ImageServerInfo, max_items: int
+    ) -> AnnotateRequest:
+        if not request.annotations:
+            raise InvalidArgument("annotations", 'at least one kind is required, e.g. ["bbox"]')
+        judging.check_labelling(
+            request.annotations, request.labels, "request", judging.Capabilities.from_info(info)
+        )
+        if not request.items:
+            raise InvalidArgument("items", "at least one item is required")
+        if len(request.items) > max_items:
+            raise InvalidArgument("items", f"{len(request.items)} items is more than the maximum {max_items}")
+        images = []
+        for position, item in enumerate(request.items):
+            try:
+                image = Image.open(io.BytesIO(item.image))
+                image.load()
+            except (OSError, Image.DecompressionBombError) as exc:
+                raise InvalidArgument(
+                    f"items[{position}].image", f"is not a PNG or JPEG image: {exc}"
+                ) from None
+            images.append((item.index, image.convert("RGB")))
+        return cls(tuple(request.annotations), tuple(request.labels), images)

@@ -2,6 +2,10 @@
 
 Each item gets its own `torch.Generator` seeded with its seed, so an image depends on its seed and
 parameters, not on which other items share its batch (up to float noise from the batch shape).
+
+A batch that runs out of device memory fails alone (`synthmill.common.oom.isolated`): OutOfMemory
+names its size, the pipeline is restored and the next batch runs. A batch whose requesters have all
+gone stops at the next step and skips the VAE decode.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import torch
 from diffusers import DiffusionPipeline
 from PIL import Image
 
-from synthmill.image import schedulers
+from synthmill.common import devices, oom
+from synthmill.image import prompt_embeds, schedulers
 from synthmill.image.domain import GenerationParams, Item
 from synthmill.image.loader import LoadedModel
 
@@ -21,10 +26,39 @@ from synthmill.image.loader import LoadedModel
 StepCallback = Callable[[int], bool]
 
 
+class _Stopped(Exception):
+    """Raised from the step callback: ends the pipeline call before its remaining steps and its decode
+    (diffusers' own `_interrupt` skips the steps but still decodes the whole batch)."""
+
+
 def generate(
+    model: LoadedModel,
+    params: GenerationParams,
+    items: Sequence[Item],
+    on_step: StepCallback,
+    vae_tiling_pixels: int = 0,
+) -> list[Image.Image] | None:
+    """Makes one image per item, or returns None when `on_step` asked to stop. Raises OutOfMemory
+    when the device ran out of memory; images with more than `vae_tiling_pixels` pixels (when set)
+    are decoded in tiles."""
+    pixels = params.width * params.height
+    model.faults.load = len(items) * pixels
+    tiled = bool(vae_tiling_pixels) and pixels > vae_tiling_pixels
+    model.pipe.vae.use_tiling = tiled  # AutoencoderKL.enable_tiling/disable_tiling set just this flag
+
+    def describe(reason: str) -> str:
+        return (
+            f"out of device memory: a batch of {len(items)} at {params.width}x{params.height}, "
+            f"{params.steps} steps, on {model.name} ({model.device}, {devices.dtype_name(model.dtype)}"
+            f"{', VAE tiled' if tiled else ''}): {reason}"
+        )
+
+    return oom.isolated(lambda: _run(model, params, items, on_step), model.restore, describe)
+
+
+def _run(
     model: LoadedModel, params: GenerationParams, items: Sequence[Item], on_step: StepCallback
 ) -> list[Image.Image] | None:
-    """Makes one image per item, or returns None when `on_step` asked to stop."""
     pipe = model.pipe
     # 1. A fresh scheduler per batch: no state or choice carries over from the previous batch.
     pipe.scheduler = schedulers.create(params.scheduler, model.family, model.own_scheduler)
@@ -38,21 +72,29 @@ def generate(
         if done > reported:
             reported = done
             if not on_step(done):
-                pipe._interrupt = True  # the loop skips every remaining step
+                raise _Stopped
         return tensors
 
-    # 3. The batch itself.
-    result = pipe(
-        prompt=[item.prompt for item in items],
-        negative_prompt=[params.negative_prompt] * len(items) if params.negative_prompt else None,
-        width=params.width,
-        height=params.height,
-        num_inference_steps=params.steps,
-        guidance_scale=params.guidance,
-        generator=generators,
-        callback_on_step_end=step_end,
-    )
-    return None if pipe.interrupt else result.images
+    # 3. Weighted prompt embeddings (plain strings for SD3), then the batch itself.
+    prompts = [item.prompt for item in items]
+    try:
+        if model.prompts:
+            text_inputs = model.prompts.inputs(prompts, params.negative_prompt)
+        else:
+            text_inputs = prompt_embeds.plain_inputs(prompts, params.negative_prompt)
+        result = pipe(
+            **text_inputs,
+            width=params.width,
+            height=params.height,
+            num_inference_steps=params.steps,
+            guidance_scale=params.guidance,
+            generator=generators,
+            callback_on_step_end=step_end,
+        )
+    except _Stopped:
+        model.restore()  # the pipeline did not reach its own end (offload hooks)
+        return None
+    return result.images
 
 
 def warm_up(model: LoadedModel) -> None:

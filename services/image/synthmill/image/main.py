@@ -4,28 +4,35 @@ and `serve`."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import time
 from typing import Any
 
 from synthmill.common import devices, server
 from synthmill.common.lifecycle import model_service
 from synthmill.common.server import Service
 from synthmill.common.worker import DeviceWorker
-from synthmill.image import engine, loader
+from synthmill.image import engine, judgement, judges, loader, metrics
 from synthmill.image.batcher import Batcher
 from synthmill.image.servicer import SERVICE_NAME, ImageServicer, Serving, server_info
 from synthmill.image.settings import PREFIX, ImageSettings
 from synthmill.v1 import image_pb2_grpc
 
 
-def _load_and_warm(settings: ImageSettings) -> dict[str, loader.LoadedModel]:
-    """Loads every configured model and runs a warm-up image through each (on the worker thread)."""
+def _load_and_warm(settings: ImageSettings) -> tuple[dict[str, loader.LoadedModel], judges.Judges]:
+    """Loads every configured model and runs a warm-up image through each, then the scorer and
+    detectors (on the worker thread, which keeps the configured CUDA device as its current one from
+    here on)."""
     devices.set_threads(settings.threads)
+    devices.set_deterministic(settings.deterministic)
+    devices.bind_thread(devices.resolve_device(settings.device))
     models = {}
     for name in settings.models:
-        model = loader.load(name, settings.cache_dir, settings.device, settings.dtype)
-        engine.warm_up(model)
+        with metrics.SERVER.loading(name):
+            model = loader.load(name, settings)
+            engine.warm_up(model)
         models[name] = model
-    return models
+    return models, judges.load(settings)
 
 
 def build_service(settings: ImageSettings) -> Service:
@@ -34,19 +41,35 @@ def build_service(settings: ImageSettings) -> Service:
     servicer = ImageServicer(settings)
     batching: list[asyncio.Task[None]] = []
 
-    def start(models: dict[str, loader.LoadedModel]) -> Serving:
-        def run_batch(params, items, on_step):
-            return worker.run(engine.generate, models[params.model], params, items, on_step)
+    def start(loaded: tuple[dict[str, loader.LoadedModel], judges.Judges]) -> Serving:
+        models, judged_by = loaded
 
+        async def run_batch(params, items, on_step):
+            model = models[params.model]
+            started = time.monotonic()
+            images = await worker.run(
+                engine.generate, model, params, items, on_step, settings.vae_tiling_pixels
+            )
+            if images is not None:  # a stopped batch did not run all its steps
+                metrics.SERVER.model_call(params.model, len(items), params.steps, time.monotonic() - started)
+            return images
+
+        def detect(images, labels):
+            return worker.run(judged_by.boxes, images, labels)
+
+        described = {name: model.describe() for name, model in models.items()}
         batcher = Batcher(
             run_batch,
             settings.max_batch,
             settings.batch_delay_ms / 1000,
             settings.progress_interval_ms / 1000,
+            max_pixels=settings.max_batch_pixels,
+            cards={name: model.card for name, model in described.items()},
+            judge=functools.partial(judgement.judge, worker, judged_by),
         )
         batching.append(asyncio.create_task(batcher.run()))
-        described = {name: model.describe() for name, model in models.items()}
-        return Serving(described, batcher, server_info(described, settings))
+        info = server_info(described, settings, judged_by.describe())
+        return Serving(described, batcher, info, detect)
 
     def stop() -> None:
         for task in batching:

@@ -3,14 +3,19 @@ the models and the batcher are handed over by startup once they are loaded and w
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
+from PIL import Image
 
 from synthmill.common.lifecycle import Ready
+from synthmill.image import metrics
 from synthmill.image.batcher import Batcher, ImageEvent, StepEvent
-from synthmill.image.domain import ImageModel, ImageRequest
+from synthmill.image.boxes import Box
+from synthmill.image.domain import AnnotateRequest, ImageModel, ImageRequest
 from synthmill.image.settings import ImageSettings
 from synthmill.v1 import common_pb2, image_pb2, image_pb2_grpc
 
@@ -24,10 +29,15 @@ class Serving:
     models: Mapping[str, ImageModel]
     batcher: Batcher
     info: image_pb2.ImageServerInfo
+    # Boxes of each image (on the device worker): the open-vocabulary detector when labels are given.
+    detect: Callable[[list[Image.Image], tuple[str, ...]], Awaitable[list[list[Box]]]]
 
 
-def server_info(models: Mapping[str, ImageModel], settings: ImageSettings) -> image_pb2.ImageServerInfo:
-    """The first configured model is the default; `schedulers` lists every name some model accepts."""
+def server_info(
+    models: Mapping[str, ImageModel], settings: ImageSettings, judging: Mapping[str, Any]
+) -> image_pb2.ImageServerInfo:
+    """The first configured model is the default; `schedulers` lists every name some model accepts;
+    `judging` holds the scorer and detector fields (`Judges.describe`)."""
     cards = [model.card for model in models.values()]
     return image_pb2.ImageServerInfo(
         models=[card.to_pb(is_default=card.name == settings.models[0]) for card in cards],
@@ -36,24 +46,59 @@ def server_info(models: Mapping[str, ImageModel], settings: ImageSettings) -> im
         max_steps=settings.max_steps,
         max_items=settings.max_items,
         max_batch=settings.max_batch,
+        max_batch_pixels=settings.max_batch_pixels,
+        max_rounds=settings.max_rounds,
+        **judging,
     )
+
+
+def _box_pb(box: Box) -> image_pb2.Box:
+    return image_pb2.Box(
+        label=box.label,
+        category_id=box.category_id,
+        score=box.score,
+        x=box.x,
+        y=box.y,
+        width=box.width,
+        height=box.height,
+    )
+
+
+def _image_pb(event: ImageEvent, params_pb: common_pb2.ImageParams) -> image_pb2.GeneratedImage:
+    image = image_pb2.GeneratedImage(
+        index=event.index,
+        png=event.png,
+        seed=event.seed,
+        params=params_pb,
+        parameters_text=event.parameters_text,
+        seconds=event.seconds,
+        device=event.device,
+        dtype=event.dtype,
+        candidate=event.candidate,
+        candidates=[
+            image_pb2.Candidate(number=c.number, seed=c.seed, score=c.score or 0.0, png=c.png)
+            for c in event.candidates
+        ],
+        boxes=[_box_pb(box) for box in event.boxes],
+        judge_seconds=event.judge_seconds,
+    )
+    if event.score is not None:
+        image.score = event.score
+    return image
 
 
 def _event_pb(
     event: StepEvent | ImageEvent, params: common_pb2.ImageParams
 ) -> image_pb2.GenerateImagesResponse:
     if isinstance(event, StepEvent):
-        step = image_pb2.StepProgress(index=event.index, step=event.step, total_steps=event.total)
+        step = image_pb2.StepProgress(
+            index=event.index,
+            step=event.step,
+            total_steps=event.total,
+            phase=common_pb2.Phase.Value(f"PHASE_{event.phase.upper()}"),
+        )
         return image_pb2.GenerateImagesResponse(step=step)
-    image = image_pb2.GeneratedImage(
-        index=event.index,
-        png=event.png,
-        seed=event.seed,
-        params=params,
-        parameters_text=event.parameters_text,
-        seconds=event.seconds,
-    )
-    return image_pb2.GenerateImagesResponse(image=image)
+    return image_pb2.GenerateImagesResponse(image=_image_pb(event, params))
 
 
 class ImageServicer(image_pb2_grpc.ImageServiceServicer):
@@ -73,9 +118,15 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         # A client cancel (or deadline) ends the call: its work is dropped or stopped at the next step.
         context.add_done_callback(lambda _: batcher.cancel(ticket))
         params_pb = req.params.to_pb()
+        model, arrived = req.params.model, time.monotonic()
         try:
-            async for event in ticket.events():
-                yield _event_pb(event, params_pb)
+            with metrics.SERVER.outstanding(len(req.items)) as made:
+                async for event in ticket.events():
+                    yield _event_pb(event, params_pb)
+                    if isinstance(event, ImageEvent):
+                        made()
+                        metrics.IMAGES.labels(model).inc()
+                        metrics.IMAGE_SECONDS.labels(model).observe(time.monotonic() - arrived)
         finally:
             batcher.cancel(ticket)  # no-op for a finished request; covers a handler torn down early
 
@@ -83,3 +134,14 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         self, request: common_pb2.GetInfoRequest, context: grpc.aio.ServicerContext
     ) -> image_pb2.ImageServerInfo:
         return self.ready.get().info
+
+    async def Annotate(
+        self, request: image_pb2.AnnotateRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[image_pb2.AnnotatedImage]:
+        serving = self.ready.get()
+        req = AnnotateRequest.from_pb(request, serving.info, self._settings.max_items)
+        for index, image in req.images:
+            [boxes] = await serving.detect([image], req.labels)
+            yield image_pb2.AnnotatedImage(
+                index=index, width=image.width, height=image.height, boxes=[_box_pb(b) for b in boxes]
+            )

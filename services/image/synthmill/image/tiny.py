@@ -1,18 +1,13 @@
 """Embedded tiny pipelines: real diffusers architectures with seeded random weights, no downloads.
 
 `ensure(name, cache_dir)` builds "tiny-sd" (SD 1.5 layout), "tiny-sdxl" or "tiny-sd3" from config with
-`torch.manual_seed(0)`, saves it with `save_pretrained` under `<cache_dir>/models/<name>` and returns
-that directory. The build happens in a temporary sibling directory that is renamed into place, so two
-processes racing on first use never leave a half-written model behind. The VAE has four blocks
+`torch.manual_seed(0)`, saves it with `save_pretrained` under `<cache_dir>/models/<name>` (once, see
+`synthmill.common.model_cache`) and returns that directory. The VAE has four blocks
 (scale factor 8, as in real SD) and the denoiser's sample size makes the default image 64x64.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,14 +33,13 @@ from transformers import (
     T5EncoderModel,
 )
 
+from synthmill.common.model_cache import build_once
 from synthmill.image.tiny_tokenizers import clip_tokenizer, t5_tokenizer
-
-log = logging.getLogger(__name__)
 
 _LATENT_SIZE = 8  # x8 VAE scale: 64x64 images by default
 
 
-def _text_config(tokenizer: CLIPTokenizer, projection_dim: int = 32) -> CLIPTextConfig:
+def text_config(tokenizer: CLIPTokenizer, projection_dim: int = 32, max_length: int = 77) -> CLIPTextConfig:
     # The ids must match the tokenizer, or the pooled output (used by SDXL and SD3) reads the wrong token.
     return CLIPTextConfig(
         vocab_size=len(tokenizer),
@@ -54,7 +48,7 @@ def _text_config(tokenizer: CLIPTokenizer, projection_dim: int = 32) -> CLIPText
         num_attention_heads=4,
         num_hidden_layers=2,
         projection_dim=projection_dim,
-        max_position_embeddings=77,
+        max_position_embeddings=max_length,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
@@ -95,7 +89,7 @@ def build_sd() -> StableDiffusionPipeline:
     )
     return StableDiffusionPipeline(
         vae=_vae(),
-        text_encoder=CLIPTextModel(_text_config(tokenizer)),
+        text_encoder=CLIPTextModel(text_config(tokenizer)),
         tokenizer=tokenizer,
         unet=unet,
         scheduler=_scheduler(),
@@ -127,8 +121,8 @@ def build_sdxl() -> StableDiffusionXLPipeline:
     )
     return StableDiffusionXLPipeline(
         vae=_vae(),
-        text_encoder=CLIPTextModel(_text_config(tokenizer)),
-        text_encoder_2=CLIPTextModelWithProjection(_text_config(tokenizer_2, projection_dim)),
+        text_encoder=CLIPTextModel(text_config(tokenizer)),
+        text_encoder_2=CLIPTextModelWithProjection(text_config(tokenizer_2, projection_dim)),
         tokenizer=tokenizer,
         tokenizer_2=tokenizer_2,
         unet=unet,
@@ -181,8 +175,8 @@ def build_sd3() -> StableDiffusion3Pipeline:
             shift_factor=0.0609,
             scaling_factor=1.5305,
         ),
-        text_encoder=CLIPTextModelWithProjection(_text_config(tokenizer, projection_dim)),
-        text_encoder_2=CLIPTextModelWithProjection(_text_config(tokenizer_2, projection_dim)),
+        text_encoder=CLIPTextModelWithProjection(text_config(tokenizer, projection_dim)),
+        text_encoder_2=CLIPTextModelWithProjection(text_config(tokenizer_2, projection_dim)),
         text_encoder_3=T5EncoderModel(t5),
         tokenizer=tokenizer,
         tokenizer_2=tokenizer_2,
@@ -201,18 +195,4 @@ BUILDERS: dict[str, Callable[[], DiffusionPipeline]] = {
 def ensure(name: str, cache_dir: Path) -> Path:
     """Returns the saved directory of embedded model `name`, building it on first use."""
     target = Path(cache_dir) / "models" / name
-    if (target / "model_index.json").exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    log.info("building embedded model %s in %s", name, target)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
-    try:
-        BUILDERS[name]().save_pretrained(staging)
-        os.rename(staging, target)
-    except OSError:
-        if not (target / "model_index.json").exists():
-            raise
-        log.info("another process saved %s first; using its copy", name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return build_once(target, "model_index.json", lambda staging: BUILDERS[name]().save_pretrained(staging))

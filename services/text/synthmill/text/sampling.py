@@ -29,19 +29,22 @@ def generator_for(seed: int) -> torch.Generator:
 
 
 class RowSampler(LogitsProcessor):
-    def __init__(self, seeds: list[int], temperature: float, top_p: float):
+    def __init__(
+        self, seeds: list[int], temperature: float, top_p: float, device: str | torch.device = "cpu"
+    ):
+        self.device = device  # the model's: generate's argmax and the next step's inputs live there
         self.temperature = temperature
         self.top_p = top_p
         self.generators = [generator_for(seed) for seed in seeds]
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        logits = scores.detach().to("cpu", torch.float32)
+        logits = scores.detach().to("cpu", torch.float32)  # a no-op after HostGrammarMask
         if self.temperature <= 0:
             chosen = logits.argmax(dim=-1)
         else:
             chosen = self._draw(logits / self.temperature)
-        out = torch.full_like(scores, float("-inf"))
-        out[torch.arange(scores.shape[0]), chosen.to(scores.device)] = 0.0
+        out = torch.full(scores.shape, float("-inf"), device=self.device)
+        out[torch.arange(scores.shape[0]), chosen.to(self.device)] = 0.0
         return out
 
     def _draw(self, logits: torch.Tensor) -> torch.Tensor:

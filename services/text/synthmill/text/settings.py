@@ -5,15 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from synthmill.common.security import ServerSecurity
 from synthmill.common.settings import default_cache_dir
 
 PREFIX = "SYNTHMILL_TEXT_"
 
 
 @dataclass(frozen=True)
-class TextSettings:
+class TextSettings(ServerSecurity):
     host: str = field(default="127.0.0.1", metadata={"doc": "Address to listen on."})
     port: int = field(default=50052, metadata={"doc": "gRPC port."})
+    metrics_port: int = field(
+        default=0,
+        metadata={"doc": "Port of the Prometheus /metrics endpoint, on the same host; 0 turns metrics off."},
+    )
     model: str = field(
         default="smollm2-135m",
         metadata={
@@ -46,3 +51,10 @@ class TextSettings:
         metadata={"doc": "Decoding cap on strings whose schema sets no maxLength (keeps rows bounded)."},
     )
     max_message_bytes: int = field(default=64 * 1024 * 1024, metadata={"doc": "Largest gRPC message."})
+    faults: str = field(
+        default="",
+        metadata={
+            "doc": "Test hook, off when empty: oom@generate:N raises torch.OutOfMemoryError in the model's "
+            "forward when a generate call's rows × max_new_tokens is over N."
+        },
+    )

@@ -1,0 +1,55 @@
+"""annotations/instances.json in COCO's detection format, from the boxes recorded in metadata rows.
+
+    images       id, file_name (relative to the job folder), width, height
+    annotations  id, image_id, category_id, bbox [x, y, w, h] in pixels, area, score, iscrowd
+                 (+ segmentation, when a mask annotation kind recorded one)
+    categories   id, name: the detector's classes, or the job's labels, numbered from 1
+
+pycocotools' `COCO(path)` loads it; `loadRes` takes its annotations as detections too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+FILE = "annotations/instances.json"
+
+
+def instances(rows: Sequence[dict[str, Any]], categories: Sequence[str]) -> dict[str, Any]:
+    """The COCO document of metadata `rows` (each with file_name, width, height and boxes)."""
+    images, annotations = [], []
+    for image_id, row in enumerate(rows, start=1):
+        images.append(
+            {"id": image_id, "file_name": row["file_name"], "width": row["width"], "height": row["height"]}
+        )
+        for box in row.get("boxes", []):
+            x, y, w, h = box["bbox"]
+            annotation = {
+                "id": len(annotations) + 1,
+                "image_id": image_id,
+                "category_id": box["category_id"],
+                "bbox": [x, y, w, h],
+                "area": round(w * h, 2),
+                "score": box["score"],
+                "iscrowd": 0,
+            }
+            if "segmentation" in box:
+                annotation["segmentation"] = box["segmentation"]
+            annotations.append(annotation)
+    return {
+        "info": {"description": "synthmill annotations"},
+        "images": images,
+        "annotations": annotations,
+        "categories": [{"id": i, "name": name, "supercategory": ""} for i, name in enumerate(categories, 1)],
+    }
+
+
+def box_row(box: Any) -> dict[str, Any]:
+    """A `Box` message as recorded in a metadata row."""
+    return {
+        "label": box.label,
+        "category_id": box.category_id,
+        "score": round(box.score, 4),
+        "bbox": [round(v, 2) for v in (box.x, box.y, box.width, box.height)],
+    }

@@ -1,0 +1,102 @@
+"""The image server's judges: the scorer and the detectors it has loaded, and what they allow.
+
+Loaded on the device worker at start-up (after the diffusion models) and warmed with one tiny image;
+their calls run on that worker too. "none" in a setting leaves that judge out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+
+from synthmill.common import devices
+from synthmill.common.judging import ANNOTATION_KINDS, Capabilities
+from synthmill.image import owl, scorer, yolo
+from synthmill.image.boxes import Box
+from synthmill.image.settings import ImageSettings
+
+log = logging.getLogger(__name__)
+OFF = "none"
+
+
+@dataclass
+class Judges:
+    scorer: scorer.Scorer | None
+    detector: yolo.YoloDetector | None
+    open_detector: owl.OpenVocabDetector | None
+    max_best_of: int
+    max_rounds: int
+
+    def capabilities(self) -> Capabilities:
+        has_detector = self.detector is not None or self.open_detector is not None
+        return Capabilities(
+            scorer=self.scorer is not None,
+            max_best_of=self.max_best_of if self.scorer else 1,
+            annotation_kinds=ANNOTATION_KINDS if has_detector else (),
+            closed_detector=self.detector is not None,
+            open_detector=self.open_detector is not None,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """The ImageServerInfo fields of the judges (the server adds max_rounds from its settings)."""
+        caps = self.capabilities()
+        return {
+            "scorer": self.scorer.name if self.scorer else "",
+            "max_best_of": caps.max_best_of,
+            "annotation_kinds": caps.annotation_kinds,
+            "detector": self.detector.name if self.detector else "",
+            "detector_labels": self.detector.labels if self.detector else (),
+            "open_detector": self.open_detector.name if self.open_detector else "",
+        }
+
+    def score(self, images: Sequence[Image.Image], prompts: Sequence[str]) -> list[float]:
+        """CLIPScores (worker thread); the caller checked that a scorer is loaded."""
+        assert self.scorer is not None
+        return self.scorer.score(images, prompts)
+
+    def boxes(self, images: Sequence[Image.Image], labels: Sequence[str]) -> list[list[Box]]:
+        """Boxes of each image (worker thread): the open-vocabulary detector when `labels` are given."""
+        if labels:
+            assert self.open_detector is not None
+            return self.open_detector.detect(images, labels)
+        assert self.detector is not None
+        return self.detector.detect(images)
+
+
+def load(settings: ImageSettings) -> Judges:
+    """Loads and warms the configured judges (on the worker thread)."""
+    device = devices.resolve_device(settings.device)
+    dtype = devices.resolve_dtype(settings.dtype, device)
+    judges = Judges(
+        scorer=None
+        if settings.scorer == OFF
+        else scorer.load(settings.scorer, settings.cache_dir, device, dtype),
+        detector=None if settings.detector == OFF else _closed(settings),
+        open_detector=None
+        if settings.open_detector == OFF
+        else owl.load(
+            settings.open_detector, settings.cache_dir, device, dtype, settings.open_detect_threshold
+        ),
+        max_best_of=settings.max_best_of,
+        max_rounds=settings.max_rounds,
+    )
+    blank = [Image.new("RGB", (64, 64))]
+    if judges.scorer:
+        judges.scorer.score(blank, ["warm-up"])
+    if judges.detector:
+        judges.detector.detect(blank)
+    if judges.open_detector:
+        judges.open_detector.detect(blank, ["warm-up"])
+    return judges
+
+
+def _closed(settings: ImageSettings) -> yolo.YoloDetector:
+    if settings.detector != yolo.NAME:
+        raise ValueError(
+            f"SYNTHMILL_IMAGE_DETECTOR: unknown detector {settings.detector!r}; use {yolo.NAME} or {OFF}"
+        )
+    return yolo.load(settings.cache_dir, settings.detect_threshold)

@@ -1,0 +1,96 @@
+"""Embedded tiny vision models for judging and labelling: real transformers architectures with seeded
+random weights, saved with `save_pretrained` on first use and loaded back like any checkpoint.
+
+- "tiny-clip": a `CLIPModel` with its `CLIPProcessor`, the embedded scorer. Its two towers share the
+  projection and a common bias before it, so, like a real CLIP's, its cosines are positive and spread
+  over a few tenths rather than scattered around zero; the scores themselves mean nothing.
+- "tiny-owlvit": an `OwlViTForObjectDetection` with its processor, to test the open-vocabulary path.
+
+No real CLIP, SigLIP or OWL weights reach these machines; point the settings at a hub id or a path
+for real ones (README, "Scores and labels").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from transformers import (
+    CLIPConfig,
+    CLIPImageProcessor,
+    CLIPModel,
+    CLIPProcessor,
+    CLIPVisionConfig,
+    OwlViTConfig,
+    OwlViTForObjectDetection,
+    OwlViTImageProcessor,
+    OwlViTProcessor,
+    OwlViTVisionConfig,
+)
+
+from synthmill.common.model_cache import build_once
+from synthmill.image.tiny import text_config
+from synthmill.image.tiny_tokenizers import clip_tokenizer
+
+_IMAGE_SIZE = 32
+_SHARED_BIAS = 0.6  # scale of the common component both towers add before the shared projection
+
+
+def _vision(config_class: type, **extra: int) -> object:
+    return config_class(
+        hidden_size=32,
+        intermediate_size=37,
+        num_attention_heads=4,
+        num_hidden_layers=2,
+        image_size=_IMAGE_SIZE,
+        patch_size=8,
+        **extra,
+    )
+
+
+def _save_clip(target: Path) -> None:
+    torch.manual_seed(0)
+    tokenizer = clip_tokenizer()
+    config = CLIPConfig(
+        text_config=text_config(tokenizer).to_dict(),
+        vision_config=_vision(CLIPVisionConfig, projection_dim=32).to_dict(),
+        projection_dim=32,
+    )
+    model = CLIPModel(config).eval()
+    with torch.no_grad():
+        bias = _SHARED_BIAS * torch.randn(32)
+        model.text_model.final_layer_norm.bias.copy_(bias)
+        model.vision_model.post_layernorm.bias.copy_(bias)
+        model.text_projection.weight.copy_(model.visual_projection.weight)
+    size = {"shortest_edge": _IMAGE_SIZE}
+    crop = {"height": _IMAGE_SIZE, "width": _IMAGE_SIZE}
+    processor = CLIPProcessor(
+        image_processor=CLIPImageProcessor(size=size, crop_size=crop), tokenizer=tokenizer
+    )
+    model.save_pretrained(target)
+    processor.save_pretrained(target)
+
+
+def _save_owlvit(target: Path) -> None:
+    torch.manual_seed(0)
+    tokenizer = clip_tokenizer(pad_token="!")
+    tokenizer.model_max_length = 16  # OWL-ViT's text length
+    config = OwlViTConfig(
+        text_config=text_config(tokenizer, max_length=16).to_dict(),
+        vision_config=_vision(OwlViTVisionConfig).to_dict(),
+        projection_dim=32,
+    )
+    model = OwlViTForObjectDetection(config).eval()
+    size = {"height": _IMAGE_SIZE, "width": _IMAGE_SIZE}
+    image_processor = OwlViTImageProcessor(size=size, crop_size=size)
+    model.save_pretrained(target)
+    OwlViTProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(target)
+
+
+BUILDERS: dict[str, Callable[[Path], None]] = {"tiny-clip": _save_clip, "tiny-owlvit": _save_owlvit}
+
+
+def ensure(name: str, cache_dir: Path) -> Path:
+    """Returns the saved directory of embedded vision model `name`, building it on first use."""
+    return build_once(Path(cache_dir) / "models" / name, "config.json", BUILDERS[name])

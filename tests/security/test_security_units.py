@@ -1,0 +1,187 @@
+"""Security rules without servers: loopback detection, the file-serving guard, per-key limits
+with an injected clock, and the store's key table."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from synthmill.common.errors import PermissionDenied, ResourceExhausted, Unauthenticated
+from synthmill.common.security import ExposedWithoutAuth, ServerSecurity, check_exposure, is_loopback
+from synthmill.gateway.keyring import ADMIN, OPEN, Keyring, Principal, hash_secret, new_secret
+from synthmill.gateway.outputs import JobFolder, OutsideFolder
+from synthmill.gateway.quotas import Quotas
+from synthmill.gateway.store import JobStore, make_event, open_store
+from synthmill.v1 import gateway_pb2 as pb
+from synthmill.v1 import keys_pb2
+
+DAY = 86400.0
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"])
+def test_loopback_hosts_may_run_open(host: str) -> None:
+    assert is_loopback(host)
+    check_exposure("gateway", host, False, ServerSecurity(), "API keys")
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "10.1.2.3", "gateway.example.com"])
+def test_other_hosts_need_auth_or_an_explicit_allow(host: str) -> None:
+    with pytest.raises(ExposedWithoutAuth, match="--allow-unauthenticated"):
+        check_exposure("gateway", host, False, ServerSecurity(), "API keys")
+    check_exposure("gateway", host, True, ServerSecurity(), "API keys")
+    check_exposure("gateway", host, False, ServerSecurity(allow_unauthenticated=True), "API keys")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> JobFolder:
+    job = JobFolder(tmp_path / "out", "job1", "alice")
+    (job.path / "images").mkdir(parents=True)
+    (job.path / "images" / "00000.png").write_bytes(b"png")
+    (job.path / "data.jsonl").write_text("{}\n")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "passwd").write_text("root")
+    os.symlink(secret / "passwd", job.path / "leak.txt")
+    os.symlink(secret, job.path / "leakdir")
+    return job
+
+
+def test_tenant_jobs_live_under_the_tenant_and_open_jobs_under_the_root(tmp_path: Path) -> None:
+    assert JobFolder(tmp_path, "j", "alice").path == tmp_path / "alice" / "j"
+    assert JobFolder(tmp_path, "j").path == tmp_path / "j"
+
+
+def test_listing_skips_symbolic_links(folder: JobFolder) -> None:
+    assert folder.files() == [Path("data.jsonl"), Path("images/00000.png")]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["../job2/data.jsonl", "images/../../x", "/etc/passwd", "leak.txt", "leakdir/passwd", "", "a\\..\\b"],
+)
+def test_opening_a_path_outside_the_folder_is_refused(folder: JobFolder, path: str) -> None:
+    with pytest.raises(OutsideFolder):
+        folder.open_file(path)
+
+
+def test_opening_a_file_inside_the_folder_works(folder: JobFolder) -> None:
+    with folder.open_file("images/00000.png") as handle:
+        assert handle.read() == b"png"
+    with pytest.raises(FileNotFoundError):
+        folder.open_file("images")
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "jobs.sqlite3"
+
+
+async def _store(path: Path) -> JobStore:
+    store = open_store(f"sqlite:///{path}", path, retry_s=5.0)
+    await store.open()
+    return store
+
+
+async def _key(store: JobStore, name: str, **limits: int) -> tuple[str, Principal]:
+    secret = new_secret()
+    key = keys_pb2.ApiKey(name=name, limits=keys_pb2.KeyLimits(**limits))
+    assert await store.add_key(key, hash_secret(secret))
+    return secret, Principal(name, limits=keys_pb2.KeyLimits(**limits))
+
+
+async def _job(store: JobStore, job_id: str, owner: str, state: int, created: int) -> pb.Job:
+    job = pb.Job(id=job_id, owner=owner, state=state)
+    job.created_at.FromSeconds(created)
+    await store.create(job, make_event(job, state=pb.StateChanged(state=state)))
+    return job
+
+
+def test_daily_limits_name_the_limit_and_reset_the_next_day(store_path: Path) -> None:
+    async def scenario() -> None:
+        store = await _store(store_path)
+        now = [10 * DAY + 100.0]
+        quotas = Quotas(store, clock=lambda: now[0])
+        _, alice = await _key(store, "alice", rows_per_day=10, images_per_day=4)
+        await quotas.admit(alice, pb.JobCounts(rows_total=6, images_total=4))
+        with pytest.raises(
+            ResourceExhausted, match=r"rows_per_day=10: 6 used on 1970-01-11, this job asks 5"
+        ):
+            await quotas.admit(alice, pb.JobCounts(rows_total=5))
+        with pytest.raises(ResourceExhausted, match="images_per_day=4"):
+            await quotas.admit(alice, pb.JobCounts(images_total=1))
+        await quotas.admit(alice, pb.JobCounts(rows_total=4))  # exactly at the limit is fine
+        now[0] += DAY
+        await quotas.admit(alice, pb.JobCounts(rows_total=10, images_total=4))
+        assert await store.usage("alice", "1970-01-12") == (10, 4)
+        await store.close()
+
+    asyncio.run(scenario())
+
+
+def test_job_count_limits_count_only_the_keys_own_jobs(store_path: Path) -> None:
+    async def scenario() -> None:
+        store = await _store(store_path)
+        quotas = Quotas(store)
+        _, alice = await _key(store, "alice", max_running_jobs=1, max_queued_jobs=2)
+        await _job(store, "j0", "bob", pb.JOB_STATE_RUNNING, 1)
+        j1 = await _job(store, "j1", "alice", pb.JOB_STATE_QUEUED, 2)
+        await _job(store, "j2", "alice", pb.JOB_STATE_QUEUED, 3)
+        with pytest.raises(ResourceExhausted, match=r"max_queued_jobs=2 \(2 now\)"):
+            await quotas.admit(alice, pb.JobCounts(rows_total=1))
+        assert (await store.claim("gw", 30)).job.id == "j0" and (await store.claim("gw", 30)).job.id == "j1"
+        j1.state = pb.JOB_STATE_RUNNING
+        await store.commit(j1, "gw")
+        with pytest.raises(ResourceExhausted, match="max_running_jobs=1"):
+            await quotas.admit(alice, pb.JobCounts(rows_total=1))
+        assert [job.id for job in await store.list_jobs(owner="alice")] == ["j2", "j1"]
+        assert await store.count_jobs(pb.JOB_STATE_RUNNING, owner="bob") == 1
+        await store.close()
+
+    asyncio.run(scenario())
+
+
+def test_keyring_identifies_admin_tenants_and_refuses_the_rest(store_path: Path) -> None:
+    async def scenario() -> None:
+        store = await _store(store_path)
+        assert await Keyring(store, None).identify(None) is OPEN  # no admin key, no keys: open, as today
+        keyring = Keyring(store, "admin-secret")
+        assert await keyring.identify("admin-secret") is ADMIN
+        with pytest.raises(Unauthenticated):
+            await keyring.identify(None)
+        with pytest.raises(PermissionDenied):
+            await keyring.identify("admin-secreT")
+        secret, _ = await _key(store, "alice")
+        assert (await keyring.identify(secret)).name == "alice"
+        assert (await Keyring(store, None).identify(secret)).name == "alice"  # a stored key closes it
+        key = await store.get_key("alice")
+        key.revoked_at.GetCurrentTime()
+        await store.update_key(key)
+        with pytest.raises(PermissionDenied):
+            await keyring.identify(secret)
+        assert not await store.add_key(keys_pb2.ApiKey(name="alice"), hash_secret(new_secret()))
+        assert secret not in repr(await store.list_keys())
+        await store.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_store_made_before_owners_gains_the_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE jobs (id TEXT PRIMARY KEY, created REAL NOT NULL, state INTEGER NOT NULL, job BLOB NOT NULL)"
+        )
+        db.execute("INSERT INTO jobs VALUES ('old', 1.0, 3, ?)", (pb.Job(id="old").SerializeToString(),))
+
+    async def scenario() -> list[str]:
+        store = await _store(path)
+        jobs = [job.id for job in await store.list_jobs(owner="")]
+        await store.close()
+        return jobs
+
+    assert asyncio.run(scenario()) == ["old"]
