@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv protos lint postgres test test-fast demo bench gpu-check clean
+.PHONY: venv protos lint browser postgres test test-fast demo bench gpu-check clean
 
 # The environment: CPU torch 2.13.0 (pinned in pyproject), every extra, and the dev tools.
 $(STAMP): pyproject.toml
@@ -23,12 +23,16 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The browser tests drive Debian's chromium through Playwright (Playwright's own download cannot run here).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
 # The job-store tests start a throwaway PostgreSQL server: install one where none is.
 postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
 		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql)
 
-test: lint postgres
+test: lint postgres browser
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP) postgres

@@ -28,6 +28,7 @@ BENCHMARKS = {
     "fanout": "image",
     "memory": "image",
     "distributions": "text",
+    "http_api": "image",
     "judging": "image",
 }
 

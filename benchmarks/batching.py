@@ -76,7 +76,7 @@ def run(args) -> dict[str, Any]:
                 asyncio.run(_jobs(stack.gateway_target, args))
             for b in (args.batch, 1):
                 images.run_bare(loaded, prompts, seeds, args, b, scratch)
-            marks = {b: common.image_batches(stack)[2] for b, stack in s.items()}
+            marks = {b: common.scrape(stack, "image") for b, stack in s.items()}
             common.interleaved(
                 args.rounds,
                 {
@@ -91,7 +91,9 @@ def run(args) -> dict[str, Any]:
                 },
                 rounds,
             )
-            seen = {b: common.image_batches(stack, marks[b])[0] for b, stack in s.items()}
+            seen = {
+                b: common.image_batches(marks[b], common.scrape(stack, "image")) for b, stack in s.items()
+            }
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     b = args.batch
@@ -101,7 +103,6 @@ def run(args) -> dict[str, Any]:
     per_round_kept = [
         round(x / y, 4) for x, y in zip(service_gain["round_ratios"], bare_gain["round_ratios"], strict=True)
     ]
-    sizes = seen[b]
     return {
         "description": f"{n} concurrent one-image jobs, server max batch {b} vs 1, against the bare "
         f"pipeline's own batch-{b} vs batch-1 gain",
@@ -127,11 +128,11 @@ def run(args) -> dict[str, Any]:
         "met": kept >= TARGET,
         "server_batch_sizes": {
             f"max{b}": {
-                "batches": len(sizes),
-                "mean_items": round(sum(sizes) / max(1, len(sizes)), 2),
-                "sizes": sizes,
+                "batches": seen[b]["batches"],
+                "mean_items": round(seen[b]["items"] / max(1, seen[b]["batches"]), 2),
+                "by_size": seen[b]["by_size"],
             },
-            "max1": {"batches": len(seen[1])},
+            "max1": {"batches": seen[1]["batches"]},
         },
     }
 

@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from typing import Any
 
 import psutil
 
+from synthmill.common.metrics import BATCH_BUCKETS, Scrape
 from synthmill.common.stack import Stack, free_port
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -68,6 +68,11 @@ def thread_env(threads: int) -> dict[str, str]:
 
 
 @contextlib.contextmanager
+def metrics_env() -> dict[str, str]:
+    """A free metrics port for each server; each reads only its own variable."""
+    return {f"SYNTHMILL_{kind}_METRICS_PORT": str(free_port()) for kind in ("GATEWAY", "TEXT", "IMAGE")}
+
+
 def stack(
     name: str,
     *,
@@ -77,8 +82,10 @@ def stack(
     threads: int,
     env: Mapping[str, str] | None = None,
     keep: bool = False,
+    http: bool = False,
 ) -> Iterator[Stack]:
-    """A real three-process stack on free ports, its logs and outputs in a temporary folder."""
+    """A real three-process stack on free ports (four with `http`: the HTTP service too), its logs and
+    outputs in a temporary folder."""
     work = Path(tempfile.mkdtemp(prefix=f"synthmill-bench-{name}-"))
     s = Stack(
         text_model=text_model,
@@ -88,8 +95,9 @@ def stack(
         gateway_port=free_port(),
         text_port=free_port(),
         image_port=free_port(),
+        http_port=free_port() if http else None,
         log_dir=work / "logs",
-        env={**thread_env(threads), "SYNTHMILL_LOG_LEVEL": "INFO", **(env or {})},
+        env={**thread_env(threads), **metrics_env(), "SYNTHMILL_LOG_LEVEL": "INFO", **(env or {})},
         on_status=lambda line: log(f"[{name}] {line}"),
     )
     started = time.monotonic()
@@ -106,14 +114,32 @@ def server_pids(s: Stack) -> dict[str, int]:
     return {kind: child.proc.pid for kind, child in s.children.items() if child.proc is not None}
 
 
-def image_batches(s: Stack, since: int = 0) -> tuple[list[int], list[float], int]:
-    """(items per batch, seconds per batch, log size) from the image server's `batch done` lines after
-    byte `since` of its log."""
-    path = s.children["image"].log_path
-    text = path.read_bytes()[since:].decode(errors="replace") if path else ""
-    found = re.findall(r"batch done: items=(\d+) .*? seconds=([\d.]+)", text)
-    size = path.stat().st_size if path else 0
-    return [int(a) for a, _ in found], [float(b) for _, b in found], size
+def scrape(s: Stack, kind: str) -> Scrape:
+    """The `kind` server's metrics now (every benchmark stack serves them)."""
+    return Scrape.of(f"{s.dial_host}:{s.env[f'SYNTHMILL_{kind.upper()}_METRICS_PORT']}")
+
+
+def image_batches(before: Scrape, after: Scrape) -> dict[str, Any]:
+    """What the image server's batcher ran between two scrapes of its metrics: batches, items, batches by
+    size (the histogram's buckets), and the seconds its steps took."""
+
+    def moved(name: str, **labels: str) -> float:
+        return after.value(name, **labels) - before.value(name, **labels)
+
+    sizes: dict[str, int] = {}
+    below, low = 0.0, 1
+    for bound in BATCH_BUCKETS:
+        cumulative = moved("synthmill_image_batch_size_bucket", le=str(float(bound)))
+        if cumulative > below:
+            sizes[str(bound) if low == bound else f"{low}-{bound}"] = int(cumulative - below)
+        below, low = cumulative, bound + 1
+    return {
+        "batches": int(moved("synthmill_image_batch_size_count")),
+        "items": int(moved("synthmill_image_batch_size_sum")),
+        "by_size": sizes,
+        # Each batch observes its seconds per step; times its steps, that is its pipeline time.
+        "seconds_per_step_summed": moved("synthmill_image_step_seconds_sum"),
+    }
 
 
 # ---------------------------------------------------------------------------------------------- memory

@@ -128,7 +128,7 @@ def run(args) -> dict[str, Any]:
             # Warm-up: both arms once at the measured shapes (the server warmed up at its default size).
             run_service_job(client, spec_for(args, args.model, n, args.seed))
             run_bare(loaded, prompts, seeds, args, args.batch, scratch)
-            _, _, mark = common.image_batches(s)
+            mark = common.scrape(s, "image")
             files_ok: list[bool] = []
 
             def service() -> float:
@@ -145,12 +145,12 @@ def run(args) -> dict[str, Any]:
                     },
                     rounds,
                 )
-            sizes, batch_seconds, _ = common.image_batches(s, mark)
+            batches = common.image_batches(mark, common.scrape(s, "image"))
             memory = {k: common.mib(v) for k, v in sampler.peaks.items()}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     ratio = rounds.ratio("service", "baseline")
-    pipeline_s = sum(batch_seconds) / args.rounds
+    pipeline_s = batches["seconds_per_step_summed"] * args.steps / args.rounds
     return {
         "description": "N images through Client → gateway → image server → PNG files, against the same "
         "diffusers pipeline in a loop in one process saving PNGs",
@@ -182,7 +182,8 @@ def run(args) -> dict[str, Any]:
         "target": f"service / baseline <= {TARGET}",
         "met": ratio["ratio_of_medians"] <= TARGET,
         "server_batches": {
-            "sizes_seen": sizes,
+            "batches": batches["batches"],
+            "by_size": batches["by_size"],
             "pipeline_seconds_per_round": round(pipeline_s, 4),
             "service_seconds_outside_pipeline_per_round": round(rounds.median("service") - pipeline_s, 4),
         },

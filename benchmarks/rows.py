@@ -28,14 +28,15 @@ per step for reasons that have nothing to do with the grammar). Target <= 1.2.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from benchmarks import common
 from synthmill.client import Client, text_job
 from synthmill.client._common import state_name
+from synthmill.common.metrics import Scrape
 from synthmill.common.schema import InvalidRow, parse_schema
 from synthmill.v1 import gateway_pb2
 
@@ -146,8 +147,11 @@ class Arm:
 # ---------------------------------------------------------------------------------------------- arms
 
 
-def service_slice(client: Client, n: int, seed: int, arm: Arm, args) -> None:
-    """(a): one text job of `n` rows."""
+def service_slice(
+    client: Client, text_metrics: Callable[[], Scrape], n: int, seed: int, arm: Arm, args
+) -> None:
+    """(a): one text job of `n` rows; `text_metrics` reads the text server's metrics."""
+    before = text_metrics()
     started = time.perf_counter()
     job = client.submit(text_job(SCHEMA, n, instructions=INSTRUCTIONS, seed=seed, model=args.model))
     job = client.wait(job.id)
@@ -160,13 +164,9 @@ def service_slice(client: Client, n: int, seed: int, arm: Arm, args) -> None:
     arm.rows += len(rows)
     arm.made += rows
     arm.valid += sum(_valid(schema, row) for row in rows)
-    # Samples drawn per row, as the gateway recorded them (a read-only look at its job store).
-    db = sqlite3.connect(f"file:{folder.parent / 'jobs.sqlite3'}?mode=ro", uri=True)
-    try:
-        query = "SELECT data FROM items WHERE job_id = ? AND kind = 'row'"
-        arm.samples += sum(json.loads(data)["attempts"] for (data,) in db.execute(query, (job.id,)))
-    finally:
-        db.close()
+    # Samples drawn: the rows of every generate call the text server made for this job.
+    drawn = "synthmill_text_batch_size_sum"
+    arm.samples += int(text_metrics().value(drawn) - before.value(drawn))
 
 
 class EngineRows:
@@ -304,7 +304,7 @@ def run(args) -> dict[str, Any]:
         with common.RssSampler(pids) as sampler:
             for start in range(0, args.rows, args.server_batch):
                 n = min(args.server_batch, args.rows - start)
-                service_slice(client, n, args.seed + start, a, args)
+                service_slice(client, lambda: common.scrape(s, "text"), n, args.seed + start, a, args)
                 # (a'): the very rows of that job (same seed, indices, batch), without gateway and gRPC
                 batched_rows.rows(0, n, args.seed + start, direct, existing=False)
                 plain_quota = -(-args.unconstrained_rows * (start + n) // args.rows) - plain_done

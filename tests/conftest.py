@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from pg import PostgresCluster
-from servers import ServerProcess, wait_serving
+from servers import ServerProcess, free_port, wait_serving
 
 # Fixtures that start real servers or load models: every test using one (directly or through another
 # fixture) is marked `e2e`, so `make test-fast` (-m "not e2e") runs without them.
@@ -50,10 +50,17 @@ class Upstreams:
 @pytest.fixture(scope="session")
 def tiny_upstreams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstreams]:
     logs = tmp_path_factory.mktemp("upstream-logs")
-    text = ServerProcess(
-        "text", {"SYNTHMILL_TEXT_MODEL": "tiny-llama", "SYNTHMILL_TEXT_THREADS": "1"}, logs / "text.log"
-    )
-    image_env = {"SYNTHMILL_IMAGE_MODELS": "tiny-sd", "SYNTHMILL_IMAGE_THREADS": "1"}
+    text_env = {
+        "SYNTHMILL_TEXT_MODEL": "tiny-llama",
+        "SYNTHMILL_TEXT_THREADS": "1",
+        "SYNTHMILL_TEXT_METRICS_PORT": str(free_port()),
+    }
+    text = ServerProcess("text", text_env, logs / "text.log")
+    image_env = {
+        "SYNTHMILL_IMAGE_MODELS": "tiny-sd",
+        "SYNTHMILL_IMAGE_THREADS": "1",
+        "SYNTHMILL_IMAGE_METRICS_PORT": str(free_port()),
+    }
     image = ServerProcess("image", image_env, logs / "image.log")
     text.start(wait=False)
     image.start(wait=False)

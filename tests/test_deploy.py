@@ -11,6 +11,8 @@ import yaml
 
 from synthmill.gateway.settings import PREFIX as GATEWAY_PREFIX
 from synthmill.gateway.settings import GatewaySettings
+from synthmill.http.settings import PREFIX as HTTP_PREFIX
+from synthmill.http.settings import HttpSettings
 from synthmill.image.settings import PREFIX as IMAGE_PREFIX
 from synthmill.image.settings import ImageSettings
 from synthmill.text.settings import PREFIX as TEXT_PREFIX
@@ -22,6 +24,7 @@ SERVICES = {
     "gateway": (GatewaySettings, GATEWAY_PREFIX, "gateway/Dockerfile", ".[postgres]"),
     "text": (TextSettings, TEXT_PREFIX, "services/text/Dockerfile", ".[text]"),
     "image": (ImageSettings, IMAGE_PREFIX, "services/image/Dockerfile", ".[image]"),
+    "http": (HttpSettings, HTTP_PREFIX, "http/Dockerfile", ".[http]"),
 }
 
 
@@ -56,6 +59,7 @@ def test_each_inference_server_owns_its_own_gpu() -> None:
         gpus[name] = tuple(device["device_ids"])
     assert len(set(gpus.values())) == 2, gpus
     assert "deploy" not in COMPOSE["services"]["gateway"]
+    assert "deploy" not in COMPOSE["services"]["http"]
 
 
 def test_gateway_reaches_the_servers_by_service_name_and_keeps_outputs() -> None:
@@ -74,6 +78,13 @@ def test_gateway_reaches_the_servers_by_service_name_and_keeps_outputs() -> None
     )
     for name in ("text", "image"):
         assert "model-cache:/cache" in COMPOSE["services"][name]["volumes"]
+
+
+def test_http_service_reaches_the_gateway_by_service_name() -> None:
+    env = COMPOSE["services"]["http"]["environment"]
+    gateway_port = COMPOSE["services"]["gateway"]["environment"][f"{GATEWAY_PREFIX}PORT"]
+    assert env[f"{HTTP_PREFIX}GATEWAY"] == f"gateway:{gateway_port}"
+    assert f"{env[HTTP_PREFIX + 'PORT']}:{env[HTTP_PREFIX + 'PORT']}" in COMPOSE["services"]["http"]["ports"]
 
 
 def test_the_inference_servers_keep_the_hub_cache_and_pass_the_hub_token() -> None:

@@ -10,6 +10,8 @@ import pytest
 
 from synthmill.gateway.settings import PREFIX as GATEWAY_PREFIX
 from synthmill.gateway.settings import GatewaySettings
+from synthmill.http.settings import PREFIX as HTTP_PREFIX
+from synthmill.http.settings import HttpSettings
 from synthmill.image.settings import PREFIX as IMAGE_PREFIX
 from synthmill.image.settings import ImageSettings
 from synthmill.text.settings import PREFIX as TEXT_PREFIX
@@ -31,7 +33,12 @@ def test_exactly_two_set_up_commands_and_both_are_make_targets() -> None:
 
 @pytest.mark.parametrize(
     ("settings", "prefix"),
-    [(GatewaySettings, GATEWAY_PREFIX), (TextSettings, TEXT_PREFIX), (ImageSettings, IMAGE_PREFIX)],
+    [
+        (GatewaySettings, GATEWAY_PREFIX),
+        (TextSettings, TEXT_PREFIX),
+        (ImageSettings, IMAGE_PREFIX),
+        (HttpSettings, HTTP_PREFIX),
+    ],
 )
 def test_every_setting_is_documented(settings: type, prefix: str) -> None:
     missing = [

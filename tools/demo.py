@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from synthmill.client._common import state_name
+from synthmill.client.cli import HTTP_PORT
 from synthmill.client.client import Client
 from synthmill.client.errors import SynthmillError
 from synthmill.client.progress import JobProgress
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nerror: {len(failed)} job(s) did not complete", file=sys.stderr)
         return 1
     print("\ndemo done", flush=True)
+    print(f"the web page: `synthmill up` serves it at {Stack(http_port=HTTP_PORT).ui_url}", flush=True)
     return 0
 
 

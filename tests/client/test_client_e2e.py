@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,7 +127,9 @@ class Up:
     """`synthmill up` as a real process; its stdout and stderr (the children's too) read line by line."""
 
     def __init__(self, tmp_path: Path):
-        self.ports = {"--port": free_port(), "--text-port": free_port(), "--image-port": free_port()}
+        self.ports = {
+            "--port": free_port(), "--text-port": free_port(), "--image-port": free_port(), "--http-port": free_port(),
+        }  # fmt: skip
         argv = [sys.executable, "-m", "synthmill.client.cli", "up", "--text-model", "tiny-llama", "--image-model",
                 "tiny-sd", "--device", "cpu", "--output-dir", str(tmp_path / "out")]  # fmt: skip
         for flag, port in self.ports.items():
@@ -174,9 +177,13 @@ def up(tmp_path):
 
 
 def test_up_starts_and_stops_cleanly(cli, up):
-    up.wait_for(READY)  # the stack's own readiness line: every server SERVING
+    up.wait_for(READY)  # the stack's own readiness line: every server SERVING, the HTTP service answering
     r = cli("text", "--gateway", up.target, "--schema", '{"age": "int"}', "-n", "2", "--json")
     assert r.code == 0 and r.json()["rows_done"] == 2, r.stderr
+    page = f"http://127.0.0.1:{up.ports['--http-port']}/ui"
+    assert f"the web page at {page}" in up.output()
+    with urllib.request.urlopen(page, timeout=30) as reply:
+        assert b"synthmill" in reply.read()
     assert up.interrupt() == 0, up.output()[-3000:]
     assert "SERVING" in up.output() and "stack stopped" in up.output()
     assert all(_nothing_listens(port) for port in up.ports.values())

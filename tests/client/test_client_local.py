@@ -11,7 +11,7 @@ import pytest
 from servers import free_port
 
 from synthmill.client.cli import build_parser
-from synthmill.client.local import cmd_serve, serve_kwargs
+from synthmill.client.local import check_serve_flags, cmd_serve, serve_kwargs
 from synthmill.common.stack import Stack, StackError
 
 
@@ -31,6 +31,16 @@ def test_serve_kwargs_pass_none_for_unset_flags():
     assert serve_kwargs(args("serve", "gateway", "--output-dir", "o", "--text-target", "t:1")) == {
         "host": None, "port": None, "allow_unauthenticated": None, "output_dir": Path("o"), "text_target": "t:1", "image_target": None,
     }  # fmt: skip
+    assert serve_kwargs(args("serve", "http", "--gateway", "g:1", "--port", "8")) == {
+        "host": None, "port": 8, "gateway": "g:1",
+    }  # fmt: skip
+    assert (
+        check_serve_flags(args("serve", "http", "--model", "x")) == "--model does not apply to `serve http`"
+    )
+    assert (
+        check_serve_flags(args("serve", "text", "--gateway", "g:1"))
+        == "--gateway does not apply to `serve text`"
+    )
 
 
 def test_serve_calls_the_server_run(monkeypatch):
@@ -65,19 +75,24 @@ def test_stack_env():
     assert gateway["SYNTHMILL_GATEWAY_IMAGE_TARGET"] == "127.0.0.1:3"
     assert gateway["SYNTHMILL_GATEWAY_OUTPUT_DIR"].endswith("/out")
     assert "SYNTHMILL_TEXT_MODEL" not in Stack().child_env("text")
+    assert stack.kinds == ("text", "image", "gateway")  # no HTTP service without a port
+    with_http = Stack(gateway_port=1, http_port=4)
+    assert with_http.kinds[-1] == "http" and with_http.ui_url == "http://127.0.0.1:4/ui"
+    assert with_http.child_env("http") == {"SYNTHMILL_HTTP_HOST": "127.0.0.1", "SYNTHMILL_HTTP_PORT": "4",
+                                           "SYNTHMILL_HTTP_GATEWAY": "127.0.0.1:1"}  # fmt: skip
 
 
 def _real_stack(tmp_path):
     return Stack(
         text_model="tiny-llama", image_models=["tiny-sd"], device="cpu", output_dir=tmp_path / "out",
-        gateway_port=free_port(), text_port=free_port(), image_port=free_port(), log_dir=tmp_path,
-        env={"SYNTHMILL_IMAGE_THREADS": "1"}, on_status=lambda line: None, stop_timeout=30,
+        gateway_port=free_port(), text_port=free_port(), image_port=free_port(), http_port=free_port(),
+        log_dir=tmp_path, env={"SYNTHMILL_IMAGE_THREADS": "1"}, on_status=lambda line: None, stop_timeout=30,
     )  # fmt: skip
 
 
 @pytest.mark.e2e
 def test_stack_starts_every_child_and_stops_all_when_one_dies(tmp_path):
-    """Real text, image and gateway servers; the gateway is then killed, and the stack stops the rest."""
+    """Real text, image, gateway and HTTP servers; the gateway is then killed, and the stack stops the rest."""
     stack = _real_stack(tmp_path).start()
     try:
         assert all(child.serving and child.alive() for child in stack.children.values())
@@ -86,7 +101,7 @@ def test_stack_starts_every_child_and_stops_all_when_one_dies(tmp_path):
     finally:
         stack.stop()
     codes = {kind: child.proc.returncode for kind, child in stack.children.items()}
-    assert codes == {"text": 0, "image": 0, "gateway": -9}  # the others: SIGTERM, clean exit
+    assert codes == {"text": 0, "image": 0, "gateway": -9, "http": 0}  # the others: SIGTERM, clean exit
 
 
 # Dying while loading on cue, without a torch import, needs the health-only stand-in client_fake_server.py.

@@ -10,6 +10,7 @@ import grpc
 import pytest
 from PIL import Image
 
+from synthmill.common.prompt_syntax import escape
 from synthmill.common.schema import parse_schema
 from synthmill.v1 import common_pb2, gateway_pb2_grpc
 from synthmill.v1 import gateway_pb2 as pb
@@ -133,7 +134,9 @@ def test_unified_job_links_rows_and_images_both_ways(gateway) -> None:
             assert (folder / name).is_file()
             assert meta[name]["row_index"] == index
             assert meta[name]["product"] == row["product"]
-            assert meta[name]["prompt"] == f"A studio photo of {row['product']} by {meta[name]['light']}"
+            # Row values are literal text: their brackets are escaped, so a stray ")" cannot break the prompt.
+            product = escape(row["product"])
+            assert meta[name]["prompt"] == f"A studio photo of {product} by {meta[name]['light']}"
     assert Counter(m["light"] for m in meta.values()) == {"day": 3, "night": 3}
 
 

@@ -62,3 +62,9 @@ def test_row_images_fill_the_template_from_the_row_and_link_back() -> None:
 
 def test_fill_leaves_unknown_braces_alone() -> None:
     assert fill("{a} and {b} and {not valid}", {"a": 1}) == "1 and {b} and {not valid}"
+
+
+def test_row_values_are_filled_in_as_literal_text() -> None:
+    spec = pb.UnifiedJobSpec(prompt_template="(a {product}:1.2) on white")
+    plans = plan_row_images(spec, 0, {"product": "hat (large)"}, seed=1)
+    assert plans[0].prompt == r"(a hat \(large\):1.2) on white"

@@ -6,6 +6,7 @@ import asyncio
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 
 from synthmill.gateway.retries import JobFailed, RetryPolicy, retrying
 
@@ -113,3 +114,16 @@ def test_out_of_memory_is_not_retried_as_is():
     with pytest.raises(JobFailed, match=r"^image server: RESOURCE_EXHAUSTED: out of device memory"):
         script.run()
     assert (script.calls, script.slept) == (1, [])
+
+
+def test_every_failed_try_is_counted_and_each_retry_too():
+    errors = REGISTRY.get_sample_value
+    labels = {"server": "image", "code": "UNAVAILABLE"}
+    before = [
+        errors(f"synthmill_gateway_upstream_{kind}_total", labels) or 0 for kind in ("errors", "retries")
+    ]
+    script = Script(1, (0, UNAVAILABLE), (0, UNAVAILABLE), (0, UNAVAILABLE))
+    with pytest.raises(JobFailed):
+        script.run(max_attempts=3)
+    after = [errors(f"synthmill_gateway_upstream_{kind}_total", labels) for kind in ("errors", "retries")]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [3, 2]  # the third failure ends the job

@@ -14,7 +14,7 @@ SETTINGS = GatewaySettings(max_rows=100, max_images=50)
 INFO = image_pb2.ImageServerInfo(
     models=[
         common_pb2.ModelInfo(name="tiny-sd", is_default=True, schedulers=["Euler", "DDIM"], size_multiple=8),
-        common_pb2.ModelInfo(name="tiny-sd3", schedulers=["Euler"], size_multiple=16),
+        common_pb2.ModelInfo(name="tiny-sd3", family="sd3", schedulers=["Euler"], size_multiple=16),
     ],
     schedulers=["Euler", "DDIM"],
     max_size=512,
@@ -75,6 +75,19 @@ CASES = [
     (_unified(prompt_template="A {product}", images_per_row=17), "unified.images_per_row"),
     (_unified(prompt_template="A {product}", images_per_row=16, count=4), "unified.images_per_row"),
     (pb.JobSpec(seed=-5, text=pb.TextJobSpec(schema_json=SCHEMA, count=1)), "spec.seed"),
+    (_images(prompts=["ok", "a (red barn"]), "images.prompts[1]: '(' is never closed by ')' at position 2"),
+    (_images(prompts=["a (red:x) barn"]), "images.prompts[0]: weight 'x' is not a number at position 7"),
+    (_images(params=common_pb2.ImageParams(negative_prompt="blur]")), "images.params.negative_prompt"),
+    (_images(prompts=[], captions=[pb.Caption(id="1", caption="[x")]), "images.captions[0].caption"),
+    (
+        _images(prompts=["a {mood} cat"], axes=[pb.Axis(name="mood", values=["calm", "(angry"])]),
+        "images.axes[0].values[1]",
+    ),
+    (_unified(prompt_template="A ({product}"), "unified.prompt_template"),
+    (
+        _images(prompts=["a (red:1.6) barn"], params=common_pb2.ImageParams(model="tiny-sd3")),
+        "images.prompts[0]: tiny-sd3 is sd3, which does not support emphasis weights",
+    ),
     # What only the servers know, from their GetInfo: refused at submit, not by a failed job later.
     (_images(params=common_pb2.ImageParams(guidance=NAN)), "images.params.guidance"),
     (_images(params=common_pb2.ImageParams(guidance=INF)), "images.params.guidance"),
@@ -114,6 +127,10 @@ def test_bad_spec_names_the_field(spec: pb.JobSpec, field: str) -> None:
         ),
         _unified(prompt_template="A {product} at {time}", axes=[pb.Axis(name="time", values=["day"])]),
         _unified(prompts=["A product on white background"], images_per_row=2),
+        _images(
+            prompts=["a (red:1.6) barn, (snow:0.5)"], params=common_pb2.ImageParams(negative_prompt="[blur]")
+        ),
+        _images(prompts=[r"a \(red\) barn"], params=common_pb2.ImageParams(model="tiny-sd3")),
         _sampling(temperature=0, top_p=1, max_new_tokens=512),  # 0 is greedy decoding
         _text(model="tiny-llama"),
     ],

@@ -43,6 +43,16 @@ CASES = {
         image_pb2.GenerateImagesRequest(items=[image_pb2.ImageItem(index=5, prompt="a")] * 2),
         r"items\[1\].index: 5 repeats items\[0\].index",
     ),
+    "unbalanced emphasis": (
+        request(["a dog", "a (red barn"]),
+        r"items\[1\].prompt: '\(' is never closed by '\)' at position 2 of prompt 'a \(red barn'",
+    ),
+    "weight not a number": (request(["(red:much)"]), r"items\[0\].prompt: weight 'much' is not a number"),
+    "unbalanced negative": (request(["a dog"], negative_prompt="blur]"), r"params.negative_prompt: '\]'"),
+    "weights for sd3": (
+        request(["a (red:1.6) barn"], model="tiny-sd3"),
+        r"items\[0\].prompt: tiny-sd3 is sd3, which does not support emphasis weights",
+    ),
 }
 
 

@@ -9,7 +9,7 @@ async with AsyncClient() as client:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
 import grpc
@@ -84,6 +84,13 @@ class AsyncClient:
     async def health(self) -> gateway_pb2.HealthReport:
         return await self.stub.GetHealth(gateway_pb2.GetHealthRequest(), timeout=self.timeout)
 
+    @converts_errors_async
+    async def styles(self) -> list[gateway_pb2.Style]:
+        """The gateway's saved styles, which `styles=[...]` in image params may name."""
+        return list(
+            (await self.stub.ListStyles(gateway_pb2.ListStylesRequest(), timeout=self.timeout)).styles
+        )
+
     async def watch(self, job_id: str, after_seq: int = 0) -> AsyncIterator[gateway_pb2.JobEvent]:
         """Like `Client.watch`: events until the job ends, reconnecting after UNAVAILABLE."""
         resume = Resume(after_seq, self.reconnect_timeout)
@@ -114,15 +121,23 @@ class AsyncClient:
                     await result
         return await self.get(job_id)
 
+    async def chunks(self, job_id: str, paths: Sequence[str] = ()) -> AsyncIterator[gateway_pb2.FileChunk]:
+        """The job's files (or only `paths`, relative to its folder) as FileChunks, file after file."""
+        call = self.stub.DownloadJob(gateway_pb2.DownloadJobRequest(job_id=job_id, paths=list(paths)))
+        try:
+            async for chunk in call:
+                yield chunk
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc) from exc
+        finally:
+            call.cancel()
+
     async def download(self, job_id: str, dest_dir: str | Path) -> list[Path]:
         """Like `Client.download`: the job's files into `dest_dir`, each renamed into place when whole."""
         sink = Downloader(dest_dir)
         try:
-            async for chunk in self.stub.DownloadJob(gateway_pb2.DownloadJobRequest(job_id=job_id)):
+            async for chunk in self.chunks(job_id):
                 sink.add(chunk)
-        except grpc.RpcError as exc:
-            sink.abort()
-            raise from_rpc_error(exc) from exc
         except BaseException:
             sink.abort()
             raise

@@ -11,6 +11,9 @@ import json
 import sys
 
 from synthmill.client.specs import FORMATS
+from synthmill.http.settings import HttpSettings
+
+HTTP_PORT = HttpSettings().port
 
 EPILOG = (
     "The gateway is --gateway, else $SYNTHMILL_GATEWAY, else localhost:50051. The API key is --api-key, "
@@ -66,6 +69,12 @@ def _image_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("image options")
     g.add_argument("--negative", metavar="P", help="negative prompt")
+    g.add_argument(
+        "--style",
+        action="append",
+        metavar="NAME",
+        help="apply a saved style (repeatable; see `synthmill styles`)",
+    )
     g.add_argument("--size", metavar="WxH", help="image size, multiples of 8 (default: the model's)")
     g.add_argument("--steps", type=int, metavar="S", help="denoising steps")
     g.add_argument("--cfg", type=float, metavar="F", help="classifier-free guidance scale")
@@ -141,10 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=50051, help="gateway port (default 50051)")
     p.add_argument("--text-port", type=int, default=50052, help="text server port (default 50052)")
     p.add_argument("--image-port", type=int, default=50053, help="image server port (default 50053)")
+    p.add_argument(
+        "--http-port",
+        type=int,
+        default=HTTP_PORT,
+        help=f"HTTP API and /ui port (default {HTTP_PORT}; 0: none)",
+    )
     _exposure(p)
 
     p = sub.add_parser("serve", help="run one server in the foreground")
-    p.add_argument("kind", choices=["text", "image", "gateway"])
+    p.add_argument("kind", choices=["text", "image", "gateway", "http"])
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--model", action="append", metavar="M", help="model to load (repeatable for image)")
@@ -153,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", metavar="DIR", help="gateway: dataset root")
     p.add_argument("--text-target", metavar="T", help="gateway: text server address")
     p.add_argument("--image-target", metavar="T", help="gateway: image server address")
+    p.add_argument("--gateway", metavar="T", help="http: the gateway's address")
     _exposure(p)
 
     p = sub.add_parser(
@@ -205,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("job", metavar="JOB")
     p.add_argument("dir", metavar="DIR")
     sub.add_parser("health", parents=[common], help="exit 0 only when every service is SERVING")
+    sub.add_parser("styles", parents=[common], help="list the gateway's saved styles")
     _keys(sub, common)
     return parser
 

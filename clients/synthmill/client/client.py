@@ -101,6 +101,11 @@ class Client:
     def health(self) -> gateway_pb2.HealthReport:
         return self.stub.GetHealth(gateway_pb2.GetHealthRequest(), timeout=self.timeout)
 
+    @converts_errors
+    def styles(self) -> list[gateway_pb2.Style]:
+        """The gateway's saved styles, which `styles=[...]` in image params may name."""
+        return list(self.stub.ListStyles(gateway_pb2.ListStylesRequest(), timeout=self.timeout).styles)
+
     def watch(self, job_id: str, after_seq: int = 0) -> Iterator[gateway_pb2.JobEvent]:
         """The job's events after `after_seq`, until the job ends.
 

@@ -222,6 +222,24 @@ def cmd_health(args: Any, client: Client) -> int:
     return OK if report.serving else FAILED
 
 
+def cmd_styles(args: Any, client: Client) -> int:
+    styles = client.styles()
+    if args.json:
+        emit(
+            {
+                "styles": [
+                    json_format.MessageToDict(style, preserving_proto_field_name=True) for style in styles
+                ]
+            }
+        )
+        return OK
+    if not styles:
+        print("no styles (the gateway reads them from SYNTHMILL_GATEWAY_STYLES)")
+    for style in styles:
+        print(f"{style.name}\n  prompt:   {style.prompt}\n  negative: {style.negative_prompt}")
+    return OK
+
+
 def cmd_keys(args: Any, client: Client) -> int:
     """`keys create|list|revoke`; `create --json` prints {"name", "key"} with the secret."""
     if args.keys_command == "create":
@@ -261,5 +279,6 @@ CLIENT_COMMANDS = {
     "cancel": cmd_cancel,
     "download": cmd_download,
     "health": cmd_health,
+    "styles": cmd_styles,
     "keys": cmd_keys,
 }

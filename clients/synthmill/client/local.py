@@ -21,10 +21,15 @@ EXTRA_MODULES = {
     "xgrammar",
     "numpy",
     "PIL",
+    "fastapi",
+    "uvicorn",
+    "sse_starlette",
 }
+# The flags each server does not take.
 SERVER_ONLY = {
-    "gateway": ("model", "device", "cache_dir"),
-    "text": ("output_dir", "text_target", "image_target"),
+    "gateway": ("model", "device", "cache_dir", "gateway"),
+    "text": ("output_dir", "text_target", "image_target", "gateway"),
+    "http": ("model", "device", "cache_dir", "output_dir", "text_target", "image_target"),
 }
 SERVER_ONLY["image"] = SERVER_ONLY["text"]
 # The line `up` prints on stdout once every server is SERVING: the stack's own readiness signal.
@@ -46,6 +51,8 @@ def serve_kwargs(args: Any) -> dict[str, Any]:
     if kind == "image":
         models = tuple(args.model) if args.model else None
         return {**common, "models": models, "device": args.device, "cache_dir": _path(args.cache_dir)}
+    if kind == "http":
+        return {**common, "gateway": args.gateway}
     return {
         **common,
         "output_dir": _path(args.output_dir),
@@ -95,6 +102,7 @@ def cmd_up(args: Any) -> int:
         gateway_port=args.port,
         text_port=args.text_port,
         image_port=args.image_port,
+        http_port=args.http_port or None,
         allow_unauthenticated=bool(args.allow_unauthenticated),
     )
     # From here on a SIGINT or SIGTERM, whenever it lands (loading included), stops every child: exit 0.
@@ -107,5 +115,6 @@ def cmd_up(args: Any) -> int:
         if stack.stopping.is_set():
             print("stopped while starting", file=sys.stderr)
             return 0
-        print(f"{READY} gateway at {stack.gateway_target} (Ctrl-C stops everything)", flush=True)
+        page = f", the web page at {stack.ui_url}" if stack.http_port else ""
+        print(f"{READY} gateway at {stack.gateway_target}{page} (Ctrl-C stops everything)", flush=True)
         return stack.run_until_signal()

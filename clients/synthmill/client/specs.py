@@ -128,10 +128,11 @@ def image_params(
     min_score: float = 0.0,
     annotations: Sequence[str] = (),
     labels: Sequence[str] = (),
+    styles: Sequence[str] = (),
 ) -> common_pb2.ImageParams:
     """ImageParams; zero/empty values leave the server's defaults. `best_of` keeps the best of N
     candidates by CLIPScore; `annotations=["bbox"]` labels every kept image (`labels` for an
-    open-vocabulary detector)."""
+    open-vocabulary detector); `styles` name saved styles."""
     if size is not None:
         width, height = parse_size(size) if isinstance(size, str) else size
     params = common_pb2.ImageParams(
@@ -145,6 +146,7 @@ def image_params(
         min_score=min_score or 0.0,
         annotations=list(annotations),
         labels=list(labels),
+        styles=list(styles),
     )
     if guidance is not None:
         params.guidance = guidance
@@ -264,6 +266,7 @@ def _image_flags(args: Any) -> dict[str, Any]:
         "guidance": args.cfg,
         "scheduler": args.scheduler or "",
         "negative": args.negative or "",
+        "styles": args.style or [],
         "vary": [parse_axis(v) for v in args.vary or []],
         "seed": args.seed,
         "best_of": args.best_of,

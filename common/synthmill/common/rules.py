@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from synthmill.common import judging
+from synthmill.common import judging, prompt_syntax
+from synthmill.common.cards import ModelCard
 from synthmill.common.errors import InvalidArgument
 from synthmill.v1 import common_pb2, image_pb2, text_pb2
 
@@ -41,8 +42,8 @@ def _finite(value: float, path: str) -> None:
 def check_image_params(
     params: common_pb2.ImageParams, path: str, info: image_pb2.ImageServerInfo | None
 ) -> common_pb2.ModelInfo | None:
-    """Checks the model, size, steps, guidance, scheduler and the judging fields (`judging`); returns the model that will run them
-    (None without an info)."""
+    """Checks the model, size, steps, guidance, scheduler, negative prompt and the judging fields
+    (`judging`); returns the model that will run them (None without an info)."""
     model = None
     if info is not None:
         models = {m.name: m for m in info.models}
@@ -77,7 +78,17 @@ def check_image_params(
             f"{path}.scheduler",
             f"unknown scheduler {params.scheduler!r} for {model.name}; one of {', '.join(model.schedulers)}",
         )
+    check_prompt(params.negative_prompt, f"{path}.negative_prompt", model)
     return model
+
+
+def check_prompt(prompt: str, path: str, model: common_pb2.ModelInfo | ModelCard | None) -> None:
+    """The A1111 emphasis syntax parses, and carries no weights for a model family that cannot take
+    them (known only with the model)."""
+    if model is None:
+        prompt_syntax.check(prompt, path)
+    else:
+        prompt_syntax.check(prompt, path, model.name, model.family)
 
 
 def check_sampling(

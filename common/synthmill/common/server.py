@@ -20,7 +20,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from synthmill.common import logs
+from synthmill.common import logs, metrics
 from synthmill.common.errors import ErrorInterceptor
 from synthmill.common.security import ExposedWithoutAuth, ServerSecurity, check_exposure
 from synthmill.common.settings import from_env
@@ -56,11 +56,12 @@ class Service:
 def run(
     name: str, settings_class: type, prefix: str, build: Callable[[Any], Service], **overrides: Any
 ) -> None:
-    """A server process: logging, settings from `prefix`'s variables (non-None `overrides` win), and
-    `serve` until SIGTERM/SIGINT."""
+    """A server process: logging, settings from `prefix`'s variables (non-None `overrides` win),
+    Prometheus metrics on the settings' `metrics_port`, and `serve` until SIGTERM/SIGINT."""
     logs.configure(name)
     settings = from_env(settings_class, prefix, **overrides)
     log.info("%s settings: %s", name, settings)
+    metrics.serve(name, settings.host, settings.metrics_port)
     asyncio.run(
         serve(
             build(settings),

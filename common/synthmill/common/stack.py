@@ -5,7 +5,8 @@
             ...
 
 Each child is `python -m synthmill.<kind>`, configured only through `SYNTHMILL_<KIND>_*` variables.
-`start` returns once every child's grpc.health.v1 status is SERVING; if one dies, all are stopped.
+`start` returns once every child's grpc.health.v1 status is SERVING (and the HTTP service, when it has
+a port, answers `GET /`); if one dies, all are stopped.
 Inside `stop_on_signals()`, SIGINT and SIGTERM only set `stopping`, at any moment (loading included):
 `start` then stops the children and returns early, and `run_until_signal` returns 0.
 """
@@ -24,11 +25,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from synthmill.common.probe import is_serving
+from synthmill.common.probe import answers_http, is_serving
 
 KINDS = ("text", "image", "gateway")
 # The module each child runs with `python -m`; tests swap in stand-ins.
-MODULES = {kind: f"synthmill.{kind}" for kind in KINDS}
+MODULES = {kind: f"synthmill.{kind}" for kind in (*KINDS, "http")}
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -95,6 +96,8 @@ class Stack:
     gateway_port: int = 50051
     text_port: int = 50052
     image_port: int = 50053
+    # The HTTP service (API and /ui) is started too when it has a port.
+    http_port: int | None = None
     # Lets the servers listen on a non-loopback `host` without API keys or mutual TLS.
     allow_unauthenticated: bool = False
     # Children's stdout/stderr go to `<log_dir>/<kind>.log`; None lets them share this terminal.
@@ -115,11 +118,20 @@ class Stack:
     def gateway_target(self) -> str:
         return f"{self.dial_host}:{self.gateway_port}"
 
+    @property
+    def ui_url(self) -> str:
+        return f"http://{self.dial_host}:{self.http_port}/ui"
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return (*KINDS, "http") if self.http_port else KINDS
+
     def target(self, kind: str) -> str:
         return f"{self.dial_host}:{self._port(kind)}"
 
     def _port(self, kind: str) -> int:
-        return {"text": self.text_port, "image": self.image_port, "gateway": self.gateway_port}[kind]
+        ports = {"text": self.text_port, "image": self.image_port, "gateway": self.gateway_port}
+        return ports[kind] if kind in ports else self.http_port
 
     def child_env(self, kind: str) -> dict[str, str]:
         """The `SYNTHMILL_<KIND>_*` variables a child gets (on top of this process's environment)."""
@@ -138,6 +150,8 @@ class Stack:
             env[f"{prefix}IMAGE_TARGET"] = f"{self.dial_host}:{self.image_port}"
             if self.output_dir is not None:
                 env[f"{prefix}OUTPUT_DIR"] = str(Path(self.output_dir).expanduser().resolve())
+        if kind == "http":
+            env[f"{prefix}GATEWAY"] = self.gateway_target
         return env
 
     # ------------------------------------------------------------------------------------------ lifecycle
@@ -160,7 +174,7 @@ class Stack:
         if self.log_dir is not None:
             Path(self.log_dir).mkdir(parents=True, exist_ok=True)
         try:
-            for kind in KINDS:
+            for kind in self.kinds:
                 if not self.stopping.is_set():
                     self._spawn(kind)
             self._wait_serving()
@@ -197,7 +211,8 @@ class Stack:
         while not self.stopping.is_set():
             self.check_alive()
             for kind, child in self.children.items():
-                if not child.serving and is_serving(f"{self.dial_host}:{child.port}", timeout=1.0):
+                ready = answers_http if kind == "http" else is_serving
+                if not child.serving and ready(f"{self.dial_host}:{child.port}", timeout=1.0):
                     child.serving = True
                     self.on_status(f"{kind}: SERVING after {time.monotonic() - started:.1f}s")
             waiting = [k for k, c in self.children.items() if not c.serving]

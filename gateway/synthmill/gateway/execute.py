@@ -15,12 +15,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from synthmill.common.errors import Unavailable
+from synthmill.common.errors import InvalidArgument, Unavailable
+from synthmill.common.prompt_syntax import escape
 from synthmill.common.sampler import ColumnSampler
 from synthmill.common.schema import InvalidRow, Schema, parse_schema
-from synthmill.gateway import annotate
+from synthmill.gateway import annotate, metrics
 from synthmill.gateway.events import EventLog
-from synthmill.gateway.judged import JUDGED_KEYS, categories, judged_fields, note_categories
+from synthmill.gateway.judged import categories, judged_fields, note_categories
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
 from synthmill.gateway.results import write_results
@@ -28,6 +29,7 @@ from synthmill.gateway.retries import JobFailed, RetryPolicy, retrying
 from synthmill.gateway.rows import RowMaker
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.store import Item, JobStore
+from synthmill.gateway.styles import Styles, styled
 from synthmill.gateway.upstream import REQUEST_TIMEOUT_S, Upstream
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2, text_pb2
@@ -47,7 +49,7 @@ _IMAGE_KEYS = frozenset(
         "width",
         "height",
         "model",
-        *JUDGED_KEYS,
+        "styles",
     }
 )
 _SAMPLED_ROWS_PER_STEP = 256  # rows drawn at once when every field is sampled
@@ -62,6 +64,7 @@ class Context:
     events: EventLog
     text: Upstream
     image: Upstream
+    styles: Styles
 
 
 class JobRun:
@@ -146,6 +149,7 @@ class JobRun:
         )
         self.job.counts.rows_done += 1
         await self.ctx.events.append(self.job, self.owner, [item], row=pb.RowWritten(index=generated.index))
+        metrics.ROWS.inc()
 
     async def _note_text_model(self, model: str) -> None:
         if not model:
@@ -160,7 +164,15 @@ class JobRun:
 
     async def _images_job(self, spec: pb.ImageJobSpec) -> None:
         if spec.expand_topic:
-            prompts = await self._expanded_prompts(spec)
+            # The LLM writes plain text, not emphasis markup: its brackets reach the model as written.
+            # Its prompts arrive now, so they take the job's styles now (the rest had them at submit).
+            try:
+                chosen = self.ctx.styles.resolve(spec.params.styles, "images.params.styles")
+            except InvalidArgument as exc:
+                raise JobFailed(
+                    f"{exc} (the gateway's styles.csv changed since the job was submitted)"
+                ) from None
+            prompts = [styled(escape(prompt), chosen) for prompt in await self._expanded_prompts(spec)]
         elif spec.captions:
             prompts = [caption.caption for caption in spec.captions]
         else:
@@ -254,6 +266,7 @@ class JobRun:
         name = await asyncio.to_thread(self.folder.write_image, plan.index, image.png)
         judged = await asyncio.to_thread(judged_fields, self.folder, plan.index, image)
         p = image.params
+        styles = getattr(self.job.spec, self.job.spec.WhichOneof("kind")).params.styles
         meta = {
             "file_name": name,
             "prompt": plan.prompt,
@@ -268,12 +281,14 @@ class JobRun:
             "device": image.device,
             "dtype": image.dtype,
             **judged,
+            **({"styles": list(styles)} if styles else {}),
             **plan.extra,
         }
         self.job.counts.images_done += 1
         event = pb.ImageWritten(index=plan.index, file_name=name)
         await self.ctx.events.append(self.job, self.owner, [Item("image", plan.index, meta)], image=event)
         self._images_done.add(plan.index)
+        metrics.IMAGES.inc()
 
     # Annotations of existing images
 

@@ -1,16 +1,17 @@
-"""What the gateway does with jobs, behind its gRPC servicer: submit (limits from the servers, spec
-checks, queue limit, the key's limits, id, seed, totals), look up, list, cancel, watch, files and
-health. Every call names its caller (`Principal`): a tenant sees only its own jobs, and another
-tenant's job is as unknown as a missing one."""
+"""What the gateway does with jobs, behind its gRPC servicer: submit (styles, limits from the servers,
+spec checks, queue limit, the key's limits, id, seed, totals), look up, list, cancel, watch, files,
+health and styles. Every call names its caller (`Principal`): a tenant sees only its own jobs, and
+another tenant's job is as unknown as a missing one."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from synthmill.common.errors import InvalidArgument, NotFound, ResourceExhausted, Unavailable
@@ -24,6 +25,7 @@ from synthmill.gateway.plan import image_count, unified_image_count
 from synthmill.gateway.quotas import Quotas
 from synthmill.gateway.runner import JobRunner
 from synthmill.gateway.store import StoreUnavailable, make_event
+from synthmill.gateway.styles import apply_to_spec as apply_styles
 from synthmill.gateway.validate import ServerInfo, uses_images, uses_text, validate_spec
 from synthmill.v1 import gateway_pb2 as pb
 
@@ -64,6 +66,7 @@ class Jobs:
 
     async def submit(self, spec: pb.JobSpec, who: Principal) -> pb.Job:
         settings = self.ctx.settings
+        apply_styles(spec, self.ctx.styles)  # before any check: the styled prompts are what will run
         try:
             info = await self.server_info(spec)
         except Unavailable:
@@ -115,11 +118,14 @@ class Jobs:
         async for event in self.events.watch(job_id, after_seq):
             yield event
 
-    async def files(self, job_id: str, who: Principal) -> tuple[JobFolder, list[Path]]:
-        """The job's folder and every file in it (relative to it), for download."""
+    async def files(
+        self, job_id: str, who: Principal, paths: Sequence[str] = ()
+    ) -> tuple[JobFolder, list[Path]]:
+        """The job's folder and every file in it (relative to it), or only `paths`, for download."""
         job = await self.get(job_id, who)
         folder = JobFolder.of(self.ctx.settings.output_dir, job)
-        files = await asyncio.to_thread(folder.files)
+        pick = functools.partial(folder.select, paths) if paths else folder.files
+        files = await asyncio.to_thread(pick)
         audit("download", who=who.name, job=job.id, owner=job.owner, files=len(files))
         return folder, files
 
@@ -135,3 +141,6 @@ class Jobs:
             stored = False
         report.serving = stored and all(service.serving for service in services)
         return report
+
+    def styles(self) -> list[pb.Style]:
+        return self.ctx.styles.listed()

@@ -8,6 +8,7 @@ from typing import Any
 
 from synthmill.common import server
 from synthmill.common.server import Service
+from synthmill.gateway import metrics
 from synthmill.gateway.auth import ApiKeyInterceptor
 from synthmill.gateway.events import EventLog
 from synthmill.gateway.execute import Context
@@ -19,6 +20,7 @@ from synthmill.gateway.runner import JobRunner
 from synthmill.gateway.servicer import GatewayServicer
 from synthmill.gateway.settings import PREFIX, GatewaySettings
 from synthmill.gateway.store import open_store
+from synthmill.gateway.styles import Styles
 from synthmill.gateway.upstream import image_upstream, text_upstream
 from synthmill.v1 import gateway_pb2_grpc, keys_pb2_grpc
 
@@ -44,6 +46,7 @@ def build(settings: GatewaySettings) -> Service:
             events=events,
             text=text_upstream(settings.text_target, settings.max_message_bytes, credentials),
             image=image_upstream(settings.image_target, settings.max_message_bytes, credentials),
+            styles=Styles.load(settings.styles),
         )
         runner = JobRunner(ctx)
         state.update(ctx=ctx, runner=runner)
@@ -53,6 +56,7 @@ def build(settings: GatewaySettings) -> Service:
 
     async def startup() -> None:
         await store.open()
+        metrics.watch_jobs(store.count_jobs)
         state["runner"].start()
 
     async def monitor(set_serving) -> None:

@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from synthmill.common.errors import InvalidArgument, NotFound
 from synthmill.common.schema import Schema
 from synthmill.v1 import common_pb2
 from synthmill.v1 import gateway_pb2 as pb
@@ -161,6 +162,24 @@ class JobFolder:
             os.close(fd)
             raise FileNotFoundError(f"{str(relative)!r} is not a file")
         return os.fdopen(fd, "rb")
+
+    def select(self, paths: Sequence[str]) -> list[Path]:
+        """The named files (relative to the folder) among `files()`; a path leaving the folder is
+        InvalidArgument (by `open_file`'s rule), one the folder lacks NotFound."""
+        listed = {path.as_posix(): path for path in self.files()}
+        chosen = []
+        for i, name in enumerate(paths):
+            if name in listed:
+                chosen.append(listed[name])
+                continue
+            try:
+                self.open_file(name).close()
+            except OutsideFolder as exc:
+                raise InvalidArgument(f"paths[{i}]", str(exc)) from None
+            except OSError:
+                pass
+            raise NotFound(f"paths[{i}]: the job has no file {name!r}")
+        return chosen
 
 
 def _csv(rows: Sequence[dict[str, Any]], columns: list[str]) -> bytes:

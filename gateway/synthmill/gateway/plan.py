@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from synthmill.common.prompt_syntax import escape
 from synthmill.v1 import gateway_pb2 as pb
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -95,7 +96,8 @@ def plan_row_images(
     spec: pb.UnifiedJobSpec, row_index: int, row: Mapping[str, Any], seed: int
 ) -> list[ImagePlan]:
     """Images of one row of a `unified` job: the template filled from the row and the axes,
-    or the fixed prompts taken in turn."""
+    or the fixed prompts taken in turn. Row values are text the LLM wrote, not emphasis markup:
+    their brackets are escaped, so `Smith (Jr.)` reaches the model as written."""
     per_row = images_per_row(spec)
     combos = combinations(spec.axes)
     plans = []
@@ -104,5 +106,6 @@ def plan_row_images(
         combo = combos[index % len(combos)]
         template = spec.prompt_template or spec.prompts[row_index % len(spec.prompts)]
         extra = {**combo, "row_index": row_index}
-        plans.append(ImagePlan(index, fill(template, {**row, **combo}), seed + index, extra))
+        values = {**{name: escape(str(value)) for name, value in row.items()}, **combo}
+        plans.append(ImagePlan(index, fill(template, values), seed + index, extra))
     return plans

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import grpc
 
+from synthmill.gateway import metrics
+
 log = logging.getLogger(__name__)
 
 # Not RESOURCE_EXHAUSTED, on purpose: an inference server answers it when a batch ran out of device
@@ -64,8 +66,10 @@ async def retrying(
             await attempt()
             if pending() and progress() == before:
                 failures += 1
+                metrics.UPSTREAM_ERRORS.labels(name, "INCOMPLETE").inc()
                 if failures >= policy.max_attempts:
                     raise JobFailed(f"{name} server: its replies ended without the items asked for")
+                metrics.UPSTREAM_RETRIES.labels(name, "INCOMPLETE").inc()
         except (grpc.aio.AioRpcError, TimeoutError) as exc:
             failures = 1 if progress() > before else failures + 1
             if isinstance(exc, TimeoutError):
@@ -73,8 +77,10 @@ async def retrying(
                 reason = f"{name} server: UNAVAILABLE: no replica reachable for {policy.upstream_wait_s:g}s"
             else:
                 code, reason = exc.code(), f"{name} server: {exc.code().name}: {exc.details()}"
+            metrics.UPSTREAM_ERRORS.labels(name, code.name).inc()
             if code not in RETRYABLE or failures >= policy.max_attempts:
                 raise JobFailed(reason) from None
+            metrics.UPSTREAM_RETRIES.labels(name, code.name).inc()
             delay = policy.backoff_s * 2 ** (failures - 1)
             log.warning("job %s: %s; retry %d in %.1fs", job_id, reason, failures, delay)
             await policy.sleep(delay)

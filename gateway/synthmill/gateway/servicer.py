@@ -36,13 +36,16 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
             yield event
 
     async def DownloadJob(self, request: pb.DownloadJobRequest, context) -> AsyncIterator[pb.FileChunk]:
-        folder, files = await self.jobs.files(request.job_id, caller())
+        folder, files = await self.jobs.files(request.job_id, caller(), request.paths)
         for relative in files:
             async for chunk in _chunks(folder, relative):
                 yield chunk
 
     async def GetHealth(self, request: pb.GetHealthRequest, context) -> pb.HealthReport:
         return await self.jobs.health()
+
+    async def ListStyles(self, request: pb.ListStylesRequest, context) -> pb.ListStylesResponse:
+        return pb.ListStylesResponse(styles=self.jobs.styles())
 
 
 async def _chunks(folder: JobFolder, relative: Path) -> AsyncIterator[pb.FileChunk]:

@@ -21,6 +21,10 @@ def _doc(text: str) -> dict[str, str]:
 class GatewaySettings(ServerSecurity):
     host: str = field(default="127.0.0.1", metadata=_doc("Address to bind; 0.0.0.0 in containers."))
     port: int = field(default=50051, metadata=_doc("Port to bind."))
+    metrics_port: int = field(
+        default=0,
+        metadata=_doc("Port of the Prometheus /metrics endpoint, on the same host; 0 turns metrics off."),
+    )
     text_target: str = field(
         default="localhost:50052",
         metadata=_doc("Text server target: host:port, a comma-separated list, or dns:///name:port."),
@@ -87,6 +91,10 @@ class GatewaySettings(ServerSecurity):
     admin_key_file: Path | None = field(
         default=None,
         metadata=_doc("File holding the admin key (a mounted secret), read at start; instead of ADMIN_KEY."),
+    )
+    styles: Path | None = field(
+        default=None,
+        metadata=_doc("An A1111 styles.csv (name, prompt, negative_prompt) that jobs may apply."),
     )
 
     def admin_secret(self) -> str | None:

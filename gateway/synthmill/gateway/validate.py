@@ -74,21 +74,22 @@ def _validate_images(spec: pb.ImageJobSpec, settings: GatewaySettings, info: Ser
     rules.check_count(spec.count, settings.max_images, "images.count", allow_zero=not spec.expand_topic)
     if spec.expand_topic and info.text is not None:  # the text server writes `count` prompts at once
         rules.check_count(spec.count, info.text.max_rows, "images.count")
-    _validate_axes(spec.axes, "images.axes")
+    model = rules.check_image_params(spec.params, "images.params", info.image)
+    _validate_axes(spec.axes, "images.axes", model)
     axis_names = {axis.name for axis in spec.axes}
     used: set[str] = set()
     for i, prompt in enumerate(spec.prompts):
-        _check_prompt(prompt, f"images.prompts[{i}]", axis_names, used)
+        _check_prompt(prompt, f"images.prompts[{i}]", axis_names, used, model)
     for i, caption in enumerate(spec.captions):
         if not caption.caption.strip():
             raise InvalidArgument(f"images.captions[{i}].caption", "is empty")
+        rules.check_prompt(caption.caption, f"images.captions[{i}].caption", model)
     if spec.expand_topic.strip() == "" and spec.expand_topic:
         raise InvalidArgument("images.expand_topic", "is empty")
     if spec.axes and not spec.expand_topic and not spec.captions:
         _check_axes_used(spec.axes, used, "images.axes")
     total = image_count(spec, len(spec.prompts or spec.captions))
     rules.check_count(total, settings.max_images, "images.count")
-    rules.check_image_params(spec.params, "images.params", info.image)
 
 
 def _validate_unified(spec: pb.UnifiedJobSpec, settings: GatewaySettings, info: ServerInfo) -> None:
@@ -98,19 +99,19 @@ def _validate_unified(spec: pb.UnifiedJobSpec, settings: GatewaySettings, info: 
     rules.check_count(
         spec.images_per_row, settings.max_images_per_row, "unified.images_per_row", allow_zero=True
     )
-    _validate_axes(spec.axes, "unified.axes")
+    model = rules.check_image_params(spec.params, "unified.params", info.image)
+    _validate_axes(spec.axes, "unified.axes", model)
     known = {field.name for field in schema.fields} | {axis.name for axis in spec.axes}
     used: set[str] = set()
     if spec.prompt_template:
-        _check_prompt(spec.prompt_template, "unified.prompt_template", known, used)
+        _check_prompt(spec.prompt_template, "unified.prompt_template", known, used, model)
     for i, prompt in enumerate(spec.prompts):
-        _check_prompt(prompt, f"unified.prompts[{i}]", known, used)
+        _check_prompt(prompt, f"unified.prompts[{i}]", known, used, model)
     _check_axes_used(spec.axes, used, "unified.axes")
     rules.check_count(unified_image_count(spec), settings.max_images, "unified.images_per_row")
-    rules.check_image_params(spec.params, "unified.params", info.image)
 
 
-def _validate_axes(axes, path: str) -> None:
+def _validate_axes(axes, path: str, model: common_pb2.ModelInfo | None) -> None:
     seen = set()
     for i, axis in enumerate(axes):
         if not _AXIS_NAME.match(axis.name):
@@ -120,11 +121,16 @@ def _validate_axes(axes, path: str) -> None:
         seen.add(axis.name)
         if not axis.values or any(not value.strip() for value in axis.values):
             raise InvalidArgument(f"{path}[{i}].values", f"axis {axis.name!r} has no values or an empty one")
+        for j, value in enumerate(axis.values):
+            rules.check_prompt(value, f"{path}[{i}].values[{j}]", model)
 
 
-def _check_prompt(prompt: str, path: str, known: set[str], used: set[str]) -> None:
+def _check_prompt(
+    prompt: str, path: str, known: set[str], used: set[str], model: common_pb2.ModelInfo | None
+) -> None:
     if not prompt.strip():
         raise InvalidArgument(path, "is empty")
+    rules.check_prompt(prompt, path, model)
     for name in placeholders(prompt):
         if name not in known:
             raise InvalidArgument(path, f"placeholder {{{name}}} is neither a schema field nor an axis")

@@ -273,10 +273,12 @@ class JobEvent(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., seq: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., state: _Optional[_Union[StateChanged, _Mapping]] = ..., row: _Optional[_Union[RowWritten, _Mapping]] = ..., step: _Optional[_Union[ImageStep, _Mapping]] = ..., image: _Optional[_Union[ImageWritten, _Mapping]] = ...) -> None: ...
 
 class DownloadJobRequest(_message.Message):
-    __slots__ = ("job_id",)
+    __slots__ = ("job_id", "paths")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    PATHS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
-    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+    paths: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, job_id: _Optional[str] = ..., paths: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class FileChunk(_message.Message):
     __slots__ = ("path", "offset", "data", "last")
@@ -319,3 +321,23 @@ class HealthReport(_message.Message):
     jobs_running: int
     jobs_queued: int
     def __init__(self, serving: _Optional[bool] = ..., services: _Optional[_Iterable[_Union[ServiceHealth, _Mapping]]] = ..., jobs_running: _Optional[int] = ..., jobs_queued: _Optional[int] = ...) -> None: ...
+
+class Style(_message.Message):
+    __slots__ = ("name", "prompt", "negative_prompt")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVE_PROMPT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    prompt: str
+    negative_prompt: str
+    def __init__(self, name: _Optional[str] = ..., prompt: _Optional[str] = ..., negative_prompt: _Optional[str] = ...) -> None: ...
+
+class ListStylesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListStylesResponse(_message.Message):
+    __slots__ = ("styles",)
+    STYLES_FIELD_NUMBER: _ClassVar[int]
+    styles: _containers.RepeatedCompositeFieldContainer[Style]
+    def __init__(self, styles: _Optional[_Iterable[_Union[Style, _Mapping]]] = ...) -> None: ...

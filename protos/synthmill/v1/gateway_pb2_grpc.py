@@ -71,6 +71,11 @@ class GatewayStub:
                 request_serializer=synthmill_dot_v1_dot_gateway__pb2.GetHealthRequest.SerializeToString,
                 response_deserializer=synthmill_dot_v1_dot_gateway__pb2.HealthReport.FromString,
                 _registered_method=True)
+        self.ListStyles = channel.unary_unary(
+                '/synthmill.v1.Gateway/ListStyles',
+                request_serializer=synthmill_dot_v1_dot_gateway__pb2.ListStylesRequest.SerializeToString,
+                response_deserializer=synthmill_dot_v1_dot_gateway__pb2.ListStylesResponse.FromString,
+                _registered_method=True)
 
 
 class GatewayServicer:
@@ -128,6 +133,13 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListStyles(self, request, context):
+        """The saved styles that `ImageParams.styles` may name, from the gateway's styles.csv.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -165,6 +177,11 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.GetHealth,
                     request_deserializer=synthmill_dot_v1_dot_gateway__pb2.GetHealthRequest.FromString,
                     response_serializer=synthmill_dot_v1_dot_gateway__pb2.HealthReport.SerializeToString,
+            ),
+            'ListStyles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStyles,
+                    request_deserializer=synthmill_dot_v1_dot_gateway__pb2.ListStylesRequest.FromString,
+                    response_serializer=synthmill_dot_v1_dot_gateway__pb2.ListStylesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -358,6 +375,33 @@ class Gateway:
             '/synthmill.v1.Gateway/GetHealth',
             synthmill_dot_v1_dot_gateway__pb2.GetHealthRequest.SerializeToString,
             synthmill_dot_v1_dot_gateway__pb2.HealthReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStyles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/synthmill.v1.Gateway/ListStyles',
+            synthmill_dot_v1_dot_gateway__pb2.ListStylesRequest.SerializeToString,
+            synthmill_dot_v1_dot_gateway__pb2.ListStylesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,9 +1,9 @@
 """Dynamic batching, as Triton does it: concurrent compatible requests share one pipeline batch.
 
 Every request's items join one FIFO queue. The oldest item decides the next batch: items whose
-`GenerationParams` equal its own are merged, in arrival order, up to `max_batch` (and within the pixel
-budget: batch × width × height ≤ `max_pixels`), and the oldest item waits at most `delay` from its
-arrival for such company. Each item keeps its own seed, so
+`GenerationParams` and prompt length in 77-token chunks equal its own are merged, in arrival order, up
+to `max_batch` (and within the pixel budget: batch × width × height ≤ `max_pixels`), and the oldest
+item waits at most `delay` from its arrival for such company. Each item keeps its own seed, so
 merging does not change its image beyond float noise. One batch runs at a time, on the device
 worker. A requester that goes away has its queued items dropped and receives nothing more; a
 running batch whose requesters have all gone is stopped within one step.
@@ -215,7 +215,11 @@ class Batcher:
             limit = max(1, self.batch_limit(head.ticket.params) // head.ticket.params.best_of)
 
             def compatible(head: _Entry = head) -> list[_Entry]:
-                return [entry for entry in self._pending if entry.ticket.params == head.ticket.params]
+                return [
+                    entry
+                    for entry in self._pending
+                    if entry.ticket.params == head.ticket.params and entry.item.chunks == head.item.chunks
+                ]
 
             def full_or_gone(head: _Entry = head, limit: int = limit) -> bool:
                 return len(compatible()) >= limit or head not in self._pending

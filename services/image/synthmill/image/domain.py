@@ -5,7 +5,7 @@ applied; the parameters turn back into protobuf with `to_pb`."""
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from PIL import Image
@@ -25,6 +25,8 @@ class ImageModel:
     default_width: int
     default_height: int
     scheduler: str
+    # (prompt, negative) → the 77-token chunks they are encoded in; None: always one (SD3).
+    prompt_chunks: Callable[[str, str], int] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,12 @@ class Item:
     index: int
     prompt: str
     seed: int
+    # 77-token chunks its prompt and the negative prompt take; only equal counts share a batch.
+    chunks: int = 1
 
     @classmethod
-    def list_from_pb(cls, items, max_items: int) -> list[Item]:
+    def list_from_pb(cls, items, max_items: int, model: ImageModel, negative: str) -> list[Item]:
+        """The items, each prompt checked against the model's prompt syntax and measured in chunks."""
         if not items:
             raise InvalidArgument("items", "at least one item is required")
         if len(items) > max_items:
@@ -100,12 +105,17 @@ class Item:
         for position, item in enumerate(items):
             if not item.prompt.strip():
                 raise InvalidArgument(f"items[{position}].prompt", "the prompt is empty")
+            rules.check_prompt(item.prompt, f"items[{position}].prompt", model.card)
             if item.index in seen:
                 raise InvalidArgument(
                     f"items[{position}].index", f"{item.index} repeats items[{seen[item.index]}].index"
                 )
             seen[item.index] = position
-        return [cls(index=item.index, prompt=item.prompt, seed=item.seed) for item in items]
+        count = model.prompt_chunks or (lambda _prompt, _negative: 1)
+        return [
+            cls(index=item.index, prompt=item.prompt, seed=item.seed, chunks=count(item.prompt, negative))
+            for item in items
+        ]
 
 
 @dataclass(frozen=True)
@@ -122,7 +132,10 @@ class ImageRequest:
         settings: ImageSettings,
     ) -> ImageRequest:
         params = GenerationParams.from_pb(request.params, models, info, settings)
-        return cls(params, Item.list_from_pb(request.items, settings.max_items))
+        model = models[params.model]
+        return cls(
+            params, Item.list_from_pb(request.items, settings.max_items, model, params.negative_prompt)
+        )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from diffusers import DiffusionPipeline
 from PIL import Image
 
 from synthmill.common import devices, oom
-from synthmill.image import schedulers
+from synthmill.image import prompt_embeds, schedulers
 from synthmill.image.domain import GenerationParams, Item
 from synthmill.image.loader import LoadedModel
 
@@ -75,11 +75,15 @@ def _run(
                 raise _Stopped
         return tensors
 
-    # 3. The batch itself.
+    # 3. Weighted prompt embeddings (plain strings for SD3), then the batch itself.
+    prompts = [item.prompt for item in items]
     try:
+        if model.prompts:
+            text_inputs = model.prompts.inputs(prompts, params.negative_prompt)
+        else:
+            text_inputs = prompt_embeds.plain_inputs(prompts, params.negative_prompt)
         result = pipe(
-            prompt=[item.prompt for item in items],
-            negative_prompt=[params.negative_prompt] * len(items) if params.negative_prompt else None,
+            **text_inputs,
             width=params.width,
             height=params.height,
             num_inference_steps=params.steps,

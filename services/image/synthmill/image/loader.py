@@ -30,6 +30,7 @@ from synthmill.common.cards import ModelCard
 from synthmill.common.oom import Faults
 from synthmill.image import schedulers, tiny
 from synthmill.image.domain import ImageModel
+from synthmill.image.prompt_embeds import PromptEncoder, encoder_for
 from synthmill.image.settings import PREFIX, ImageSettings
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class LoadedModel:
     # Width and height must be multiples of this: the VAE scale, times the patch size for SD3.
     size_multiple: int
     max_size: int  # the largest width or height, from the family's limit
+    # Weighted, chunked prompt embeddings; None where the pipeline takes plain strings (SD3).
+    prompts: PromptEncoder | None
     faults: Faults = field(default_factory=Faults)  # the test hook; empty unless FAULTS is set
     # Each component's dtype as loaded, so `restore` can undo a cast that an OOM interrupted.
     dtypes: dict[str, torch.dtype] = field(default_factory=dict)
@@ -81,7 +84,8 @@ class LoadedModel:
             max_size=self.max_size,
         )
         scheduler = schedulers.name_of(self.own_scheduler, self.family)
-        return ImageModel(card, self.default_width, self.default_height, scheduler)
+        chunks = self.prompts.chunks if self.prompts else None
+        return ImageModel(card, self.default_width, self.default_height, scheduler, chunks)
 
 
 def family_of(pipe: DiffusionPipeline) -> str:
@@ -178,6 +182,7 @@ def load(name: str, settings: ImageSettings) -> LoadedModel:
         default_width=native,
         default_height=native,
         size_multiple=pipe.vae_scale_factor * patch,
+        prompts=encoder_for(pipe, family),
         max_size=settings.max_size_of(family),
         faults=faults,
         dtypes=dtypes,

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from typing import Any
 
 from synthmill.common import devices, server
 from synthmill.common.lifecycle import model_service
 from synthmill.common.server import Service
 from synthmill.common.worker import DeviceWorker
-from synthmill.image import engine, judgement, judges, loader
+from synthmill.image import engine, judgement, judges, loader, metrics
 from synthmill.image.batcher import Batcher
 from synthmill.image.servicer import SERVICE_NAME, ImageServicer, Serving, server_info
 from synthmill.image.settings import PREFIX, ImageSettings
@@ -27,8 +28,9 @@ def _load_and_warm(settings: ImageSettings) -> tuple[dict[str, loader.LoadedMode
     devices.bind_thread(devices.resolve_device(settings.device))
     models = {}
     for name in settings.models:
-        model = loader.load(name, settings)
-        engine.warm_up(model)
+        with metrics.SERVER.loading(name):
+            model = loader.load(name, settings)
+            engine.warm_up(model)
         models[name] = model
     return models, judges.load(settings)
 
@@ -42,9 +44,15 @@ def build_service(settings: ImageSettings) -> Service:
     def start(loaded: tuple[dict[str, loader.LoadedModel], judges.Judges]) -> Serving:
         models, judged_by = loaded
 
-        def run_batch(params, items, on_step):
+        async def run_batch(params, items, on_step):
             model = models[params.model]
-            return worker.run(engine.generate, model, params, items, on_step, settings.vae_tiling_pixels)
+            started = time.monotonic()
+            images = await worker.run(
+                engine.generate, model, params, items, on_step, settings.vae_tiling_pixels
+            )
+            if images is not None:  # a stopped batch did not run all its steps
+                metrics.SERVER.model_call(params.model, len(items), params.steps, time.monotonic() - started)
+            return images
 
         def detect(images, labels):
             return worker.run(judged_by.boxes, images, labels)

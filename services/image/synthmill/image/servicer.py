@@ -3,6 +3,7 @@ the models and the batcher are handed over by startup once they are loaded and w
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ import grpc
 from PIL import Image
 
 from synthmill.common.lifecycle import Ready
+from synthmill.image import metrics
 from synthmill.image.batcher import Batcher, ImageEvent, StepEvent
 from synthmill.image.boxes import Box
 from synthmill.image.domain import AnnotateRequest, ImageModel, ImageRequest
@@ -116,9 +118,15 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         # A client cancel (or deadline) ends the call: its work is dropped or stopped at the next step.
         context.add_done_callback(lambda _: batcher.cancel(ticket))
         params_pb = req.params.to_pb()
+        model, arrived = req.params.model, time.monotonic()
         try:
-            async for event in ticket.events():
-                yield _event_pb(event, params_pb)
+            with metrics.SERVER.outstanding(len(req.items)) as made:
+                async for event in ticket.events():
+                    yield _event_pb(event, params_pb)
+                    if isinstance(event, ImageEvent):
+                        made()
+                        metrics.IMAGES.labels(model).inc()
+                        metrics.IMAGE_SECONDS.labels(model).observe(time.monotonic() - arrived)
         finally:
             batcher.cancel(ticket)  # no-op for a finished request; covers a handler torn down early
 

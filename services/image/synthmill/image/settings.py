@@ -18,6 +18,10 @@ class ImageSettings(ServerSecurity):
 
     host: str = field(default="127.0.0.1", metadata={"doc": "Address to listen on."})
     port: int = field(default=50053, metadata={"doc": "Port to listen on."})
+    metrics_port: int = field(
+        default=0,
+        metadata={"doc": "Port of the Prometheus /metrics endpoint, on the same host; 0 turns metrics off."},
+    )
     models: tuple[str, ...] = field(
         default=("tiny-sd",),
         metadata={

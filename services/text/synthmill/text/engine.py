@@ -26,7 +26,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -46,6 +46,9 @@ from synthmill.text.sampling import RowSampler
 from synthmill.text.settings import TextSettings
 
 log = logging.getLogger(__name__)
+
+# Told of each finished generate call: (rows in it, tokens generated, decoding steps, seconds).
+CallObserver = Callable[[int, int, int, float], None]
 
 PROMPTS_PER_LIST = 8
 PROMPT_TOKENS = 48  # per prompt in a list; the grammar caps prompts at 128 characters
@@ -96,6 +99,7 @@ class TextEngine:
         self.grammars = grammar.GrammarCache(loaded.tokenizer, loaded.model.config.vocab_size)
         tok = loaded.tokenizer
         self._stop_ids = sorted({tok.eos_token_id, *_as_list(loaded.model.generation_config.eos_token_id)})
+        self.observe: CallObserver = lambda *_: None  # the server's metrics, set once it is warm
 
     # ---- rows --------------------------------------------------------------------------------------
 
@@ -309,6 +313,7 @@ class TextEngine:
                 f"({self.loaded.device}, {devices.dtype_name(self.loaded.dtype)}): {reason}"
             )
 
+        started = time.monotonic()
         out = oom.isolated(run, lambda: None, describe)
         if interrupt.gone_after is not None:
             _log_stopped(interrupt)
@@ -320,6 +325,7 @@ class TextEngine:
             length = int(stops[0]) + 1 if len(stops) else len(row)
             text = tok.decode(row[:length], skip_special_tokens=True)
             samples.append(_Sample(start + text, length))
+        self.observe(rows, sum(s.tokens for s in samples), new.shape[1], time.monotonic() - started)
         return samples
 
     def warm_up(self) -> None:

@@ -8,7 +8,7 @@ from synthmill.common import devices, server
 from synthmill.common.lifecycle import model_service
 from synthmill.common.server import Service
 from synthmill.common.worker import DeviceWorker
-from synthmill.text import loader
+from synthmill.text import loader, metrics
 from synthmill.text.engine import TextEngine
 from synthmill.text.servicer import SERVICE_NAME, Serving, TextServicer, server_info
 from synthmill.text.settings import PREFIX, TextSettings
@@ -20,9 +20,22 @@ def _load_and_warm(settings: TextSettings) -> TextEngine:
     configured CUDA device as its current one from here on)."""
     s = settings
     devices.bind_thread(devices.resolve_device(s.device))
-    engine = TextEngine(loader.load(s.model, s.device, s.dtype, s.cache_dir, s.threads, s.faults), s)
-    engine.warm_up()
+    with metrics.SERVER.loading(s.model):
+        engine = TextEngine(loader.load(s.model, s.device, s.dtype, s.cache_dir, s.threads, s.faults), s)
+        engine.warm_up()
     return engine
+
+
+def _start(engine: TextEngine, settings: TextSettings) -> Serving:
+    """Serves the warm engine; its generate calls count from here on, the warm-up's do not."""
+    model = engine.loaded.name
+
+    def observe(rows: int, tokens: int, steps: int, seconds: float) -> None:
+        metrics.SERVER.model_call(model, rows, steps, seconds)
+        metrics.TOKENS.labels(model).inc(tokens)
+
+    engine.observe = observe
+    return Serving(engine, server_info(engine, settings))
 
 
 def build_service(settings: TextSettings) -> Service:
@@ -35,7 +48,7 @@ def build_service(settings: TextSettings) -> Service:
         register=lambda server: text_pb2_grpc.add_TextServiceServicer_to_server(servicer, server),
         worker=worker,
         load=lambda: _load_and_warm(settings),
-        start=lambda engine: Serving(engine, server_info(engine, settings)),
+        start=lambda engine: _start(engine, settings),
         ready=servicer.ready,
     )
 

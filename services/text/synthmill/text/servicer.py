@@ -3,6 +3,7 @@ No torch here: the engine is handed over by startup once the model is loaded and
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,8 @@ import grpc
 from synthmill.common import rules
 from synthmill.common.lifecycle import Ready
 from synthmill.common.worker import DeviceWorker
-from synthmill.text.domain import MAX_NEW_TOKENS, PromptsJob, RowsJob
+from synthmill.text import metrics
+from synthmill.text.domain import MAX_NEW_TOKENS, AcceptedRow, PromptsJob, RowsJob
 from synthmill.text.interrupt import Interrupt
 from synthmill.text.settings import TextSettings
 from synthmill.v1 import common_pb2, text_pb2, text_pb2_grpc
@@ -67,9 +69,16 @@ class TextServicer(text_pb2_grpc.TextServiceServicer):
         # bad patterns fail up front
         await self.worker.run(engine.compile_rows, job.schema, "schema_json", job.pinned_names)
         events = engine.generate_rows(job, _interrupt_on_done(context))
+        model, last = engine.loaded.name, time.monotonic()
         try:
-            while (event := await self.worker.run(next, events, _END)) is not _END:
-                yield event.to_pb()  # an AcceptedRow, then the RowsTotals
+            with metrics.SERVER.outstanding(job.count) as made:
+                while (event := await self.worker.run(next, events, _END)) is not _END:
+                    yield event.to_pb()  # an AcceptedRow, then the RowsTotals
+                    if isinstance(event, AcceptedRow):
+                        made()
+                        metrics.ROWS.labels(model).inc()
+                        metrics.ROW_SECONDS.labels(model).observe(time.monotonic() - last)
+                        last = time.monotonic()
         finally:
             await self.worker.run(events.close)
 

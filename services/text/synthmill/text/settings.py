@@ -15,6 +15,10 @@ PREFIX = "SYNTHMILL_TEXT_"
 class TextSettings(ServerSecurity):
     host: str = field(default="127.0.0.1", metadata={"doc": "Address to listen on."})
     port: int = field(default=50052, metadata={"doc": "gRPC port."})
+    metrics_port: int = field(
+        default=0,
+        metadata={"doc": "Port of the Prometheus /metrics endpoint, on the same host; 0 turns metrics off."},
+    )
     model: str = field(
         default="smollm2-135m",
         metadata={

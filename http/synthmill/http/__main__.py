@@ -1,0 +1,3 @@
+from synthmill.http.main import run
+
+run()

@@ -1,0 +1,55 @@
+"""The FastAPI application: routes, the gateway client's lifetime, the error mapping and the /ui page."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from synthmill.client import SynthmillError
+from synthmill.http import events, files, generate, info, jobs, schema_check, sdapi
+from synthmill.http.errors import LimitBody, gateway_error
+from synthmill.http.gateway import ForwardAuthorization, connect
+from synthmill.http.runs import Runs
+from synthmill.http.settings import HttpSettings
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: HttpSettings | None = None) -> FastAPI:
+    settings = settings or HttpSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = connect(settings.gateway, settings.tls_ca)
+        app.state.gateway = client
+        try:
+            yield
+        finally:
+            await client.channel.close()
+
+    app = FastAPI(
+        title="synthmill",
+        version=info.version(),
+        description="Synthetic rows and images over HTTP: seed 003's API, the A1111 `/sdapi/v1` subset, "
+        "live job events (SSE), job files, and the web page at `/ui`. A client of the synthmill gateway.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.runs = Runs()
+    app.add_exception_handler(SynthmillError, gateway_error)
+    for module in (info, generate, schema_check, jobs, events, files, sdapi):
+        app.include_router(module.router)
+    app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
+
+    @app.get("/ui", include_in_schema=False)
+    async def ui_page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.add_middleware(LimitBody, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ForwardAuthorization)
+    return app

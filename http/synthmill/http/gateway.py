@@ -1,0 +1,65 @@
+"""The one gRPC channel to the gateway, and the caller's `Authorization` header carried on every call.
+
+A request's header is put in a context variable by `ForwardAuthorization` (a middleware); the channel's
+interceptor copies it into the `authorization` metadata of each call made while serving that request,
+so the gateway's own auth check sees the HTTP caller, and no route handles credentials itself.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from synthmill.client import AsyncClient
+from synthmill.client._common import CHANNEL_OPTIONS
+from synthmill.common.tls import aio_channel, channel_credentials
+
+AUTHORIZATION: contextvars.ContextVar[str | None] = contextvars.ContextVar("authorization", default=None)
+
+
+def _with_authorization(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+    value = AUTHORIZATION.get()
+    if not value:
+        return details
+    metadata = grpc.aio.Metadata(*(details.metadata or ()))
+    metadata["authorization"] = value
+    return details._replace(metadata=metadata)
+
+
+class _Unary(grpc.aio.UnaryUnaryClientInterceptor):
+    async def intercept_unary_unary(self, continuation, client_call_details, request) -> Any:
+        return await continuation(_with_authorization(client_call_details), request)
+
+
+class _Stream(grpc.aio.UnaryStreamClientInterceptor):
+    async def intercept_unary_stream(self, continuation, client_call_details, request) -> Any:
+        return await continuation(_with_authorization(client_call_details), request)
+
+
+def connect(target: str, tls_ca: Path | None = None) -> AsyncClient:
+    """An AsyncClient whose every call carries the current request's Authorization header; over TLS
+    when `tls_ca` (the CA of the gateway's certificate) is given."""
+    credentials = channel_credentials(tls_ca, prefix="SYNTHMILL_HTTP_")
+    channel = aio_channel(target, credentials, CHANNEL_OPTIONS, interceptors=[_Unary(), _Stream()])
+    return AsyncClient(target, channel=channel)
+
+
+class ForwardAuthorization:
+    """ASGI middleware: the request's Authorization header becomes the gateway calls' metadata."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        value = dict(scope["headers"]).get(b"authorization")
+        token = AUTHORIZATION.set(value.decode("latin-1") if value else None)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            AUTHORIZATION.reset(token)

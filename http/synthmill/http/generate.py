@@ -1,0 +1,171 @@
+"""Seed 003's `POST /generate/{text,images,unified}`: its request shapes unchanged, synthmill's own
+options as optional keys. Each request becomes one gateway job; the gateway checks every value and
+its refusal (400) names the field. Unknown keys are ignored; known keys of the wrong type are 422."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
+from synthmill.client import AsyncClient, SpecError, image_job, text_job, unified_job
+from synthmill.http.deps import Gateway
+from synthmill.v1 import gateway_pb2 as pb
+
+router = APIRouter(tags=["generate"])
+
+# Values the protobuf fields can hold; what is sensible is the gateway's call.
+UInt = Annotated[int, Field(ge=0, le=2**32 - 1)]
+Seed = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+Format = Literal["json", "jsonl", "csv", "parquet"]
+
+
+class Queued(BaseModel):
+    job_id: str
+    message: str
+
+
+class ImageOptions(BaseModel):
+    """Image options shared by /generate/images and /generate/unified (all optional)."""
+
+    model_config = ConfigDict(extra="ignore", protected_namespaces=())
+
+    resolution: tuple[UInt, UInt] | None = Field(None, description="[width, height], multiples of 8.")
+    negative_prompt: str = ""
+    steps: UInt = Field(0, description="Denoising steps; 0 picks the server default.")
+    cfg_scale: float | None = Field(None, description="Classifier-free guidance scale.")
+    sampler: str = Field("", description='Scheduler name, e.g. "Euler a", "DPM++ 2M".')
+    model: str = Field("", description="Image model; empty picks the server default.")
+    seed: Seed | None = Field(None, description="Base seed; item i uses seed + i. -1 or none is random.")
+    axes: dict[str, list[str]] = Field(
+        default_factory=dict, description="Values for {name} placeholders, balanced over the images."
+    )
+    best_of: UInt | None = Field(None, description="Candidates per image; the best-scoring one is kept.")
+    annotations: list[str] = Field(default_factory=list, description='Labels to make, e.g. ["bbox"].')
+    labels: list[str] = Field(default_factory=list, description="Classes for open-vocabulary detection.")
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "size": self.resolution,
+            "negative": self.negative_prompt,
+            "steps": self.steps,
+            "guidance": self.cfg_scale,
+            "scheduler": self.sampler,
+            "model": self.model,
+            "vary": self.axes,
+            "seed": self.seed,
+        }
+
+
+class RowOptions(BaseModel):
+    schema_: dict[str, Any] = Field(alias="schema", description='{"age": "int"} or a JSON Schema object.')
+    num_samples: UInt = Field(description="Rows to make.")
+    output_format: Format = "json"
+    instructions: str = Field("", description="Free-form instructions for the whole table.")
+
+
+class TextRequest(RowOptions):
+    model_config = ConfigDict(extra="ignore", protected_namespaces=())
+
+    seed: Seed | None = None
+    model: str = Field("", description="Text model; empty picks the server default.")
+    temperature: float | None = None
+    top_p: float | None = None
+
+
+class ImagesRequest(ImageOptions):
+    prompts: list[str] = Field(default_factory=list, description="Prompts; images cycle through them.")
+    num_images: UInt = Field(0, description="Total images; 0 makes one per prompt.")
+    captions: list[dict[str, Any]] = Field(default_factory=list, description='[{"id": 1, "caption": "..."}]')
+    expand: str = Field("", description="A topic the LLM writes num_images prompts about.")
+
+
+class UnifiedRequest(RowOptions, ImageOptions):
+    prompts: list[str] = Field(default_factory=list, description="Fixed prompts paired with rows in turn.")
+    prompt_template: str = Field("", description='Filled from each row, e.g. "A photo of {product}".')
+    images_per_row: UInt = 0
+    text_model: str = ""
+
+
+def _pass_through(spec_part: Any, options: ImageOptions, path: str) -> None:
+    """best_of, annotations and labels go to the gateway only when its contract has them."""
+    for name in ("best_of", "annotations", "labels"):
+        value = getattr(options, name)
+        if value in (None, []):
+            continue
+        target = next((m for m in (spec_part.params, spec_part) if name in m.DESCRIPTOR.fields_by_name), None)
+        if target is None:
+            raise HTTPException(400, f"{path}.{name}: this gateway does not support {name} yet")
+        if isinstance(value, list):
+            getattr(target, name).extend(value)
+        else:
+            setattr(target, name, value)
+
+
+async def _submit(client: AsyncClient, build: Any, what: str) -> Queued:
+    try:
+        spec: pb.JobSpec = build()
+    except SpecError as exc:
+        raise HTTPException(400, str(exc)) from None
+    job = await client.submit(spec)
+    return Queued(job_id=job.id, message=f"{what} generation job queued")
+
+
+@router.post("/generate/text", status_code=202, response_model=Queued)
+async def generate_text(body: TextRequest, client: Gateway) -> Queued:
+    """Rows from a schema, written by the LLM under grammar constraints."""
+    return await _submit(
+        client,
+        lambda: text_job(
+            body.schema_,
+            body.num_samples,
+            format=body.output_format,
+            instructions=body.instructions,
+            model=body.model,
+            temperature=body.temperature,
+            top_p=body.top_p,
+            seed=body.seed,
+        ),
+        "Text",
+    )
+
+
+@router.post("/generate/images", status_code=202, response_model=Queued)
+async def generate_images(body: ImagesRequest, client: Gateway) -> Queued:
+    """Images from prompts (with {axis} placeholders), captions, or a topic the LLM expands."""
+
+    def build() -> pb.JobSpec:
+        spec = image_job(
+            body.prompts,
+            body.num_images,
+            captions=body.captions,
+            expand_topic=body.expand,
+            **body.params(),
+        )
+        _pass_through(spec.images, body, "images")
+        return spec
+
+    return await _submit(client, build, "Image")
+
+
+@router.post("/generate/unified", status_code=202, response_model=Queued)
+async def generate_unified(body: UnifiedRequest, client: Gateway) -> Queued:
+    """Rows first, then images rendered from each row."""
+
+    def build() -> pb.JobSpec:
+        spec = unified_job(
+            body.schema_,
+            body.num_samples,
+            prompt_template=body.prompt_template,
+            prompts=body.prompts,
+            images_per_row=body.images_per_row,
+            format=body.output_format,
+            instructions=body.instructions,
+            text_model=body.text_model,
+            **body.params(),
+        )
+        _pass_through(spec.unified, body, "unified")
+        return spec
+
+    return await _submit(client, build, "Unified")

@@ -1,0 +1,37 @@
+"""Entry point: `python -m synthmill.http` or `synthmill serve http`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from typing import Any
+
+import uvicorn
+
+from synthmill.common.logs import configure
+from synthmill.common.settings import from_env
+from synthmill.http.app import create_app
+from synthmill.http.settings import PREFIX, HttpSettings
+
+log = logging.getLogger(__name__)
+
+
+def run(**overrides: Any) -> None:
+    """Serves until SIGTERM or SIGINT, then exits 0 like the gRPC servers (uvicorn shuts down
+    gracefully, then raises the signal again: these handlers turn that into a clean exit)."""
+    configure("http")
+    settings = from_env(HttpSettings, PREFIX, **overrides)
+    log.info("http settings: %s", settings)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sys.exit(0))
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        raise SystemExit(f"{PREFIX}TLS_CERT and {PREFIX}TLS_KEY go together")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
+    )

@@ -1,0 +1,121 @@
+"""The /ui page in a real browser (Debian's headless Chromium driven by Playwright) against a running
+stack: build a schema, submit, watch the bar reach 100%, open the gallery and see the thumbnails.
+Screenshots are kept under test-artifacts/ (gitignored) for a person to look at."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = os.environ.get("SYNTHMILL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+TIMEOUT_MS = 120_000  # a generous bound on waits for events, never a sleep
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, http_stack) -> Iterator[Page]:
+    context = browser.new_context(base_url=http_stack.url, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_build_a_schema_submit_and_watch_it_finish(page: Page) -> None:
+    page.goto("/ui")
+    expect(page.locator(".field")).to_have_count(3)  # the starter schema
+    page.click("#add-field")
+    new = page.locator(".field").nth(3)
+    new.locator(".f-name").fill("city")
+    new.locator(".f-type").select_option("enum")
+    new.get_by_label("choices (comma-separated)").fill("Berlin, Paris, Rome")
+    schema = page.locator("#json-schema")
+    expect(schema).to_contain_text('"city"')
+    expect(schema).to_contain_text('"Rome"')
+    expect(schema).to_contain_text('"minimum": 18')
+    page.fill("#num-samples", "3")
+    page.select_option("#output-format", "csv")
+    page.click("#generate-rows")
+    expect(page.locator(".alert.ok")).to_contain_text("Text generation job queued")
+    job_id = page.locator(".alert.ok a").inner_text()
+    card = page.locator(f'.job[data-job-id="{job_id}"]')
+    expect(card.locator(".bar")).to_have_attribute("aria-valuenow", "100")
+    expect(card.locator(".pill")).to_have_text("completed")
+    _shot(page, "ui-rows.png")
+    card.locator("a.job-title").click()
+    expect(page.locator("#rows-table tbody tr")).to_have_count(3)
+    expect(page.locator("#rows-table thead")).to_contain_text("city")
+
+
+def test_images_form_gallery_and_thumbnails(page: Page) -> None:
+    page.goto("/ui#/images")
+    page.fill("#prompts", "a floorplan at {lighting}")
+    page.fill("#negative", "colors")
+    for field, value in (
+        ("#width", "64"),
+        ("#height", "64"),
+        ("#steps", "2"),
+        ("#num-images", "4"),
+        ("#seed", "7"),
+    ):
+        page.fill(field, value)
+    page.click("#add-axis")
+    page.get_by_label("axis name").fill("lighting")
+    page.get_by_label("axis values").fill("day, night")
+    expect(page.locator("#sampler option")).not_to_have_count(1)  # loaded from the server
+    page.select_option("#sampler", "Euler a")
+    page.click("#generate-images")
+    expect(page.locator(".alert.ok")).to_contain_text("Image generation job queued")
+    job_id = page.locator(".alert.ok a").inner_text()
+    page.locator(".alert.ok a").click()
+    expect(page.locator("#job-status")).to_have_text("completed")
+    expect(page.locator("#job-progress")).to_have_text("100%")
+    thumbs = page.locator("#gallery .thumb img")
+    expect(thumbs).to_have_count(4)
+    for i in range(4):
+        expect(thumbs.nth(i)).to_have_js_property("complete", True)
+        assert thumbs.nth(i).evaluate("img => img.naturalWidth") == 64
+    expect(page.locator("#gallery .caption").first).to_contain_text("seed 7")
+    expect(page.locator("#gallery")).to_contain_text("at night")
+    _shot(page, "ui-gallery.png")
+    page.locator("#gallery .thumb").nth(1).click()
+    expect(page.locator("#lightbox")).to_contain_text("Euler a")
+    _shot(page, "ui-image.png")
+    page.keyboard.press("Escape")
+    download = page.locator(f'a[href="/jobs/{job_id}/download"]')
+    expect(download).to_be_visible()
+
+
+def test_errors_are_shown_on_the_page(page: Page) -> None:
+    page.goto("/ui#/images")
+    page.fill("#prompts", "x")
+    page.fill("#width", "64")
+    page.fill("#height", "64")
+    page.fill("#steps", "9999")  # the gateway's limit, not the browser's
+    page.click("#generate-images")
+    expect(page.locator(".alert.error")).to_contain_text("images.params.steps")
+    page.goto("/ui#/jobs/no-such-job")
+    expect(page.locator("h1")).to_have_text("Job not found")
