@@ -20,6 +20,7 @@ from synthmill.image import metrics as image_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 DB_URL = "SYNTHMILL_GATEWAY_DB_URL"
+GRPC_SERVERS = sorted(name for name in SERVICES if name != "http")  # the HTTP face speaks HTTP only
 
 
 def _kubectl() -> str:
@@ -49,7 +50,7 @@ def test_everything_lives_in_its_namespace(rendered) -> None:
     assert {doc["metadata"]["namespace"] for doc in namespaced} == {"synthmill"}
 
 
-@pytest.mark.parametrize("name", sorted(SERVICES))
+@pytest.mark.parametrize("name", GRPC_SERVERS)
 def test_each_server_reads_only_its_settings_and_is_probed_over_grpc_health(rendered, name: str) -> None:
     settings, prefix, _, _ = SERVICES[name]
     config = _config(rendered, name)
@@ -80,6 +81,22 @@ def test_inference_pods_have_one_gpu_each_behind_a_headless_service(rendered, na
     assert mounts["hf-cache"] == _config(rendered, name)["HF_HOME"]
 
 
+def test_the_http_face_reaches_the_gateways_and_is_probed_on_its_own_routes(rendered) -> None:
+    settings, prefix, _, _ = SERVICES["http"]
+    config = _config(rendered, "http")
+    assert not set(config) - _known_variables(settings, prefix)
+    container = _container(rendered, "http")
+    assert {"configMapRef": {"name": "synthmill-http"}} in container["envFrom"]
+    port = int(config[f"{prefix}PORT"])
+    assert {"name": "http", "containerPort": port} in container["ports"]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
+    gateway_port = next(
+        p["port"] for p in rendered[("Service", "gateway")]["spec"]["ports"] if p["name"] == "grpc"
+    )
+    assert config[f"{prefix}GATEWAY"] == f"gateway.synthmill.svc.cluster.local:{gateway_port}"
+    assert "nvidia.com/gpu" not in container["resources"].get("limits", {})
+
+
 def test_gateways_are_several_on_one_database_and_one_shared_output_volume(rendered) -> None:
     deployment = rendered[("Deployment", "gateway")]
     assert deployment["spec"]["replicas"] >= 2
@@ -94,7 +111,7 @@ def test_gateways_are_several_on_one_database_and_one_shared_output_volume(rende
     assert "nvidia.com/gpu" not in container["resources"].get("limits", {})
 
 
-@pytest.mark.parametrize("name", sorted(SERVICES))
+@pytest.mark.parametrize("name", GRPC_SERVERS)
 def test_every_server_is_scraped_on_its_metrics_port(rendered, name: str) -> None:
     _, prefix, _, _ = SERVICES[name]
     port = int(_config(rendered, name)[f"{prefix}METRICS_PORT"])

@@ -29,7 +29,16 @@ EXTRA_MODULES = {
 SERVER_ONLY = {
     "gateway": ("model", "device", "cache_dir", "gateway"),
     "text": ("output_dir", "text_target", "image_target", "gateway"),
-    "http": ("model", "device", "cache_dir", "output_dir", "text_target", "image_target"),
+    # The HTTP service has no bind rule of its own: the gateway behind it checks every key.
+    "http": (
+        "model",
+        "device",
+        "cache_dir",
+        "output_dir",
+        "text_target",
+        "image_target",
+        "allow_unauthenticated",
+    ),
 }
 SERVER_ONLY["image"] = SERVER_ONLY["text"]
 # The line `up` prints on stdout once every server is SERVING: the stack's own readiness signal.
@@ -44,6 +53,8 @@ def serve_kwargs(args: Any) -> dict[str, Any]:
     """The keyword arguments of `synthmill.<kind>.main.run`; None leaves the env/default setting.
     Values have the settings' types (Path folders, a tuple of image models)."""
     kind = args.kind
+    if kind == "http":
+        return {"host": args.host, "port": args.port, "gateway": args.gateway}
     common = {"host": args.host, "port": args.port, "allow_unauthenticated": args.allow_unauthenticated}
     if kind == "text":
         model = args.model[-1] if args.model else None
@@ -51,8 +62,6 @@ def serve_kwargs(args: Any) -> dict[str, Any]:
     if kind == "image":
         models = tuple(args.model) if args.model else None
         return {**common, "models": models, "device": args.device, "cache_dir": _path(args.cache_dir)}
-    if kind == "http":
-        return {**common, "gateway": args.gateway}
     return {
         **common,
         "output_dir": _path(args.output_dir),
