@@ -31,7 +31,7 @@ def test_smollm2_rows_are_valid_and_varied(server_factory):
         request = text_pb2.GenerateRowsRequest(
             schema_json=json.dumps(SCHEMA), count=16, seed=1, instructions="customers of an online bookshop"
         )
-        events = list(stub.GenerateRows(request, timeout=300))
+        events = list(stub.GenerateRows(request, timeout=500))  # a hang guard, not a speed bound
         prompts = stub.ExpandPrompts(
             text_pb2.ExpandPromptsRequest(topic="floorplans of small apartments", count=4, seed=3),
             timeout=300,

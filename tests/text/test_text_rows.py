@@ -43,7 +43,7 @@ def generate(stub, schema, count: int, seed: int = 0, **kwargs):
         **kwargs,
     )
     rows, summary = [], None
-    for event in stub.GenerateRows(request, timeout=180):
+    for event in stub.GenerateRows(request, timeout=500):
         if event.HasField("row"):
             assert summary is None, "a row came after the summary"
             rows.append(event.row)
