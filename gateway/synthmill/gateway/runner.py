@@ -167,7 +167,14 @@ class JobRunner:
 
     async def _end(self, job: pb.Job, state: int, reason: str, run: JobRun | None) -> None:
         try:
-            await self._set_state(job, state, reason, run=run)
+            try:
+                await self._set_state(job, state, reason, run=run)
+            except (LeaseLost, StoreUnavailable):
+                raise
+            except Exception as exc:  # its files could not be written: the job still ends, and says why
+                log.error("job %s: writing its files failed", job.id, exc_info=True)
+                why = f"writing the job's files failed: {type(exc).__name__}: {exc}"
+                await self._set_state(job, pb.JOB_STATE_FAILED, f"{reason}; {why}" if reason else why)
         except (LeaseLost, StoreUnavailable) as exc:
             log.warning("job %s: cannot record %s: %s", job.id, pb.JobState.Name(state), exc)
 

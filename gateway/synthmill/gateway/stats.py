@@ -154,6 +154,9 @@ def _numeric_histogram(field: Field, values: list[Any], cases) -> dict[str, Any]
         edges = np.linspace(lo - 0.5, hi + 0.5, BINS + 1)
     else:
         edges = np.linspace(lo, hi, BINS + 1) if hi > lo else np.array([lo - 0.5, lo + 0.5])
+    if len(edges) < 2 or not np.all(np.diff(edges) > 0):
+        # Values so large (an int64 near 1e18) that ±0.5 or a unit step is lost in float: one bar.
+        edges = np.array([lo, hi if hi > lo else np.nextafter(lo, np.inf)])
     counts, _ = np.histogram(x, bins=edges)
     expected = np.zeros(len(edges) - 1)
     # np.histogram's first bar holds its left edge, so its expected mass starts just below it
