@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import json
 import re
 import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request
+from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from synthmill.client import AsyncClient, SynthmillError, image_job
 from synthmill.http.deps import Gateway
 from synthmill.http.gateway import AUTHORIZATION
 from synthmill.http.info import version
-from synthmill.http.pngtext import text_chunks
 from synthmill.http.runs import Run, Runs
 from synthmill.v1 import gateway_pb2 as pb
 
@@ -154,7 +155,7 @@ def _info(body: Txt2ImgRequest, job: pb.Job, pngs: list[bytes], meta: list[dict[
             "sd_model_hash": None,
             "extra_generation_params": {},
             "index_of_first_image": 0,
-            "infotexts": [text_chunks(png).get("parameters", "") for png in pngs],
+            "infotexts": [_parameters_text(png) for png in pngs],
             "styles": [],
             "job_timestamp": job.created_at.ToDatetime().strftime("%Y%m%d%H%M%S"),
             "clip_skip": 1,
@@ -258,3 +259,9 @@ async def samplers(client: Gateway) -> list[dict[str, Any]]:
         for name in model.schedulers:
             names.setdefault(name, []).append(model.name)
     return [{"name": name, "aliases": [], "options": {"models": models}} for name, models in names.items()]
+
+
+def _parameters_text(png: bytes) -> str:
+    """The A1111 "parameters" text chunk the image server wrote into the PNG."""
+    with Image.open(io.BytesIO(png)) as image:
+        return image.text.get("parameters", "")
