@@ -67,12 +67,12 @@ def thread_env(threads: int) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------- stack
 
 
-@contextlib.contextmanager
 def metrics_env() -> dict[str, str]:
     """A free metrics port for each server; each reads only its own variable."""
     return {f"SYNTHMILL_{kind}_METRICS_PORT": str(free_port()) for kind in ("GATEWAY", "TEXT", "IMAGE")}
 
 
+@contextlib.contextmanager
 def stack(
     name: str,
     *,
