@@ -27,7 +27,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from benchmarks import common
 from synthmill.client import Client, text_job
-from synthmill.client.stack import free_port
+from synthmill.common.stack import free_port
 from synthmill.v1 import gateway_pb2
 
 SCHEMA = {"customer_name": "string", "age": "int", "order_value": "float"}
@@ -159,16 +159,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 def summary(result: dict[str, Any]) -> list[list[str]]:
     speedup = result["speedup_two_vs_one"]["median_of_round_ratios"]
     rates = result["rows_per_s"]
+    same = result["same_rows_over_one_or_two_replicas"]
     return [
-        ["replicas", "rows/s, 1 / 2 text replicas", f"{rates['one']} / {rates['two']}", "", ""],
-        ["replicas", "speedup, 2 replicas vs 1", f"{speedup:.2f}x", f">= {TARGET}", str(speedup >= TARGET)],
-        [
-            "replicas",
-            "same rows over 1 or 2 replicas",
-            str(result["same_rows_over_one_or_two_replicas"]),
-            "True",
-            str(result["same_rows_over_one_or_two_replicas"]),
-        ],
+        common.row("replicas", "rows/s, 1 / 2 text replicas", f"{rates['one']} / {rates['two']}"),
+        common.row(
+            "replicas", "speedup, 2 replicas vs 1", f"{speedup:.2f}x", f">= {TARGET}", speedup >= TARGET
+        ),
+        common.row("replicas", "same rows over 1 or 2 replicas", str(same), "True", same),
     ]
 
 
