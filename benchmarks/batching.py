@@ -141,13 +141,13 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
     sg, bg = result["service_gain"]["ratio_of_medians"], result["bare_gain"]["ratio_of_medians"]
     mean = next(iter(result["server_batch_sizes"].values()))["mean_items"]
     return [
-        [
+        common.row(
             NAME,
             f"batch gain kept by the service (service {sg:.2f}x / bare {bg:.2f}x; mean batch {mean})",
             f"{result['kept_fraction']:.3f}",
             f">= {TARGET}",
-            "yes" if result["met"] else "NO",
-        ]
+            result["met"],
+        )
     ]
 
 

@@ -330,6 +330,11 @@ def write(results_dir: Path, name: str, result: dict[str, Any]) -> Path:
 SUMMARY_HEADER = ["benchmark", "metric", "value", "target", "met"]
 
 
+def row(name: str, metric: str, value: str, target: str = "", met: bool | None = None) -> list[str]:
+    """One summary row; `met` is left blank where the metric has no target."""
+    return [name, metric, value, target, "" if met is None else "yes" if met else "NO"]
+
+
 def finish(
     results_dir: Path, name: str, result: dict[str, Any], rows: Sequence[Sequence[str]]
 ) -> dict[str, Any]:

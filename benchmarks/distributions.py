@@ -151,11 +151,11 @@ def run(args) -> dict[str, Any]:
 def summary(result: dict[str, Any]) -> list[list[str]]:
     arms, ratios = result["arms"], result["ratios"]
     return [
-        [NAME, "rows/s: llm / 4 sampled / all sampled",
-         f"{arms['llm']['rows_per_s']} / {arms['sampled4']['rows_per_s']} / {arms['sampled6']['rows_per_s']}", "", ""],
-        [NAME, "rows/s 4 sampled over all LLM (median of rounds)",
-         f"{ratios['rows_per_s_sampled4_over_llm']['median_of_round_ratios']}x", "> 1", ""],
-        [NAME, "LLM tokens per row, 4 sampled over all LLM", str(ratios["llm_tokens_per_row_sampled4_over_llm"]), "< 1", ""],
+        common.row(NAME, "rows/s: llm / 4 sampled / all sampled",
+                   f"{arms['llm']['rows_per_s']} / {arms['sampled4']['rows_per_s']} / {arms['sampled6']['rows_per_s']}"),
+        common.row(NAME, "rows/s 4 sampled over all LLM (median of rounds)",
+                   f"{ratios['rows_per_s_sampled4_over_llm']['median_of_round_ratios']}x", "> 1"),
+        common.row(NAME, "LLM tokens per row, 4 sampled over all LLM", str(ratios["llm_tokens_per_row_sampled4_over_llm"]), "< 1"),
     ]  # fmt: skip
 
 

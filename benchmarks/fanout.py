@@ -179,27 +179,21 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
     lat = m["latency_ms"]
     sub = result["submissions_per_s"]
     return [
-        [
+        common.row(
             NAME,
             f"{m['watchers']} watchers: delivery latency p50 / p99 ({m['deliveries_per_s']:.0f} deliveries/s)",
             f"{lat['p50']:.1f} / {lat['p99']:.1f} ms",
-            "",
-            "",
-        ],
-        [
+        ),
+        common.row(
             NAME,
             "1 watcher: delivery latency p50 / p99",
             f"{o['latency_ms']['p50']:.1f} / {o['latency_ms']['p99']:.1f} ms",
-            "",
-            "",
-        ],
-        [
+        ),
+        common.row(
             NAME,
             "job submissions/s (one by one; all at once)",
             f"{sub['sequential_client']} ; {sub['concurrent_async_client']}",
-            "",
-            "",
-        ],
+        ),
     ]
 
 

@@ -169,9 +169,9 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
     gain = result["txt2img_concurrent_speedup"]["ratio_of_medians"]
     n = result["params"]["callers"]
     return [
-        [NAME, "same image job: HTTP + SSE / gRPC wall time", f"{job:.3f}", f"<= {TARGET}", "yes" if result["met"] else "NO"],
-        [NAME, f"status call: HTTP {calls['http']} ms / gRPC {calls['grpc']} ms", f"{calls['http'] / calls['grpc']:.2f}", "", ""],
-        [NAME, f"{n} txt2img callers: sequential / concurrent wall time", f"{gain:.2f}", "", ""],
+        common.row(NAME, "same image job: HTTP + SSE / gRPC wall time", f"{job:.3f}", f"<= {TARGET}", result["met"]),
+        common.row(NAME, f"status call: HTTP {calls['http']} ms / gRPC {calls['grpc']} ms", f"{calls['http'] / calls['grpc']:.2f}"),
+        common.row(NAME, f"{n} txt2img callers: sequential / concurrent wall time", f"{gain:.2f}"),
     ]  # fmt: skip
 
 

@@ -197,13 +197,13 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
     r = result["wall_ratio"]["ratio_of_medians"]
     t = result["times"]
     return [
-        [
+        common.row(
             NAME,
             f"stack / bare pipeline wall time ({result['params']['images']} img)",
             f"{r:.3f} ({t['service']['median_s']:.2f}s / {t['baseline']['median_s']:.2f}s)",
             f"<= {TARGET}",
-            "yes" if result["met"] else "NO",
-        ]
+            result["met"],
+        )
     ]
 
 

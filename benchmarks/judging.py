@@ -123,9 +123,9 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
     r = result["per_image_time_ratio"]
     b = result["best_of_4_vs_four_renders"]["ratio_of_medians"]
     return [
-        [NAME, "CLIPScore time / generation time", f"{r['scoring_vs_generation']:.3f}", "", ""],
-        [NAME, "detection time / generation time", f"{r['detection_vs_generation']:.3f}", "", ""],
-        [NAME, "best-of-4 / four separate renders (wall)", f"{b:.3f}", "", ""],
+        common.row(NAME, "CLIPScore time / generation time", f"{r['scoring_vs_generation']:.3f}"),
+        common.row(NAME, "detection time / generation time", f"{r['detection_vs_generation']:.3f}"),
+        common.row(NAME, "best-of-4 / four separate renders (wall)", f"{b:.3f}"),
     ]
 
 

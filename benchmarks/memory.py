@@ -91,19 +91,15 @@ def run(args) -> dict[str, Any]:
 
 
 def summary(result: dict[str, Any]) -> list[list[str]]:
-    rows = []
-    for kind, m in result["servers"].items():
-        rows.append(
-            [
-                NAME,
-                f"{kind} RSS: idle (anon+file) / start-up peak / load peak",
-                f"{m['idle_rss_mib']:.0f} ({m['idle_anon_mib']:.0f}+{m['idle_file_mib']:.0f}) / "
-                f"{m['startup_peak_mib']:.0f} / {max(m['load_peak_sampled_mib'], m['load_peak_vmhwm_mib']):.0f} MiB",
-                "",
-                "",
-            ]
+    return [
+        common.row(
+            NAME,
+            f"{kind} RSS: idle (anon+file) / start-up peak / load peak",
+            f"{m['idle_rss_mib']:.0f} ({m['idle_anon_mib']:.0f}+{m['idle_file_mib']:.0f}) / "
+            f"{m['startup_peak_mib']:.0f} / {max(m['load_peak_sampled_mib'], m['load_peak_vmhwm_mib']):.0f} MiB",
         )
-    return rows
+        for kind, m in result["servers"].items()
+    ]
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

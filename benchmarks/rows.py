@@ -386,31 +386,27 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
         return f"{x['valid_rows_per_s']:.3f} rows/s; {x['valid']} valid of {x['samples']} samples ({x['valid_row_ratio']:.2f})"
 
     return [
-        [NAME, "(a) constrained, batched, via stack", arm(a), "", ""],
-        [
+        common.row(NAME, "(a) constrained, batched, via stack", arm(a)),
+        common.row(
             NAME,
             "(a) stack / (a') same rows from the engine in-process, wall",
             f"{r['stack_overhead_wall_a_over_a_direct']:.3f} ({a['seconds']:.1f}s / {d['seconds']:.1f}s)",
-            "",
-            "",
-        ],
-        [NAME, "(b) constrained, 1 at a time (engine)", arm(b), "", ""],
-        [NAME, "(c) unconstrained + parse/retry, 1 at a time", arm(c), "", ""],
-        [
+        ),
+        common.row(NAME, "(b) constrained, 1 at a time (engine)", arm(b)),
+        common.row(NAME, "(c) unconstrained + parse/retry, 1 at a time", arm(c)),
+        common.row(
             NAME,
             "valid rows/s ratios a/b, a/c, b/c",
             f"{r['valid_rows_per_s_a_over_b']}x, {r['valid_rows_per_s_a_over_c']}x, {r['valid_rows_per_s_b_over_c']}x",
-            "",
-            "",
-        ],
-        [
+        ),
+        common.row(
             NAME,
             f"time/token constrained / unconstrained ({b['early_decode_ms_per_step']} / "
             f"{c['early_decode_ms_per_step']} ms/step)",
             f"{r['time_per_token_constrained_over_unconstrained']:.3f}",
             f"<= {TARGET_TOKEN_RATIO}",
-            "yes" if result["met"] else "NO",
-        ],
+            result["met"],
+        ),
     ]
 
 
