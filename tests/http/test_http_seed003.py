@@ -131,21 +131,11 @@ def test_cancel_keeps_what_was_made(api) -> None:
     assert json.loads(last.removeprefix("data:"))["state"]["state"] == "cancelled"
 
 
-def test_annotations_reach_the_gateway_when_it_knows_them(api) -> None:
-    from synthmill.v1 import common_pb2, gateway_pb2
-
-    supported = any(
-        "annotations" in m.DESCRIPTOR.fields_by_name
-        for m in (common_pb2.ImageParams, gateway_pb2.ImageJobSpec)
-    )
+def test_annotations_reach_the_gateway(api) -> None:
     body = {"prompts": ["A modern warehouse interior"], "num_images": 1, "annotations": ["bbox"], **TINY}
     reply = api.post("/generate/images", json=body)
-    if supported:
-        assert reply.status_code == 202, reply.text
-        wait_job(api, reply.json()["job_id"])
-    else:
-        assert reply.status_code == 400
-        assert reply.json()["detail"] == "images.annotations: this gateway does not support annotations yet"
+    assert reply.status_code == 202, reply.text
+    wait_job(api, reply.json()["job_id"])
 
 
 def test_health_root_and_docs(api) -> None:

@@ -55,6 +55,9 @@ class ImageOptions(BaseModel):
             "model": self.model,
             "vary": self.axes,
             "seed": self.seed,
+            "best_of": self.best_of,
+            "annotations": self.annotations,
+            "labels": self.labels,
         }
 
 
@@ -88,21 +91,6 @@ class UnifiedRequest(RowOptions, ImageOptions):
     text_model: str = ""
 
 
-def _pass_through(spec_part: Any, options: ImageOptions, path: str) -> None:
-    """best_of, annotations and labels go to the gateway only when its contract has them."""
-    for name in ("best_of", "annotations", "labels"):
-        value = getattr(options, name)
-        if value in (None, []):
-            continue
-        target = next((m for m in (spec_part.params, spec_part) if name in m.DESCRIPTOR.fields_by_name), None)
-        if target is None:
-            raise HTTPException(400, f"{path}.{name}: this gateway does not support {name} yet")
-        if isinstance(value, list):
-            getattr(target, name).extend(value)
-        else:
-            setattr(target, name, value)
-
-
 async def _submit(client: AsyncClient, build: Any, what: str) -> Queued:
     try:
         spec: pb.JobSpec = build()
@@ -134,27 +122,25 @@ async def generate_text(body: TextRequest, client: Gateway) -> Queued:
 @router.post("/generate/images", status_code=202, response_model=Queued)
 async def generate_images(body: ImagesRequest, client: Gateway) -> Queued:
     """Images from prompts (with {axis} placeholders), captions, or a topic the LLM expands."""
-
-    def build() -> pb.JobSpec:
-        spec = image_job(
+    return await _submit(
+        client,
+        lambda: image_job(
             body.prompts,
             body.num_images,
             captions=body.captions,
             expand_topic=body.expand,
             **body.params(),
-        )
-        _pass_through(spec.images, body, "images")
-        return spec
-
-    return await _submit(client, build, "Image")
+        ),
+        "Image",
+    )
 
 
 @router.post("/generate/unified", status_code=202, response_model=Queued)
 async def generate_unified(body: UnifiedRequest, client: Gateway) -> Queued:
     """Rows first, then images rendered from each row."""
-
-    def build() -> pb.JobSpec:
-        spec = unified_job(
+    return await _submit(
+        client,
+        lambda: unified_job(
             body.schema_,
             body.num_samples,
             prompt_template=body.prompt_template,
@@ -164,8 +150,6 @@ async def generate_unified(body: UnifiedRequest, client: Gateway) -> Queued:
             instructions=body.instructions,
             text_model=body.text_model,
             **body.params(),
-        )
-        _pass_through(spec.unified, body, "unified")
-        return spec
-
-    return await _submit(client, build, "Unified")
+        ),
+        "Unified",
+    )
