@@ -8,11 +8,14 @@ from typing import Any, TypeVar
 
 import grpc
 
+from synthmill.common import errors
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class SynthmillError(Exception):
-    """A gateway call failed: `code` is the gRPC status code, `details` the server's message."""
+class SynthmillError(errors.SynthmillError):
+    """A gateway call failed: `code` is the gRPC status code, `details` the server's message. One
+    hierarchy with the servers' errors: a server that lets one escape answers with its status code."""
 
     def __init__(self, code: grpc.StatusCode, details: str):
         self.code = code
