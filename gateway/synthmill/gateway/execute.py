@@ -97,7 +97,7 @@ class JobRun:
         self, spec: pb.TextJobSpec, on_row: Callable[[int, dict], Awaitable[None]] | None = None
     ):
         schema = parse_schema(spec.schema_json)
-        self.folder.write_json("schema.json", schema.json_schema())
+        await asyncio.to_thread(self.folder.write_json, "schema.json", schema.json_schema())
         done = await self.store.items(self.job.id, "row")
         for idx, item in done.items():
             if on_row:
@@ -197,7 +197,8 @@ class JobRun:
         prompts = list(reply[0].prompts)
         items = [Item("prompt", i, {"prompt": prompt}) for i, prompt in enumerate(prompts)]
         await self.store.commit(self.job, self.owner, items=items)
-        self.folder.write_json("prompts.json", {"topic": spec.expand_topic, "prompts": prompts})
+        expanded = {"topic": spec.expand_topic, "prompts": prompts}
+        await asyncio.to_thread(self.folder.write_json, "prompts.json", expanded)
         return prompts
 
     async def _unified_job(self, spec: pb.UnifiedJobSpec) -> None:
@@ -263,8 +264,12 @@ class JobRun:
         await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done), lambda: bool(missing()))
 
     async def _record_image(self, plan: ImagePlan, image: image_pb2.GeneratedImage) -> None:
-        name = await asyncio.to_thread(self.folder.write_image, plan.index, image.png)
-        judged = await asyncio.to_thread(judged_fields, self.folder, plan.index, image)
+        def write() -> tuple[str, dict]:  # the image and its kept candidates, off the event loop
+            return self.folder.write_image(plan.index, image.png), judged_fields(
+                self.folder, plan.index, image
+            )
+
+        name, judged = await asyncio.to_thread(write)
         p = image.params
         styles = getattr(self.job.spec, self.job.spec.WhichOneof("kind")).params.styles
         meta = {
@@ -284,11 +289,15 @@ class JobRun:
             **({"styles": list(styles)} if styles else {}),
             **plan.extra,
         }
-        self.job.counts.images_done += 1
-        event = pb.ImageWritten(index=plan.index, file_name=name)
-        await self.ctx.events.append(self.job, self.owner, [Item("image", plan.index, meta)], image=event)
-        self._images_done.add(plan.index)
+        await self._record(plan.index, meta)
         metrics.IMAGES.inc()
+
+    async def _record(self, index: int, meta: dict) -> None:
+        """Stores an image's metadata with its ImageWritten event; from then on it is done."""
+        self.job.counts.images_done += 1
+        event = pb.ImageWritten(index=index, file_name=meta["file_name"])
+        await self.ctx.events.append(self.job, self.owner, [Item("image", index, meta)], image=event)
+        self._images_done.add(index)
 
     # Annotations of existing images
 
@@ -302,12 +311,7 @@ class JobRun:
         async def attempt() -> None:
             request = await asyncio.to_thread(annotate.request, self.folder, spec, missing())
             async for reply in self.ctx.image.stub.Annotate(request, timeout=REQUEST_TIMEOUT_S):
-                meta = annotate.metadata(spec, reply)
-                self.job.counts.images_done += 1
-                written = pb.ImageWritten(index=reply.index, file_name=meta["file_name"])
-                item = Item("image", reply.index, meta)
-                await self.ctx.events.append(self.job, self.owner, [item], image=written)
-                self._images_done.add(reply.index)
+                await self._record(reply.index, annotate.metadata(spec, reply))
 
         await self._retrying(self.ctx.image, attempt, lambda: len(self._images_done), lambda: bool(missing()))
 

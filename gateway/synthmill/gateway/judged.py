@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
-
+from synthmill.common.errors import Unavailable
 from synthmill.gateway.coco import box_row
 from synthmill.gateway.outputs import JobFolder
 from synthmill.gateway.store import Item, JobStore
@@ -48,7 +47,7 @@ async def note_categories(
     if not names:
         try:
             names = list((await upstream.info()).detector_labels)
-        except grpc.aio.AioRpcError:
+        except Unavailable:  # Upstream.info's error for an unreachable server
             return  # the COCO file then names the categories its boxes carry
     await store.commit(job, owner, items=[Item(CATEGORIES, 0, {"names": names})])
 
