@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import select
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +25,24 @@ class ServerLog:
             return log.read().decode(errors="replace")
 
     def wait_for_log(self, mark: int, pattern: str, timeout: float = 30.0) -> re.Match[str]:
-        """The first match of `pattern` logged after `mark`, waiting for it to appear."""
+        """The first match of `pattern` logged after `mark`, read as the server writes it: `tail -f`
+        (inotify) blocks until the file grows, so no polling. `timeout` only guards against a hang."""
+        follow = ["tail", "-c", f"+{mark + 1}", "-f", str(self.log_path)]
+        tail = subprocess.Popen(follow, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            match = re.search(pattern, self.log_since(mark))
-            if match:
-                return match
-            time.sleep(0.05)
+        text = b""
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                if select.select([tail.stdout], [], [], left)[0]:
+                    chunk = os.read(tail.stdout.fileno(), 65536)
+                    if not chunk:  # tail itself ended
+                        break
+                    text += chunk
+                    match = re.search(pattern, text.decode(errors="replace"))
+                    if match:
+                        return match
+        finally:
+            tail.kill()
+            tail.wait()
+            tail.stdout.close()
         raise AssertionError(f"no log line matching {pattern!r}:\n{self.log_since(mark)[-3000:]}")
