@@ -1,4 +1,4 @@
-"""compose.yaml and the Dockerfiles, checked for structure (no Docker engine runs here)."""
+"""compose.yaml and the Dockerfile, checked for structure (no Docker engine runs here)."""
 
 from __future__ import annotations
 
