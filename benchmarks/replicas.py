@@ -80,12 +80,7 @@ def run_job(target: str, rows: int, seed: int, model: str) -> tuple[float, list[
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    p = common.parser(
-        "replicas",
-        __doc__.split("\n")[0],
-        model_default="smollm2-135m",
-        model_help="text model of both replicas",
-    )
+    p = common.parser("replicas", __doc__, "text", model_help="text model of both replicas")
     p.add_argument("--rows", type=int, default=32, help="rows per job")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     p.add_argument("--in-flight", type=int, default=4, help="row requests one job keeps in flight")
