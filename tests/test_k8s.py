@@ -52,7 +52,7 @@ def test_everything_lives_in_its_namespace(rendered) -> None:
 
 @pytest.mark.parametrize("name", GRPC_SERVERS)
 def test_each_server_reads_only_its_settings_and_is_probed_over_grpc_health(rendered, name: str) -> None:
-    settings, prefix, _, _ = SERVICES[name]
+    settings, prefix, _ = SERVICES[name]
     config = _config(rendered, name)
     unknown = set(config) - _known_variables(settings, prefix)
     assert not unknown, f"{name}: variables no setting reads: {unknown}"
@@ -82,7 +82,7 @@ def test_inference_pods_have_one_gpu_each_behind_a_headless_service(rendered, na
 
 
 def test_the_http_face_reaches_the_gateways_and_is_probed_on_its_own_routes(rendered) -> None:
-    settings, prefix, _, _ = SERVICES["http"]
+    settings, prefix, _ = SERVICES["http"]
     config = _config(rendered, "http")
     assert not set(config) - _known_variables(settings, prefix)
     container = _container(rendered, "http")
@@ -113,7 +113,7 @@ def test_gateways_are_several_on_one_database_and_one_shared_output_volume(rende
 
 @pytest.mark.parametrize("name", GRPC_SERVERS)
 def test_every_server_is_scraped_on_its_metrics_port(rendered, name: str) -> None:
-    _, prefix, _, _ = SERVICES[name]
+    _, prefix, _ = SERVICES[name]
     port = int(_config(rendered, name)[f"{prefix}METRICS_PORT"])
     template = rendered[("Deployment", name)]["spec"]["template"]
     annotations = template["metadata"]["annotations"]
