@@ -49,7 +49,8 @@ class Segmenter:
         dtype = next(self.model.parameters()).dtype
         outputs = self.model(
             pixel_values=inputs["pixel_values"].to(self.device, dtype),
-            input_boxes=inputs["input_boxes"].to(self.device, dtype),
+            # float32: SAM normalises the coordinates first and casts them to its own dtype after.
+            input_boxes=inputs["input_boxes"].to(self.device, torch.float32),
             multimask_output=False,
         )
         [masks] = self.processor.post_process_masks(
