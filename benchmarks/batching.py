@@ -62,7 +62,6 @@ def run(args) -> dict[str, Any]:
                 b: stacks.enter_context(
                     common.stack(
                         f"{NAME}-max{b}",
-                        text_model="tiny-llama",
                         image_model=args.model,
                         device=args.device,
                         threads=args.threads,
@@ -152,12 +151,7 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    p = common.parser(
-        NAME,
-        __doc__.split("\n")[0],
-        model_default="tiny-sd",
-        model_help="image model (tiny-sd, a hub id or a directory)",
-    )
+    p = common.parser(NAME, __doc__, "image")
     images.add_image_flags(p)
     p.set_defaults(rounds=8)
     p.add_argument("--jobs", type=int, default=16, help="concurrent one-image jobs (default 16)")

@@ -30,13 +30,22 @@ REPO = Path(__file__).resolve().parent.parent
 # ---------------------------------------------------------------------------------------------- flags
 
 
-def parser(name: str, description: str, *, model_default: str, model_help: str) -> argparse.ArgumentParser:
-    """The flags every benchmark has: --device, --model, --threads, --results-dir, --keep-logs."""
-    p = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}", description=description)
+# The model a benchmark measures by default, by kind, and its --model help.
+MODELS = {
+    "image": ("tiny-sd", "image model (tiny-sd, a hub id or a directory)"),
+    "text": ("smollm2-135m", "text model (smollm2-135m, tiny-llama, a hub id or a directory)"),
+}
+
+
+def parser(name: str, doc: str, kind: str, model_help: str | None = None) -> argparse.ArgumentParser:
+    """The flags every benchmark has: --device, --model (of `kind`), --threads, --results-dir,
+    --keep-logs; described by the first line of the module's `doc`."""
+    p = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}", description=doc.split("\n")[0])
     p.add_argument(
         "--device", default="auto", help="torch device for the servers and the baseline (auto, cpu, cuda)"
     )
-    p.add_argument("--model", default=model_default, help=model_help)
+    default, help_ = MODELS[kind]
+    p.add_argument("--model", default=default, help=model_help or help_)
     p.add_argument(
         "--threads",
         type=int,
@@ -76,8 +85,8 @@ def metrics_env() -> dict[str, str]:
 def stack(
     name: str,
     *,
-    text_model: str,
     image_model: str,
+    text_model: str = "tiny-llama",
     device: str,
     threads: int,
     env: Mapping[str, str] | None = None,

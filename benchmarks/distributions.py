@@ -160,7 +160,7 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = common.parser(NAME, __doc__.split("\n")[0], model_default="smollm2-135m", model_help="text model")
+    p = common.parser(NAME, __doc__, "text")
     p.add_argument("--rows", type=int, default=16, help="rows per job in the llm and sampled4 arms")
     p.add_argument("--sampled-rows", type=int, default=1000, help="rows per job in the sampled6 arm")
     p.add_argument("--rounds", type=int, default=3)

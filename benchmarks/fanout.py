@@ -128,7 +128,6 @@ async def _submit_concurrent(target: str, args) -> float:
 def run(args) -> dict[str, Any]:
     with common.stack(
         NAME,
-        text_model="tiny-llama",
         image_model=args.model,
         device=args.device,
         threads=args.threads,
@@ -198,9 +197,7 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    p = common.parser(
-        NAME, __doc__.split("\n")[0], model_default="tiny-sd", model_help="image model for the watched job"
-    )
+    p = common.parser(NAME, __doc__, "image", model_help="image model for the watched job")
     p.add_argument("--watchers", type=int, default=200)
     p.add_argument("--channels", type=int, default=10, help="gRPC channels the watchers share (default 10)")
     p.add_argument("--watch-images", type=int, default=2, help="images in the watched job (default 2)")

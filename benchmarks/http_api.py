@@ -112,7 +112,7 @@ async def _txt2img(url: str, args, concurrent: bool) -> float:
 def run(args) -> dict[str, Any]:
     rounds = common.Rounds()
     with common.stack(
-        NAME, text_model="tiny-llama", image_model=args.model, device=args.device, threads=args.threads,
+        NAME, image_model=args.model, device=args.device, threads=args.threads,
         keep=args.keep_logs, http=True,
     ) as s:  # fmt: skip
         url = f"http://{s.target('http')}"
@@ -176,12 +176,7 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    p = common.parser(
-        NAME,
-        __doc__.split("\n")[0],
-        model_default="tiny-sd",
-        model_help="image model (tiny-sd, a hub id or a directory)",
-    )
+    p = common.parser(NAME, __doc__, "image")
     p.add_argument("--images", type=int, default=8, help="images in the job of the overhead arms (default 8)")
     p.add_argument("--size", type=int, default=64, help="width and height (default 64)")
     p.add_argument("--steps", type=int, default=4, help="denoising steps (default 4)")

@@ -115,7 +115,6 @@ def run(args) -> dict[str, Any]:
         with (
             common.stack(
                 NAME,
-                text_model="tiny-llama",
                 image_model=args.model,
                 device=args.device,
                 threads=args.threads,
@@ -208,12 +207,7 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    p = common.parser(
-        NAME,
-        __doc__.split("\n")[0],
-        model_default="tiny-sd",
-        model_help="image model (tiny-sd, a hub id or a directory)",
-    )
+    p = common.parser(NAME, __doc__, "image")
     add_image_flags(p)
     p.add_argument(
         "--batch", type=int, default=8, help="server max_batch and the baseline's batch (default 8)"

@@ -64,7 +64,6 @@ def run(args) -> dict[str, Any]:
     with (
         common.stack(
             NAME,
-            text_model="tiny-llama",
             image_model=args.model,
             device=args.device,
             threads=args.threads,
@@ -130,7 +129,7 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    p = common.parser(NAME, __doc__.split("\n")[0], model_default="tiny-sd", model_help="image model")
+    p = common.parser(NAME, __doc__, "image")
     p.add_argument("--images", type=int, default=4, help="items per best-of job (default 4)")
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--steps", type=int, default=8)

@@ -103,7 +103,7 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    p = common.parser(NAME, __doc__.split("\n")[0], model_default="tiny-sd", model_help="image model")
+    p = common.parser(NAME, __doc__, "image")
     p.add_argument("--text-model", default="smollm2-135m", help="text model (default smollm2-135m)")
     p.add_argument("--rows", type=int, default=8)
     p.add_argument("--images", type=int, default=16)

@@ -22,11 +22,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from benchmarks import common
 from synthmill.client import Client, text_job
+from synthmill.common.probe import is_serving
 from synthmill.common.stack import free_port
 from synthmill.v1 import gateway_pb2
 
@@ -57,19 +55,12 @@ class Server:
 
     def wait_serving(self, timeout_s: float = 600.0) -> None:
         deadline = time.monotonic() + timeout_s
-        with grpc.insecure_channel(self.target) as channel:
-            stub = health_pb2_grpc.HealthStub(channel)
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"server on {self.target} exited with {self.proc.returncode}")
-                try:
-                    reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
-                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                        return
-                except grpc.RpcError:
-                    pass
-                time.sleep(0.5)
-        raise TimeoutError(f"{self.target} not SERVING after {timeout_s:.0f}s")
+        while not is_serving(self.target, timeout=2.0):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server on {self.target} exited with {self.proc.returncode}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.target} not SERVING after {timeout_s:.0f}s")
+            time.sleep(0.5)  # the next health poll
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -89,12 +80,7 @@ def run_job(target: str, rows: int, seed: int, model: str) -> tuple[float, list[
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    p = common.parser(
-        "replicas",
-        __doc__.split("\n")[0],
-        model_default="smollm2-135m",
-        model_help="text model of both replicas",
-    )
+    p = common.parser("replicas", __doc__, "text", model_help="text model of both replicas")
     p.add_argument("--rows", type=int, default=32, help="rows per job")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     p.add_argument("--in-flight", type=int, default=4, help="row requests one job keeps in flight")

@@ -411,12 +411,7 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    p = common.parser(
-        NAME,
-        __doc__.split("\n")[0],
-        model_default="smollm2-135m",
-        model_help="text model (smollm2-135m, tiny-llama, a hub id or a directory)",
-    )
+    p = common.parser(NAME, __doc__, "text")
     p.add_argument("--rows", type=int, default=16, help="rows per arm (default 16)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument(

@@ -1,11 +1,10 @@
-"""Real server processes on free loopback ports, for the tests: the suite's one `free_port` and one
-`wait_serving`. Every text and image server runs on the CPU (`SYNTHMILL_<KIND>_DEVICE=cpu`), so tests
+"""Real server processes on free loopback ports, for the tests: the suite's one `wait_serving`, and
+`free_port` (the stack's, re-exported). Every text and image server runs on the CPU (`SYNTHMILL_<KIND>_DEVICE=cpu`), so tests
 that assert cpu/float32 hold on a GPU host too."""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -14,7 +13,10 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from synthmill.common.stack import free_port
 from synthmill.common.tls import sync_channel
+
+__all__ = ["ServerProcess", "free_port", "wait_serving"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -24,12 +26,6 @@ FAST_RECONNECT = [
     ("grpc.min_reconnect_backoff_ms", 50),
     ("grpc.max_reconnect_backoff_ms", 50),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_serving(

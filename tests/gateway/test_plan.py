@@ -68,3 +68,19 @@ def test_row_values_are_filled_in_as_literal_text() -> None:
     spec = pb.UnifiedJobSpec(prompt_template="(a {product}:1.2) on white")
     plans = plan_row_images(spec, 0, {"product": "hat (large)"}, seed=1)
     assert plans[0].prompt == r"(a hat \(large\):1.2) on white"
+
+
+def test_recorded_fields_never_overwrite_the_images_own() -> None:
+    spec = pb.UnifiedJobSpec(prompt_template="{seed} {model}", axes=_axes(seed=["x"]))
+    [plan] = plan_row_images(spec, 2, {"model": "roadster", "device": "lathe", "price": 3}, seed=1)
+    meta = plan.beside({"seed": 5, "model": "tiny-sd", "device": "cpu"})
+    assert meta == {
+        "seed": 5,
+        "model": "tiny-sd",
+        "device": "cpu",
+        "axis_seed": "x",
+        "row_index": 2,
+        "row_model": "roadster",
+        "row_device": "lathe",
+        "price": 3,
+    }

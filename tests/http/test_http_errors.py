@@ -1,25 +1,24 @@
 """Every error the HTTP service answers: the gateway's statuses mapped (400, 401, 403, 404, 429, 503),
 the door's own (413, 422, 400 for paths leaving a job folder), always `{"detail": ...}`, never a 500.
 
-401/403/429 come from a stand-in gateway that checks API keys the way the gateway's auth interceptor
-will (issue 13): it also shows that the caller's Authorization header reaches the gateway on every call.
+401/403/429 come from a real gateway with API keys: the caller's Authorization header reaches it on
+every route, and another tenant's job is 404.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
-from concurrent import futures
-from typing import ClassVar
 
 import grpc
 import httpx
 import pytest
-from http_helpers import TINY, start_http
-from servers import free_port
+from http_helpers import TINY, start_http, wait_job
+from servers import ServerProcess, free_port
 
+from synthmill.client import Client
 from synthmill.v1 import gateway_pb2 as pb
-from synthmill.v1 import gateway_pb2_grpc
+from synthmill.v1 import gateway_pb2_grpc, keys_pb2
 
 pytestmark = pytest.mark.e2e
 
@@ -108,84 +107,56 @@ def test_paths_leaving_the_job_folder_are_refused(http_stack, api) -> None:
     assert "paths[0]" in refused.value.details()
 
 
-class KeyedGateway(gateway_pb2_grpc.GatewayServicer):
-    """Answers by API key, as the gateway's auth interceptor will: no key is UNAUTHENTICATED, a
-    read-only key PERMISSION_DENIED, a spent key RESOURCE_EXHAUSTED; it records every key it saw."""
-
-    REFUSALS: ClassVar[dict[str, tuple[grpc.StatusCode, str]]] = {
-        "Bearer read-only": (grpc.StatusCode.PERMISSION_DENIED, "key read-only may not submit jobs"),
-        "Bearer spent": (grpc.StatusCode.RESOURCE_EXHAUSTED, "key spent is over its quota"),
-    }
-
-    def __init__(self) -> None:
-        self.seen: list[str | None] = []
-
-    def _check(self, context) -> None:
-        key = dict(context.invocation_metadata()).get("authorization")
-        self.seen.append(key)
-        if key is None:
-            context.abort(grpc.StatusCode.UNAUTHENTICATED, "authorization: an API key is required")
-        if key in self.REFUSALS:
-            context.abort(*self.REFUSALS[key])
-
-    def SubmitJob(self, request, context):
-        self._check(context)
-        return pb.Job(id="job-1", spec=request.spec, state=pb.JOB_STATE_QUEUED)
-
-    def ListJobs(self, request, context):
-        self._check(context)
-        return pb.ListJobsResponse(jobs=[pb.Job(id="job-1", state=pb.JOB_STATE_QUEUED)])
-
-    def GetJob(self, request, context):
-        self._check(context)
-        return pb.Job(id=request.job_id, state=pb.JOB_STATE_QUEUED)
-
-    def WatchJob(self, request, context):
-        self._check(context)
-        yield pb.JobEvent(job_id=request.job_id, seq=1, state=pb.StateChanged(state=pb.JOB_STATE_COMPLETED))
-
-    def DownloadJob(self, request, context):
-        self._check(context)
-        yield pb.FileChunk(path="data.csv", data=b"a\n1\n", last=True)
+ADMIN = "admin-secret-for-http-tests"
 
 
 @pytest.fixture(scope="module")
-def keyed(tmp_path_factory):
-    servicer = KeyedGateway()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    gateway_pb2_grpc.add_GatewayServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    http = start_http(f"127.0.0.1:{port}", tmp_path_factory.mktemp("keyed") / "http.log")
+def keyed(tiny_upstreams, tmp_path_factory):
+    """The HTTP service over a real gateway that has API keys: `good` may do anything with its own
+    jobs, `spent` may ask for 1 row a day."""
+    env = {
+        "SYNTHMILL_GATEWAY_ADMIN_KEY": ADMIN,
+        "SYNTHMILL_GATEWAY_TEXT_TARGET": tiny_upstreams.text.target,
+        "SYNTHMILL_GATEWAY_IMAGE_TARGET": tiny_upstreams.image.target,
+        "SYNTHMILL_GATEWAY_OUTPUT_DIR": str(tmp_path_factory.mktemp("keyed-out")),
+    }
+    logs = tmp_path_factory.mktemp("keyed")
+    gateway = ServerProcess("gateway", env, logs / "gateway.log").start()
+    with Client(gateway.target, timeout=60, api_key=ADMIN) as admin:
+        keys = {
+            "good": admin.create_key("good").secret,
+            "spent": admin.create_key("spent", keys_pb2.KeyLimits(rows_per_day=1)).secret,
+        }
+    http = start_http(gateway.target, logs / "http.log")
     try:
-        with httpx.Client(base_url=f"http://{http.target}", timeout=60) as client:
-            yield client, servicer
+        yield f"http://{http.target}", keys
     finally:
         http.stop()
-        server.stop(0)
+        gateway.stop()
 
 
 def test_authorization_reaches_the_gateway_and_refusals_map(keyed) -> None:
-    client, gateway = keyed
-    submit = {"schema": {"a": "int"}, "num_samples": 1}
-    reply = client.post("/generate/text", json=submit)
-    assert "API key is required" in _detail(reply, 401)
-    assert reply.headers["www-authenticate"] == "Bearer"
-    assert "may not submit" in _detail(
-        client.get("/jobs", headers={"Authorization": "Bearer read-only"}), 403
-    )
-    assert "quota" in _detail(
-        client.post("/generate/text", json=submit, headers={"Authorization": "Bearer spent"}), 429
-    )
-    good = {"Authorization": "Bearer good"}
-    gateway.seen.clear()
-    assert client.post("/generate/text", json=submit, headers=good).status_code == 202
-    assert client.get("/status/job-1", headers=good).json()["status"] == "queued"
-    with client.stream("GET", "/jobs/job-1/events", headers=good) as events:
-        assert any(line == "event: state" for line in events.iter_lines())
-    assert client.get("/jobs/job-1/files/data.csv", headers=good).text == "a\n1\n"
-    assert client.get("/jobs/job-1/download", headers=good).status_code == 200
-    assert gateway.seen and set(gateway.seen) == {"Bearer good"}
+    url, keys = keyed
+    submit = {"schema": {"a": "int"}, "num_samples": 2}
+    with httpx.Client(base_url=url, timeout=60) as anonymous:
+        reply = anonymous.post("/generate/text", json=submit)
+        assert "API key is required" in _detail(reply, 401)
+        assert reply.headers["www-authenticate"] == "Bearer"
+        assert _detail(anonymous.get("/jobs", headers={"Authorization": "Bearer smk_wrong"}), 403)
+    spent = httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {keys['spent']}"})
+    good = httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {keys['good']}"})
+    with spent, good:
+        assert "rows_per_day=1" in _detail(spent.post("/generate/text", json=submit), 429)
+        # With a good key every route reaches the gateway as that key's tenant.
+        reply = good.post("/generate/text", json=submit)
+        assert reply.status_code == 202, reply.text
+        job_id = reply.json()["job_id"]
+        assert wait_job(good, job_id)["status"] == "completed"
+        assert [job["job_id"] for job in good.get("/jobs").json()] == [job_id]
+        assert [set(row) for row in good.get(f"/jobs/{job_id}/files/data.json").json()] == [{"a"}, {"a"}]
+        assert good.get(f"/jobs/{job_id}/download").status_code == 200
+        assert _detail(spent.get(f"/status/{job_id}"), 404)  # another tenant's job does not exist
+        assert spent.get("/jobs").json() == []
 
 
 def test_a_gateway_that_is_down_is_503(tmp_path) -> None:

@@ -9,16 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from synthmill.common.errors import PermissionDenied, ResourceExhausted, Unauthenticated
+from synthmill.common.errors import PermissionDenied, Unauthenticated
 from synthmill.common.security import ExposedWithoutAuth, ServerSecurity, check_exposure, is_loopback
 from synthmill.gateway.keyring import ADMIN, OPEN, Keyring, Principal, hash_secret, new_secret
 from synthmill.gateway.outputs import JobFolder, OutsideFolder
-from synthmill.gateway.quotas import Quotas
-from synthmill.gateway.store import JobStore, make_event, open_store
+from synthmill.gateway.store import JobStore, open_store
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import keys_pb2
-
-DAY = 86400.0
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"])
@@ -90,57 +87,6 @@ async def _key(store: JobStore, name: str, **limits: int) -> tuple[str, Principa
     key = keys_pb2.ApiKey(name=name, limits=keys_pb2.KeyLimits(**limits))
     assert await store.add_key(key, hash_secret(secret))
     return secret, Principal(name, limits=keys_pb2.KeyLimits(**limits))
-
-
-async def _job(store: JobStore, job_id: str, owner: str, state: int, created: int) -> pb.Job:
-    job = pb.Job(id=job_id, owner=owner, state=state)
-    job.created_at.FromSeconds(created)
-    await store.create(job, make_event(job, state=pb.StateChanged(state=state)))
-    return job
-
-
-def test_daily_limits_name_the_limit_and_reset_the_next_day(store_path: Path) -> None:
-    async def scenario() -> None:
-        store = await _store(store_path)
-        now = [10 * DAY + 100.0]
-        quotas = Quotas(store, clock=lambda: now[0])
-        _, alice = await _key(store, "alice", rows_per_day=10, images_per_day=4)
-        await quotas.admit(alice, pb.JobCounts(rows_total=6, images_total=4))
-        with pytest.raises(
-            ResourceExhausted, match=r"rows_per_day=10: 6 used on 1970-01-11, this job asks 5"
-        ):
-            await quotas.admit(alice, pb.JobCounts(rows_total=5))
-        with pytest.raises(ResourceExhausted, match="images_per_day=4"):
-            await quotas.admit(alice, pb.JobCounts(images_total=1))
-        await quotas.admit(alice, pb.JobCounts(rows_total=4))  # exactly at the limit is fine
-        now[0] += DAY
-        await quotas.admit(alice, pb.JobCounts(rows_total=10, images_total=4))
-        assert await store.usage("alice", "1970-01-12") == (10, 4)
-        await store.close()
-
-    asyncio.run(scenario())
-
-
-def test_job_count_limits_count_only_the_keys_own_jobs(store_path: Path) -> None:
-    async def scenario() -> None:
-        store = await _store(store_path)
-        quotas = Quotas(store)
-        _, alice = await _key(store, "alice", max_running_jobs=1, max_queued_jobs=2)
-        await _job(store, "j0", "bob", pb.JOB_STATE_RUNNING, 1)
-        j1 = await _job(store, "j1", "alice", pb.JOB_STATE_QUEUED, 2)
-        await _job(store, "j2", "alice", pb.JOB_STATE_QUEUED, 3)
-        with pytest.raises(ResourceExhausted, match=r"max_queued_jobs=2 \(2 now\)"):
-            await quotas.admit(alice, pb.JobCounts(rows_total=1))
-        assert (await store.claim("gw", 30)).job.id == "j0" and (await store.claim("gw", 30)).job.id == "j1"
-        j1.state = pb.JOB_STATE_RUNNING
-        await store.commit(j1, "gw")
-        with pytest.raises(ResourceExhausted, match="max_running_jobs=1"):
-            await quotas.admit(alice, pb.JobCounts(rows_total=1))
-        assert [job.id for job in await store.list_jobs(owner="alice")] == ["j2", "j1"]
-        assert await store.count_jobs(pb.JOB_STATE_RUNNING, owner="bob") == 1
-        await store.close()
-
-    asyncio.run(scenario())
 
 
 def test_keyring_identifies_admin_tenants_and_refuses_the_rest(store_path: Path) -> None:

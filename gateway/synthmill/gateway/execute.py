@@ -36,22 +36,6 @@ from synthmill.v1 import image_pb2, text_pb2
 
 log = logging.getLogger(__name__)
 
-# Metadata keys of an image that a row's field of the same name must not overwrite.
-_IMAGE_KEYS = frozenset(
-    {
-        "file_name",
-        "prompt",
-        "negative_prompt",
-        "seed",
-        "steps",
-        "cfg",
-        "scheduler",
-        "width",
-        "height",
-        "model",
-        "styles",
-    }
-)
 _SAMPLED_ROWS_PER_STEP = 256  # rows drawn at once when every field is sampled
 
 
@@ -207,7 +191,6 @@ class JobRun:
 
         async def on_row(index: int, row: dict) -> None:
             for plan in plan_row_images(spec, index, row, self.seed):
-                plan.extra.update({(f"row_{k}" if k in _IMAGE_KEYS else k): v for k, v in row.items()})
                 queue.put_nowait(plan)
 
         await self._render(queue, spec.params, produce=self._make_rows(spec.rows, on_row))
@@ -287,9 +270,8 @@ class JobRun:
             "dtype": image.dtype,
             **judged,
             **({"styles": list(styles)} if styles else {}),
-            **plan.extra,
         }
-        await self._record(plan.index, meta)
+        await self._record(plan.index, plan.beside(meta))
         metrics.IMAGES.inc()
 
     async def _record(self, index: int, meta: dict) -> None:

@@ -10,6 +10,7 @@ import functools
 import random
 import re
 import secrets
+import shutil
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -76,7 +77,6 @@ class Jobs:
         if await self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED) >= settings.max_queued_jobs:
             raise ResourceExhausted(f"{settings.max_queued_jobs} jobs are already queued; try later")
         counts = totals(spec)
-        await self.quotas.admit(who, counts)
         if not spec.HasField("seed") or spec.seed == -1:
             spec.seed = random.randrange(2**31)
         job = pb.Job(id=new_job_id(), spec=spec, state=pb.JOB_STATE_QUEUED, counts=counts, owner=who.name)
@@ -85,6 +85,13 @@ class Jobs:
         job.output_dir = str(folder.path.resolve())
         if spec.HasField("annotate"):  # the images go to the job folder; the stored spec keeps their names
             await asyncio.to_thread(annotate.store_inputs, folder, job.spec.annotate)
+        try:
+            await self.quotas.create(
+                job, make_event(job, state=pb.StateChanged(state=pb.JOB_STATE_QUEUED)), who
+            )
+        except ResourceExhausted:
+            await asyncio.to_thread(shutil.rmtree, folder.path, True)  # a refused job leaves no folder
+            raise
         audit(
             "submit",
             who=who.name,
@@ -93,7 +100,6 @@ class Jobs:
             rows=counts.rows_total,
             images=counts.images_total,
         )
-        await self.ctx.store.create(job, make_event(job, state=pb.StateChanged(state=pb.JOB_STATE_QUEUED)))
         return job
 
     async def get(self, job_id: str, who: Principal) -> pb.Job:

@@ -25,8 +25,18 @@ class ImagePlan:
     index: int
     prompt: str
     seed: int
-    # Recorded in metadata.jsonl: axis values, caption id, row index and fields.
+    # Recorded in metadata.jsonl beside the image's own fields, which win a clash of names:
+    # axis values, caption id and row index in `extra` (a clash is prefixed `axis_`), the row's
+    # fields in `row` (prefixed `row_`).
     extra: dict[str, Any] = field(default_factory=dict)
+    row: dict[str, Any] = field(default_factory=dict)
+
+    def beside(self, meta: dict[str, Any]) -> dict[str, Any]:
+        """`meta`, the image's own fields, with this plan's recorded fields added."""
+        out = dict(meta)
+        for prefix, fields in (("axis_", self.extra), ("row_", self.row)):
+            out.update({(f"{prefix}{k}" if k in out else k): v for k, v in fields.items()})
+        return out
 
 
 def placeholders(text: str) -> list[str]:
@@ -107,5 +117,5 @@ def plan_row_images(
         template = spec.prompt_template or spec.prompts[row_index % len(spec.prompts)]
         extra = {**combo, "row_index": row_index}
         values = {**{name: escape(str(value)) for name, value in row.items()}, **combo}
-        plans.append(ImagePlan(index, fill(template, values), seed + index, extra))
+        plans.append(ImagePlan(index, fill(template, values), seed + index, extra, dict(row)))
     return plans

@@ -1,7 +1,8 @@
 """Per-key limits, checked at submit: jobs running, jobs queued, rows and images per UTC day.
 
-The counts live in the job store, so every gateway sharing it enforces the same limits; the
-daily counts are reserved atomically with the check. `clock` is injectable so tests can move
+The counts live in the job store, so every gateway sharing it enforces the same limits. They are
+checked and counted in the transaction that stores the job (`JobStore.create`), so two submits at
+once cannot both slip under a limit. `clock` is injectable so tests can move
 to the next day.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Callable
 
 from synthmill.common.errors import ResourceExhausted
 from synthmill.gateway.keyring import Principal
-from synthmill.gateway.store import JobStore
+from synthmill.gateway.store import Admission, JobStore, OverLimit
 from synthmill.v1 import gateway_pb2 as pb
 
 
@@ -25,27 +26,17 @@ class Quotas:
     def day(self) -> str:
         return dt.datetime.fromtimestamp(self.clock(), dt.UTC).date().isoformat()
 
-    async def admit(self, who: Principal, counts: pb.JobCounts) -> None:
-        """Counts a new job against `who`'s limits, or raises ResourceExhausted naming the limit."""
-        limits = who.limits
-        if limits is None:
-            return
-        for state, limit, name in (
-            (pb.JOB_STATE_RUNNING, limits.max_running_jobs, "max_running_jobs"),
-            (pb.JOB_STATE_QUEUED, limits.max_queued_jobs, "max_queued_jobs"),
-        ):
-            if limit and (current := await self.store.count_jobs(state, who.name)) >= limit:
-                raise ResourceExhausted(f"key {who.name!r} reached its limit {name}={limit} ({current} now)")
-        day = self.day()
-        passed = await self.store.reserve_usage(
-            who.name, day, counts.rows_total, counts.images_total, limits.rows_per_day, limits.images_per_day
-        )
-        if passed:
-            rows, images = await self.store.usage(who.name, day)
-            used, asked = (
-                (rows, counts.rows_total) if passed == "rows_per_day" else (images, counts.images_total)
-            )
-            limit = getattr(limits, passed)
-            raise ResourceExhausted(
-                f"key {who.name!r} reached its limit {passed}={limit}: {used} used on {day}, this job asks {asked}"
-            )
+    async def create(self, job: pb.Job, event: pb.JobEvent, who: Principal) -> None:
+        """Stores the new `job` if it fits `who`'s limits, or raises ResourceExhausted naming the limit."""
+        admission = Admission(who.limits, self.day()) if who.limits is not None else None
+        try:
+            await self.store.create(job, event, admission)
+        except OverLimit as over:
+            raise ResourceExhausted(_refusal(who.name, over, admission.day)) from None
+
+
+def _refusal(name: str, over: OverLimit, day: str) -> str:
+    reached = f"key {name!r} reached its limit {over.limit}={over.maximum}"
+    if over.limit.endswith("_per_day"):
+        return f"{reached}: {over.used} used on {day}, this job asks {over.asked}"
+    return f"{reached} ({over.used} now)"

@@ -29,7 +29,16 @@ from synthmill.gateway.database import Database, Notice, StoreUnavailable, Tx
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import keys_pb2 as pb_keys
 
-__all__ = ["Claim", "Item", "JobStore", "LeaseLost", "StoreUnavailable", "open_store"]
+__all__ = [
+    "Admission",
+    "Claim",
+    "Item",
+    "JobStore",
+    "LeaseLost",
+    "OverLimit",
+    "StoreUnavailable",
+    "open_store",
+]
 
 _ACTIVE = f"state IN ({pb.JOB_STATE_QUEUED}, {pb.JOB_STATE_RUNNING})"
 _EXPIRED = "(lease_owner IS NULL OR lease_until < {now})"
@@ -38,6 +47,22 @@ _TENANT = "($1 = 0 OR state = $1) AND (NOT $3 OR owner = $2)"  # state 0: any; $
 
 class LeaseLost(Exception):
     """This gateway no longer holds the job's lease: another gateway runs it now."""
+
+
+class OverLimit(Exception):
+    """A new job would pass one of its owner's limits; nothing was stored or counted."""
+
+    def __init__(self, limit: str, maximum: int, used: int, asked: int):
+        super().__init__(limit)
+        self.limit, self.maximum, self.used, self.asked = limit, maximum, used, asked
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The owner's limits a new job must fit, and the UTC day its rows and images count on."""
+
+    limits: pb_keys.KeyLimits
+    day: str
 
 
 @dataclass(frozen=True)
@@ -103,10 +128,16 @@ class JobStore:
 
     # Jobs
 
-    async def create(self, job: pb.Job, event: pb.JobEvent) -> pb.JobEvent:
-        """Stores a new job with its first event, and wakes every gateway's claimer."""
+    async def create(
+        self, job: pb.Job, event: pb.JobEvent, admission: Admission | None = None
+    ) -> pb.JobEvent:
+        """Stores a new job with its first event, and wakes every gateway's claimer. With an
+        `admission`, the job's owner's limits are checked and its day's usage counted in the same
+        transaction (OverLimit, and nothing stored, when it does not fit)."""
 
         async def work(tx: Tx) -> pb.JobEvent:
+            if admission is not None:
+                await self._admit(tx, job, admission)
             await tx.execute(
                 "INSERT INTO jobs (id, created, state, job, owner) VALUES ($1, $2, $3, $4, $5)",
                 job.id,
@@ -120,6 +151,41 @@ class JobStore:
             return stored
 
         return await self.db.run(work)
+
+    async def _admit(self, tx: Tx, job: pb.Job, admission: Admission) -> None:
+        """Checks and counts `job` against its owner's limits. The owner's usage row of the day is
+        locked first, so submits of one owner, on any gateway, are admitted one after another: two
+        cannot both see room for one more job."""
+        owner, day, limits = job.owner, admission.day, admission.limits
+        await tx.execute(
+            "INSERT INTO usage (owner, day, rows, images) VALUES ($1, $2, 0, 0) ON CONFLICT DO NOTHING",
+            owner,
+            day,
+        )
+        rows, images = await tx.fetchrow(
+            "SELECT rows, images FROM usage WHERE owner = $1 AND day = $2 {for_update}", owner, day
+        )
+        for state, maximum, name in (
+            (pb.JOB_STATE_RUNNING, limits.max_running_jobs, "max_running_jobs"),
+            (pb.JOB_STATE_QUEUED, limits.max_queued_jobs, "max_queued_jobs"),
+        ):
+            if maximum:
+                (count,) = await tx.fetchrow(f"SELECT COUNT(*) FROM jobs WHERE {_TENANT}", state, owner, True)
+                if count >= maximum:
+                    raise OverLimit(name, maximum, count, 1)
+        for name, maximum, used, asked in (
+            ("rows_per_day", limits.rows_per_day, rows, job.counts.rows_total),
+            ("images_per_day", limits.images_per_day, images, job.counts.images_total),
+        ):
+            if maximum and used + asked > maximum:
+                raise OverLimit(name, maximum, used, asked)
+        await tx.execute(
+            "UPDATE usage SET rows = rows + $3, images = images + $4 WHERE owner = $1 AND day = $2",
+            owner,
+            day,
+            job.counts.rows_total,
+            job.counts.images_total,
+        )
 
     async def commit(
         self, job: pb.Job, owner: str, event: pb.JobEvent | None = None, items: Sequence[Item] = ()
@@ -310,38 +376,6 @@ class JobStore:
                 "UPDATE api_keys SET key = $1 WHERE name = $2", key.SerializeToString(), key.name
             )
         )
-
-    async def reserve_usage(
-        self, owner: str, day: str, rows: int, images: int, max_rows: int, max_images: int
-    ) -> str | None:
-        """Adds a job's rows and images to `owner`'s usage of `day`, atomically (several gateways may
-        share the store: the usage row is locked), unless that would pass a non-zero maximum: then
-        nothing is added and the name of the limit passed ("rows_per_day" or "images_per_day") comes
-        back."""
-
-        async def work(tx: Tx) -> str | None:
-            await tx.execute(
-                "INSERT INTO usage (owner, day, rows, images) VALUES ($1, $2, 0, 0) ON CONFLICT DO NOTHING",
-                owner,
-                day,
-            )
-            used = await tx.fetchrow(
-                "SELECT rows, images FROM usage WHERE owner = $1 AND day = $2 {for_update}", owner, day
-            )
-            if max_rows and used[0] + rows > max_rows:
-                return "rows_per_day"
-            if max_images and used[1] + images > max_images:
-                return "images_per_day"
-            await tx.execute(
-                "UPDATE usage SET rows = rows + $3, images = images + $4 WHERE owner = $1 AND day = $2",
-                owner,
-                day,
-                rows,
-                images,
-            )
-            return None
-
-        return await self.db.run(work)
 
     async def usage(self, owner: str, day: str) -> tuple[int, int]:
         """(rows, images) `owner` has reserved on `day`."""

@@ -51,24 +51,25 @@ def _check_bool(field: Field, value: Any) -> None:
         raise InvalidRow(field.name, f"must be true or false, not {type(value).__name__}")
 
 
-def _check_date(field: Field, value: Any) -> None:
+def _check_iso(field: Field, value: Any, pattern: str, parse: Any, what: str) -> None:
+    """`value` is a string in the shape `pattern` that `parse` accepts: a valid `what`."""
     _check_string(field, value)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise InvalidRow(field.name, f"{value!r} is not a YYYY-MM-DD date")
+    if not re.fullmatch(pattern, value):
+        raise InvalidRow(field.name, f"{value!r} is not {what}")
     try:
-        dt.date.fromisoformat(value)
+        parse(value)
     except ValueError as exc:
-        raise InvalidRow(field.name, f"{value!r} is not a date: {exc}") from None
+        raise InvalidRow(field.name, f"{value!r} is not {what}: {exc}") from None
+
+
+def _check_date(field: Field, value: Any) -> None:
+    _check_iso(field, value, r"\d{4}-\d{2}-\d{2}", dt.date.fromisoformat, "a YYYY-MM-DD date")
 
 
 def _check_datetime(field: Field, value: Any) -> None:
-    _check_string(field, value)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?", value):
-        raise InvalidRow(field.name, f"{value!r} is not an ISO 8601 date-time (YYYY-MM-DDTHH:MM:SS)")
-    try:
-        dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidRow(field.name, f"{value!r} is not a date-time: {exc}") from None
+    pattern = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?"
+    what = "an ISO 8601 date-time (YYYY-MM-DDTHH:MM:SS)"
+    _check_iso(field, value, pattern, dt.datetime.fromisoformat, what)
 
 
 def _check_email(field: Field, value: Any) -> None:

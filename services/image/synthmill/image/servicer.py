@@ -3,6 +3,7 @@ the models and the batcher are handed over by startup once they are loaded and w
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -144,7 +145,10 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         self, request: image_pb2.AnnotateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[image_pb2.AnnotatedImage]:
         serving = self.ready.get()
-        req = AnnotateRequest.from_pb(request, serving.info, self._settings.max_items)
+        # Decoding up to max_items PNG/JPEG uploads is CPU work: off the event loop.
+        req = await asyncio.to_thread(
+            AnnotateRequest.from_pb, request, serving.info, self._settings.max_items
+        )
         for index, image in req.images:
             [boxes] = await serving.annotate([image], req.labels, req.annotations)
             yield image_pb2.AnnotatedImage(
