@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -24,20 +22,14 @@ from transformers import SamModel, SamProcessor
 from synthmill.common import hub
 from synthmill.image import tiny_vision
 from synthmill.image.boxes import Box
+from synthmill.image.pretrained import Pretrained
 from synthmill.image.settings import PREFIX
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Segmenter:
+class Segmenter(Pretrained):
     """A loaded SAM and its processor."""
-
-    name: str
-    source: str
-    model: Any
-    processor: Any
-    device: Any
 
     @torch.inference_mode()
     def segment(self, image: Image.Image, boxes: Sequence[Box]) -> list[np.ndarray]:
@@ -61,7 +53,7 @@ class Segmenter:
 
 def load(name: str, cache_dir: Path, device: str, dtype: torch.dtype) -> Segmenter:
     """Loads segmenter `name` ("tiny-sam", a hub id or a path) onto `device`."""
-    source = str(tiny_vision.ensure(name, cache_dir)) if name in tiny_vision.BUILDERS else name
+    source = tiny_vision.source_of(name, cache_dir)
     with hub.missing_model(name, f"{PREFIX}SEGMENTER"):
         model = SamModel.from_pretrained(source, dtype=dtype).to(device).eval()
         processor = SamProcessor.from_pretrained(source)

@@ -134,6 +134,12 @@ BUILDERS: dict[str, Callable[[Path], None]] = {
 }
 
 
+def source_of(name: str, cache_dir: Path) -> str:
+    """What `from_pretrained` reads for a configured `name`: an embedded model's saved folder (built on
+    first use), else the name itself (a hub id or a path)."""
+    return str(ensure(name, cache_dir)) if name in BUILDERS else name
+
+
 def ensure(name: str, cache_dir: Path) -> Path:
     """Returns the saved directory of embedded vision model `name`, building it on first use."""
     return build_once(Path(cache_dir) / "models" / name, "config.json", BUILDERS[name])
