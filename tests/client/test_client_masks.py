@@ -12,6 +12,7 @@ from pathlib import Path
 import matplotlib.cbook
 import numpy as np
 import pytest
+from datasets import load_dataset
 from PIL import Image
 from pycocotools.coco import COCO
 from skimage import data
@@ -47,6 +48,7 @@ def test_annotate_bbox_mask_writes_masks_that_pycocotools_decodes(gateway, cli, 
     folder = Path(result.json()["output_dir"])
     rows = [json.loads(line) for line in (folder / "metadata.jsonl").read_text().splitlines()]
     assert all("counts" in box["segmentation"] for row in rows for box in row["boxes"])
+    assert load_dataset("imagefolder", data_dir=str(folder), split="train").num_rows == 2
 
 
 def test_an_images_job_may_ask_for_masks_alone(gateway) -> None:
