@@ -7,7 +7,12 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    ("kind", "setting"), [("image", "SYNTHMILL_IMAGE_MODELS"), ("text", "SYNTHMILL_TEXT_MODEL")]
+    ("kind", "setting"),
+    [
+        ("image", "SYNTHMILL_IMAGE_MODELS"),
+        ("image", "SYNTHMILL_IMAGE_SEGMENTER"),
+        ("text", "SYNTHMILL_TEXT_MODEL"),
+    ],
 )
 def test_offline_mode_names_the_missing_model(server_factory, tmp_path, kind, setting):
     env = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), setting: "nobody/not-cached-model"}

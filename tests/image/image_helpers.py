@@ -89,6 +89,7 @@ def serve_image(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -
         "SYNTHMILL_IMAGE_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
         "SYNTHMILL_IMAGE_THREADS": "1",
         "SYNTHMILL_IMAGE_DETECTOR": "none",  # the detector has its own tests (tests/labels)
+        "SYNTHMILL_IMAGE_SEGMENTER": "none",  # so has the segmenter
         **env,
     }
     process = ServerProcess("image", env, logs / "image.log").start()

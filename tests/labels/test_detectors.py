@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.cbook
 import numpy as np
 import pytest
 import torch
+from photos import camera, grace_hopper, motorcycle
 from PIL import Image
 from skimage import data
 
@@ -20,10 +20,6 @@ from synthmill.common.settings import default_cache_dir
 from synthmill.image import owl, scorer, yolo
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-def grace_hopper() -> Image.Image:
-    return Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +40,12 @@ def test_yolo_finds_grace_hoppers_tie_under_her_chin(detector: yolo.YoloDetector
 @pytest.mark.parametrize(
     ("image", "label", "region"),
     [
-        (data.camera(), "person", (0, 0, 330, 512)),  # the cameraman, left half
-        (data.stereo_motorcycle()[0], "motorbike", (0, 0, 741, 500)),
+        (camera(), "person", (0, 0, 330, 512)),  # the cameraman, left half
+        (motorcycle(), "motorbike", (0, 0, 741, 500)),
     ],
 )
 def test_yolo_finds_the_subject_of_scikit_image_photographs(detector, image, label, region) -> None:
-    [boxes] = detector.detect([Image.fromarray(np.asarray(image))])
+    [boxes] = detector.detect([image])
     found = [box for box in boxes if box.label == label]
     assert found, boxes
     largest = max(found, key=lambda box: box.width * box.height)
@@ -60,7 +56,7 @@ def test_yolo_finds_the_subject_of_scikit_image_photographs(detector, image, lab
 
 
 def test_boxes_stay_inside_the_image(detector: yolo.YoloDetector) -> None:
-    image = Image.fromarray(np.asarray(data.camera()))
+    image = camera()
     for box in detector.detect([image])[0]:
         assert box.x >= 0 and box.y >= 0
         assert box.x + box.width <= image.width and box.y + box.height <= image.height

@@ -111,7 +111,8 @@ def _labelling(group) -> None:
         "--annotate",
         action="append",
         metavar="KIND",
-        help="annotate every image: bbox (COCO boxes); repeatable",
+        help="annotate every image: bbox (COCO boxes), mask (SAM instance masks in their boxes); "
+        "comma-separated or repeated, e.g. bbox,mask",
     )
     group.add_argument(
         "--labels",
@@ -201,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "annotate",
         parents=[common, waiting],
-        help="boxes for the images in DIR; writes DIR/annotations/instances.json (COCO)",
+        help="boxes (and masks) for the images in DIR; writes DIR/annotations/instances.json (COCO)",
         epilog=EPILOG,
     )
     p.add_argument("dir", metavar="DIR", help="a folder of .png/.jpg images")

@@ -131,8 +131,8 @@ def image_params(
     styles: Sequence[str] = (),
 ) -> common_pb2.ImageParams:
     """ImageParams; zero/empty values leave the server's defaults. `best_of` keeps the best of N
-    candidates by CLIPScore; `annotations=["bbox"]` labels every kept image (`labels` for an
-    open-vocabulary detector); `styles` name saved styles."""
+    candidates by CLIPScore; `annotations=["bbox"]` labels every kept image (`["bbox", "mask"]` adds
+    instance masks; `labels` for an open-vocabulary detector); `styles` name saved styles."""
     if size is not None:
         width, height = parse_size(size) if isinstance(size, str) else size
     params = common_pb2.ImageParams(
@@ -272,7 +272,7 @@ def _image_flags(args: Any) -> dict[str, Any]:
         "best_of": args.best_of,
         "keep_candidates": args.keep_candidates,
         "min_score": args.min_score or 0.0,
-        "annotations": args.annotate or [],
+        "annotations": parse_kinds(args.annotate),
         "labels": parse_labels(args.labels),
     }
 
@@ -280,6 +280,11 @@ def _image_flags(args: Any) -> dict[str, Any]:
 def parse_labels(text: str | None) -> list[str]:
     """`"wall,door,window"` → `["wall", "door", "window"]`."""
     return [label.strip() for label in (text or "").split(",") if label.strip()]
+
+
+def parse_kinds(values: Sequence[str] | None) -> list[str]:
+    """Repeated `--annotate` values, each comma-separated: `["bbox,mask"]` → `["bbox", "mask"]`."""
+    return [kind for value in values or [] for kind in parse_labels(value)]
 
 
 def annotate_job(
@@ -332,5 +337,7 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
             **_image_flags(args),
         )
     if args.command == "annotate":
-        return annotate_job(args.dir, annotations=args.annotate or ["bbox"], labels=parse_labels(args.labels))
+        return annotate_job(
+            args.dir, annotations=parse_kinds(args.annotate) or ["bbox"], labels=parse_labels(args.labels)
+        )
     raise SpecError(f"{args.command} makes no job")

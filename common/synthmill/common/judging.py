@@ -23,7 +23,8 @@ _SEED_MODULUS = 1 << 63
 # Scores are compared at this many decimals: a batch of another shape moves them by float noise only.
 SCORE_DECIMALS = 2
 MAX_SCORE = 100.0
-ANNOTATION_KINDS = ("bbox",)
+BBOX, MASK = "bbox", "mask"
+ANNOTATION_KINDS = (BBOX, MASK)  # a mask is drawn from its box, so "mask" implies "bbox"
 
 
 def candidate_seed(item_seed: int, number: int) -> int:
@@ -45,6 +46,7 @@ class Capabilities:
     annotation_kinds: tuple[str, ...]
     closed_detector: bool
     open_detector: bool
+    segmenter: bool = False
 
     @classmethod
     def from_info(cls, info: Any) -> Capabilities:
@@ -55,6 +57,7 @@ class Capabilities:
             annotation_kinds=tuple(info.annotation_kinds),
             closed_detector=bool(info.detector),
             open_detector=bool(info.open_detector),
+            segmenter=bool(info.segmenter),
         )
 
 
@@ -64,11 +67,16 @@ def check_labelling(
     """Annotation kinds and open-vocabulary labels; `path` is the message holding them."""
     known = caps.annotation_kinds if caps else ANNOTATION_KINDS
     for i, kind in enumerate(annotations):
-        if kind not in known:
+        if kind in known:
+            continue
+        if kind not in ANNOTATION_KINDS:
             have = ", ".join(known) or "none: the server has no detector"
-            raise InvalidArgument(
-                f"{path}.annotations[{i}]", f"unknown annotation kind {kind!r}; one of {have}"
-            )
+            reason = f"unknown annotation kind {kind!r}; one of {have}"
+        elif kind == MASK and caps and not caps.segmenter:
+            reason = "'mask' needs a segmenter, and none is loaded on the image server"
+        else:
+            reason = f"{kind!r} needs a detector, and none is loaded on the image server"
+        raise InvalidArgument(f"{path}.annotations[{i}]", reason)
     for i, label in enumerate(labels):
         if not label.strip():
             raise InvalidArgument(f"{path}.labels[{i}]", "is empty")

@@ -2,7 +2,8 @@
 
     images       id, file_name (relative to the job folder), width, height
     annotations  id, image_id, category_id, bbox [x, y, w, h] in pixels, area, score, iscrowd
-                 (+ segmentation, when a mask annotation kind recorded one)
+                 (+ segmentation as RLE {size: [h, w], counts}, when masks were asked for; area is
+                 then the mask's pixels, else the box's)
     categories   id, name: the detector's classes, or the job's labels, numbered from 1
 
 pycocotools' `COCO(path)` loads it; `loadRes` takes its annotations as detections too.
@@ -30,7 +31,7 @@ def instances(rows: Sequence[dict[str, Any]], categories: Sequence[str]) -> dict
                 "image_id": image_id,
                 "category_id": box["category_id"],
                 "bbox": [x, y, w, h],
-                "area": round(w * h, 2),
+                "area": box.get("area", round(w * h, 2)),
                 "score": box["score"],
                 "iscrowd": 0,
             }
@@ -46,10 +47,14 @@ def instances(rows: Sequence[dict[str, Any]], categories: Sequence[str]) -> dict
 
 
 def box_row(box: Any) -> dict[str, Any]:
-    """A `Box` message as recorded in a metadata row."""
-    return {
+    """A `Box` message as recorded in a metadata row (with its mask's RLE and area when it has one)."""
+    row = {
         "label": box.label,
         "category_id": box.category_id,
         "score": round(box.score, 4),
         "bbox": [round(v, 2) for v in (box.x, box.y, box.width, box.height)],
     }
+    if box.HasField("mask"):
+        row["segmentation"] = {"size": [box.mask.height, box.mask.width], "counts": box.mask.counts}
+        row["area"] = box.mask.area
+    return row

@@ -42,7 +42,10 @@ class ImageOptions(BaseModel):
         default_factory=dict, description="Values for {name} placeholders, balanced over the images."
     )
     best_of: UInt | None = Field(None, description="Candidates per image; the best-scoring one is kept.")
-    annotations: list[str] = Field(default_factory=list, description='Labels to make, e.g. ["bbox"].')
+    annotations: list[str] = Field(
+        default_factory=list,
+        description='Labels to make, e.g. ["bbox"] or ["bbox", "mask"] (instance masks in their boxes).',
+    )
     labels: list[str] = Field(default_factory=list, description="Classes for open-vocabulary detection.")
 
     def params(self) -> dict[str, Any]:

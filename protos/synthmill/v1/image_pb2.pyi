@@ -38,7 +38,7 @@ class StepProgress(_message.Message):
     def __init__(self, index: _Optional[int] = ..., step: _Optional[int] = ..., total_steps: _Optional[int] = ..., phase: _Optional[_Union[_common_pb2.Phase, str]] = ...) -> None: ...
 
 class Box(_message.Message):
-    __slots__ = ("label", "category_id", "score", "x", "y", "width", "height")
+    __slots__ = ("label", "category_id", "score", "x", "y", "width", "height", "mask")
     LABEL_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_ID_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
@@ -46,6 +46,7 @@ class Box(_message.Message):
     Y_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    MASK_FIELD_NUMBER: _ClassVar[int]
     label: str
     category_id: int
     score: float
@@ -53,7 +54,20 @@ class Box(_message.Message):
     y: float
     width: float
     height: float
-    def __init__(self, label: _Optional[str] = ..., category_id: _Optional[int] = ..., score: _Optional[float] = ..., x: _Optional[float] = ..., y: _Optional[float] = ..., width: _Optional[float] = ..., height: _Optional[float] = ...) -> None: ...
+    mask: Mask
+    def __init__(self, label: _Optional[str] = ..., category_id: _Optional[int] = ..., score: _Optional[float] = ..., x: _Optional[float] = ..., y: _Optional[float] = ..., width: _Optional[float] = ..., height: _Optional[float] = ..., mask: _Optional[_Union[Mask, _Mapping]] = ...) -> None: ...
+
+class Mask(_message.Message):
+    __slots__ = ("height", "width", "counts", "area")
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    COUNTS_FIELD_NUMBER: _ClassVar[int]
+    AREA_FIELD_NUMBER: _ClassVar[int]
+    height: int
+    width: int
+    counts: str
+    area: int
+    def __init__(self, height: _Optional[int] = ..., width: _Optional[int] = ..., counts: _Optional[str] = ..., area: _Optional[int] = ...) -> None: ...
 
 class Candidate(_message.Message):
     __slots__ = ("number", "seed", "score", "png")
@@ -136,7 +150,7 @@ class GenerateImagesResponse(_message.Message):
     def __init__(self, step: _Optional[_Union[StepProgress, _Mapping]] = ..., image: _Optional[_Union[GeneratedImage, _Mapping]] = ...) -> None: ...
 
 class ImageServerInfo(_message.Message):
-    __slots__ = ("models", "schedulers", "max_size", "max_steps", "max_items", "max_batch", "max_batch_pixels", "scorer", "max_best_of", "max_rounds", "annotation_kinds", "detector", "detector_labels", "open_detector")
+    __slots__ = ("models", "schedulers", "max_size", "max_steps", "max_items", "max_batch", "max_batch_pixels", "scorer", "max_best_of", "max_rounds", "annotation_kinds", "detector", "detector_labels", "open_detector", "segmenter")
     MODELS_FIELD_NUMBER: _ClassVar[int]
     SCHEDULERS_FIELD_NUMBER: _ClassVar[int]
     MAX_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -151,6 +165,7 @@ class ImageServerInfo(_message.Message):
     DETECTOR_FIELD_NUMBER: _ClassVar[int]
     DETECTOR_LABELS_FIELD_NUMBER: _ClassVar[int]
     OPEN_DETECTOR_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTER_FIELD_NUMBER: _ClassVar[int]
     models: _containers.RepeatedCompositeFieldContainer[_common_pb2.ModelInfo]
     schedulers: _containers.RepeatedScalarFieldContainer[str]
     max_size: int
@@ -165,4 +180,5 @@ class ImageServerInfo(_message.Message):
     detector: str
     detector_labels: _containers.RepeatedScalarFieldContainer[str]
     open_detector: str
-    def __init__(self, models: _Optional[_Iterable[_Union[_common_pb2.ModelInfo, _Mapping]]] = ..., schedulers: _Optional[_Iterable[str]] = ..., max_size: _Optional[int] = ..., max_steps: _Optional[int] = ..., max_items: _Optional[int] = ..., max_batch: _Optional[int] = ..., max_batch_pixels: _Optional[int] = ..., scorer: _Optional[str] = ..., max_best_of: _Optional[int] = ..., max_rounds: _Optional[int] = ..., annotation_kinds: _Optional[_Iterable[str]] = ..., detector: _Optional[str] = ..., detector_labels: _Optional[_Iterable[str]] = ..., open_detector: _Optional[str] = ...) -> None: ...
+    segmenter: str
+    def __init__(self, models: _Optional[_Iterable[_Union[_common_pb2.ModelInfo, _Mapping]]] = ..., schedulers: _Optional[_Iterable[str]] = ..., max_size: _Optional[int] = ..., max_steps: _Optional[int] = ..., max_items: _Optional[int] = ..., max_batch: _Optional[int] = ..., max_batch_pixels: _Optional[int] = ..., scorer: _Optional[str] = ..., max_best_of: _Optional[int] = ..., max_rounds: _Optional[int] = ..., annotation_kinds: _Optional[_Iterable[str]] = ..., detector: _Optional[str] = ..., detector_labels: _Optional[_Iterable[str]] = ..., open_detector: _Optional[str] = ..., segmenter: _Optional[str] = ...) -> None: ...

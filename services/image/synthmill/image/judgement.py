@@ -3,7 +3,8 @@
 The batch rendered `best_of` candidates per item (candidate k with seed `candidate_seed(seed, k)`).
 Every candidate is scored against its prompt; each item keeps its best candidate over all of its
 rounds (`winner`: ties go to the lower number). An item whose best stays below `min_score` is sent
-round again while rounds are left; the others are final, and the detector runs on their kept images.
+round again while rounds are left; the others are final, and the detector runs on their kept images
+(and the segmenter on its boxes, when masks are asked for: still the "detecting" phase).
 Model work runs on the device worker; this module only orders it.
 """
 
@@ -91,7 +92,8 @@ async def judge(
         on_phase("selecting", positions)
     final = [p for p in positions if verdicts[p].final]
     if params.annotations and final:
-        found = await worker.run(judges.boxes, [verdicts[p].kept.image for p in final], params.labels)
+        kept = [verdicts[p].kept.image for p in final]
+        found = await worker.run(judges.annotate, kept, params.labels, params.annotations)
         for p, boxes in zip(final, found, strict=True):
             verdicts[p].boxes = boxes
         on_phase("detecting", final)

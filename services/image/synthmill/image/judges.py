@@ -1,4 +1,5 @@
-"""The image server's judges: the scorer and the detectors it has loaded, and what they allow.
+"""The image server's judges: the scorer, the detectors and the segmenter it has loaded, and what they
+allow.
 
 Loaded on the device worker at start-up (after the diffusion models) and warmed with one tiny image;
 their calls run on that worker too. "none" in a setting leaves that judge out.
@@ -14,9 +15,9 @@ from typing import Any
 from PIL import Image
 
 from synthmill.common import devices
-from synthmill.common.judging import ANNOTATION_KINDS, Capabilities
-from synthmill.image import owl, scorer, yolo
-from synthmill.image.boxes import Box
+from synthmill.common.judging import BBOX, MASK, Capabilities
+from synthmill.image import owl, sam, scorer, yolo
+from synthmill.image.boxes import Box, masked
 from synthmill.image.settings import ImageSettings
 
 log = logging.getLogger(__name__)
@@ -28,17 +29,20 @@ class Judges:
     scorer: scorer.Scorer | None
     detector: yolo.YoloDetector | None
     open_detector: owl.OpenVocabDetector | None
+    segmenter: sam.Segmenter | None
     max_best_of: int
     max_rounds: int
 
     def capabilities(self) -> Capabilities:
         has_detector = self.detector is not None or self.open_detector is not None
+        kinds = (BBOX, MASK) if self.segmenter else (BBOX,)
         return Capabilities(
             scorer=self.scorer is not None,
             max_best_of=self.max_best_of if self.scorer else 1,
-            annotation_kinds=ANNOTATION_KINDS if has_detector else (),
+            annotation_kinds=kinds if has_detector else (),
             closed_detector=self.detector is not None,
             open_detector=self.open_detector is not None,
+            segmenter=self.segmenter is not None,
         )
 
     def describe(self) -> dict[str, Any]:
@@ -51,6 +55,7 @@ class Judges:
             "detector": self.detector.name if self.detector else "",
             "detector_labels": self.detector.labels if self.detector else (),
             "open_detector": self.open_detector.name if self.open_detector else "",
+            "segmenter": self.segmenter.name if self.segmenter else "",
         }
 
     def score(self, images: Sequence[Image.Image], prompts: Sequence[str]) -> list[float]:
@@ -58,13 +63,24 @@ class Judges:
         assert self.scorer is not None
         return self.scorer.score(images, prompts)
 
-    def boxes(self, images: Sequence[Image.Image], labels: Sequence[str]) -> list[list[Box]]:
-        """Boxes of each image (worker thread): the open-vocabulary detector when `labels` are given."""
+    def annotate(
+        self, images: Sequence[Image.Image], labels: Sequence[str], kinds: Sequence[str]
+    ) -> list[list[Box]]:
+        """Boxes of each image (worker thread), each with its mask when `kinds` holds "mask": the
+        open-vocabulary detector when `labels` are given; the caller checked what is loaded."""
         if labels:
             assert self.open_detector is not None
-            return self.open_detector.detect(images, labels)
-        assert self.detector is not None
-        return self.detector.detect(images)
+            found = self.open_detector.detect(images, labels)
+        else:
+            assert self.detector is not None
+            found = self.detector.detect(images)
+        if MASK not in kinds:
+            return found
+        assert self.segmenter is not None
+        return [
+            [masked(box, mask) for box, mask in zip(boxes, self.segmenter.segment(image, boxes), strict=True)]
+            for image, boxes in zip(images, found, strict=True)
+        ]
 
 
 def load(settings: ImageSettings) -> Judges:
@@ -81,6 +97,9 @@ def load(settings: ImageSettings) -> Judges:
         else owl.load(
             settings.open_detector, settings.cache_dir, device, dtype, settings.open_detect_threshold
         ),
+        segmenter=None
+        if settings.segmenter == OFF
+        else sam.load(settings.segmenter, settings.cache_dir, device, dtype),
         max_best_of=settings.max_best_of,
         max_rounds=settings.max_rounds,
     )
@@ -91,6 +110,8 @@ def load(settings: ImageSettings) -> Judges:
         judges.detector.detect(blank)
     if judges.open_detector:
         judges.open_detector.detect(blank, ["warm-up"])
+    if judges.segmenter:
+        judges.segmenter.segment(blank[0], [Box("warm-up", 1, 1.0, 8, 8, 32, 32)])
     return judges
 
 

@@ -54,8 +54,8 @@ def build_service(settings: ImageSettings) -> Service:
                 metrics.SERVER.model_call(params.model, len(items), params.steps, time.monotonic() - started)
             return images
 
-        def detect(images, labels):
-            return worker.run(judged_by.boxes, images, labels)
+        def annotate(images, labels, kinds):
+            return worker.run(judged_by.annotate, images, labels, kinds)
 
         described = {name: model.describe() for name, model in models.items()}
         batcher = Batcher(
@@ -69,7 +69,7 @@ def build_service(settings: ImageSettings) -> Service:
         )
         batching.append(asyncio.create_task(batcher.run()))
         info = server_info(described, settings, judged_by.describe())
-        return Serving(described, batcher, info, detect)
+        return Serving(described, batcher, info, annotate)
 
     def stop() -> None:
         for task in batching:

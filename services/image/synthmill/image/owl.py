@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 from PIL import Image
@@ -17,18 +17,14 @@ from transformers import AutoModelForZeroShotObjectDetection, AutoProcessor
 
 from synthmill.image import tiny_vision
 from synthmill.image.boxes import Box, clipped
+from synthmill.image.pretrained import Pretrained
 
 log = logging.getLogger(__name__)
 
 
-class OpenVocabDetector:
-    def __init__(self, name: str, source: str, model: Any, processor: Any, device: str, threshold: float):
-        self.name = name
-        self.source = source
-        self.model = model
-        self.processor = processor
-        self.device = device
-        self.threshold = threshold
+@dataclass
+class OpenVocabDetector(Pretrained):
+    threshold: float
 
     @torch.inference_mode()
     def detect(self, images: Sequence[Image.Image], labels: Sequence[str]) -> list[list[Box]]:
@@ -65,7 +61,7 @@ class OpenVocabDetector:
 
 
 def load(name: str, cache_dir: Path, device: str, dtype: torch.dtype, threshold: float) -> OpenVocabDetector:
-    source = str(tiny_vision.ensure(name, cache_dir)) if name in tiny_vision.BUILDERS else name
+    source = tiny_vision.source_of(name, cache_dir)
     model = AutoModelForZeroShotObjectDetection.from_pretrained(source, dtype=dtype).to(device).eval()
     log.info("loaded open-vocabulary detector %s (%s) from %s", name, type(model).__name__, source)
     return OpenVocabDetector(name, source, model, AutoProcessor.from_pretrained(source), device, threshold)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +19,13 @@ from PIL import Image
 from transformers import AutoModel, AutoProcessor
 
 from synthmill.image import tiny_vision
+from synthmill.image.pretrained import Pretrained
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Scorer:
+class Scorer(Pretrained):
     """A loaded CLIP-family model and its processor."""
-
-    name: str
-    source: str
-    model: Any
-    processor: Any
-    device: Any
 
     @torch.inference_mode()
     def score(self, images: Sequence[Image.Image], prompts: Sequence[str]) -> list[float]:
@@ -62,7 +55,7 @@ def _embedding(output: Any) -> torch.Tensor:
 
 def load(name: str, cache_dir: Path, device: str, dtype: torch.dtype) -> Scorer:
     """Loads scorer `name` ("tiny-clip", a hub id or a path) onto `device`."""
-    source = str(tiny_vision.ensure(name, cache_dir)) if name in tiny_vision.BUILDERS else name
+    source = tiny_vision.source_of(name, cache_dir)
     model = AutoModel.from_pretrained(source, dtype=dtype).to(device).eval()
     if not hasattr(model, "get_image_features") or not hasattr(model, "get_text_features"):
         raise ValueError(f"{name}: {type(model).__name__} is not a CLIP or SigLIP model")

@@ -30,8 +30,9 @@ class Serving:
     models: Mapping[str, ImageModel]
     batcher: Batcher
     info: image_pb2.ImageServerInfo
-    # Boxes of each image (on the device worker): the open-vocabulary detector when labels are given.
-    detect: Callable[[list[Image.Image], tuple[str, ...]], Awaitable[list[list[Box]]]]
+    # (images, labels, kinds) → the boxes of each image, with masks when kinds holds "mask" (on the
+    # device worker): the open-vocabulary detector when labels are given.
+    annotate: Callable[[list[Image.Image], tuple[str, ...], tuple[str, ...]], Awaitable[list[list[Box]]]]
 
 
 def server_info(
@@ -54,6 +55,7 @@ def server_info(
 
 
 def _box_pb(box: Box) -> image_pb2.Box:
+    mask = box.mask
     return image_pb2.Box(
         label=box.label,
         category_id=box.category_id,
@@ -62,6 +64,9 @@ def _box_pb(box: Box) -> image_pb2.Box:
         y=box.y,
         width=box.width,
         height=box.height,
+        mask=image_pb2.Mask(height=mask.height, width=mask.width, counts=mask.counts, area=mask.area)
+        if mask
+        else None,
     )
 
 
@@ -145,7 +150,7 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
             AnnotateRequest.from_pb, request, serving.info, self._settings.max_items
         )
         for index, image in req.images:
-            [boxes] = await serving.detect([image], req.labels)
+            [boxes] = await serving.annotate([image], req.labels, req.annotations)
             yield image_pb2.AnnotatedImage(
                 index=index, width=image.width, height=image.height, boxes=[_box_pb(b) for b in boxes]
             )

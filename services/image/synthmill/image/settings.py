@@ -150,6 +150,14 @@ class ImageSettings(ServerSecurity):
             "google/owlv2-base-patch16-ensemble, a local directory, tiny-owlvit (random weights), or none."
         },
     )
+    segmenter: str = field(
+        default="tiny-sam",
+        metadata={
+            "doc": "SAM model that draws instance masks from the detector's boxes (annotations mask): "
+            "tiny-sam (random weights: masks of the right shape, meaningless), a hub id such as "
+            "facebook/sam-vit-base, a local directory, or none."
+        },
+    )
     detect_threshold: float = field(default=0.25, metadata={"doc": "Least confidence of a kept box."})
     open_detect_threshold: float = field(
         default=0.1, metadata={"doc": "Least confidence of a kept box from the open-vocabulary detector."}

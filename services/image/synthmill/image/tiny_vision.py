@@ -5,8 +5,9 @@ random weights, saved with `save_pretrained` on first use and loaded back like a
   projection and a common bias before it, so, like a real CLIP's, its cosines are positive and spread
   over a few tenths rather than scattered around zero; the scores themselves mean nothing.
 - "tiny-owlvit": an `OwlViTForObjectDetection` with its processor, to test the open-vocabulary path.
+- "tiny-sam": a `SamModel` (64-pixel input, 32-wide) with its `SamProcessor`, the embedded segmenter.
 
-No real CLIP, SigLIP or OWL weights reach these machines; point the settings at a hub id or a path
+No real CLIP, SigLIP, OWL or SAM weights reach these machines; point the settings at a hub id or a path
 for real ones (README, "Scores and labels").
 """
 
@@ -27,6 +28,13 @@ from transformers import (
     OwlViTImageProcessor,
     OwlViTProcessor,
     OwlViTVisionConfig,
+    SamConfig,
+    SamImageProcessorPil,
+    SamMaskDecoderConfig,
+    SamModel,
+    SamProcessor,
+    SamPromptEncoderConfig,
+    SamVisionConfig,
 )
 
 from synthmill.common.model_cache import build_once
@@ -88,7 +96,48 @@ def _save_owlvit(target: Path) -> None:
     OwlViTProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(target)
 
 
-BUILDERS: dict[str, Callable[[Path], None]] = {"tiny-clip": _save_clip, "tiny-owlvit": _save_owlvit}
+def _save_sam(target: Path) -> None:
+    torch.manual_seed(0)
+    size, patch, width = 64, 8, 32  # SAM's own: 1024, 16, 256
+    vision = SamVisionConfig(
+        hidden_size=width,
+        output_channels=width,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        image_size=size,
+        patch_size=patch,
+        window_size=4,
+        global_attn_indexes=[1],
+        num_pos_feats=width // 2,
+        mlp_dim=37,
+    )
+    prompts = SamPromptEncoderConfig(
+        hidden_size=width, image_size=size, patch_size=patch, mask_input_channels=4
+    )
+    decoder = SamMaskDecoderConfig(
+        hidden_size=width, mlp_dim=64, num_hidden_layers=2, num_attention_heads=4, iou_head_hidden_dim=width
+    )
+    config = SamConfig(
+        vision_config=vision.to_dict(),
+        prompt_encoder_config=prompts.to_dict(),
+        mask_decoder_config=decoder.to_dict(),
+    )
+    SamModel(config).eval().save_pretrained(target)
+    pixels = SamImageProcessorPil(size={"longest_edge": size}, pad_size={"height": size, "width": size})
+    SamProcessor(image_processor=pixels).save_pretrained(target)
+
+
+BUILDERS: dict[str, Callable[[Path], None]] = {
+    "tiny-clip": _save_clip,
+    "tiny-owlvit": _save_owlvit,
+    "tiny-sam": _save_sam,
+}
+
+
+def source_of(name: str, cache_dir: Path) -> str:
+    """What `from_pretrained` reads for a configured `name`: an embedded model's saved folder (built on
+    first use), else the name itself (a hub id or a path)."""
+    return str(ensure(name, cache_dir)) if name in BUILDERS else name
 
 
 def ensure(name: str, cache_dir: Path) -> Path:
