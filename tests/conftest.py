@@ -52,13 +52,11 @@ def tiny_upstreams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstrea
     logs = tmp_path_factory.mktemp("upstream-logs")
     text_env = {
         "SYNTHMILL_TEXT_MODEL": "tiny-llama",
-        "SYNTHMILL_TEXT_THREADS": "1",
         "SYNTHMILL_TEXT_METRICS_PORT": str(free_port()),
     }
     text = ServerProcess("text", text_env, logs / "text.log")
     image_env = {
         "SYNTHMILL_IMAGE_MODELS": "tiny-sd",
-        "SYNTHMILL_IMAGE_THREADS": "1",
         "SYNTHMILL_IMAGE_METRICS_PORT": str(free_port()),
     }
     image = ServerProcess("image", image_env, logs / "image.log")

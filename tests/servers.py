@@ -1,6 +1,6 @@
 """Real server processes on free loopback ports, for the tests: the suite's one `wait_serving`, and
-`free_port` (the stack's, re-exported). Every text and image server runs on the CPU (`SYNTHMILL_<KIND>_DEVICE=cpu`), so tests
-that assert cpu/float32 hold on a GPU host too."""
+`free_port` (the stack's, re-exported). Every text and image server runs on the CPU with one torch
+thread (`pinned`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from synthmill.common.stack import free_port
 from synthmill.common.tls import sync_channel
 
-__all__ = ["ServerProcess", "free_port", "wait_serving"]
+__all__ = ["ServerProcess", "free_port", "pinned", "wait_serving"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -59,6 +59,17 @@ def wait_serving(
     raise RuntimeError(f"the health watch of {target} ended before SERVING: {seen}")
 
 
+def pinned(kind: str) -> dict[str, str]:
+    """What every test's text and image server runs with: the CPU, so tests that assert cpu/float32
+    hold on a GPU host too, and one torch thread. Servers, the test process and a busy neighbour share
+    two cores here: torch's default of a thread per core oversubscribes them (SmolLM2's rows test took
+    138 s with it against 62 s with one thread, on the same loaded machine)."""
+    if kind not in ("text", "image"):
+        return {}
+    prefix = f"SYNTHMILL_{kind.upper()}_"
+    return {f"{prefix}DEVICE": "cpu", f"{prefix}THREADS": "1"}
+
+
 class ServerProcess:
     """A real `python -m synthmill.KIND` server process on a loopback port, configured by env."""
 
@@ -67,12 +78,11 @@ class ServerProcess:
         self.port = free_port()
         self.target = f"127.0.0.1:{self.port}"
         prefix = f"SYNTHMILL_{kind.upper()}_"
-        device = {f"{prefix}DEVICE": "cpu"} if kind in ("text", "image") else {}
         self.env = {
             **os.environ,
             f"{prefix}HOST": "127.0.0.1",
             f"{prefix}PORT": str(self.port),
-            **device,
+            **pinned(kind),
             **env,
         }
         self.log_path = log_path

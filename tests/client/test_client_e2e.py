@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from servers import free_port
+from servers import free_port, pinned
 
 from synthmill.client.local import READY
 
@@ -135,7 +135,10 @@ class Up:
         for flag, port in self.ports.items():
             argv += [flag, str(port)]
         self.target = f"127.0.0.1:{self.ports['--port']}"
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env = {**os.environ, **pinned("text"), **pinned("image")}
+        self.proc = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        )
         self.lines: list[str] = []
         self._new: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -201,7 +204,7 @@ def test_demo_on_the_default_models(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "tools.demo", "--output-dir", str(tmp_path / "generated_data")],
         cwd=Path(__file__).resolve().parents[2],
-        env={**os.environ, "SYNTHMILL_TEXT_DEVICE": "cpu", "SYNTHMILL_IMAGE_DEVICE": "cpu"},
+        env={**os.environ, **pinned("text"), **pinned("image")},
         capture_output=True,
         text=True,
         timeout=900,

@@ -8,7 +8,7 @@ import types
 from pathlib import Path
 
 import pytest
-from servers import free_port
+from servers import free_port, pinned
 
 from synthmill.client.cli import build_parser
 from synthmill.client.local import check_serve_flags, cmd_serve, serve_kwargs
@@ -86,7 +86,7 @@ def _real_stack(tmp_path):
     return Stack(
         text_model="tiny-llama", image_models=["tiny-sd"], device="cpu", output_dir=tmp_path / "out",
         gateway_port=free_port(), text_port=free_port(), image_port=free_port(), http_port=free_port(),
-        log_dir=tmp_path, env={"SYNTHMILL_IMAGE_THREADS": "1"}, on_status=lambda line: None, stop_timeout=30,
+        log_dir=tmp_path, env={**pinned("text"), **pinned("image")}, on_status=lambda line: None, stop_timeout=30,
     )  # fmt: skip
 
 

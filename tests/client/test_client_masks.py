@@ -63,7 +63,6 @@ def test_an_images_job_may_ask_for_masks_alone(gateway) -> None:
 def test_mask_without_a_segmenter_is_refused_at_submit(server_factory, gateway_factory, tmp_path) -> None:
     env = {
         "SYNTHMILL_IMAGE_MODELS": "tiny-sd",
-        "SYNTHMILL_IMAGE_THREADS": "1",
         "SYNTHMILL_IMAGE_SCORER": "none",
         "SYNTHMILL_IMAGE_SEGMENTER": "none",
     }

@@ -104,7 +104,7 @@ def test_gateway_killed_mid_job_resumes_and_matches_an_uninterrupted_run(
 
 
 def test_image_replica_killed_mid_job_the_other_finishes(server_factory, gateway_factory) -> None:
-    env = {"SYNTHMILL_IMAGE_MODELS": "tiny-sd", "SYNTHMILL_IMAGE_THREADS": "1"}
+    env = {"SYNTHMILL_IMAGE_MODELS": "tiny-sd"}
     first, second = server_factory("image", env), server_factory("image", env)
     gateway = gateway_factory(
         env={
@@ -134,7 +134,7 @@ def test_image_replica_killed_mid_job_the_other_finishes(server_factory, gateway
 
 
 def test_image_server_back_after_a_crash_the_job_goes_on(server_factory, gateway_factory) -> None:
-    env = {"SYNTHMILL_IMAGE_MODELS": "tiny-sd", "SYNTHMILL_IMAGE_THREADS": "1"}
+    env = {"SYNTHMILL_IMAGE_MODELS": "tiny-sd"}
     image = server_factory("image", env)
     gateway = gateway_factory(
         env={"SYNTHMILL_GATEWAY_IMAGE_TARGET": image.target, "SYNTHMILL_GATEWAY_RETRY_BACKOFF_S": "0.2"}
@@ -154,7 +154,7 @@ def test_image_server_back_after_a_crash_the_job_goes_on(server_factory, gateway
 def test_image_server_gone_for_good_fails_the_job_and_keeps_its_images(
     server_factory, gateway_factory
 ) -> None:
-    image = server_factory("image", {"SYNTHMILL_IMAGE_MODELS": "tiny-sd", "SYNTHMILL_IMAGE_THREADS": "1"})
+    image = server_factory("image", {"SYNTHMILL_IMAGE_MODELS": "tiny-sd"})
     gateway = gateway_factory(
         env={
             "SYNTHMILL_GATEWAY_IMAGE_TARGET": image.target,

@@ -33,7 +33,7 @@ def run(server) -> tuple[pb.Job, list[pb.JobEvent], list[dict]]:
 def test_rows_over_two_replicas_are_unique_in_order_and_the_same_as_over_one(
     server_factory, gateway_factory, tiny_upstreams, tmp_path: Path
 ) -> None:
-    second = server_factory("text", {"SYNTHMILL_TEXT_MODEL": "tiny-llama", "SYNTHMILL_TEXT_THREADS": "1"})
+    second = server_factory("text", {"SYNTHMILL_TEXT_MODEL": "tiny-llama"})
     env = {"SYNTHMILL_GATEWAY_ROWS_PER_REQUEST": "3", "SYNTHMILL_GATEWAY_ROW_REQUESTS_IN_FLIGHT": "4"}
     one = gateway_factory(env, tmp_path / "one")
     targets = f"{tiny_upstreams.text.target},{second.target}"

@@ -82,12 +82,10 @@ def pixels(png: bytes) -> np.ndarray:
 
 
 def serve_image(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Iterator[ImageServer]:
-    """A real image server with `env` over a fresh cache, on one torch thread (the CPU is shared with
-    other test processes); stopped when the caller's fixture ends."""
+    """A real image server with `env` over a fresh cache; stopped when the caller's fixture ends."""
     logs = tmp_path_factory.mktemp("logs")
     env = {
         "SYNTHMILL_IMAGE_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
-        "SYNTHMILL_IMAGE_THREADS": "1",
         "SYNTHMILL_IMAGE_DETECTOR": "none",  # the detector has its own tests (tests/labels)
         "SYNTHMILL_IMAGE_SEGMENTER": "none",  # so has the segmenter
         **env,

@@ -13,7 +13,6 @@ def test_progress_interval_keeps_only_the_last_step(server_factory):
         "image",
         {
             "SYNTHMILL_IMAGE_MODELS": "tiny-sd",
-            "SYNTHMILL_IMAGE_THREADS": "1",
             "SYNTHMILL_IMAGE_PROGRESS_INTERVAL_MS": "600000",
         },
     )

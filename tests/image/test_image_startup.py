@@ -22,7 +22,6 @@ def test_health_goes_not_serving_to_serving_and_racing_first_builds_agree(server
     # Two servers build the embedded model into the same empty cache at the same time.
     env = {
         "SYNTHMILL_IMAGE_CACHE_DIR": str(tmp_path / "cache"),
-        "SYNTHMILL_IMAGE_THREADS": "1",
         "SYNTHMILL_IMAGE_DETECTOR": "none",  # its download is not what this test races
     }
     servers = [server_factory("image", env, wait=False) for _ in range(2)]

@@ -31,7 +31,6 @@ def test_every_hop_speaks_tls_and_servers_require_the_gateways_certificate(
         "text",
         {
             "SYNTHMILL_TEXT_MODEL": "tiny-llama",
-            "SYNTHMILL_TEXT_THREADS": "1",
             **{f"SYNTHMILL_TEXT_{k}": v for k, v in server_tls.items()},
             "SYNTHMILL_TEXT_TLS_CA": str(certs.ca),
         },

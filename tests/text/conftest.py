@@ -50,7 +50,7 @@ def tiny_text_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
 def oom_text_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     """tiny-llama with the FAULTS hook: an OOM in the forward of a generate call whose rows ×
     max_new_tokens is over 100."""
-    env = {**TINY_ENV, "SYNTHMILL_TEXT_FAULTS": "oom@generate:100", "SYNTHMILL_TEXT_THREADS": "1"}
+    env = {**TINY_ENV, "SYNTHMILL_TEXT_FAULTS": "oom@generate:100"}
     yield from _serve(tmp_path_factory, env)
 
 
