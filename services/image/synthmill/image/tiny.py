@@ -73,20 +73,24 @@ def _scheduler() -> EulerDiscreteScheduler:
     )
 
 
-def build_sd() -> StableDiffusionPipeline:
-    """A tiny SD 1.5-architecture pipeline."""
-    torch.manual_seed(0)
-    tokenizer = clip_tokenizer()
-    unet = UNet2DConditionModel(
+def _unet(**config: Any) -> UNet2DConditionModel:
+    """The tiny two-block UNet of the SD 1.5 and SDXL test pipelines, with `config` on top."""
+    return UNet2DConditionModel(
         sample_size=_LATENT_SIZE,
         block_out_channels=(32, 64),
         layers_per_block=1,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32,
-        attention_head_dim=4,
         norm_num_groups=32,
+        **config,
     )
+
+
+def build_sd() -> StableDiffusionPipeline:
+    """A tiny SD 1.5-architecture pipeline."""
+    torch.manual_seed(0)
+    tokenizer = clip_tokenizer()
+    unet = _unet(cross_attention_dim=32, attention_head_dim=4)
     return StableDiffusionPipeline(
         vae=_vae(),
         text_encoder=CLIPTextModel(text_config(tokenizer)),
@@ -105,19 +109,13 @@ def build_sdxl() -> StableDiffusionXLPipeline:
     tokenizer = clip_tokenizer()
     tokenizer_2 = clip_tokenizer(pad_token="!")
     time_dim, projection_dim = 8, 32
-    unet = UNet2DConditionModel(
-        sample_size=_LATENT_SIZE,
-        block_out_channels=(32, 64),
-        layers_per_block=1,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+    unet = _unet(
         cross_attention_dim=64,  # the two encoders' hidden states, concatenated
         attention_head_dim=(2, 4),
         use_linear_projection=True,
         addition_embed_type="text_time",
         addition_time_embed_dim=time_dim,
         projection_class_embeddings_input_dim=6 * time_dim + projection_dim,
-        norm_num_groups=32,
     )
     return StableDiffusionXLPipeline(
         vae=_vae(),
