@@ -1,5 +1,6 @@
 """The /ui page in a real browser (Debian's headless Chromium driven by Playwright) against a running
-stack: build a schema, submit, watch the bar reach 100%, open the gallery and see the thumbnails.
+stack: build a schema, submit, watch the bar reach 100%, open the gallery and see the thumbnails, and
+see boxes and masks drawn over a photograph.
 Screenshots are kept under test-artifacts/ (gitignored) for a person to look at."""
 
 from __future__ import annotations
@@ -9,8 +10,13 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import matplotlib.cbook
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from pycocotools.coco import COCO
+
+from synthmill.client import Client
+from synthmill.client.specs import annotate_job
 
 pytestmark = pytest.mark.e2e
 
@@ -70,7 +76,7 @@ def test_build_a_schema_submit_and_watch_it_finish(page: Page) -> None:
     expect(page.locator("#rows-table thead")).to_contain_text("city")
 
 
-def test_images_form_gallery_and_thumbnails(page: Page) -> None:
+def test_images_form_gallery_and_thumbnails(page: Page, api) -> None:
     page.goto("/ui#/images")
     page.fill("#prompts", "a floorplan at {lighting}")
     page.fill("#negative", "colors")
@@ -87,9 +93,11 @@ def test_images_form_gallery_and_thumbnails(page: Page) -> None:
     page.get_by_label("axis values").fill("day, night")
     expect(page.locator("#sampler option")).not_to_have_count(1)  # loaded from the server
     page.select_option("#sampler", "Euler a")
+    page.check("#mask")
     page.click("#generate-images")
     expect(page.locator(".alert.ok")).to_contain_text("Image generation job queued")
     job_id = page.locator(".alert.ok a").inner_text()
+    assert api.get(f"/jobs/{job_id}").json()["spec"]["images"]["params"]["annotations"] == ["mask"]
     page.locator(".alert.ok a").click()
     expect(page.locator("#job-status")).to_have_text("completed")
     expect(page.locator("#job-progress")).to_have_text("100%")
@@ -119,3 +127,30 @@ def test_errors_are_shown_on_the_page(page: Page) -> None:
     expect(page.locator(".alert.error")).to_contain_text("images.params.steps")
     page.goto("/ui#/jobs/no-such-job")
     expect(page.locator("h1")).to_have_text("Job not found")
+
+
+def test_a_job_page_draws_each_box_and_its_mask(page: Page, http_stack, tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    shutil.copy(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False), photos / "hopper.jpg")
+    with Client(http_stack.gateway.target, timeout=60) as client:
+        job = client.wait(client.submit(annotate_job(photos, annotations=["bbox", "mask"])).id)
+    coco = COCO(str(Path(job.output_dir) / "annotations" / "instances.json"))
+    annotations = coco.loadAnns(coco.getAnnIds())
+    assert annotations, "the detector finds the tie and the person"
+    page.goto(f"/ui#/jobs/{job.id}")
+    expect(page.locator("#gallery .thumb .box")).to_have_count(len(annotations))
+    masks = page.locator("#gallery .thumb canvas.mask")
+    expect(masks).to_have_count(len(annotations))
+    # The page decodes COCO's compressed RLE itself: it paints exactly the pixels pycocotools decodes.
+    painted = masks.evaluate_all(
+        """canvases => canvases.map((c) => {
+            const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 3; i < d.length; i += 4) if (d[i]) n++;
+            return n;
+        })"""
+    )
+    assert painted == [int(coco.annToMask(a).sum()) for a in annotations]
+    assert all(painted)
+    _shot(page, "ui-masks.png")

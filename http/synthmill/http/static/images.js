@@ -25,6 +25,7 @@ export function imagesView() {
   const model = h("select", { id: "model" }, h("option", { value: "" }, "server default"));
   const bestOf = h("input", { type: "number", id: "best-of", min: 1, placeholder: "off" });
   const boxes = h("input", { type: "checkbox", id: "bbox" });
+  const masks = h("input", { type: "checkbox", id: "mask" });
   const labels = h("input", { id: "labels", placeholder: "wall, door, window (open-vocabulary)" });
   const axes = h("div", { id: "axes" });
   const submit = h("button", { type: "submit", id: "generate-images" }, "Generate images");
@@ -51,7 +52,8 @@ export function imagesView() {
         if (seed.value !== "") body.seed = Number(seed.value);
         if (cfg.value !== "") body.cfg_scale = Number(cfg.value);
         if (bestOf.value !== "") body.best_of = Number(bestOf.value);
-        if (boxes.checked) body.annotations = ["bbox"];
+        const kinds = [boxes.checked && "bbox", masks.checked && "mask"].filter(Boolean);
+        if (kinds.length) body.annotations = kinds;
         const classes = labels.value.split(",").map((l) => l.trim()).filter(Boolean);
         if (classes.length) body.labels = classes;
         await submitJob("/generate/images", body, submit, message);
@@ -68,7 +70,7 @@ export function imagesView() {
     axes,
     h("button.ghost.small", { type: "button", id: "add-axis", onclick: () => axes.append(axisRow()) }, "+ Add axis"),
     h("h3", { style: "margin-top:1rem" }, "Judge and label"),
-    h("div.grid", {}, field("Best of N", bestOf), h("div", {}, h("label", {}, "Boxes"), h("label.check", {}, boxes, "COCO boxes (bbox)")), h("div.wide", {}, field("Labels", labels))),
+    h("div.grid", {}, field("Best of N", bestOf), h("div", {}, h("label", {}, "Boxes"), h("label.check", {}, boxes, "COCO boxes (bbox)")), h("div", {}, h("label", {}, "Masks"), h("label.check", {}, masks, "SAM masks in the boxes (mask)")), h("div.wide", {}, field("Labels", labels))),
     h("div.actions", {}, submit),
     message,
   );

@@ -1,5 +1,5 @@
 // The job page: live progress, cancel and download; a gallery of thumbnails with each image's metadata
-// and its boxes (annotations/instances.json, COCO) drawn over it; the rows as a table.
+// and its boxes and masks (annotations/instances.json, COCO) drawn over it; the rows as a table.
 import { api, fileUrl, TERMINAL } from "./api.js";
 import { h } from "./dom.js";
 import { follow, onJobEvent, progressBar, setBar } from "./jobs.js";
@@ -46,8 +46,49 @@ async function loadJsonl(jobId, path) {
   }
 }
 
+// COCO's compressed RLE string (pycocotools' rleFrString): run lengths, each a LEB128-like group of
+// 5-bit digits offset by 48, with a sign bit, and from the third on a difference to the run two back.
+function rleCounts(text) {
+  const counts = [];
+  let p = 0;
+  while (p < text.length) {
+    let x = 0, k = 0, more = true;
+    while (more) {
+      const c = text.charCodeAt(p++) - 48;
+      x += (c & 0x1f) * 2 ** (5 * k);
+      more = (c & 0x20) !== 0;
+      k++;
+      if (!more && (c & 0x10)) x -= 2 ** (5 * k);
+    }
+    if (counts.length > 2) x += counts[counts.length - 2];
+    counts.push(x);
+  }
+  return counts;
+}
+
+// A mask as a canvas over the image: runs alternate 0s and 1s, in column-major (Fortran) order.
+function maskCanvas(segmentation) {
+  const [height, width] = segmentation.size;
+  const canvas = h("canvas.mask", { width, height });
+  const context = canvas.getContext("2d");
+  const image = context.createImageData(width, height);
+  let at = 0;
+  rleCounts(segmentation.counts).forEach((run, i) => {
+    if (i % 2) {
+      for (let j = at; j < at + run; j++) {
+        const o = ((j % height) * width + Math.floor(j / height)) * 4;
+        image.data.set([37, 99, 235, 110], o);
+      }
+    }
+    at += run;
+  });
+  context.putImageData(image, 0, 0);
+  return canvas;
+}
+
 async function loadBoxes(jobId) {
-  // COCO: images [{id, file_name, width, height}], annotations [{image_id, bbox, score, category_id}].
+  // COCO: images [{id, file_name, width, height}], annotations [{image_id, bbox, score, category_id,
+  // segmentation (RLE, with masks)}].
   let coco;
   try {
     coco = await api(fileUrl(jobId, "annotations/instances.json"));
@@ -62,7 +103,7 @@ async function loadBoxes(jobId) {
     const img = images.get(ann.image_id);
     if (!img) continue;
     const list = byFile.get(img.file_name) || [];
-    list.push({ bbox: ann.bbox, label: names.get(ann.category_id) || ann.category_id, score: ann.score, width: img.width, height: img.height });
+    list.push({ bbox: ann.bbox, segmentation: ann.segmentation, label: names.get(ann.category_id) || ann.category_id, score: ann.score, width: img.width, height: img.height });
     byFile.set(img.file_name, list);
   }
   return byFile;
@@ -71,6 +112,7 @@ async function loadBoxes(jobId) {
 function framed(jobId, meta, boxes) {
   const frame = h("div.frame", {}, h("img", { src: fileUrl(jobId, meta.file_name), alt: meta.prompt || meta.file_name, loading: "lazy" }));
   for (const box of boxes || []) {
+    if (box.segmentation && box.segmentation.counts) frame.append(maskCanvas(box.segmentation));
     const [x, y, w, bh] = box.bbox;
     const width = box.width || meta.width || 1;
     const height = box.height || meta.height || 1;
