@@ -120,3 +120,10 @@ def test_stack_start_fails_when_a_child_dies_while_loading(tmp_path):
     with pytest.raises(StackError, match="text server exited with code 4"):
         stack.start()
     assert all(not child.alive() for child in stack.children.values())
+
+
+def test_stack_refuses_tls_settings_it_cannot_probe(tmp_path):
+    stack = _fake_stack(tmp_path, SYNTHMILL_GATEWAY_TLS_CERT="/certs/gw.pem", SYNTHMILL_TEXT_TLS_KEY="")
+    with pytest.raises(StackError, match=r"clear text on loopback; unset SYNTHMILL_GATEWAY_TLS_CERT, or"):
+        stack.start()
+    assert stack.children == {}  # nothing was started

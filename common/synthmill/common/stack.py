@@ -6,7 +6,8 @@
 
 Each child is `python -m synthmill.<kind>`, configured only through `SYNTHMILL_<KIND>_*` variables.
 `start` returns once every child's grpc.health.v1 status is SERVING (and the HTTP service, when it has
-a port, answers `GET /`); if one dies, all are stopped.
+a port, answers `GET /`); if one dies, all are stopped. The stack speaks clear text on loopback: a TLS
+setting in its environment is refused at `start` rather than probed in vain until the timeout.
 Inside `stop_on_signals()`, SIGINT and SIGTERM only set `stopping`, at any moment (loading included):
 `start` then stops the children and returns early, and `run_until_signal` returns 0.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -30,6 +32,7 @@ from synthmill.common.probe import answers_http, is_serving
 KINDS = ("text", "image", "gateway")
 # The module each child runs with `python -m`; tests swap in stand-ins.
 MODULES = {kind: f"synthmill.{kind}" for kind in (*KINDS, "http")}
+_TLS_SETTING = re.compile(r"SYNTHMILL_(TEXT|IMAGE|GATEWAY|HTTP)_(UPSTREAM_)?TLS_(CERT|KEY|CA)")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -171,6 +174,12 @@ class Stack:
     def start(self) -> Stack:
         """Starts the three servers and waits until each is SERVING; stops them all on any failure,
         and when `stopping` is set before they all serve (then `stopping.is_set()` tells the caller)."""
+        tls = sorted(k for k, v in {**os.environ, **self.env}.items() if v and _TLS_SETTING.fullmatch(k))
+        if tls:
+            raise StackError(
+                f"the local stack runs in clear text on loopback; unset {', '.join(tls)}, or start TLS "
+                "servers one by one with `synthmill serve`"
+            )
         if self.log_dir is not None:
             Path(self.log_dir).mkdir(parents=True, exist_ok=True)
         try:
