@@ -1,6 +1,7 @@
-"""Per-key limits on both stores: checked and counted in the transaction that stores the job, so
-they name the limit, reset the next day, count only the key's own jobs, and hold when many submits
-race on several gateways (store connections) at once."""
+"""Submit limits on both stores, checked and counted in the transaction that stores the job: per-key
+limits name the limit, reset the next day and count only the key's own jobs; the gateway's queue
+limit counts everyone's; and both hold when many submits race on several gateways (store
+connections) at once."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import keys_pb2
 
 DAY = 86400.0
+ROOMY = 1000  # a queue limit no test reaches
 
 
 def _key(name: str, **limits: int) -> Principal:
@@ -39,7 +41,7 @@ def test_daily_limits_name_the_limit_and_reset_the_next_day(store_url: str) -> N
     async def scenario() -> None:
         store = await opened(store_url)
         now = [10 * DAY + 100.0]
-        quotas = Quotas(store, clock=lambda: now[0])
+        quotas = Quotas(store, ROOMY, clock=lambda: now[0])
         alice = _key("alice", rows_per_day=10, images_per_day=4)
         await _submit(quotas, alice, _job("j1", "alice", rows=6, images=4))
         with pytest.raises(
@@ -62,7 +64,7 @@ def test_daily_limits_name_the_limit_and_reset_the_next_day(store_url: str) -> N
 def test_job_count_limits_count_only_the_keys_own_jobs(store_url: str) -> None:
     async def scenario() -> None:
         store = await opened(store_url)
-        quotas = Quotas(store)
+        quotas = Quotas(store, ROOMY)
         alice = _key("alice", max_running_jobs=1, max_queued_jobs=2)
         await _submit(quotas, _key("bob"), _job("j0", "bob"))
         await _submit(quotas, alice, _job("j1", "alice"))
@@ -82,18 +84,32 @@ def test_job_count_limits_count_only_the_keys_own_jobs(store_url: str) -> None:
     asyncio.run(scenario())
 
 
-def test_submits_racing_on_several_gateways_never_slip_past_a_limit(store_url: str) -> None:
+@pytest.mark.parametrize(
+    ("who", "max_queued", "refusal"),
+    [
+        (
+            _key("alice", max_queued_jobs=3, rows_per_day=1000),
+            ROOMY,
+            "key 'alice' reached its limit max_queued_jobs=3",
+        ),
+        (_key("alice"), 3, "3 jobs are already queued; try later"),
+    ],
+    ids=["per-key", "gateway-queue"],
+)
+def test_submits_racing_on_several_gateways_never_slip_past_a_limit(
+    store_url: str, who: Principal, max_queued: int, refusal: str
+) -> None:
     async def scenario(stores: list[JobStore]) -> list[str]:
-        alice = _key("alice", max_queued_jobs=3, rows_per_day=1000)
         submits = [
-            _submit(Quotas(stores[i % len(stores)]), alice, _job(f"j{i}", "alice", rows=10))
+            _submit(Quotas(stores[i % len(stores)], max_queued), who, _job(f"j{i}", "alice", rows=10))
             for i in range(12)
         ]
         results = await asyncio.gather(*submits, return_exceptions=True)
         refused = [r for r in results if isinstance(r, ResourceExhausted)]
-        assert len(refused) == 9 and all("max_queued_jobs=3" in str(r) for r in refused), results
-        day = Quotas(stores[0]).day()
-        assert await stores[0].usage("alice", day) == (30, 0)  # only the admitted jobs counted
+        assert len(refused) == 9 and all(refusal in str(r) for r in refused), results
+        day = Quotas(stores[0], max_queued).day()
+        counted = (30, 0) if who.limits is not None else (0, 0)
+        assert await stores[0].usage("alice", day) == counted  # only the admitted jobs counted
         return [job.id for job in await stores[0].list_jobs(owner="alice")]
 
     async def main() -> list[str]:

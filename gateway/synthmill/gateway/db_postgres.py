@@ -23,10 +23,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 CHANNEL = "synthmill"
 _MIGRATION_LOCK = 0x53594E54  # pg_advisory_xact_lock key: "SYNT"
+_SUBMIT_LOCK = 0x53554254  # pg_advisory_xact_lock key: "SUBT"
 _SQL = {
     "now": "extract(epoch from clock_timestamp())::double precision",
     "lock": "FOR UPDATE SKIP LOCKED",
-    "for_update": "FOR UPDATE",
+    # Held by a submit's transaction until it ends: submits on every gateway are admitted one at a time.
+    "submit_lock": f"SELECT pg_advisory_xact_lock({_SUBMIT_LOCK})",
 }
 # A connection that died, a server shutting down or not yet accepting, a statement timeout.
 LOST = (

@@ -22,7 +22,7 @@ _PLACEHOLDER = re.compile(r"\$(\d+)")
 _SQL = {
     "now": "((julianday('now') - 2440587.5) * 86400.0)",
     "lock": "",  # one writer at a time: a claim's UPDATE is atomic already
-    "for_update": "",  # BEGIN IMMEDIATE holds the write lock already
+    "submit_lock": "SELECT 1",  # BEGIN IMMEDIATE holds the write lock already
 }
 
 

@@ -74,8 +74,6 @@ class Jobs:
             validate_spec(spec, settings, ServerInfo())  # a spec wrong in itself is refused all the same
             raise
         validate_spec(spec, settings, info)
-        if await self.ctx.store.count_jobs(pb.JOB_STATE_QUEUED) >= settings.max_queued_jobs:
-            raise ResourceExhausted(f"{settings.max_queued_jobs} jobs are already queued; try later")
         counts = totals(spec)
         if not spec.HasField("seed") or spec.seed == -1:
             spec.seed = random.randrange(2**31)

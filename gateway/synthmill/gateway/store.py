@@ -59,9 +59,11 @@ class OverLimit(Exception):
 
 @dataclass(frozen=True)
 class Admission:
-    """The owner's limits a new job must fit, and the UTC day its rows and images count on."""
+    """What a new job must fit: the gateway's queue (`max_queued` jobs queued in all) and its owner's
+    limits, if any, counted on the UTC `day`."""
 
-    limits: pb_keys.KeyLimits
+    max_queued: int
+    limits: pb_keys.KeyLimits | None
     day: str
 
 
@@ -132,8 +134,8 @@ class JobStore:
         self, job: pb.Job, event: pb.JobEvent, admission: Admission | None = None
     ) -> pb.JobEvent:
         """Stores a new job with its first event, and wakes every gateway's claimer. With an
-        `admission`, the job's owner's limits are checked and its day's usage counted in the same
-        transaction (OverLimit, and nothing stored, when it does not fit)."""
+        `admission`, the queue and the owner's limits are checked and the day's usage counted in the
+        same transaction (OverLimit, and nothing stored, when it does not fit)."""
 
         async def work(tx: Tx) -> pb.JobEvent:
             if admission is not None:
@@ -153,17 +155,23 @@ class JobStore:
         return await self.db.run(work)
 
     async def _admit(self, tx: Tx, job: pb.Job, admission: Admission) -> None:
-        """Checks and counts `job` against its owner's limits. The owner's usage row of the day is
-        locked first, so submits of one owner, on any gateway, are admitted one after another: two
+        """Checks `job` against the queue and its owner's limits, and counts it. Submits, on any
+        gateway, are admitted one after another (a lock held to the end of the transaction): two
         cannot both see room for one more job."""
+        await tx.execute("{submit_lock}")
+        (queued,) = await tx.fetchrow("SELECT COUNT(*) FROM jobs WHERE state = $1", pb.JOB_STATE_QUEUED)
+        if queued >= admission.max_queued:
+            raise OverLimit("queued_jobs", admission.max_queued, queued, 1)
         owner, day, limits = job.owner, admission.day, admission.limits
+        if limits is None:
+            return
         await tx.execute(
             "INSERT INTO usage (owner, day, rows, images) VALUES ($1, $2, 0, 0) ON CONFLICT DO NOTHING",
             owner,
             day,
         )
         rows, images = await tx.fetchrow(
-            "SELECT rows, images FROM usage WHERE owner = $1 AND day = $2 {for_update}", owner, day
+            "SELECT rows, images FROM usage WHERE owner = $1 AND day = $2", owner, day
         )
         for state, maximum, name in (
             (pb.JOB_STATE_RUNNING, limits.max_running_jobs, "max_running_jobs"),
