@@ -1,25 +1,48 @@
-"""Judging cost: CLIPScore and detection time per image as ratios to generation time, and best-of-4
-against four separate renders, on the same stack in the same run.
+"""Judging cost: CLIPScore and detection time per image as ratios to generation time, best-of-4
+against four separate renders, and boxes with masks against boxes alone, on the same stack in the
+same run.
 
 Phase times come from the job's own events (WatchJob): for each pipeline batch, generation runs from
 the batch's start (the end of the previous batch's last event, or RUNNING) to its last denoising step;
 scoring runs to the SCORING events, detection from the SELECTING to the DETECTING events. Best-of is
 timed from the jobs' recorded started_at/finished_at: `n` items with best_of 4 against `4n` items.
+Masks are timed the same way, as `annotate` jobs over photographs that ship in packages (the
+embedded diffusion model draws noise, in which the detector finds nothing for SAM to outline):
+`bbox` against `bbox,mask`. With the embedded tiny-sam that measures the plumbing (prompting, RLE,
+clipping, the wire), not a real SAM's encoder; `--segmenter facebook/sam-vit-base` measures that.
 
     python -m benchmarks.judging --device cpu
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import tempfile
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
+
+import matplotlib.cbook
+import skimage.data
 
 from benchmarks import common
 from synthmill.client import Client, image_job
+from synthmill.client.specs import annotate_job
 from synthmill.v1 import common_pb2, gateway_pb2
 
 NAME = "judging"
 PROMPTS = ["a red bicycle leaning on a brick wall", "a bowl of oranges on a wooden table"]
+# scikit-image's bundled photographs with things YOLOv3-tiny knows (people, a cat, a cup, a motorcycle)
+SKIMAGE_PHOTOS = ("astronaut.png", "camera.png", "chelsea.png", "coffee.png", "motorcycle_left.png")
+
+
+def photographs(folder: Path) -> Path:
+    """Copies matplotlib's Grace Hopper and scikit-image's photographs into `folder`."""
+    shutil.copy(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False), folder)
+    for name in SKIMAGE_PHOTOS:
+        shutil.copy(Path(skimage.data.__file__).parent / name, folder)
+    return folder
 
 
 def _seconds(stamp) -> float:
@@ -67,7 +90,7 @@ def run(args) -> dict[str, Any]:
             image_model=args.model,
             device=args.device,
             threads=args.threads,
-            env={"SYNTHMILL_IMAGE_MAX_BATCH": "4"},
+            env={"SYNTHMILL_IMAGE_MAX_BATCH": "4", "SYNTHMILL_IMAGE_SEGMENTER": args.segmenter},
             keep=args.keep_logs,
         ) as s,
         Client(s.gateway_target) as client,
@@ -99,6 +122,22 @@ def run(args) -> dict[str, Any]:
             },
             rounds,
         )
+        photos = photographs(Path(tempfile.mkdtemp(prefix="synthmill-bench-photos-")))
+        found: dict[str, int] = {}
+
+        def annotate(*kinds: str) -> float:
+            done = client.wait(client.submit(annotate_job(photos, annotations=kinds)).id)
+            coco = json.loads((Path(done.output_dir) / "annotations" / "instances.json").read_text())
+            found["+".join(kinds)] = len(coco["annotations"])
+            return elapsed(done)
+
+        annotate("bbox", "mask")  # warm-up
+        common.interleaved(
+            args.rounds,
+            {"boxes": lambda: annotate("bbox"), "boxes_and_masks": lambda: annotate("bbox", "mask")},
+            rounds,
+        )
+        shutil.rmtree(photos)
     median = {k: round(sorted(v)[len(v) // 2], 4) for k, v in ratios.items()}
     return {
         "description": "scoring and detection time per image vs generation (from job events); "
@@ -110,21 +149,27 @@ def run(args) -> dict[str, Any]:
             "size": args.size,
             "steps": args.steps,
             "rounds": args.rounds,
+            "segmenter": args.segmenter,
+            "photographs": 1 + len(SKIMAGE_PHOTOS),
         },
         "per_image_time_ratio": median,
         "per_image_time_ratio_runs": {k: [round(x, 4) for x in v] for k, v in ratios.items()},
         "times": rounds.as_dict(),
         "best_of_4_vs_four_renders": rounds.ratio("best_of_4", "four_renders"),
+        "boxes_and_masks_vs_boxes": rounds.ratio("boxes_and_masks", "boxes"),
+        "annotations_found": found,
     }
 
 
 def summary(result: dict[str, Any]) -> list[list[str]]:
     r = result["per_image_time_ratio"]
     b = result["best_of_4_vs_four_renders"]["ratio_of_medians"]
+    m = result["boxes_and_masks_vs_boxes"]["ratio_of_medians"]
     return [
         common.row(NAME, "CLIPScore time / generation time", f"{r['scoring_vs_generation']:.3f}"),
         common.row(NAME, "detection time / generation time", f"{r['detection_vs_generation']:.3f}"),
         common.row(NAME, "best-of-4 / four separate renders (wall)", f"{b:.3f}"),
+        common.row(NAME, "bbox+mask / bbox annotate job (wall)", f"{m:.3f}"),
     ]
 
 
@@ -134,6 +179,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--steps", type=int, default=8)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument(
+        "--segmenter", default="tiny-sam", help="SAM for the masks arm (tiny-sam, a hub id or a path)"
+    )
     args = p.parse_args(argv)
     result = run(args)
     return common.finish(args.results_dir, NAME, result, summary(result))
