@@ -14,11 +14,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from synthmill.gateway.database import Notice, migrations
+from synthmill.gateway.database import Notice, StoreUnavailable, migrations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _PLACEHOLDER = re.compile(r"\$(\d+)")
+_BUSY_TIMEOUT_S = 30.0  # how long a statement waits for another connection's write lock
 _SQL = {
     "now": "((julianday('now') - 2440587.5) * 86400.0)",
     "lock": "",  # one writer at a time: a claim's UPDATE is atomic already
@@ -48,6 +49,19 @@ class _Tx:
         self.notices.append(notice)
 
 
+def _statements(script: str) -> list[str]:
+    """The statements of an SQL script, cut where `sqlite3.complete_statement` says one ends."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if any(line.strip() and not line.strip().startswith("--") for line in pending.splitlines()):
+        raise ValueError(f"an SQL statement is not complete: {pending.strip()[:200]}")
+    return statements
+
+
 class SqliteDatabase:
     dialect = "sqlite"
     exclusive = True
@@ -59,15 +73,29 @@ class SqliteDatabase:
         self._listeners: list[Callable[[Notice], None]] = []
 
     async def open(self) -> None:
+        """Connects and brings the schema up to date. The migrations run in one write transaction
+        that reads the applied versions first: gateways opening one fresh file at once apply each
+        migration once, one after another."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(
+            self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-        done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
-        for version, sql in migrations(self.dialect):
-            if version not in done:
-                db.executescript(f"BEGIN;\n{sql}\nINSERT INTO schema_migrations VALUES ({version});\nCOMMIT;")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+            done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+            for version, sql in migrations(self.dialect):
+                if version not in done:
+                    for statement in _statements(sql):
+                        db.execute(statement)
+                    db.execute("INSERT INTO schema_migrations VALUES (?)", (version,))
+        except BaseException:
+            db.execute("ROLLBACK")
+            db.close()
+            raise
+        db.execute("COMMIT")
         self._db = db
 
     async def close(self) -> None:
@@ -78,6 +106,8 @@ class SqliteDatabase:
         return self._db is not None
 
     async def run(self, work: Callable[[_Tx], Awaitable[T]]) -> T:
+        if self._db is None:
+            raise StoreUnavailable("job store: not open")
         async with self._lock:
             tx = _Tx(self._db)
             self._db.execute("BEGIN IMMEDIATE")
