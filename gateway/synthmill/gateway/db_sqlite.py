@@ -7,6 +7,7 @@ transaction at a time on the connection. Notices go straight to this process's l
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import re
 import sqlite3
@@ -73,30 +74,36 @@ class SqliteDatabase:
         self._listeners: list[Callable[[Notice], None]] = []
 
     async def open(self) -> None:
-        """Connects and brings the schema up to date. The migrations run in one write transaction
-        that reads the applied versions first: gateways opening one fresh file at once apply each
-        migration once, one after another."""
+        self._db = await asyncio.to_thread(self._connect)
+
+    def _connect(self) -> sqlite3.Connection:
+        """Connects and brings the schema up to date, holding an exclusive lock on a file beside the
+        store meanwhile: SQLite answers "database is locked" at once, not after its busy timeout, to
+        connections that switch a fresh file to WAL together, so gateways starting on one fresh store
+        open it one after another, and each migration is applied once."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(
-            self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-            done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
-            for version, sql in migrations(self.dialect):
-                if version not in done:
-                    for statement in _statements(sql):
-                        db.execute(statement)
-                    db.execute("INSERT INTO schema_migrations VALUES (?)", (version,))
-        except BaseException:
-            db.execute("ROLLBACK")
-            db.close()
-            raise
-        db.execute("COMMIT")
-        self._db = db
+        with open(self.path.with_name(f"{self.path.name}.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            db = sqlite3.connect(
+                self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+                done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+                for version, sql in migrations(self.dialect):
+                    if version not in done:
+                        for statement in _statements(sql):
+                            db.execute(statement)
+                        db.execute("INSERT INTO schema_migrations VALUES (?)", (version,))
+            except BaseException:
+                db.execute("ROLLBACK")
+                db.close()
+                raise
+            db.execute("COMMIT")
+        return db
 
     async def close(self) -> None:
         if self._db is not None:
