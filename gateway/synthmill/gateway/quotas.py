@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from synthmill.common.errors import ResourceExhausted
 from synthmill.gateway.keyring import Principal
-from synthmill.gateway.store import Admission, JobStore, OverLimit
+from synthmill.gateway.store import QUEUE_LIMIT, Admission, JobStore, OverLimit
 from synthmill.v1 import gateway_pb2 as pb
 
 
@@ -39,7 +39,7 @@ class Quotas:
 
 
 def _refusal(name: str, over: OverLimit, day: str) -> str:
-    if over.limit == "queued_jobs":
+    if over.limit == QUEUE_LIMIT:
         return f"{over.maximum} jobs are already queued; try later"
     reached = f"key {name!r} reached its limit {over.limit}={over.maximum}"
     if over.limit.endswith("_per_day"):

@@ -49,6 +49,9 @@ class LeaseLost(Exception):
     """This gateway no longer holds the job's lease: another gateway runs it now."""
 
 
+QUEUE_LIMIT = "queued_jobs"  # OverLimit's name for the gateway-wide queue limit
+
+
 class OverLimit(Exception):
     """A new job would pass one of its owner's limits; nothing was stored or counted."""
 
@@ -161,7 +164,7 @@ class JobStore:
         await tx.execute("{submit_lock}")
         (queued,) = await tx.fetchrow("SELECT COUNT(*) FROM jobs WHERE state = $1", pb.JOB_STATE_QUEUED)
         if queued >= admission.max_queued:
-            raise OverLimit("queued_jobs", admission.max_queued, queued, 1)
+            raise OverLimit(QUEUE_LIMIT, admission.max_queued, queued, 1)
         owner, day, limits = job.owner, admission.day, admission.limits
         if limits is None:
             return
