@@ -50,19 +50,6 @@ class _Tx:
         self.notices.append(notice)
 
 
-def _statements(script: str) -> list[str]:
-    """The statements of an SQL script, cut where `sqlite3.complete_statement` says one ends."""
-    statements, pending = [], ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            statements.append(pending.strip())
-            pending = ""
-    if any(line.strip() and not line.strip().startswith("--") for line in pending.splitlines()):
-        raise ValueError(f"an SQL statement is not complete: {pending.strip()[:200]}")
-    return statements
-
-
 class SqliteDatabase:
     dialect = "sqlite"
     exclusive = True
@@ -89,20 +76,13 @@ class SqliteDatabase:
             )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-                done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
-                for version, sql in migrations(self.dialect):
-                    if version not in done:
-                        for statement in _statements(sql):
-                            db.execute(statement)
-                        db.execute("INSERT INTO schema_migrations VALUES (?)", (version,))
-            except BaseException:
-                db.execute("ROLLBACK")
-                db.close()
-                raise
-            db.execute("COMMIT")
+            db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+            done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+            for version, sql in migrations(self.dialect):
+                if version not in done:
+                    db.executescript(
+                        f"BEGIN;\n{sql}\nINSERT INTO schema_migrations VALUES ({version});\nCOMMIT;"
+                    )
         return db
 
     async def close(self) -> None:

@@ -53,7 +53,7 @@ QUEUE_LIMIT = "queued_jobs"  # OverLimit's name for the gateway-wide queue limit
 
 
 class OverLimit(Exception):
-    """A new job would pass one of its owner's limits; nothing was stored or counted."""
+    """A new job would pass the queue limit or one of its owner's limits; nothing was stored or counted."""
 
     def __init__(self, limit: str, maximum: int, used: int, asked: int):
         super().__init__(limit)
