@@ -46,6 +46,14 @@ class Upstreams:
     text: ServerProcess
     image: ServerProcess
 
+    def gateway_env(self, output_dir: Path) -> dict[str, str]:
+        """The variables of a gateway over these servers that writes to `output_dir`."""
+        return {
+            "SYNTHMILL_GATEWAY_TEXT_TARGET": self.text.target,
+            "SYNTHMILL_GATEWAY_IMAGE_TARGET": self.image.target,
+            "SYNTHMILL_GATEWAY_OUTPUT_DIR": str(output_dir),
+        }
+
 
 @pytest.fixture(scope="session")
 def tiny_upstreams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstreams]:
@@ -76,13 +84,7 @@ def gateway_factory(server_factory, tiny_upstreams: Upstreams, tmp_path: Path):
     """Starts a real gateway over the shared tiny servers; returns (server, output_dir)."""
 
     def start(env: dict[str, str] | None = None, output_dir: Path | None = None, wait: bool = True):
-        output_dir = output_dir or tmp_path / "out"
-        env = {
-            "SYNTHMILL_GATEWAY_TEXT_TARGET": tiny_upstreams.text.target,
-            "SYNTHMILL_GATEWAY_IMAGE_TARGET": tiny_upstreams.image.target,
-            "SYNTHMILL_GATEWAY_OUTPUT_DIR": str(output_dir),
-            **(env or {}),
-        }
+        env = {**tiny_upstreams.gateway_env(output_dir or tmp_path / "out"), **(env or {})}
         return server_factory("gateway", env, wait=wait)
 
     return start

@@ -42,9 +42,7 @@ def measured(tiny_upstreams, tmp_path_factory):
     text = metrics_address(tiny_upstreams.text, "text")
     image = metrics_address(tiny_upstreams.image, "image")
     env = {
-        "SYNTHMILL_GATEWAY_TEXT_TARGET": tiny_upstreams.text.target,
-        "SYNTHMILL_GATEWAY_IMAGE_TARGET": tiny_upstreams.image.target,
-        "SYNTHMILL_GATEWAY_OUTPUT_DIR": str(tmp_path_factory.mktemp("out")),
+        **tiny_upstreams.gateway_env(tmp_path_factory.mktemp("out")),
         "SYNTHMILL_GATEWAY_METRICS_PORT": str(free_port()),
     }
     gateway = ServerProcess("gateway", env, tmp_path_factory.mktemp("logs") / "gateway.log").start()

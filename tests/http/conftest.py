@@ -14,12 +14,7 @@ from servers import ServerProcess, wait_serving
 @pytest.fixture(scope="session")
 def http_stack(tiny_upstreams, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpStack]:
     root = tmp_path_factory.mktemp("http-stack")
-    env = {
-        "SYNTHMILL_GATEWAY_TEXT_TARGET": tiny_upstreams.text.target,
-        "SYNTHMILL_GATEWAY_IMAGE_TARGET": tiny_upstreams.image.target,
-        "SYNTHMILL_GATEWAY_OUTPUT_DIR": str(root / "out"),
-    }
-    gateway = ServerProcess("gateway", env, root / "gateway.log")
+    gateway = ServerProcess("gateway", tiny_upstreams.gateway_env(root / "out"), root / "gateway.log")
     gateway.start(wait=False)
     try:
         wait_serving(gateway.target, gateway.proc)

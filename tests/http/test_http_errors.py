@@ -115,10 +115,8 @@ def keyed(tiny_upstreams, tmp_path_factory):
     """The HTTP service over a real gateway that has API keys: `good` may do anything with its own
     jobs, `spent` may ask for 1 row a day."""
     env = {
+        **tiny_upstreams.gateway_env(tmp_path_factory.mktemp("keyed-out")),
         "SYNTHMILL_GATEWAY_ADMIN_KEY": ADMIN,
-        "SYNTHMILL_GATEWAY_TEXT_TARGET": tiny_upstreams.text.target,
-        "SYNTHMILL_GATEWAY_IMAGE_TARGET": tiny_upstreams.image.target,
-        "SYNTHMILL_GATEWAY_OUTPUT_DIR": str(tmp_path_factory.mktemp("keyed-out")),
     }
     logs = tmp_path_factory.mktemp("keyed")
     gateway = ServerProcess("gateway", env, logs / "gateway.log").start()
