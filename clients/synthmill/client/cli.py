@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from synthmill.client import fitting
 from synthmill.client.specs import FORMATS
 from synthmill.http.settings import HttpSettings
 
@@ -224,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("health", parents=[common], help="exit 0 only when every service is SERVING")
     sub.add_parser("styles", parents=[common], help="list the gateway's saved styles")
     _keys(sub, common)
+    fitting.add_parsers(sub)
     return parser
 
 
@@ -246,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         from synthmill.client.local import cmd_up
 
         return cmd_up(args)
+    if args.command in ("fit", "quality"):
+        return fitting.run(args)
 
     from synthmill.client.client import Client
     from synthmill.client.commands import CLIENT_COMMANDS

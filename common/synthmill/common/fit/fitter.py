@@ -14,10 +14,10 @@ import numpy as np
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.fit import dependence, marginals, privacy
 from synthmill.common.fit.columns import Column, type_columns
+from synthmill.common.fit.defaults import DEFAULT_MIN_COUNT, HOLDOUT_SHARE
 from synthmill.common.fit.sample import Sample
 from synthmill.common.schema import Field, Schema, parse_schema
 
-DEFAULT_MIN_COUNT = 5
 EXAMPLES = 5
 
 
@@ -25,7 +25,7 @@ EXAMPLES = 5
 class FitOptions:
     min_count: int = DEFAULT_MIN_COUNT  # categories seen fewer times are dropped (a privacy rule)
     keep_rare: bool = False
-    holdout: float = privacy.HOLDOUT_SHARE  # the share of rows held out of the fit, for the DCR figure
+    holdout: float = HOLDOUT_SHARE  # the share of rows held out of the fit, for the DCR figure
     now: dt.datetime | None = None  # the fit's time, for fitted_from (injected by tests)
 
 

@@ -22,7 +22,6 @@ from synthmill.common.fit.quality import numbers, scored_kind
 from synthmill.common.schema import Schema
 
 MAX_ROWS = 2000
-HOLDOUT_SHARE = 0.2
 _CHUNK = 256
 
 

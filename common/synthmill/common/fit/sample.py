@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from synthmill.common.errors import InvalidArgument
+from synthmill.common.fit.defaults import FORMATS, MAX_SAMPLE_BYTES
 
-FORMATS = ("csv", "jsonl", "parquet")
-MAX_SAMPLE_BYTES = 256 * 2**20
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 RESERVED = ("copula", "fitted_from")
 
