@@ -9,7 +9,11 @@
   variation of the joint frequencies, gaps as a value) for two categorical ones; for one of each,
   the numeric one is cut into numpy's 10 histogram bins of each table (as SDMetrics' quality report
   does) and `ContingencySimilarity` is used.
-- The overall score is the mean of the two properties' averages, as in SDMetrics' QualityReport.
+- As in SDMetrics' QualityReport (0.2x and later), a pair counts towards the pair-trends average
+  only where the real data shows a trend: |Pearson| > 0.5 for two numeric columns, Cramér's V > 0.3
+  (of the real contingency table, gaps as a value) otherwise. Every pair is still listed, with
+  `meets_threshold`. The overall score is the mean of the two properties' averages (one of them
+  alone when no pair meets its threshold).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from synthmill.common.schema import Schema
 NUMERIC = ("int", "float", "date", "datetime")
 CATEGORICAL = ("enum", "bool")
 _DECIMALS = 14  # SDMetrics' MAX_DECIMALS: sys.float_info.dig - 1
+REAL_CORRELATION_THRESHOLD = 0.5  # SDMetrics' DEFAULT_REAL_CORRELATION_THRESHOLD
+REAL_ASSOCIATION_THRESHOLD = 0.3  # SDMetrics' DEFAULT_REAL_ASSOCIATION_THRESHOLD
 
 
 def scored_kind(field_type: str) -> str | None:
@@ -61,25 +67,42 @@ def tv_complement(real: list[Any], synthetic: list[Any]) -> float:
     return float(1 - 0.5 * variation)
 
 
+def pearson(a: np.ndarray, b: np.ndarray) -> float:
+    both = ~np.isnan(a) & ~np.isnan(b)
+    if both.sum() < 2 or a[both].std() == 0 or b[both].std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a[both], b[both])[0, 1])
+
+
 def correlation_similarity(
     real: tuple[np.ndarray, np.ndarray], synthetic: tuple[np.ndarray, np.ndarray]
 ) -> float:
-    def pearson(a: np.ndarray, b: np.ndarray) -> float:
-        both = ~np.isnan(a) & ~np.isnan(b)
-        if both.sum() < 2 or a[both].std() == 0 or b[both].std() == 0:
-            return float("nan")
-        return float(np.corrcoef(a[both], b[both])[0, 1])
-
     return 1 - abs(pearson(*real) - pearson(*synthetic)) / 2
 
 
-def contingency_similarity(real: tuple[list, list], synthetic: tuple[list, list]) -> float:
-    def shares(a: list, b: list) -> dict:
-        counts = Counter(zip(map(_key, a), map(_key, b), strict=True))
-        return {k: c / len(a) for k, c in counts.items()}
+def _joint(a: list, b: list) -> Counter:
+    return Counter(zip(map(_key, a), map(_key, b), strict=True))
 
-    r, s = shares(*real), shares(*synthetic)
-    return float(1 - sum(abs(r.get(k, 0) - s.get(k, 0)) for k in set(r) | set(s)) / 2)
+
+def contingency_similarity(real: tuple[list, list], synthetic: tuple[list, list]) -> float:
+    r, s = _joint(*real), _joint(*synthetic)
+    n_r, n_s = len(real[0]), len(synthetic[0])
+    return float(1 - sum(abs(r.get(k, 0) / n_r - s.get(k, 0) / n_s) for k in set(r) | set(s)) / 2)
+
+
+def real_association(a: list, b: list) -> float:
+    """Cramér's V of the real contingency table (NaN when a side has a single value)."""
+    from scipy.stats.contingency import association
+
+    counts = _joint(a, b)
+    rows = {k: i for i, k in enumerate(dict.fromkeys(x for x, _ in counts))}
+    cols = {k: i for i, k in enumerate(dict.fromkeys(y for _, y in counts))}
+    if len(rows) < 2 or len(cols) < 2:
+        return float("nan")
+    table = np.zeros((len(rows), len(cols)), dtype=np.int64)
+    for (x, y), c in counts.items():
+        table[rows[x], cols[y]] = c
+    return float(association(table, method="cramer"))
 
 
 def _key(value: Any) -> Any:
@@ -114,17 +137,21 @@ def report(schema: Schema, real: dict[str, list[Any]], synthetic: list[dict[str,
     pairs = []
     for a, b in itertools.combinations(kinds, 2):
         if kinds[a] == kinds[b] == "numeric":
-            metric, score = (
-                "CorrelationSimilarity",
-                correlation_similarity((data[a][0], data[b][0]), (data[a][1], data[b][1])),
-            )
+            real_pair, synthetic_pair = (data[a][0], data[b][0]), (data[a][1], data[b][1])
+            strength = pearson(*real_pair)
+            entry = {"metric": "CorrelationSimilarity", "real_correlation": strength}
+            entry["score"] = correlation_similarity(real_pair, synthetic_pair)
+            meets = abs(strength) > REAL_CORRELATION_THRESHOLD
         else:
             ra, sa = _discrete(data[a], kinds[a])
             rb, sb = _discrete(data[b], kinds[b])
-            metric, score = "ContingencySimilarity", contingency_similarity((ra, rb), (sa, sb))
-        pairs.append({"columns": [a, b], "metric": metric, "score": score})
+            strength = real_association(ra, rb)
+            entry = {"metric": "ContingencySimilarity", "real_association": strength}
+            entry["score"] = contingency_similarity((ra, rb), (sa, sb))
+            meets = strength > REAL_ASSOCIATION_THRESHOLD
+        pairs.append({"columns": [a, b], **entry, "meets_threshold": bool(meets)})
     shape_score = _mean(s["score"] for s in shapes.values())
-    pair_score = _mean(p["score"] for p in pairs)
+    pair_score = _mean(p["score"] for p in pairs if p["meets_threshold"])
     overall = _mean([shape_score, pair_score])
     return {
         "score": overall,
