@@ -50,16 +50,20 @@ class ColumnSampler:
 
     def rows(self, seed: int, indices: Sequence[int]) -> list[dict[str, Any]]:
         """The sampled values of rows `indices`, each a dict in schema order."""
-        rows = self._draw(seed, np.asarray(indices, dtype=np.uint64), 0)
+        counters = np.asarray(indices, dtype=np.uint64)
+        rows = self._draw(seed, counters, 0)
         if self.exclude is None:
             return rows
-        for k, index in enumerate(indices):
-            for attempt in range(1, ROW_ATTEMPTS + 1):
-                if not self.exclude(rows[k]):
-                    break
-                if attempt == ROW_ATTEMPTS:
-                    raise InvalidRow("row", f"row {index} equals a sample record in {ROW_ATTEMPTS} draws")
-                rows[k] = self._draw(seed, np.array([index], dtype=np.uint64), attempt)[0]
+        pending = [k for k, row in enumerate(rows) if self.exclude(row)]
+        for attempt in range(1, ROW_ATTEMPTS + 1):  # each row's first attempt that is not excluded
+            if not pending:
+                return rows
+            for k, row in zip(pending, self._draw(seed, counters[pending], attempt), strict=True):
+                rows[k] = row
+            pending = [k for k in pending if self.exclude(rows[k])]
+        if pending:
+            index = int(counters[pending[0]])
+            raise InvalidRow("row", f"row {index} equals a sample record in {ROW_ATTEMPTS + 1} draws")
         return rows
 
     def _draw(self, seed: int, indices: np.ndarray, attempt: int) -> list[dict[str, Any]]:

@@ -8,10 +8,8 @@ from the schema's `fitted_from`).
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -23,32 +21,6 @@ from synthmill.common.schema import Schema
 THRESHOLDS = ("quality", "dcr")
 
 
-def typed(rows: list[dict[str, Any]], schema: Schema) -> list[dict[str, Any]]:
-    """Rows with each value in its field's JSON type (CSV cells are strings), unknown columns dropped."""
-    return [{f.name: _as(row.get(f.name), f.type) for f in schema.fields} for row in rows]
-
-
-def _as(value: Any, kind: str) -> Any:
-    if value is None or value == "":
-        return None
-    try:
-        if kind == "int":
-            return int(float(value))
-        if kind == "float":
-            return float(value)
-        if kind == "bool":
-            return value if isinstance(value, bool) else str(value).lower() == "true"
-        if kind == "date":
-            return dt.date.fromisoformat(str(value)[:10]).isoformat()
-        if kind == "datetime":
-            return dt.datetime.fromisoformat(str(value)).replace(microsecond=0, tzinfo=None).isoformat()
-        if kind == "uuid":
-            return str(uuid.UUID(str(value)))
-    except ValueError:
-        return str(value)
-    return str(value)
-
-
 def judge(schema: Schema, sample: Sample, synthetic: list[dict[str, Any]]) -> dict[str, Any]:
     """quality.json's content: shapes, pair trends, overall score and privacy figures."""
     if not synthetic:
@@ -56,8 +28,8 @@ def judge(schema: Schema, sample: Sample, synthetic: list[dict[str, Any]]) -> di
     note = schema.fitted_from or {}
     if note.get("sha256") not in (None, sample.sha256):
         raise InvalidArgument("sample", "is not the sample this schema was fitted from (its SHA-256 differs)")
-    records = typed(sample.records(), schema)
-    rows = typed(synthetic, schema)
+    records = privacy.typed(sample.records(), schema)
+    rows = privacy.typed(synthetic, schema)
     train_idx, holdout_idx = privacy.split(sample.rows, float(note.get("holdout", 0)), sample.split_seed)
     train = [records[k] for k in train_idx]
     holdout = [records[k] for k in holdout_idx]

@@ -14,6 +14,9 @@ The three tables are subsampled to the same size, at most `MAX_ROWS`, from a fix
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -38,6 +41,38 @@ def record_key(row: dict[str, Any], names: tuple[str, ...]) -> tuple:
         float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
         for v in (row.get(n) for n in names)
     )
+
+
+def typed(rows: list[dict[str, Any]], schema: Schema) -> list[dict[str, Any]]:
+    """Rows with each value in its field's JSON type (CSV cells are strings), unknown columns dropped."""
+    return [{f.name: _as(row.get(f.name), f.type) for f in schema.fields} for row in rows]
+
+
+def _as(value: Any, kind: str) -> Any:
+    if value is None or value == "":
+        return None
+    try:
+        if kind == "int":
+            return int(float(value))
+        if kind == "float":
+            return float(value)
+        if kind == "bool":
+            return value if isinstance(value, bool) else str(value).lower() == "true"
+        if kind == "date":
+            return dt.date.fromisoformat(str(value)[:10]).isoformat()
+        if kind == "datetime":
+            return dt.datetime.fromisoformat(str(value)).replace(microsecond=0, tzinfo=None).isoformat()
+        if kind == "uuid":
+            return str(uuid.UUID(str(value)))
+    except ValueError:
+        return str(value)
+    return str(value)
+
+
+def excluder(schema: Schema, sample: list[dict[str, Any]]) -> Callable[[dict[str, Any]], bool]:
+    """The sampler's `exclude`: whether a generated row equals one of the (raw) sample records."""
+    seen = {record_key(row, schema.names) for row in typed(sample, schema)}
+    return lambda row: record_key(row, schema.names) in seen
 
 
 def exact_matches(schema: Schema, sample: list[dict[str, Any]], synthetic: list[dict[str, Any]]) -> int:
