@@ -13,7 +13,7 @@ from PIL import Image
 from synthmill.common import judging, rules
 from synthmill.common.cards import ModelCard
 from synthmill.common.errors import InvalidArgument
-from synthmill.image.settings import ImageSettings
+from synthmill.image.serving.settings import ImageSettings
 from synthmill.v1 import common_pb2, image_pb2
 
 

@@ -33,10 +33,10 @@ import torch
 import xgrammar as xgr
 from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
-from synthmill.common import devices, oom
 from synthmill.common.errors import Cancelled, InvalidArgument, OutOfMemory, ResourceExhausted
 from synthmill.common.schema import InvalidRow, Schema, parse_schema
 from synthmill.common.uniqueness import RowDeduper
+from synthmill.runtime import devices, oom
 from synthmill.text import grammar, pinning, prompting
 from synthmill.text.domain import AcceptedRow, PromptsJob, RowsJob, RowsTotals, Sampling
 from synthmill.text.interrupt import Interrupt

@@ -12,9 +12,9 @@ import torch
 import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
-from synthmill.common import devices, hub
 from synthmill.common.cards import ModelCard
-from synthmill.common.oom import Faults
+from synthmill.runtime import devices, hub
+from synthmill.runtime.oom import Faults
 from synthmill.text import embedded
 from synthmill.text.settings import PREFIX
 

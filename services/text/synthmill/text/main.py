@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthmill.common import devices, server
-from synthmill.common.lifecycle import model_service
+from synthmill.common import server
 from synthmill.common.server import Service
-from synthmill.common.worker import DeviceWorker
+from synthmill.runtime import devices
+from synthmill.runtime.lifecycle import model_service
+from synthmill.runtime.worker import DeviceWorker
 from synthmill.text import loader, metrics
 from synthmill.text.engine import TextEngine
 from synthmill.text.servicer import SERVICE_NAME, Serving, TextServicer, server_info

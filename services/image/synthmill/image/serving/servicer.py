@@ -12,12 +12,12 @@ from typing import Any
 import grpc
 from PIL import Image
 
-from synthmill.common.lifecycle import Ready
-from synthmill.image import metrics
-from synthmill.image.batcher import Batcher, ImageEvent, StepEvent
-from synthmill.image.boxes import Box
 from synthmill.image.domain import AnnotateRequest, ImageModel, ImageRequest
-from synthmill.image.settings import ImageSettings
+from synthmill.image.judging.boxes import Box
+from synthmill.image.serving import metrics
+from synthmill.image.serving.batcher import Batcher, ImageEvent, StepEvent
+from synthmill.image.serving.settings import ImageSettings
+from synthmill.runtime.lifecycle import Ready
 from synthmill.v1 import common_pb2, image_pb2, image_pb2_grpc
 
 SERVICE_NAME = image_pb2.DESCRIPTOR.services_by_name["ImageService"].full_name
@@ -39,7 +39,7 @@ def server_info(
     models: Mapping[str, ImageModel], settings: ImageSettings, judging: Mapping[str, Any]
 ) -> image_pb2.ImageServerInfo:
     """The first configured model is the default; `schedulers` lists every name some model accepts;
-    `judging` holds the scorer and detector fields (`Judges.describe`)."""
+    `judging` holds the scorer and detector fields (`JudgingModels.describe`)."""
     cards = [model.card for model in models.values()]
     return image_pb2.ImageServerInfo(
         models=[card.to_pb(is_default=card.name == settings.models[0]) for card in cards],
