@@ -19,10 +19,9 @@ from synthmill.v1 import text_pb2_grpc
 def _load_and_warm(settings: TextSettings) -> TextEngine:
     """Loads the model and runs a warm-up row through it (on the worker thread, which keeps the
     configured CUDA device as its current one from here on)."""
-    s = settings
-    devices.bind_thread(devices.resolve_device(s.device))
-    with metrics.SERVER.loading(s.model):
-        engine = TextEngine(loader.load(s.model, s.device, s.dtype, s.cache_dir, s.threads, s.faults), s)
+    devices.bind_thread(devices.resolve_device(settings.device))
+    with metrics.SERVER.loading(settings.model):
+        engine = TextEngine(loader.load(settings.model, settings), settings)
         engine.warm_up()
     return engine
 

@@ -36,9 +36,8 @@ from PIL import Image
 from synthmill.common.cards import ModelCard
 from synthmill.common.errors import OutOfMemory
 from synthmill.common.judging import candidate_seed
-from synthmill.image.domain import GenerationParams, Item
+from synthmill.image.domain import CandidateEvent, GenerationParams, ImageEvent, Item, StepEvent
 from synthmill.image.generation import png
-from synthmill.image.judging.boxes import Box
 from synthmill.image.judging.verdicts import Judge, Rendered, Verdict, unjudged
 
 log = logging.getLogger(__name__)
@@ -48,44 +47,6 @@ log = logging.getLogger(__name__)
 Runner = Callable[
     [GenerationParams, Sequence[Item], Callable[[int], bool]], Awaitable[list[Image.Image] | None]
 ]
-
-
-@dataclass(frozen=True)
-class StepEvent:
-    """Item `index` finished step `step` of `total` of `phase` (denoising, scoring, selecting, detecting)."""
-
-    index: int
-    step: int
-    total: int
-    phase: str = "denoising"
-
-
-@dataclass(frozen=True)
-class CandidateEvent:
-    """One candidate of a finished item; `png` only for a loser that the request asked to keep."""
-
-    number: int
-    seed: int
-    score: float | None
-    png: bytes
-
-
-@dataclass(frozen=True)
-class ImageEvent:
-    """Item `index` is done: its PNG and the parameters text written into it."""
-
-    index: int
-    seed: int
-    png: bytes
-    parameters_text: str
-    seconds: float  # wall time of the batch that made it
-    device: str = ""  # of the model that made it, when the batcher knows its card
-    dtype: str = ""
-    score: float | None = None
-    candidate: int = 0  # the kept candidate's number
-    candidates: tuple[CandidateEvent, ...] = ()
-    boxes: tuple[Box, ...] = ()
-    judge_seconds: float = 0.0
 
 
 class Ticket:

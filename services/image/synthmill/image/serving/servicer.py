@@ -12,10 +12,10 @@ from typing import Any
 import grpc
 from PIL import Image
 
-from synthmill.image.domain import AnnotateRequest, ImageModel, ImageRequest
+from synthmill.image.domain import AnnotatedImage, AnnotateRequest, ImageEvent, ImageModel, ImageRequest
 from synthmill.image.judging.boxes import Box
 from synthmill.image.serving import metrics
-from synthmill.image.serving.batcher import Batcher, ImageEvent, StepEvent
+from synthmill.image.serving.batcher import Batcher
 from synthmill.image.serving.settings import ImageSettings
 from synthmill.runtime.lifecycle import Ready
 from synthmill.v1 import common_pb2, image_pb2, image_pb2_grpc
@@ -54,59 +54,6 @@ def server_info(
     )
 
 
-def _box_pb(box: Box) -> image_pb2.Box:
-    mask = box.mask
-    return image_pb2.Box(
-        label=box.label,
-        category_id=box.category_id,
-        score=box.score,
-        x=box.x,
-        y=box.y,
-        width=box.width,
-        height=box.height,
-        mask=image_pb2.Mask(height=mask.height, width=mask.width, counts=mask.counts, area=mask.area)
-        if mask
-        else None,
-    )
-
-
-def _image_pb(event: ImageEvent, params_pb: common_pb2.ImageParams) -> image_pb2.GeneratedImage:
-    image = image_pb2.GeneratedImage(
-        index=event.index,
-        png=event.png,
-        seed=event.seed,
-        params=params_pb,
-        parameters_text=event.parameters_text,
-        seconds=event.seconds,
-        device=event.device,
-        dtype=event.dtype,
-        candidate=event.candidate,
-        candidates=[
-            image_pb2.Candidate(number=c.number, seed=c.seed, score=c.score or 0.0, png=c.png)
-            for c in event.candidates
-        ],
-        boxes=[_box_pb(box) for box in event.boxes],
-        judge_seconds=event.judge_seconds,
-    )
-    if event.score is not None:
-        image.score = event.score
-    return image
-
-
-def _event_pb(
-    event: StepEvent | ImageEvent, params: common_pb2.ImageParams
-) -> image_pb2.GenerateImagesResponse:
-    if isinstance(event, StepEvent):
-        step = image_pb2.StepProgress(
-            index=event.index,
-            step=event.step,
-            total_steps=event.total,
-            phase=common_pb2.Phase.Value(f"PHASE_{event.phase.upper()}"),
-        )
-        return image_pb2.GenerateImagesResponse(step=step)
-    return image_pb2.GenerateImagesResponse(image=_image_pb(event, params))
-
-
 class ImageServicer(image_pb2_grpc.ImageServiceServicer):
     """Before startup has set `ready`, every call is UNAVAILABLE."""
 
@@ -128,7 +75,7 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         try:
             with metrics.SERVER.outstanding(len(req.items)) as made:
                 async for event in ticket.events():
-                    yield _event_pb(event, params_pb)
+                    yield event.to_pb(params_pb) if isinstance(event, ImageEvent) else event.to_pb()
                     if isinstance(event, ImageEvent):
                         made()
                         metrics.IMAGES.labels(model).inc()
@@ -151,6 +98,4 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         )
         for index, image in req.images:
             [boxes] = await serving.annotate([image], req.labels, req.annotations)
-            yield image_pb2.AnnotatedImage(
-                index=index, width=image.width, height=image.height, boxes=[_box_pb(b) for b in boxes]
-            )
+            yield AnnotatedImage(index, image.width, image.height, tuple(boxes)).to_pb()
