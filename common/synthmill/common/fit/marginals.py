@@ -2,7 +2,7 @@
 weights for categories, with the rare ones dropped.
 
 A law is judged as the sampler will draw it: truncated to the column's observed [min, max] and, on
-int columns, rounded to whole numbers (`synthmill.common.laws`). It fits when its Kolmogorov-Smirnov
+int columns, rounded to whole numbers (`synthmill.common.schema.laws`). It fits when its Kolmogorov-Smirnov
 distance to the sample is within `ks_tolerance(n)`: the 5% critical value 1.36/sqrt(n), but never
 below 0.02 (with 100,000 rows no real column is exactly normal, and 2% is already a shape score of
 0.98). The empirical law keeps `n // min_count` intervals at most (100 at most), so each quantile
@@ -18,10 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from synthmill.common import distributions
 from synthmill.common.errors import InvalidArgument
-from synthmill.common.laws import numeric_law
-from synthmill.common.schema import Field
+from synthmill.common.schema import Field, distributions
+from synthmill.common.schema.laws import numeric_law
 
 MAX_INTERVALS = 100
 

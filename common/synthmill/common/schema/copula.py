@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synthmill.common.distributions import NUMERIC_LAWS, ByColumn
 from synthmill.common.errors import InvalidArgument
+from synthmill.common.schema.draws import ByColumn
 
 if TYPE_CHECKING:
     from synthmill.common.schema.model import Field
@@ -78,6 +78,8 @@ def parse(raw: Any, fields: Sequence[Field], where: str) -> Copula:
 
 
 def _numeric_sampled(field: Field) -> bool:
+    from synthmill.common.schema.distributions import NUMERIC_LAWS
+
     dist = field.distribution
     draws = dist.draws() if isinstance(dist, ByColumn) else [dist] if dist is not None else []
     return bool(draws) and all(draw.name in NUMERIC_LAWS for draw in draws)

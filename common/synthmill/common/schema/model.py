@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from synthmill.common import distributions
 from synthmill.common.schema.checks import CHECKS, InvalidRow
 from synthmill.common.schema.copula import Copula
+from synthmill.common.schema.draws import Distribution
 
 TYPES = ("string", "int", "float", "bool", "date", "datetime", "enum", "email", "uuid")
 
@@ -31,8 +31,8 @@ class Field:
     max_length: int | None = None
     pattern: str | None = None
     choices: tuple[str, ...] = ()
-    # How the value is sampled instead of written by the LLM (see synthmill.common.distributions).
-    distribution: distributions.Distribution | None = None
+    # How the value is sampled instead of written by the LLM (see synthmill.common.schema.distributions).
+    distribution: Distribution | None = None
     # Values shown to the LLM as few-shot examples of this column (a fitted sample's free text).
     examples: tuple[Any, ...] = ()
     # The share of sampled rows where this (nullable, sampled) field is null, as in a fitted sample.
