@@ -120,13 +120,27 @@ def _labelling(group) -> None:
     )
 
 
-def _rows_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+def _rows_options(p: argparse.ArgumentParser, like: bool = False) -> None:
+    source = p.add_mutually_exclusive_group(required=True) if like else p
+    source.add_argument(
         "--schema",
-        required=True,
+        required=not like,
         metavar="JSON|@file",
         help='{"age": "int"} or a JSON Schema, inline or @path',
     )
+    if like:
+        source.add_argument(
+            "--like",
+            metavar="SAMPLE",
+            help="fit the schema to this sample (csv, jsonl, parquet) at the gateway; adds quality.json",
+        )
+        p.add_argument(
+            "--fail-under", default="", metavar="quality=0.85,dcr=0.6", help="with --like: fail below"
+        )
+        p.add_argument(
+            "--min-count", type=int, default=0, metavar="N", help="with --like: see 'synthmill fit'"
+        )
+        p.add_argument("--keep-rare", action="store_true", help="with --like: see 'synthmill fit'")
     p.add_argument("-n", type=int, required=True, metavar="N", help="number of rows")
     p.add_argument(
         "--format", choices=list(FORMATS), default="jsonl", help="data file format (default jsonl)"
@@ -182,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=0, metavar="N", help="number of images (default one per prompt)")
 
     p = sub.add_parser("text", parents=[common, waiting], help="make rows from a schema", epilog=EPILOG)
-    _rows_options(p)
+    _rows_options(p, like=True)
     p.add_argument("--seed", type=int, metavar="S", help="base seed; the same seed gives the same rows")
     p.add_argument("--model", metavar="M", help="text model (default: the server's)")
 

@@ -81,10 +81,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def cmd_quality(args: argparse.Namespace) -> int:
-    from synthmill.common.fit.judge import judge, parse_thresholds, shortfalls, write
+    from synthmill.common.fit import thresholds
+    from synthmill.common.fit.judge import judge, shortfalls, write
     from synthmill.common.schema import parse_schema
 
-    thresholds = parse_thresholds(args.fail_under)
+    minimums = thresholds.parse(args.fail_under)
     schema = parse_schema(Path(args.schema).read_text(), "schema")
     sample = _read(args.sample, None)
     data = _read(args.data, None, "data", limit=2**40)
@@ -100,7 +101,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
             f"{report['column_pair_trends']['score'] or 0:.3f}); exact matches "
             f"{report['privacy']['exact_matches']}; closer to training {dcr.get('closer_to_training', 'n/a')}"
         )
-    problems = shortfalls(report, thresholds)
+    problems = shortfalls(report, minimums)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -166,10 +166,37 @@ def sampling_params(
     return params
 
 
+def fit_sample(
+    path: str | Path,
+    *,
+    min_count: int = 0,
+    keep_rare: bool = False,
+    holdout: float | None = None,
+    fail_under: str | Mapping[str, float] = "",
+) -> gateway_pb2.FitSample:
+    """A sample for the gateway to fit (`--like`): the file's bytes, its format from its name (csv,
+    jsonl, parquet), the fit's options, and the report's thresholds ("quality=0.85,dcr=0.6")."""
+    from synthmill.common.fit import thresholds
+    from synthmill.common.fit.sample import format_of
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SpecError(f"--like: cannot read {path}: {exc.strerror or exc}") from None
+    minimums = thresholds.parse(fail_under, "--fail-under") if isinstance(fail_under, str) else fail_under
+    sample = gateway_pb2.FitSample(
+        data=data, format=format_of(str(path)), min_count=min_count, keep_rare=keep_rare, fail_under=minimums
+    )
+    if holdout is not None:
+        sample.holdout = holdout
+    return sample
+
+
 def text_spec(
-    schema: str | Mapping[str, Any],
+    schema: str | Mapping[str, Any] | None,
     n: int,
     *,
+    like: gateway_pb2.FitSample | None = None,
     format: str = "jsonl",
     instructions: str = "",
     model: str = "",
@@ -180,7 +207,8 @@ def text_spec(
     if format not in FORMATS:
         raise SpecError(f"--format: expected one of {', '.join(FORMATS)}, got {format!r}")
     return gateway_pb2.TextJobSpec(
-        schema_json=load_schema(schema),
+        schema_json=load_schema(schema) if schema is not None else "",
+        like=like,
         count=n,
         instructions=instructions or "",
         format=FORMATS[format],
@@ -197,9 +225,10 @@ def _job(seed: int | None, **kind: Any) -> gateway_pb2.JobSpec:
 
 
 def text_job(
-    schema: str | Mapping[str, Any], n: int, *, seed: int | None = None, **options: Any
+    schema: str | Mapping[str, Any] | None, n: int, *, seed: int | None = None, **options: Any
 ) -> gateway_pb2.JobSpec:
-    """Rows: `schema` is a dict, JSON text or `@path`; options are `text_spec`'s."""
+    """Rows: `schema` is a dict, JSON text or `@path` (None with `like=fit_sample(path)`: the gateway
+    fits the sample); options are `text_spec`'s."""
     return _job(seed, text=text_spec(schema, n, **options))
 
 
@@ -308,9 +337,15 @@ def annotate_job(
 def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
     """The JobSpec of an `images`, `text` or `unified` command line (an argparse Namespace)."""
     if args.command == "text":
+        like = None
+        if args.like:
+            like = fit_sample(
+                args.like, min_count=args.min_count, keep_rare=args.keep_rare, fail_under=args.fail_under
+            )
         return text_job(
             args.schema,
             args.n,
+            like=like,
             format=args.format,
             instructions=args.instructions or "",
             model=args.model or "",

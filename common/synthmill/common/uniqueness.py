@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from synthmill.common.schema import Schema
@@ -22,7 +23,8 @@ class RowDeduper:
     Nulls do not count as values of a unique field (as in SQL UNIQUE).
     """
 
-    def __init__(self, schema: Schema):
+    def __init__(self, schema: Schema, forbidden: Callable[[dict[str, Any]], bool] | None = None):
+        self._forbidden = forbidden  # rows that may never be accepted (a fitted sample's records)
         self._kinds = {f.name: f.type for f in schema.fields if f.unique}
         self._rows: set[str] = set()
         self._values: dict[str, set[Any]] = {name: set() for name in self._kinds}
@@ -34,6 +36,8 @@ class RowDeduper:
                 return f"{name}: {value!r} is already used"
         if json.dumps(row, sort_keys=True) in self._rows:
             return "the whole row repeats an earlier row"
+        if self._forbidden is not None and self._forbidden(row):
+            return "the row equals a record of the sample"
         return None
 
     def add(self, row: dict[str, Any]) -> None:

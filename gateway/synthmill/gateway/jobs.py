@@ -52,6 +52,7 @@ class Jobs:
         settings = self.ctx.settings
         kind = kind_of(spec)
         kind.apply_styles(spec, self.ctx.styles)  # before any check: the styled prompts are what will run
+        await asyncio.to_thread(kind.prepare, spec, settings)  # e.g. a schema fitted to a sample
         try:
             info = await self.server_info(spec, kind)
         except Unavailable:

@@ -18,8 +18,6 @@ from synthmill.common.fit import privacy, quality
 from synthmill.common.fit.sample import Sample
 from synthmill.common.schema import Schema
 
-THRESHOLDS = ("quality", "dcr")
-
 
 def judge(schema: Schema, sample: Sample, synthetic: list[dict[str, Any]]) -> dict[str, Any]:
     """quality.json's content: shapes, pair trends, overall score and privacy figures."""
@@ -44,20 +42,6 @@ def judge(schema: Schema, sample: Sample, synthetic: list[dict[str, Any]]) -> di
         "holdout": len(holdout),
         "generated": len(rows),
     }
-    return out
-
-
-def parse_thresholds(text: str) -> dict[str, float]:
-    """'quality=0.85,dcr=0.6' as {"quality": 0.85, "dcr": 0.6}; refuses unknown names and bad numbers."""
-    out: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, _, value = part.partition("=")
-        if name not in THRESHOLDS:
-            raise InvalidArgument("fail_under", f"{name!r} is not one of {', '.join(THRESHOLDS)}")
-        try:
-            out[name] = float(value)
-        except ValueError:
-            raise InvalidArgument("fail_under", f"{part!r}: the threshold must be a number") from None
     return out
 
 
