@@ -109,3 +109,42 @@ def test_a_fitted_schema_runs_as_a_text_job(cli, gateway_factory, tmp_path: Path
     for row in written:
         schema.validate(row)
     assert json.loads((folder / "schema.json").read_text())["x-copula"] == schema.copula.spec()
+
+
+def test_text_like_a_sample_through_the_cli(cli, gateway_factory, tmp_path: Path) -> None:
+    """The issue's acceptance command: `synthmill text --like sample.csv -n 1000 --seed 3 --json`."""
+    sample = write_sample(tmp_path, people(2000))
+    gateway = gateway_factory(output_dir=tmp_path / "out")
+    job = cli(
+        "text",
+        "--gateway",
+        gateway.target,
+        "--like",
+        str(sample),
+        "-n",
+        "1000",
+        "--seed",
+        "3",
+        "--json",
+        "--quiet",
+    )
+    assert job.code == 0, job.stderr
+    result = job.json()
+    assert result["state"] == "COMPLETED" and result["quality_headline"].startswith("quality 0.9")
+    report = json.loads((Path(result["output_dir"]) / "quality.json").read_text())
+    assert report["score"] >= 0.85 and report["privacy"]["exact_matches"] == 0
+    failing = cli(
+        "text",
+        "--gateway",
+        gateway.target,
+        "--like",
+        str(sample),
+        "-n",
+        "50",
+        "--fail-under",
+        "quality=0.999",
+        "--json",
+    )
+    assert failing.code != 0 and "is below 0.999" in failing.json()["error"]
+    refused = cli("text", "--gateway", gateway.target, "--like", str(sample), "-n", "0", "--json")
+    assert refused.code != 0 and "text.count" in refused.stderr
