@@ -167,25 +167,31 @@ def sampling_params(
 
 
 def fit_sample(
-    path: str | Path,
+    source: str | Path | bytes,
     *,
+    format: str = "",
     min_count: int = 0,
     keep_rare: bool = False,
     holdout: float | None = None,
     fail_under: str | Mapping[str, float] = "",
 ) -> gateway_pb2.FitSample:
-    """A sample for the gateway to fit (`--like`): the file's bytes, its format from its name (csv,
-    jsonl, parquet), the fit's options, and the report's thresholds ("quality=0.85,dcr=0.6")."""
+    """A sample for the gateway to fit (`--like`): a file (its format from its name: csv, jsonl,
+    parquet) or the bytes themselves (csv unless `format` says otherwise), the fit's options, and the
+    report's thresholds ("quality=0.85,dcr=0.6")."""
     from synthmill.common.fit import thresholds
     from synthmill.common.fit.sample import format_of
 
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise SpecError(f"--like: cannot read {path}: {exc.strerror or exc}") from None
+    if isinstance(source, bytes):
+        data = source
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise SpecError(f"--like: cannot read {source}: {exc.strerror or exc}") from None
+        format = format or format_of(str(source))
     minimums = thresholds.parse(fail_under, "--fail-under") if isinstance(fail_under, str) else fail_under
     sample = gateway_pb2.FitSample(
-        data=data, format=format_of(str(path)), min_count=min_count, keep_rare=keep_rare, fail_under=minimums
+        data=data, format=format, min_count=min_count, keep_rare=keep_rare, fail_under=minimums
     )
     if holdout is not None:
         sample.holdout = holdout

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from synthmill.client import SynthmillError
-from synthmill.http import events, files, generate, info, jobs, schema_check, sdapi
+from synthmill.http import events, files, fit, generate, info, jobs, schema_check, sdapi
 from synthmill.http.errors import LimitBody, gateway_error
 from synthmill.http.gateway import ForwardAuthorization, connect
 from synthmill.http.runs import Runs
@@ -42,7 +42,7 @@ def create_app(settings: HttpSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.runs = Runs()
     app.add_exception_handler(SynthmillError, gateway_error)
-    for module in (info, generate, schema_check, jobs, events, files, sdapi):
+    for module in (info, generate, schema_check, fit, jobs, events, files, sdapi):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
 
