@@ -8,12 +8,13 @@ function detailText(detail) {
   return JSON.stringify(detail);
 }
 
-export async function api(path, { method = "GET", body } = {}) {
+export async function api(path, { method = "GET", body, raw } = {}) {
   const init = { method, headers: {} };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     init.headers["Content-Type"] = "application/json";
   }
+  if (raw !== undefined) init.body = raw; // bytes as they are (a sample for POST /fit)
   let reply;
   try {
     reply = await fetch(path, init);
