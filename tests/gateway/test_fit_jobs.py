@@ -132,3 +132,18 @@ def test_the_row_deduper_refuses_forbidden_rows() -> None:
     deduper = RowDeduper(schema, excluder(schema, [{"a": "1", "b": "x"}]))
     assert deduper.conflict({"a": 1, "b": "x"}) == "the row equals a record of the sample"
     assert deduper.conflict({"a": 2, "b": "x"}) is None
+
+
+def test_llm_columns_stay_under_their_share(gateway) -> None:
+    schema = {"age": {"type": "int", "max_share": 0.05}, "word": {"type": "string", "max_length": 4}}
+    spec = pb.JobSpec(seed=1, text=pb.TextJobSpec(schema_json=json.dumps(schema), count=100))
+    job = run(gateway, spec)
+    assert job.state == pb.JOB_STATE_COMPLETED, job.error
+    folder = Path(job.output_dir)
+    rows = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
+    for name in schema:
+        values = [r[name] for r in rows if r[name] is not None]
+        assert max(values.count(v) for v in values) <= 5, name  # 5% of 100 rows
+    columns = json.loads((folder / "stats.json").read_text())["columns"]
+    assert columns["age"]["max_share"] == 0.05 and columns["age"]["top_share"] <= 0.05
+    assert columns["word"]["max_share"] == 0.1

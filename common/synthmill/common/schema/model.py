@@ -37,6 +37,8 @@ class Field:
     examples: tuple[Any, ...] = ()
     # The share of sampled rows where this (nullable, sampled) field is null, as in a fitted sample.
     null_share: float | None = None
+    # The most of a job's rows one value of this LLM-written column may fill (see schema.shares).
+    max_share: float | None = None
 
     def json_schema(self) -> dict[str, Any]:
         """This field as a JSON Schema property."""
@@ -71,6 +73,8 @@ class Field:
             prop["examples"] = list(self.examples)
         if self.null_share is not None:
             prop["x-null-share"] = self.null_share
+        if self.max_share is not None:
+            prop["x-max-share"] = self.max_share
         return prop
 
     def validate(self, value: Any) -> None:

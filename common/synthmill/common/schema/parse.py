@@ -32,7 +32,7 @@ NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PROPERTY_KEYS = {
     "type", "description", "enum", "minimum", "maximum", "minLength", "maxLength", "pattern", "format",
     "x-unique", "unique", "uniqueItems", "nullable", "anyOf",
-    "title", "default", "examples", "$comment", "x-distribution", "x-null-share",
+    "title", "default", "examples", "$comment", "x-distribution", "x-null-share", "x-max-share",
 }  # fmt: skip
 _OBJECT_KEYS = {
     "type", "properties", "required", "additionalProperties", "title", "description",
@@ -41,7 +41,7 @@ _OBJECT_KEYS = {
 _SIMPLE_KEYS = {
     "type", "description", "nullable", "unique", "minimum", "maximum", "min", "max", "min_length",
     "max_length", "minLength", "maxLength", "pattern", "choices", "enum", "values", "format",
-    "distribution", "examples", "null_share",
+    "distribution", "examples", "null_share", "max_share",
 }  # fmt: skip
 MAX_EXAMPLES = 20
 
@@ -107,6 +107,7 @@ def _parse_simple(value: dict, path: str) -> Schema:
                 distribution=spec.get("distribution"),
                 examples=spec.get("examples"),
                 null_share=spec.get("null_share"),
+                max_share=spec.get("max_share"),
             )
         )
     distributions.check_conditions(fields, lambda name: f"{path}.{name}.distribution")
@@ -213,6 +214,8 @@ def _parse_property(name: str, prop: Any, where: str, optional: bool, unique: bo
         examples=prop.get("examples"),
         null_share=prop.get("x-null-share"),
         null_share_key="x-null-share",
+        max_share=prop.get("x-max-share"),
+        max_share_key="x-max-share",
         distribution_key="x-distribution",
     )
 
@@ -237,6 +240,8 @@ def _make_field(
     examples: Any = None,
     null_share: Any = None,
     null_share_key: str = "null_share",
+    max_share: Any = None,
+    max_share_key: str = "max_share",
 ) -> Field:
     numeric = kind in ("int", "float")
     for key, bound in (("minimum", minimum), ("maximum", maximum)):
@@ -301,6 +306,12 @@ def _make_field(
         field = replace(
             field, null_share=_null_share(null_share, field, distribution, f"{where}.{null_share_key}")
         )
+    if max_share is not None:
+        if isinstance(max_share, bool) or not isinstance(max_share, int | float) or not 0 < max_share <= 1:
+            raise InvalidArgument(
+                f"{where}.{max_share_key}", "must be a number in (0, 1]; 1 turns the cap off"
+            )
+        field = replace(field, max_share=float(max_share))
     if distribution is None:
         return field
     return replace(

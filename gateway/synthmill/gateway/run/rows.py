@@ -105,7 +105,7 @@ class RowMaker:
 
     async def make(self, done: dict[int, RowRecord]) -> None:
         """Makes rows from the first index not in `done` (rows already accepted) to the end."""
-        deduper = RowDeduper(self.schema, self.forbidden)
+        deduper = RowDeduper(self.schema, self.forbidden, self.spec.count)
         for record in done.values():
             deduper.add(record.row)
         index = next(i for i in range(self.spec.count + 1) if i not in done)
