@@ -13,15 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from synthmill.common.errors import InvalidArgument
-from synthmill.common.schema.draws import ByColumn
+from synthmill.common.schema.draws import ByColumn, Distribution
 
-if TYPE_CHECKING:
-    from synthmill.common.schema.model import Field
+
+class Column(Protocol):
+    """What the copula reads of a field (the schema model's `Field`)."""
+
+    name: str
+    distribution: Distribution | None
+
 
 _KEYS = {"columns", "correlation"}
 _TOLERANCE = 1e-6
@@ -54,7 +59,7 @@ def is_copula(value: Any) -> bool:
     return isinstance(value, dict) and "columns" in value and "correlation" in value
 
 
-def parse(raw: Any, fields: Sequence[Field], where: str) -> Copula:
+def parse(raw: Any, fields: Sequence[Column], where: str) -> Copula:
     """Checks the columns (sampled numeric fields, at least two, no repeats) and the matrix."""
     if not isinstance(raw, dict):
         raise InvalidArgument(where, "must be an object with columns and correlation")
@@ -77,12 +82,10 @@ def parse(raw: Any, fields: Sequence[Field], where: str) -> Copula:
     return Copula(tuple(columns), _matrix(raw.get("correlation"), len(columns), f"{where}.correlation"))
 
 
-def _numeric_sampled(field: Field) -> bool:
-    from synthmill.common.schema.distributions import NUMERIC_LAWS
-
+def _numeric_sampled(field: Column) -> bool:
     dist = field.distribution
     draws = dist.draws() if isinstance(dist, ByColumn) else [dist] if dist is not None else []
-    return bool(draws) and all(draw.name in NUMERIC_LAWS for draw in draws)
+    return bool(draws) and all(draw.numeric for draw in draws)
 
 
 def _matrix(raw: Any, size: int, where: str) -> tuple[tuple[float, ...], ...]:

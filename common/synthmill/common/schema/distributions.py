@@ -36,12 +36,11 @@ from typing import Any
 
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.schema import fakers
-from synthmill.common.schema.draws import ByColumn, Distribution, Draw
+from synthmill.common.schema.draws import NUMERIC_LAWS, ByColumn, Distribution, Draw
 from synthmill.common.schema.laws import numeric_law
 from synthmill.common.schema.model import Field
 
 MIN_MASS = 0.01
-NUMERIC_LAWS = ("uniform", "normal", "lognormal", "poisson", "empirical")
 MAX_QUANTILES = 1001
 _TYPES = {
     "uniform": ("int", "float"),
