@@ -127,11 +127,13 @@ def test_bad_samples_are_refused_at_submit(gateway, spec: pb.JobSpec, field: str
     assert not gateway.ListJobs(pb.ListJobsRequest()).jobs
 
 
-def test_the_row_deduper_refuses_forbidden_rows() -> None:
-    schema = parse_schema({"a": "int", "b": "string"})
-    deduper = RowDeduper(schema, excluder(schema, [{"a": "1", "b": "x"}]))
-    assert deduper.conflict({"a": 1, "b": "x"}) == "the row equals a record of the sample"
-    assert deduper.conflict({"a": 2, "b": "x"}) is None
+def test_the_row_deduper_refuses_rows_that_copy_the_sample() -> None:
+    schema = parse_schema({"a": "int", "b": ["x", "y"], "note": "string"})
+    deduper = RowDeduper(schema, excluder(schema, [{"a": "1", "b": "x", "note": "hello"}]))
+    copy = "the row copies the sample (a whole record, or a free-text value)"
+    assert deduper.conflict({"a": 1, "b": "x", "note": "hello"}) == copy
+    assert deduper.conflict({"a": 2, "b": "y", "note": "hello"}) == copy  # a free-text value
+    assert deduper.conflict({"a": 2, "b": "x", "note": "hi"}) is None
 
 
 def test_llm_columns_stay_under_their_share(gateway) -> None:

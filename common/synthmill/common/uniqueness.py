@@ -48,7 +48,7 @@ class RowDeduper:
             if value is not None and self._seen[name][_key("", value)] >= cap:
                 return f"{name}: {value!r} already fills {cap} rows, its max_share"
         if self._forbidden is not None and self._forbidden(row):
-            return "the row equals a record of the sample"
+            return "the row copies the sample (a whole record, or a free-text value)"
         return None
 
     def add(self, row: dict[str, Any]) -> None:

@@ -70,9 +70,19 @@ def _as(value: Any, kind: str) -> Any:
 
 
 def excluder(schema: Schema, sample: list[dict[str, Any]]) -> Callable[[dict[str, Any]], bool]:
-    """The sampler's `exclude`: whether a generated row equals one of the (raw) sample records."""
-    seen = {record_key(row, schema.names) for row in typed(sample, schema)}
-    return lambda row: record_key(row, schema.names) in seen
+    """Whether a generated row copies the (raw) sample: equals one of its records, or holds one of its
+    values in a free-text column (a string the LLM writes, shown sample values as examples)."""
+    records = typed(sample, schema)
+    seen = {record_key(row, schema.names) for row in records}
+    free = [f.name for f in schema.fields if f.type == "string" and f.distribution is None]
+    texts = {name: {row[name] for row in records if row[name] is not None} for name in free}
+
+    def copies(row: dict[str, Any]) -> bool:
+        if any(row.get(name) in values for name, values in texts.items()):
+            return True
+        return record_key(row, schema.names) in seen
+
+    return copies
 
 
 def exact_matches(schema: Schema, sample: list[dict[str, Any]], synthetic: list[dict[str, Any]]) -> int:
