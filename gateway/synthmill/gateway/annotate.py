@@ -9,13 +9,12 @@ folder ends as an imagefolder dataset with metadata.jsonl and annotations/instan
 from __future__ import annotations
 
 from synthmill.common.errors import InvalidArgument
-from synthmill.common.judging import Capabilities, check_labelling
+from synthmill.common.judging import Capabilities, check_annotate
+from synthmill.common.rules import IMAGE_SUFFIXES
 from synthmill.gateway.coco import box_row
 from synthmill.gateway.outputs import JobFolder
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2
-
-SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 def validate(spec: pb.AnnotateJobSpec, max_images: int, caps: Capabilities | None) -> None:
@@ -33,7 +32,7 @@ def validate(spec: pb.AnnotateJobSpec, max_images: int, caps: Capabilities | Non
             or "/" in name
             or "\\" in name
             or name.startswith(".")
-            or not name.lower().endswith(SUFFIXES)
+            or not name.lower().endswith(IMAGE_SUFFIXES)
         ):
             raise InvalidArgument(
                 f"annotate.images[{i}].file_name", f"{name!r} is not a plain .png, .jpg or .jpeg file name"
@@ -43,9 +42,7 @@ def validate(spec: pb.AnnotateJobSpec, max_images: int, caps: Capabilities | Non
         seen.add(name)
         if not image.data:
             raise InvalidArgument(f"annotate.images[{i}].data", "is empty")
-    if not spec.annotations:
-        raise InvalidArgument("annotate.annotations", 'at least one kind is required, e.g. ["bbox"]')
-    check_labelling(spec.annotations, spec.labels, "annotate", caps)
+    check_annotate(spec.annotations, spec.labels, "annotate", caps)
 
 
 def store_inputs(folder: JobFolder, spec: pb.AnnotateJobSpec) -> None:

@@ -81,11 +81,10 @@ def _validate_images(spec: pb.ImageJobSpec, settings: GatewaySettings, info: Ser
     for i, prompt in enumerate(spec.prompts):
         _check_prompt(prompt, f"images.prompts[{i}]", axis_names, used, model)
     for i, caption in enumerate(spec.captions):
-        if not caption.caption.strip():
-            raise InvalidArgument(f"images.captions[{i}].caption", "is empty")
+        rules.check_not_empty(caption.caption, f"images.captions[{i}].caption")
         rules.check_prompt(caption.caption, f"images.captions[{i}].caption", model)
-    if spec.expand_topic.strip() == "" and spec.expand_topic:
-        raise InvalidArgument("images.expand_topic", "is empty")
+    if spec.expand_topic:
+        rules.check_not_empty(spec.expand_topic, "images.expand_topic")
     if spec.axes and not spec.expand_topic and not spec.captions:
         _check_axes_used(spec.axes, used, "images.axes")
     total = image_count(spec, len(spec.prompts or spec.captions))
@@ -128,8 +127,7 @@ def _validate_axes(axes, path: str, model: common_pb2.ModelInfo | None) -> None:
 def _check_prompt(
     prompt: str, path: str, known: set[str], used: set[str], model: common_pb2.ModelInfo | None
 ) -> None:
-    if not prompt.strip():
-        raise InvalidArgument(path, "is empty")
+    rules.check_not_empty(prompt, path)
     rules.check_prompt(prompt, path, model)
     for name in placeholders(prompt):
         if name not in known:
