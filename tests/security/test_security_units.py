@@ -13,6 +13,7 @@ from synthmill.common.errors import PermissionDenied, Unauthenticated
 from synthmill.common.security import ExposedWithoutAuth, ServerSecurity, check_exposure, is_loopback
 from synthmill.gateway.keyring import ADMIN, OPEN, Keyring, Principal, hash_secret, new_secret
 from synthmill.gateway.outputs import JobFolder, OutsideFolder
+from synthmill.gateway.paging import JobFilter
 from synthmill.gateway.store import JobStore, open_store
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import keys_pb2
@@ -126,7 +127,7 @@ def test_a_store_made_before_owners_gains_the_column(tmp_path: Path) -> None:
 
     async def scenario() -> list[str]:
         store = await _store(path)
-        jobs = [job.id for job in await store.list_jobs(owner="")]
+        jobs = [job.id for job in (await store.list_jobs(JobFilter(owner=""))).jobs]
         await store.close()
         return jobs
 
