@@ -11,13 +11,12 @@ from pathlib import Path
 
 import grpc
 import pytest
-from store_helpers import opened
+from filled_store import fill
 
 from synthmill.client import AsyncClient, Client, image_job, list_request, text_job
 from synthmill.client.cli import main as cli_main
 from synthmill.client.errors import SynthmillError
 from synthmill.gateway.ids import JOB_ID
-from synthmill.gateway.store import make_event
 from synthmill.v1 import gateway_pb2 as pb
 
 pytestmark = pytest.mark.e2e
@@ -25,24 +24,8 @@ ADMIN = "admin-secret-for-tests"
 TINY = {"width": 64, "height": 64, "steps": 1}
 
 
-async def _fill(url: str, count: int) -> list[str]:
-    """`count` completed text jobs written straight into the store, the newest first."""
-    store = await opened(url)
-    for n in range(count):
-        job = pb.Job(id=f"20241205-1000{n // 60:02d}-{n:06x}", spec=pb.JobSpec(text=pb.TextJobSpec(count=1)))
-        job.state = pb.JOB_STATE_QUEUED
-        job.created_at.FromSeconds(1733392800 + n)
-        await store.create(job, make_event(job, state=pb.StateChanged(state=pb.JOB_STATE_QUEUED)))
-        assert (await store.claim("filler", 30)).job.id == job.id
-        job.state = pb.JOB_STATE_COMPLETED
-        job.finished_at.FromSeconds(1733392801 + n)
-        await store.commit(job, "filler", make_event(job, state=pb.StateChanged(state=job.state)))
-    await store.close()
-    return [f"20241205-1000{n // 60:02d}-{n:06x}" for n in reversed(range(count))]
-
-
 def test_racing_submits_and_every_page(gateway_factory, store_url: str, tmp_path: Path, capsys) -> None:
-    old = asyncio.run(_fill(store_url, 120))
+    old = asyncio.run(fill(store_url, 120))
     gateway = gateway_factory({"SYNTHMILL_GATEWAY_DB_URL": store_url})
 
     async def submit_all() -> list[str]:

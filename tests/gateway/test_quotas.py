@@ -11,8 +11,9 @@ import pytest
 from store_helpers import opened
 
 from synthmill.common.errors import ResourceExhausted
+from synthmill.common.pages import MAX_PAGE
 from synthmill.gateway.keyring import Principal
-from synthmill.gateway.paging import MAX_PAGE, JobFilter
+from synthmill.gateway.paging import JobFilter
 from synthmill.gateway.quotas import Quotas
 from synthmill.gateway.store import JobStore, make_event
 from synthmill.v1 import gateway_pb2 as pb

@@ -14,10 +14,9 @@ import json
 from dataclasses import dataclass
 
 from synthmill.common.errors import InvalidArgument
+from synthmill.common.pages import DEFAULT_PAGE, MAX_PAGE
 from synthmill.v1 import gateway_pb2 as pb
 
-DEFAULT_PAGE = 50
-MAX_PAGE = 1000
 KINDS = tuple(field.name for field in pb.JobSpec.DESCRIPTOR.oneofs_by_name["kind"].fields)
 
 

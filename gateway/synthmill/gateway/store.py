@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from synthmill.common.pages import DEFAULT_PAGE
 from synthmill.common.states import TERMINAL_STATES
 from synthmill.gateway.database import Database, Notice, StoreUnavailable, Tx
-from synthmill.gateway.paging import DEFAULT_PAGE, EVERY_JOB, Cursor, JobFilter, Page
+from synthmill.gateway.paging import EVERY_JOB, Cursor, JobFilter, Page
 from synthmill.gateway.store_upkeep import Upkeep
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import keys_pb2 as pb_keys
