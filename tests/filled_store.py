@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from synthmill.gateway.store import make_event, open_store
+from synthmill.gateway.store.job_store import make_event, open_store
 from synthmill.v1 import gateway_pb2 as pb
 
 START = 1733392800  # 2024-12-05 10:00:00 UTC

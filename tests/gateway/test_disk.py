@@ -13,10 +13,11 @@ import grpc
 import pytest
 from PIL import Image
 
-from synthmill.client import Client, image_job
+from synthmill.client import Client, image_job, unified_job
 from synthmill.client.errors import SynthmillError
-from synthmill.gateway.disk import DiskCheck, estimate_bytes
-from synthmill.gateway.jobs import totals
+from synthmill.common.errors import ResourceExhausted
+from synthmill.gateway.disk import DiskCheck
+from synthmill.gateway.kinds import kind_of
 from synthmill.v1 import gateway_pb2 as pb
 
 
@@ -42,18 +43,29 @@ def _fill_up(mount: Path) -> None:
             assert exc.errno == errno.ENOSPC
 
 
+def _estimate(spec: pb.JobSpec) -> int:
+    kind = kind_of(spec)
+    return kind.disk_bytes(spec, kind.totals(spec))
+
+
 def test_the_estimate_counts_pixels_candidates_rows_and_inputs() -> None:
     spec = image_job(["x"], 10, width=64, height=32, best_of=3, keep_candidates=True)
-    assert estimate_bytes(spec, totals(spec)) == 10 * (2048 + 3 * 64 * 32 * 3)
+    assert _estimate(spec) == 10 * (2048 + 3 * 64 * 32 * 3)
     spec = image_job(["x"], 2)  # the server's default size counts as 512x512
-    assert estimate_bytes(spec, totals(spec)) == 2 * (2048 + 512 * 512 * 3)
+    assert _estimate(spec) == 2 * (2048 + 512 * 512 * 3)
+    spec = unified_job({"name": "string"}, 3, prompt_template="{name}", images_per_row=2, width=64, height=64)
+    assert _estimate(spec) == 3 * 1024 + 6 * (2048 + 64 * 64 * 3)
     spec = pb.JobSpec(text=pb.TextJobSpec(count=100))
-    assert estimate_bytes(spec, totals(spec)) == 100 * 1024
+    assert _estimate(spec) == 100 * 1024
     spec = pb.JobSpec(
         annotate=pb.AnnotateJobSpec(images=[pb.InputImage(file_name="a.png", data=b"x" * 5000)])
     )
-    assert estimate_bytes(spec, totals(spec)) == 5000 + 2048
-    DiskCheck(Path("/"), free=lambda _: 5000 + 2048).check(spec, totals(spec))  # exactly fits
+    assert _estimate(spec) == 5000 + 2048
+    DiskCheck(Path("/"), free=lambda _: 5000 + 2048).check(_estimate(spec))  # exactly fits
+    with pytest.raises(
+        ResourceExhausted, match=r"^disk: the job needs up to 7,048 bytes under /, and 7,047 bytes are free$"
+    ):
+        DiskCheck(Path("/"), free=lambda _: 7047).check(_estimate(spec))
 
 
 @pytest.mark.e2e

@@ -9,9 +9,9 @@ import pytest
 from store_helpers import opened
 
 from synthmill.common.errors import InvalidArgument
-from synthmill.gateway import paging
-from synthmill.gateway.paging import Cursor, JobFilter
-from synthmill.gateway.store import JobStore, make_event
+from synthmill.gateway.store import paging
+from synthmill.gateway.store.job_store import JobStore, make_event
+from synthmill.gateway.store.paging import Cursor, JobFilter
 from synthmill.v1 import gateway_pb2 as pb
 
 

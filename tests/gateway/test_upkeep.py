@@ -14,17 +14,18 @@ import asyncpg
 import pytest
 from store_helpers import opened, queued_job
 
-from synthmill.gateway.database import migrations
-from synthmill.gateway.events import EventLog
-from synthmill.gateway.execute import Context
+from synthmill.gateway.access.keyring import Principal
+from synthmill.gateway.access.quotas import Quotas
 from synthmill.gateway.ids import JOB_ID, new_id
 from synthmill.gateway.jobs import Jobs
-from synthmill.gateway.keyring import Principal
-from synthmill.gateway.paging import JobFilter
-from synthmill.gateway.quotas import Quotas
+from synthmill.gateway.kinds import kind_of
 from synthmill.gateway.retention import DAY_S, Sweeper
+from synthmill.gateway.run.job_run import Context
 from synthmill.gateway.settings import GatewaySettings
-from synthmill.gateway.store import IdTaken, Item, JobStore, make_event
+from synthmill.gateway.store.database import migrations
+from synthmill.gateway.store.events import EventLog
+from synthmill.gateway.store.job_store import IdTaken, Item, JobStore, make_event
+from synthmill.gateway.store.paging import JobFilter
 from synthmill.v1 import gateway_pb2 as pb
 
 
@@ -70,9 +71,8 @@ def test_a_taken_id_is_retried_with_a_fresh_one(store_url: str, tmp_path: Path) 
         offered = iter(["taken", "on-disk", "taken", "fresh"])
         jobs = Jobs(ctx, None, None, Quotas(store, 1000), None, new_id=lambda: next(offered))
         alice = Principal("alice")
-        job = await jobs.store_new(
-            pb.JobSpec(text=pb.TextJobSpec(count=4)), pb.JobCounts(rows_total=4), alice
-        )
+        spec = pb.JobSpec(text=pb.TextJobSpec(count=4))
+        job = await jobs.store_new(spec, kind_of(spec), pb.JobCounts(rows_total=4), alice)
         assert job.id == "fresh" and job.output_dir == str((tmp_path / "alice" / "fresh").resolve())
         assert sorted(p.name for p in (tmp_path / "alice").iterdir()) == ["fresh", "on-disk"]
         listed = (await store.list_jobs(JobFilter(owner="alice"))).jobs

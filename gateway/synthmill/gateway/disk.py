@@ -22,15 +22,11 @@ ITEM_BYTES = 2048  # an image's metadata line, PNG chunks, stored record
 DEFAULT_SIDE = 512  # an image size left to the server's default is counted as this
 
 
-def _params(spec: pb.JobSpec) -> common_pb2.ImageParams | None:
-    kind = spec.WhichOneof("kind")
-    return getattr(spec, kind).params if kind in ("images", "unified") else None
-
-
-def estimate_bytes(spec: pb.JobSpec, counts: pb.JobCounts) -> int:
-    """At most how many bytes the job's outputs take, annotate inputs (still in the spec) included."""
-    params = _params(spec)
-    inputs = sum(len(image.data) for image in spec.annotate.images) if spec.HasField("annotate") else 0
+def estimate_bytes(
+    counts: pb.JobCounts, params: common_pb2.ImageParams | None = None, inputs: int = 0
+) -> int:
+    """At most how many bytes a job's outputs take: its rows, its images (of `params`), and the
+    `inputs` it was given (stored at submit). Each `JobKind.disk_bytes` says which apply."""
     image = ITEM_BYTES
     if params is not None:
         pixels = (params.width or DEFAULT_SIDE) * (params.height or DEFAULT_SIDE)
@@ -51,8 +47,8 @@ class DiskCheck:
         self.root = root
         self.free = free
 
-    def check(self, spec: pb.JobSpec, counts: pb.JobCounts) -> None:
-        needed = estimate_bytes(spec, counts)
+    def check(self, needed: int) -> None:
+        """Refuses a job whose outputs take up to `needed` bytes when fewer are free."""
         free = self.free(self.root)
         if needed > free:
             raise ResourceExhausted(

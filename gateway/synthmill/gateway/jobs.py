@@ -14,38 +14,22 @@ from pathlib import Path
 
 from synthmill.common.errors import InvalidArgument, NotFound, Unavailable
 from synthmill.common.states import TERMINAL_STATES
-from synthmill.gateway import annotate, paging
-from synthmill.gateway.audit import audit
+from synthmill.gateway.access.audit import audit
+from synthmill.gateway.access.keyring import Principal
+from synthmill.gateway.access.quotas import Quotas
 from synthmill.gateway.disk import DiskCheck
-from synthmill.gateway.events import EventLog
-from synthmill.gateway.execute import Context
 from synthmill.gateway.ids import JOB_ID, new_id
-from synthmill.gateway.keyring import Principal
-from synthmill.gateway.outputs import JobFolder
-from synthmill.gateway.plan import image_count, unified_image_count
-from synthmill.gateway.quotas import Quotas
+from synthmill.gateway.kinds import JobKind, ServerInfo, kind_of, validate_spec
+from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.gateway.retention import remove_job
+from synthmill.gateway.run.job_run import Context
 from synthmill.gateway.runner import JobRunner
-from synthmill.gateway.store import IdTaken, StoreUnavailable, make_event
-from synthmill.gateway.styles import apply_to_spec as apply_styles
-from synthmill.gateway.validate import ServerInfo, uses_images, uses_text, validate_spec
+from synthmill.gateway.store import paging
+from synthmill.gateway.store.events import EventLog
+from synthmill.gateway.store.job_store import IdTaken, StoreUnavailable, make_event
 from synthmill.v1 import gateway_pb2 as pb
 
 ID_TRIES = 8  # fresh ids tried for one new job before giving up (each collides with odds of 2^-80)
-
-
-def totals(spec: pb.JobSpec) -> pb.JobCounts:
-    kind = spec.WhichOneof("kind")
-    if kind == "text":
-        return pb.JobCounts(rows_total=spec.text.count)
-    if kind == "unified":
-        return pb.JobCounts(
-            rows_total=spec.unified.rows.count, images_total=unified_image_count(spec.unified)
-        )
-    if kind == "annotate":
-        return pb.JobCounts(images_total=len(spec.annotate.images))
-    images = spec.images
-    return pb.JobCounts(images_total=image_count(images, len(images.prompts) or len(images.captions)))
 
 
 class Jobs:
@@ -65,38 +49,41 @@ class Jobs:
         self.disk = disk
         self.new_id = new_id
 
-    async def server_info(self, spec: pb.JobSpec) -> ServerInfo:
+    async def server_info(self, spec: pb.JobSpec, kind: JobKind) -> ServerInfo:
         """The GetInfo of each server the job needs; UNAVAILABLE naming the server that cannot answer,
         since without its limits the job cannot be checked as that server will check it."""
-        text = await self.ctx.text.info() if uses_text(spec) else None
-        image = await self.ctx.image.info() if uses_images(spec) else None
+        text = await self.ctx.text.info() if kind.uses_text(spec) else None
+        image = await self.ctx.image.info() if kind.uses_images(spec) else None
         return ServerInfo(text=text, image=image)
 
     async def submit(self, spec: pb.JobSpec, who: Principal) -> pb.Job:
         settings = self.ctx.settings
-        apply_styles(spec, self.ctx.styles)  # before any check: the styled prompts are what will run
+        kind = kind_of(spec)
+        kind.apply_styles(spec, self.ctx.styles)  # before any check: the styled prompts are what will run
         try:
-            info = await self.server_info(spec)
+            info = await self.server_info(spec, kind)
         except Unavailable:
             validate_spec(spec, settings, ServerInfo())  # a spec wrong in itself is refused all the same
             raise
         validate_spec(spec, settings, info)
-        counts = totals(spec)
-        await asyncio.to_thread(self.disk.check, spec, counts)
+        counts = kind.totals(spec)
+        await asyncio.to_thread(self.disk.check, kind.disk_bytes(spec, counts))
         if not spec.HasField("seed") or spec.seed == -1:
             spec.seed = random.randrange(2**31)
-        job = await self.store_new(spec, counts, who)
+        job = await self.store_new(spec, kind, counts, who)
         audit(
             "submit",
             who=who.name,
             job=job.id,
-            kind=spec.WhichOneof("kind"),
+            kind=kind.name,
             rows=counts.rows_total,
             images=counts.images_total,
         )
         return job
 
-    async def store_new(self, spec: pb.JobSpec, counts: pb.JobCounts, who: Principal) -> pb.Job:
+    async def store_new(
+        self, spec: pb.JobSpec, kind: JobKind, counts: pb.JobCounts, who: Principal
+    ) -> pb.Job:
         """Stores a new QUEUED job under a fresh id, in a folder of its own (made here, so an id whose
         folder exists is never used); an id a stored job has already is retried with a fresh one."""
         for _ in range(ID_TRIES):
@@ -111,10 +98,9 @@ class Jobs:
                 continue
             job.output_dir = str(folder.path.resolve())
             try:
-                if spec.HasField(
-                    "annotate"
-                ):  # the images go to the folder; the stored spec keeps their names
-                    await asyncio.to_thread(annotate.store_inputs, folder, job.spec.annotate)
+                await asyncio.to_thread(
+                    kind.store_inputs, folder, job.spec
+                )  # given inputs, kept out of the spec
                 await self.quotas.create(
                     job, make_event(job, state=pb.StateChanged(state=pb.JOB_STATE_QUEUED)), who
                 )

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthmill.gateway.audit import audit
-from synthmill.gateway.outputs import JobFolder
-from synthmill.gateway.store import JobStore, StoreUnavailable
+from synthmill.gateway.access.audit import audit
+from synthmill.gateway.outputs.folder import JobFolder
+from synthmill.gateway.store.job_store import JobStore, StoreUnavailable
 from synthmill.v1 import gateway_pb2 as pb
 
 log = logging.getLogger(__name__)
