@@ -101,6 +101,13 @@ async def _watch(target: str, args, watchers: int, gateway: psutil.Process) -> d
     steps = sorted(sum(1 for *_, kept in events if not kept) for events in received)
     deliveries = sum(len(events) for events in received)
     job_span = received[0][-1][1] - received[0][0][1]
+    # Latency by when the event was made, in quarters of the job: flat when nothing backs up.
+    begin = received[0][0][1]
+    quarters: list[list[float]] = [[], [], [], []]
+    for events in received:
+        for _, stamped, recv, _ in events:
+            if stamped > attached and job_span:
+                quarters[min(3, int(4 * (stamped - begin) / job_span))].append(recv - stamped)
     return {
         "watchers": watchers,
         "stored_events_in_job": len(stored[0]),
@@ -120,6 +127,7 @@ async def _watch(target: str, args, watchers: int, gateway: psutil.Process) -> d
             "max": round(1000 * max(latencies), 2) if latencies else None,
             "mean": round(1000 * statistics.fmean(latencies), 2) if latencies else None,
         },
+        "latency_p50_ms_by_quarter_of_the_job": [round(1000 * _pct(q, 50), 1) for q in quarters],
         "bench_process_cpu_percent": round(client_cpu, 1),
     }
 

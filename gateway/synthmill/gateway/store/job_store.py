@@ -296,13 +296,17 @@ class JobStore(Upkeep):
         self, where: JobFilter = EVERY_JOB, size: int = DEFAULT_PAGE, after: Cursor | None = None
     ) -> Page:
         """A page of `size` jobs `where` says, newest first, after the cursor `after` (if any)."""
-        args: list[Any] = [where.state, where.owner or "", where.owner is not None]
-        clauses = [_TENANT]
+        args: list[Any] = []
+        clauses = ["TRUE"]
 
-        def add(sql: str, *values: Any) -> None:
+        def add(sql: str, *values: Any) -> None:  # only the filters asked for: each can use its index
             clauses.append(sql.format(*(f"${len(args) + 1 + i}" for i in range(len(values)))))
             args.extend(values)
 
+        if where.state:
+            add("state = {}", where.state)
+        if where.owner is not None:
+            add("owner = {}", where.owner)
         if where.kind:
             add("kind = {}", where.kind)
         if where.created_after is not None:
