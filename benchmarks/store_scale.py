@@ -227,7 +227,8 @@ def _stats(took: list[float]) -> dict[str, float]:
 
 async def compare(small: Gateway, large: Gateway, repeats: int) -> dict[str, dict[str, Any]]:
     """Each call on the small store then on the large one, in turn, so that the machine's load (shared
-    cores) weighs on both alike; the p50 of each and their ratio."""
+    cores) weighs on both alike: the p50 of each, their ratio, and the median of the ratios of the
+    pairs of calls made one after the other (the figure: the least moved by load that comes and goes)."""
     result = {}
     for op, method in OPERATIONS.items():
         calls = getattr(small, method), getattr(large, method)
@@ -238,8 +239,13 @@ async def compare(small: Gateway, large: Gateway, repeats: int) -> dict[str, dic
                 if n >= 20:
                     into.append(elapsed)
         small_stats, large_stats = _stats(took[0]), _stats(took[1])
-        ratio = round(large_stats["p50_us"] / small_stats["p50_us"], 3)
-        result[op] = {"small": small_stats, "large": large_stats, "p50_ratio": ratio}
+        paired = statistics.median(large / small for small, large in zip(*took, strict=True))
+        result[op] = {
+            "small": small_stats,
+            "large": large_stats,
+            "p50_ratio": round(large_stats["p50_us"] / small_stats["p50_us"], 3),
+            "paired_ratio": round(paired, 3),
+        }
     return result
 
 
@@ -294,9 +300,9 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
     for db in ("sqlite", "postgres"):
         for op, figures in result[db]["latency"].items():
             p50 = figures["large"]["p50_us"]
-            met = figures["p50_ratio"] <= TARGET
-            metric = f"{db}: {op} at {large:,} jobs / at {small:,} (p50 {p50:.0f} us)"
-            rows.append(common.row(NAME, metric, f"{figures['p50_ratio']:.2f}x", f"<= {TARGET}", met))
+            ratio = figures["paired_ratio"]
+            metric = f"{db}: {op} at {large:,} jobs / at {small:,} (p50 {p50:.0f} us; p50s {figures['p50_ratio']:.2f}x)"
+            rows.append(common.row(NAME, metric, f"{ratio:.2f}x", f"<= {TARGET}", ratio <= TARGET))
         b = result[db]["bytes"]
         per = f"{b['bytes_per_job']:.0f} / {b['bytes_per_row']:.0f} / {b['bytes_per_image']:.0f}"
         rows.append(common.row(NAME, f"{db}: store bytes per job / row / image", per))
