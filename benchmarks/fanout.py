@@ -3,8 +3,8 @@
 Watchers: `--watchers` WatchJob streams opened from this process, apart from the gateway's (raw
 `grpc.aio` stubs over `--channels` channels), on one running image job. Latency is receive time minus
 the event's own `JobEvent.time` stamp (the gateway stamps it when it records the event; both clocks
-are this machine's). Events stamped before every watcher was attached (they arrive as a replay) are
-left out. The same job is first watched by a single watcher: that is the baseline the fan-out is
+are this machine's). For each watcher, the events stamped before its first one arrived (a replay, the
+time it took to attach) are left out; how long attaching took is reported apart. The same job is first watched by a single watcher: that is the baseline the fan-out is
 compared with. Every watcher must get every stored event in order; a watcher that lags is sent only
 the newest step of each item (the gateway's coalescing), so the steps it got are counted too. The
 gateway's CPU seconds (user + system, from /proc) are reported per 1,000 deliveries.
@@ -55,7 +55,7 @@ async def _watch(target: str, args, watchers: int, gateway: psutil.Process) -> d
         for _ in range(min(args.channels, watchers))
     ]
     stubs = [gateway_pb2_grpc.GatewayStub(ch) for ch in channels]
-    first_seen: list[float] = []
+    first_seen = [0.0] * watchers  # when each watcher got its first event
     # (seq, stamped, received, stored?) of each event each watcher got
     received: list[list[tuple[int, float, float, bool]]] = [[] for _ in range(watchers)]
 
@@ -64,7 +64,7 @@ async def _watch(target: str, args, watchers: int, gateway: psutil.Process) -> d
         async for event in call:
             now = time.time()
             if not received[k]:
-                first_seen.append(now)
+                first_seen[k] = now
             stored = event.WhichOneof("event") != "step"
             received[k].append((event.seq, event.time.ToNanoseconds() / 1e9, now, stored))
             if event.WhichOneof("event") == "state" and event.state.state in TERMINAL_STATES:
@@ -84,6 +84,7 @@ async def _watch(target: str, args, watchers: int, gateway: psutil.Process) -> d
         process.cpu_percent()
         gateway_cpu = _cpu_seconds(gateway)
         started = time.perf_counter()
+        submitted = time.time()
         job = await stub.SubmitJob(gateway_pb2.SubmitJobRequest(spec=spec))
         await asyncio.gather(*(watcher(k, job.id) for k in range(watchers)))
         wall = time.perf_counter() - started
@@ -92,10 +93,12 @@ async def _watch(target: str, args, watchers: int, gateway: psutil.Process) -> d
     finally:
         for ch in channels:
             await ch.close()
-    attached = max(first_seen)
-    latencies = [
-        recv - stamped for events in received for _, stamped, recv, _ in events if stamped > attached
+    live = [
+        [(stamped, recv - stamped) for _, stamped, recv, _ in events if stamped > first_seen[k]]
+        for k, events in enumerate(received)
     ]
+    latencies = [latency for events in live for _, latency in events]
+    attach = [seen - submitted for seen in first_seen]
     stored = [[seq for seq, _, _, kept in events if kept] for events in received]
     complete = all(seqs == list(range(1, len(stored[0]) + 1)) for seqs in stored)
     steps = sorted(sum(1 for *_, kept in events if not kept) for events in received)
@@ -104,10 +107,9 @@ async def _watch(target: str, args, watchers: int, gateway: psutil.Process) -> d
     # Latency by when the event was made, in quarters of the job: flat when nothing backs up.
     begin = received[0][0][1]
     quarters: list[list[float]] = [[], [], [], []]
-    for events in received:
-        for _, stamped, recv, _ in events:
-            if stamped > attached and job_span:
-                quarters[min(3, int(4 * (stamped - begin) / job_span))].append(recv - stamped)
+    for events in live:
+        for stamped, latency in events:
+            quarters[min(3, int(4 * (stamped - begin) / job_span))].append(latency)
     return {
         "watchers": watchers,
         "stored_events_in_job": len(stored[0]),
@@ -126,6 +128,10 @@ async def _watch(target: str, args, watchers: int, gateway: psutil.Process) -> d
             "p99": round(1000 * _pct(latencies, 99), 2),
             "max": round(1000 * max(latencies), 2) if latencies else None,
             "mean": round(1000 * statistics.fmean(latencies), 2) if latencies else None,
+        },
+        "first_event_after_submit_ms": {
+            "p50": round(1000 * _pct(attach, 50), 1),
+            "p99": round(1000 * _pct(attach, 99), 1),
         },
         "latency_p50_ms_by_quarter_of_the_job": [round(1000 * _pct(q, 50), 1) for q in quarters],
         "bench_process_cpu_percent": round(client_cpu, 1),
