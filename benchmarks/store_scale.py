@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from pg import PostgresCluster
 
 NAME = "store_scale"
+SMOKE = {"small": 100, "large": 2000, "repeats": 30}  # --smoke: seconds
 ROWS, IMAGES = 10, 4  # items of each filled text job, image job
 TARGET = 1.5
 START = 1.7e9
@@ -314,10 +315,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--small", type=int, default=1000, help="jobs in the small store (default 1,000)")
     p.add_argument("--large", type=int, default=100_000, help="jobs in the large store (default 100,000)")
     p.add_argument("--repeats", type=int, default=300, help="timed calls of each kind (default 300)")
-    p.add_argument("--smoke", action="store_true", help="a run of seconds: 100 vs 2,000 jobs, 30 calls")
-    args = p.parse_args(argv)
-    if args.smoke:
-        args.small, args.large, args.repeats = 100, 2000, 30
+    args = common.parse(p, argv, SMOKE)
     result = run(args)
     return common.finish(args.results_dir, NAME, result, summary(result))
 
