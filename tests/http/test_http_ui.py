@@ -5,14 +5,13 @@ Screenshots are kept under test-artifacts/ (gitignored) for a person to look at.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import matplotlib.cbook
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from pycocotools.coco import COCO
 
 from synthmill.client import Client
@@ -21,17 +20,8 @@ from synthmill.client.specs import annotate_job
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = os.environ.get("SYNTHMILL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 TIMEOUT_MS = 120_000  # a generous bound on waits for events, never a sleep
 expect.set_options(timeout=TIMEOUT_MS)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -113,8 +103,9 @@ def test_images_form_gallery_and_thumbnails(page: Page, api) -> None:
     expect(page.locator("#lightbox")).to_contain_text("Euler a")
     _shot(page, "ui-image.png")
     page.keyboard.press("Escape")
-    download = page.locator(f'a[href="/jobs/{job_id}/download"]')
-    expect(download).to_be_visible()
+    with page.expect_download() as download:
+        page.click("#download")
+    assert download.value.suggested_filename == f"{job_id}.zip"
 
 
 def test_errors_are_shown_on_the_page(page: Page) -> None:

@@ -23,7 +23,7 @@ from grpc_reflection.v1alpha import reflection
 from synthmill.common import logs, metrics
 from synthmill.common.errors import ErrorInterceptor
 from synthmill.common.security import ExposedWithoutAuth, ServerSecurity, check_exposure
-from synthmill.common.settings import from_env
+from synthmill.common.settings import from_env, loggable
 from synthmill.common.tls import TlsConfigError
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def run(
     Prometheus metrics on the settings' `metrics_port`, and `serve` until SIGTERM/SIGINT."""
     logs.configure(name)
     settings = from_env(settings_class, prefix, **overrides)
-    log.info("%s settings: %s", name, settings)
+    log.info("%s settings: %s", name, loggable(settings))
     metrics.serve(name, settings.host, settings.metrics_port)
     asyncio.run(
         serve(

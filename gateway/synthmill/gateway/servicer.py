@@ -8,6 +8,7 @@ from pathlib import Path
 
 from synthmill.gateway.auth import caller
 from synthmill.gateway.jobs import Jobs
+from synthmill.gateway.keyring import Keyring
 from synthmill.gateway.outputs import JobFolder
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import gateway_pb2_grpc
@@ -16,8 +17,9 @@ _CHUNK = 1 << 20
 
 
 class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
-    def __init__(self, jobs: Jobs):
+    def __init__(self, jobs: Jobs, keyring: Keyring):
         self.jobs = jobs
+        self.keyring = keyring
 
     async def SubmitJob(self, request: pb.SubmitJobRequest, context) -> pb.Job:
         return await self.jobs.submit(request.spec, caller())
@@ -42,7 +44,11 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
                 yield chunk
 
     async def GetHealth(self, request: pb.GetHealthRequest, context) -> pb.HealthReport:
-        return await self.jobs.health()
+        return await self.jobs.health(caller())
+
+    async def GetCaller(self, request: pb.GetCallerRequest, context) -> pb.Caller:
+        who = caller()
+        return pb.Caller(name=who.name, admin=who.admin, keyed=not await self.keyring.is_open())
 
     async def ListStyles(self, request: pb.ListStylesRequest, context) -> pb.ListStylesResponse:
         return pb.ListStylesResponse(styles=self.jobs.styles())

@@ -10,7 +10,7 @@ from typing import Any
 import uvicorn
 
 from synthmill.common.logs import configure
-from synthmill.common.settings import from_env
+from synthmill.common.settings import from_env, loggable
 from synthmill.http.app import create_app
 from synthmill.http.settings import PREFIX, HttpSettings
 
@@ -22,7 +22,7 @@ def run(**overrides: Any) -> None:
     gracefully, then raises the signal again: these handlers turn that into a clean exit)."""
     configure("http")
     settings = from_env(HttpSettings, PREFIX, **overrides)
-    log.info("http settings: %s", settings)
+    log.info("http settings: %s", loggable(settings))
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: sys.exit(0))
     if (settings.tls_cert is None) != (settings.tls_key is None):

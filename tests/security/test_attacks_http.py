@@ -1,0 +1,97 @@
+"""The attack suite, over HTTP: a keyed gateway over the shared tiny servers and the HTTP service in
+front of it, started with the admin key in its own environment (`keyed_stack`: as `export
+SYNTHMILL_API_KEY=...` and `synthmill up` would leave it). Each test plays one attack and asserts the
+answer."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from synthmill.client import Client
+from synthmill.http.app import create_app
+from synthmill.v1 import gateway_pb2 as pb
+
+pytestmark = pytest.mark.e2e
+
+# Answer without a key: what the service offers, its health, the page and the API's description.
+OPEN_ROUTES = {"/", "/health", "/ui", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+
+
+def _guarded_routes() -> list[tuple[str, str]]:
+    """(method, path) of every route the API describes but the open ones, path parameters filled in."""
+    paths = create_app().openapi()["paths"]
+    return [
+        (method.upper(), re.sub(r"\{[^}]+\}", "x", path))
+        for path, methods in paths.items()
+        if path not in OPEN_ROUTES
+        for method in methods
+    ]
+
+
+def test_no_key_is_401_on_every_route_whatever_the_service_environment_holds(keyed_stack) -> None:
+    routes = _guarded_routes()
+    assert ("GET", "/sdapi/v1/progress") in routes and ("POST", "/sdapi/v1/interrupt") in routes
+    assert ("GET", "/jobs") in routes and ("POST", "/schema") in routes
+    with keyed_stack.http() as anonymous:
+        for method, path in routes:
+            reply = anonymous.request(method, path, json={})
+            assert reply.status_code == 401, (method, path, reply.text)
+            assert reply.headers["www-authenticate"] == "Bearer"
+        for path in ("/health", "/ui", "/", "/openapi.json"):
+            assert anonymous.get(path).status_code == 200, path
+
+
+def test_a_tenant_sees_only_its_own_jobs(keyed_stack) -> None:
+    with keyed_stack.http("alice") as alice, keyed_stack.http("bob") as bob, keyed_stack.http() as anonymous:
+        reply = alice.post("/generate/text", json={"schema": {"a": "int"}, "num_samples": 1})
+        assert reply.status_code == 202, reply.text
+        job_id = reply.json()["job_id"]
+        assert job_id not in [job["job_id"] for job in bob.get("/jobs").json()]
+        assert bob.get(f"/jobs/{job_id}").status_code == 404
+        assert bob.get(f"/jobs/{job_id}/files/schema.json").status_code == 404
+        assert anonymous.get(f"/jobs/{job_id}/files/schema.json").status_code == 401
+        assert alice.get(f"/jobs/{job_id}/files/schema.json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Bearer smk_é".encode(),
+        b"Bearer \xff\xfe",
+        b"Basic YWxpY2U6cHc=",
+        b"Bearer",
+        b"Bearer a b",
+        b"x" * 2000,
+    ],
+)
+def test_a_malformed_authorization_header_is_401_not_500(keyed_stack, value: bytes) -> None:
+    with httpx.Client(base_url=keyed_stack.url, timeout=60) as client:
+        reply = client.get("/jobs", headers={"Authorization": value})
+    assert reply.status_code == 401, reply.text
+    assert "Authorization" in reply.json()["detail"]
+
+
+def test_a_wrong_key_is_403_even_where_the_route_never_calls_the_gateway(keyed_stack) -> None:
+    with keyed_stack.http("smk_wrong") as wrong:
+        assert wrong.get("/sdapi/v1/progress").status_code == 403
+        assert wrong.post("/sdapi/v1/interrupt").status_code == 403
+        assert wrong.post("/schema", json={"schema": {"a": "int"}}).status_code == 403
+
+
+def test_health_answers_without_a_key_and_hides_the_servers_addresses(keyed_stack) -> None:
+    with keyed_stack.http() as anonymous:
+        reply = anonymous.get("/health")
+    assert reply.status_code == 200 and reply.json()["status"] == "healthy"
+    target = keyed_stack.gateway.target
+    with (
+        Client(target, timeout=60) as nobody,
+        Client(target, timeout=60, api_key=keyed_stack.keys["alice"]) as alice,
+    ):
+        assert [s.target for s in nobody.health().services] == ["", ""]
+        assert [s.target for s in alice.health().services] == ["", ""]
+        assert alice.caller() == pb.Caller(name="alice", admin=False, keyed=True)
+    with Client(target, timeout=60, api_key=keyed_stack.admin) as admin:
+        assert all(s.target for s in admin.health().services)
