@@ -95,3 +95,25 @@ def test_health_answers_without_a_key_and_hides_the_servers_addresses(keyed_stac
         assert alice.caller() == pb.Caller(name="alice", admin=False, keyed=True)
     with Client(target, timeout=60, api_key=keyed_stack.admin) as admin:
         assert all(s.target for s in admin.health().services)
+
+
+def test_dns_rebinding_a_foreign_host_header_is_400(keyed_stack) -> None:
+    with keyed_stack.http("alice") as alice:
+        for path in ("/jobs", "/ui"):
+            reply = alice.get(path, headers={"Host": "evil.example"})
+            assert reply.status_code == 400, (path, reply.text)
+        assert alice.get("/health", headers={"Host": "10.0.0.7:8000"}).status_code == 200  # probes
+        assert alice.get("/jobs", headers={"Host": "localhost"}).status_code == 200
+
+
+def test_a_cross_site_state_change_is_403(keyed_stack) -> None:
+    body = {"schema": {"a": "int"}}
+    with keyed_stack.http("alice") as alice:
+        own = f"http://{keyed_stack.url.removeprefix('http://')}"
+        for origin in ("http://evil.example", "null", f"{own}.evil.example"):
+            reply = alice.post("/schema", json=body, headers={"Origin": origin})
+            assert reply.status_code == 403, (origin, reply.text)
+            assert "Origin" in reply.json()["detail"]
+        assert alice.post("/sdapi/v1/interrupt", headers={"Origin": "http://evil.example"}).status_code == 403
+        assert alice.post("/schema", json=body, headers={"Origin": own}).status_code == 200
+        assert alice.get("/jobs", headers={"Origin": "http://evil.example"}).status_code == 200  # reads pass

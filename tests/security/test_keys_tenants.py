@@ -110,5 +110,6 @@ def test_a_gateway_on_a_public_address_needs_keys(server_factory, tmp_path: Path
     refused = server_factory("gateway", env, wait=False)
     assert refused.proc.wait(timeout=120) != 0
     assert "--allow-unauthenticated" in refused.log_path.read_text()
-    server_factory("gateway", {**env, "SYNTHMILL_GATEWAY_ADMIN_KEY": ADMIN})  # starts and serves
+    keyed = {**env, "SYNTHMILL_GATEWAY_ADMIN_KEY": ADMIN, "SYNTHMILL_GATEWAY_ALLOW_CLEARTEXT": "1"}
+    server_factory("gateway", keyed)  # starts and serves (test_bind_rules: keys need TLS there)
     server_factory("gateway", {**env, "SYNTHMILL_GATEWAY_ALLOW_UNAUTHENTICATED": "1"})

@@ -22,7 +22,7 @@ from grpc_reflection.v1alpha import reflection
 
 from synthmill.common import logs, metrics
 from synthmill.common.errors import ErrorInterceptor
-from synthmill.common.security import ExposedWithoutAuth, ServerSecurity, check_exposure
+from synthmill.common.security import ExposedWithoutAuth, ServerSecurity, check_cleartext, check_exposure
 from synthmill.common.settings import from_env, loggable
 from synthmill.common.tls import TlsConfigError
 
@@ -104,6 +104,7 @@ async def serve(
         credentials = security.credentials(prefix)
         protected = service.protected() if service.protected else security.tls_ca is not None
         check_exposure(service.name, host, protected, security, service.protected_by)
+        check_cleartext(service.name, host, protected, credentials is not None, security)
     except (TlsConfigError, ExposedWithoutAuth) as exc:
         await service.shutdown()
         raise SystemExit(f"error: {exc}") from None  # the message, not a traceback

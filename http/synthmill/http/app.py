@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from synthmill.client import SynthmillError
 from synthmill.http import events, files, generate, info, jobs, schema_check, sdapi
 from synthmill.http.deps import authorized
+from synthmill.http.door import HostCheck, OriginCheck
 from synthmill.http.errors import LimitBody, gateway_error
 from synthmill.http.gateway import ForwardAuthorization, connect
 from synthmill.http.runs import Runs
@@ -52,6 +53,9 @@ def create_app(settings: HttpSettings | None = None) -> FastAPI:
     async def ui_page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
+    # The last added runs first: the Host and Origin checks, then the header, then the body's size.
     app.add_middleware(LimitBody, max_bytes=settings.max_body_bytes)
     app.add_middleware(ForwardAuthorization)
+    app.add_middleware(OriginCheck)
+    app.add_middleware(HostCheck, allowed=settings.allowed_hosts)
     return app

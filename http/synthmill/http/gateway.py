@@ -20,7 +20,8 @@ from fastapi.responses import JSONResponse
 
 from synthmill.client import AsyncClient
 from synthmill.client._common import CHANNEL_OPTIONS, Access
-from synthmill.common.tls import aio_channel, channel_credentials
+from synthmill.common.tls import aio_channel, channel_credentials, sync_channel
+from synthmill.v1 import gateway_pb2, gateway_pb2_grpc
 
 AUTHORIZATION: contextvars.ContextVar[str | None] = contextvars.ContextVar("authorization", default=None)
 # `Bearer <token>`: visible ASCII, no spaces in the token, at most 1 KiB in all.
@@ -52,6 +53,24 @@ def connect(target: str, tls_ca: Path | None = None) -> AsyncClient:
     credentials = channel_credentials(tls_ca, prefix="SYNTHMILL_HTTP_")
     channel = aio_channel(target, credentials, CHANNEL_OPTIONS, interceptors=[_Unary(), _Stream()])
     return AsyncClient(target, channel=channel, access=Access())
+
+
+def needs_keys(target: str, tls_ca: Path | None, timeout: float) -> bool:
+    """Whether the gateway at `target` takes API keys, asked without one (waiting up to `timeout`
+    seconds for it to answer); SystemExit when it does not answer."""
+    credentials = channel_credentials(tls_ca, prefix="SYNTHMILL_HTTP_")
+    with sync_channel(target, credentials, CHANNEL_OPTIONS) as channel:
+        stub = gateway_pb2_grpc.GatewayStub(channel)
+        try:
+            stub.GetCaller(gateway_pb2.GetCallerRequest(), timeout=timeout, wait_for_ready=True)
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+                return True
+            raise SystemExit(
+                f"error: http: cannot tell whether the gateway at {target} needs API keys: "
+                f"{exc.code().name} {exc.details()}"
+            ) from None
+    return False
 
 
 class ForwardAuthorization:
