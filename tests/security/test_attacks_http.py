@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 
+import grpc
 import httpx
 import pytest
 
 from synthmill.client import Client
 from synthmill.http.app import create_app
 from synthmill.v1 import gateway_pb2 as pb
+from synthmill.v1 import gateway_pb2_grpc
 
 pytestmark = pytest.mark.e2e
 
@@ -117,3 +119,24 @@ def test_a_cross_site_state_change_is_403(keyed_stack) -> None:
         assert alice.post("/sdapi/v1/interrupt", headers={"Origin": "http://evil.example"}).status_code == 403
         assert alice.post("/schema", json=body, headers={"Origin": own}).status_code == 200
         assert alice.get("/jobs", headers={"Origin": "http://evil.example"}).status_code == 200  # reads pass
+
+
+def test_control_characters_in_paths_are_refused_and_tenants_see_no_server_paths(keyed_stack) -> None:
+    with keyed_stack.http("alice") as alice:
+        reply = alice.post("/generate/text", json={"schema": {"a": "int"}, "num_samples": 1})
+        job_id = reply.json()["job_id"]
+        assert reply.json().get("output_path", job_id) == job_id
+        assert alice.get(f"/jobs/{job_id}").json()["output_path"] == job_id  # not /…/out/alice/<id>
+        for path in ("data.jsonl%00", "a%00b", "images/%1B%5B2J.png", "x%7F"):
+            reply = alice.get(f"/jobs/{job_id}/files/{path}")
+            assert reply.status_code == 400, (path, reply.text)
+            assert "control character" in reply.json()["detail"]
+    metadata = (("authorization", f"Bearer {keyed_stack.keys['alice']}"),)
+    with grpc.insecure_channel(keyed_stack.gateway.target) as channel:
+        stub = gateway_pb2_grpc.GatewayStub(channel)
+        for bad in ("data.jsonl\x00", "job.json\n", "a" * 300):
+            request = pb.DownloadJobRequest(job_id=job_id, paths=["job.json", bad])
+            with pytest.raises(grpc.RpcError) as refused:
+                list(stub.DownloadJob(request, metadata=metadata, timeout=60))
+            assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, refused.value.details()
+            assert "paths[1]" in refused.value.details()

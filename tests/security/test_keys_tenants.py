@@ -54,7 +54,8 @@ def test_keys_tenants_limits_and_audit(gateway_factory, tmp_path: Path, capsys) 
         assert code_of(bob.list_keys) == grpc.StatusCode.PERMISSION_DENIED
 
         job = alice.submit(text_job(SCHEMA, 2, seed=3))
-        assert job.owner == "alice" and Path(job.output_dir) == (out / "alice" / job.id).resolve()
+        assert job.owner == "alice" and job.output_dir == job.id  # relative to alice's folder
+        assert admin.get(job.id).output_dir == str((out / "alice" / job.id).resolve())
         done = alice.wait(job.id)
         assert done.state == 3, done.error  # COMPLETED
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from synthmill.gateway.auth import caller
 from synthmill.gateway.jobs import Jobs
-from synthmill.gateway.keyring import Keyring
+from synthmill.gateway.keyring import Keyring, Principal
 from synthmill.gateway.outputs import JobFolder
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import gateway_pb2_grpc
@@ -22,16 +22,17 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
         self.keyring = keyring
 
     async def SubmitJob(self, request: pb.SubmitJobRequest, context) -> pb.Job:
-        return await self.jobs.submit(request.spec, caller())
+        return shown(await self.jobs.submit(request.spec, caller()), caller())
 
     async def GetJob(self, request: pb.GetJobRequest, context) -> pb.Job:
-        return await self.jobs.get(request.job_id, caller())
+        return shown(await self.jobs.get(request.job_id, caller()), caller())
 
     async def ListJobs(self, request: pb.ListJobsRequest, context) -> pb.ListJobsResponse:
-        return pb.ListJobsResponse(jobs=await self.jobs.list(request.state, request.limit, caller()))
+        jobs = await self.jobs.list(request.state, request.limit, caller())
+        return pb.ListJobsResponse(jobs=[shown(job, caller()) for job in jobs])
 
     async def CancelJob(self, request: pb.CancelJobRequest, context) -> pb.Job:
-        return await self.jobs.cancel(request.job_id, caller())
+        return shown(await self.jobs.cancel(request.job_id, caller()), caller())
 
     async def WatchJob(self, request: pb.WatchJobRequest, context) -> AsyncIterator[pb.JobEvent]:
         async for event in self.jobs.watch(request.job_id, request.after_seq, caller()):
@@ -52,6 +53,17 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
 
     async def ListStyles(self, request: pb.ListStylesRequest, context) -> pb.ListStylesResponse:
         return pb.ListStylesResponse(styles=self.jobs.styles())
+
+
+def shown(job: pb.Job, who: Principal) -> pb.Job:
+    """The job as `who` may see it: a tenant sees its folder relative to its own (the job id), never
+    the server's absolute paths; the admin (and everyone on an open gateway) sees them whole."""
+    if who.admin:
+        return job
+    view = pb.Job()
+    view.CopyFrom(job)
+    view.output_dir = job.id
+    return view
 
 
 async def _chunks(folder: JobFolder, relative: Path) -> AsyncIterator[pb.FileChunk]:
