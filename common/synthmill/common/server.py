@@ -21,6 +21,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from synthmill.common import logs, metrics
+from synthmill.common.decoding import DecodeGuard
 from synthmill.common.errors import ErrorInterceptor
 from synthmill.common.security import ExposedWithoutAuth, ServerSecurity, check_cleartext, check_exposure
 from synthmill.common.settings import from_env, loggable
@@ -96,9 +97,9 @@ async def serve(
     """Serves until SIGTERM/SIGINT (or `stop` is set), then shuts down gracefully. `security` holds
     the TLS files and `ALLOW_UNAUTHENTICATED` of the service's settings, whose variables start with `prefix`."""
     security = security or ServerSecurity()
-    server = grpc.aio.server(
-        interceptors=[*service.interceptors, ErrorInterceptor()], options=server_options(max_message_bytes)
-    )
+    # Innermost: a request that does not decode is refused before the handler (and after the key check).
+    interceptors = [*service.interceptors, ErrorInterceptor(), DecodeGuard()]
+    server = grpc.aio.server(interceptors=interceptors, options=server_options(max_message_bytes))
     try:
         service.register(server)
         credentials = security.credentials(prefix)
