@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from synthmill.common.errors import InvalidArgument, NotFound, ResourceExhausted, Unavailable
+from synthmill.common.errors import InvalidArgument, NotFound, Unavailable
 from synthmill.gateway.access.audit import audit
 from synthmill.gateway.access.keyring import Principal
 from synthmill.gateway.access.quotas import Quotas
@@ -65,12 +65,13 @@ class Jobs:
         job.created_at.GetCurrentTime()
         folder = JobFolder.of(settings.output_dir, job)
         job.output_dir = str(folder.path.resolve())
-        await asyncio.to_thread(kind.store_inputs, folder, job.spec)  # given inputs, kept out of the spec
+        await self.quotas.check(job, who)  # before any byte of its inputs is written
         try:
+            await asyncio.to_thread(kind.store_inputs, folder, job.spec)  # given inputs, kept out of the spec
             await self.quotas.create(
                 job, make_event(job, state=pb.StateChanged(state=pb.JOB_STATE_QUEUED)), who
             )
-        except ResourceExhausted:
+        except BaseException:
             await asyncio.to_thread(shutil.rmtree, folder.path, True)  # a refused job leaves no folder
             raise
         audit(

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from synthmill.gateway.access.auth import caller
-from synthmill.gateway.jobs import Jobs
 from synthmill.gateway.access.keyring import Keyring, Principal
+from synthmill.gateway.jobs import Jobs
 from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import gateway_pb2_grpc
