@@ -13,8 +13,9 @@ import asyncio
 
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.image_header import check_image
-from synthmill.common.judging import Capabilities, check_labelling
+from synthmill.common.judging import Capabilities, check_annotate
 from synthmill.common.paths import BadPath, plain_name
+from synthmill.common.rules import IMAGE_SUFFIXES
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.outputs.coco import box_row
 from synthmill.gateway.outputs.folder import JobFolder
@@ -26,8 +27,6 @@ from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.upstream import REQUEST_TIMEOUT_S
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2
-
-SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 class Annotate(JobKind):
@@ -52,7 +51,7 @@ class Annotate(JobKind):
                 plain_name(name)
             except BadPath as exc:
                 raise InvalidArgument(f"annotate.images[{i}].file_name", str(exc)) from None
-            if name.startswith(".") or not name.lower().endswith(SUFFIXES):
+            if name.startswith(".") or not name.lower().endswith(IMAGE_SUFFIXES):
                 raise InvalidArgument(
                     f"annotate.images[{i}].file_name",
                     f"{name!r} is not a plain .png, .jpg or .jpeg file name",
@@ -63,9 +62,7 @@ class Annotate(JobKind):
             if not image.data:
                 raise InvalidArgument(f"annotate.images[{i}].data", "is empty")
             check_image(image.data, f"annotate.images[{i}].data")  # the size from its header
-        if not annotate.annotations:
-            raise InvalidArgument("annotate.annotations", 'at least one kind is required, e.g. ["bbox"]')
-        check_labelling(annotate.annotations, annotate.labels, "annotate", caps)
+        check_annotate(annotate.annotations, annotate.labels, "annotate", caps)
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(images_total=len(spec.annotate.images))
