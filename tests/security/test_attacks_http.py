@@ -11,7 +11,7 @@ import grpc
 import httpx
 import pytest
 
-from synthmill.client import Client
+from synthmill.client import Client, SynthmillError
 from synthmill.http.app import create_app
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import gateway_pb2_grpc
@@ -140,3 +140,20 @@ def test_control_characters_in_paths_are_refused_and_tenants_see_no_server_paths
                 list(stub.DownloadJob(request, metadata=metadata, timeout=60))
             assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, refused.value.details()
             assert "paths[1]" in refused.value.details()
+
+
+def test_attacks_that_already_hold(keyed_stack) -> None:
+    """Oversized bodies, job ids that climb out of the output root, a tenant managing keys, a huge
+    header: each refused at the door with its own status, never a 500."""
+    with keyed_stack.http("alice") as alice:
+        big = b'{"schema": {"a": "int"}, "num_samples": 1, "pad": "' + b"x" * (2 << 20) + b'"}'
+        reply = alice.post("/generate/text", content=big, headers={"content-type": "application/json"})
+        assert reply.status_code == 413
+        for job_id in ("...", "a%2F..%2F..", "%2E%2E", "x%00"):  # ("..": httpx normalises it away)
+            assert alice.get(f"/jobs/{job_id}/download").status_code in (400, 404), job_id
+            assert alice.get(f"/jobs/{job_id}").status_code in (400, 404), job_id
+        assert alice.get("/jobs", headers={"X-Pad": "y" * 20_000}).status_code in (200, 400, 431)
+    with Client(keyed_stack.gateway.target, timeout=60, api_key=keyed_stack.keys["alice"]) as tenant:
+        with pytest.raises(SynthmillError) as refused:
+            tenant.create_key("mallory")
+    assert refused.value.code == grpc.StatusCode.PERMISSION_DENIED
