@@ -54,6 +54,12 @@ def _exposure(p: argparse.ArgumentParser) -> None:
         default=None,
         help="listen on a non-loopback address without API keys or mutual TLS",
     )
+    p.add_argument(
+        "--allow-cleartext",
+        action="store_true",
+        default=None,
+        help="listen on a non-loopback address with API keys but without TLS",
+    )
 
 
 def _waiting() -> argparse.ArgumentParser:

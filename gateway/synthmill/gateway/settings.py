@@ -8,6 +8,7 @@ from pathlib import Path
 import grpc
 
 from synthmill.common.security import ServerSecurity
+from synthmill.common.settings import SECRET
 from synthmill.common.tls import channel_credentials
 
 PREFIX = "SYNTHMILL_GATEWAY_"
@@ -36,6 +37,7 @@ class GatewaySettings(ServerSecurity):
     output_dir: Path = field(default=Path("generated_data"), metadata=_doc("Output root, a folder per job."))
     db_url: str = field(
         default="",
+        repr=False,  # logged with its password masked (`loggable`)
         metadata=_doc(
             "Job store: sqlite:///path/jobs.sqlite3 (one gateway) or postgresql://user@host/db "
             "(several gateways share it); empty is SQLite at <output_dir>/jobs.sqlite3."
@@ -96,9 +98,10 @@ class GatewaySettings(ServerSecurity):
     admin_key: str | None = field(
         default=None,
         repr=False,
-        metadata=_doc(
-            "Admin API key: manages keys, sees every job. Set it (or create keys) to require keys."
-        ),
+        metadata={
+            **_doc("Admin API key: manages keys, sees every job. Set it (or create keys) to require keys."),
+            SECRET: True,
+        },
     )
 
     admin_key_file: Path | None = field(

@@ -314,6 +314,20 @@ class GetHealthRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class GetCallerRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Caller(_message.Message):
+    __slots__ = ("name", "admin", "keyed")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_FIELD_NUMBER: _ClassVar[int]
+    KEYED_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    admin: bool
+    keyed: bool
+    def __init__(self, name: _Optional[str] = ..., admin: _Optional[bool] = ..., keyed: _Optional[bool] = ...) -> None: ...
+
 class ServiceHealth(_message.Message):
     __slots__ = ("name", "target", "serving", "models", "error")
     NAME_FIELD_NUMBER: _ClassVar[int]
