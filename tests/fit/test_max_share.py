@@ -3,6 +3,8 @@ an LLM-written column from collapsing onto one value (issue 24's 22.5% of ages a
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from synthmill.common.errors import InvalidArgument
@@ -64,6 +66,28 @@ def test_a_value_past_its_share_is_a_conflict_until_the_row_changes() -> None:
     assert deduper.conflict({"customer_name": "x", "age": None, "order_value": 0.5}) is None
     # without the job's row count (existing callers), no cap
     assert RowDeduper(schema).conflict({"customer_name": "x", "age": 30, "order_value": 0.5}) is None
+
+
+def test_a_job_its_caps_cannot_fill_is_refused_at_submit() -> None:
+    from synthmill.gateway.kinds import ServerInfo, validate_spec
+    from synthmill.gateway.settings import GatewaySettings
+    from synthmill.v1 import gateway_pb2 as pb
+
+    def spec(schema: dict, count: int) -> pb.JobSpec:
+        return pb.JobSpec(text=pb.TextJobSpec(schema_json=json.dumps(schema), count=count))
+
+    tight = {"n": {"type": "int", "minimum": 0, "maximum": 19, "max_share": 0.02}, "note": "string"}
+    with pytest.raises(InvalidArgument) as err:
+        validate_spec(spec(tight, 200), GatewaySettings(), ServerInfo())
+    assert err.value.field == "text.count" and "n's max_share: its 20 values fill at most 5 rows" in str(
+        err.value
+    )
+    validate_spec(spec(tight, 100), GatewaySettings(), ServerInfo())  # 20 values x 5 rows
+    validate_spec(
+        spec({**tight, "n": {**tight["n"], "nullable": True}}, 200), GatewaySettings(), ServerInfo()
+    )
+    default = {"n": {"type": "int", "minimum": 0, "maximum": 19}, "note": "string"}
+    validate_spec(spec(default, 10000), GatewaySettings(), ServerInfo())  # 20 values x 1,000 rows
 
 
 def test_max_share_syntax() -> None:

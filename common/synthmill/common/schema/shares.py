@@ -41,6 +41,21 @@ def share_cap(field: Field) -> float | None:
     return None if share >= 1 else share
 
 
+def check_shares(schema: Schema, rows: int, where: str) -> None:
+    """Refuses a job whose caps leave a column fewer values than rows (`where` names the count)."""
+    from synthmill.common.errors import InvalidArgument
+
+    caps = cap_counts(schema, rows)
+    for field in schema.fields:
+        cap = caps.get(field.name)
+        if cap is not None and not field.nullable and domain_size(field) * cap < rows:  # nulls have no cap
+            raise InvalidArgument(
+                where,
+                f"{rows} rows cannot fit {field.name}'s max_share: its {int(domain_size(field))} values "
+                f"fill at most {cap} rows each",
+            )
+
+
 def cap_counts(schema: Schema, rows: int) -> dict[str, int]:
     """Per capped field, the most rows of a `rows`-row job one value may fill."""
     caps = {}

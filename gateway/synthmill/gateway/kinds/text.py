@@ -10,6 +10,7 @@ from synthmill.common.errors import InvalidArgument
 from synthmill.common.sampler import ColumnSampler
 from synthmill.common.schema import InvalidRow, Schema, parse_schema
 from synthmill.common.schema.capacity import check_capacity
+from synthmill.common.schema.shares import check_shares
 from synthmill.gateway.kinds import fitted
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.outputs.folder import JobFolder
@@ -71,6 +72,7 @@ def validate_rows(
     schema = parse_schema(rows.schema_json, f"{path}.schema")
     rules.check_count(rows.count, settings.max_rows, f"{path}.count")
     check_capacity(schema, rows.count, f"{path}.count")
+    check_shares(schema, rows.count, f"{path}.count")
     if rows.format not in common_pb2.RowFormat.values():
         raise InvalidArgument(f"{path}.format", f"unknown format {rows.format}")
     if info is not None:
