@@ -8,8 +8,8 @@ from pathlib import Path
 
 from servers import free_port
 
-from synthmill.gateway.judged import CATEGORIES, categories, note_categories
-from synthmill.gateway.store import open_store
+from synthmill.gateway.run.judging import CATEGORIES, categories, note_categories
+from synthmill.gateway.store.job_store import open_store
 from synthmill.gateway.upstream import image_upstream
 from synthmill.v1 import common_pb2
 from synthmill.v1 import gateway_pb2 as pb

@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from synthmill.gateway.plan import fill, plan_images, plan_row_images
+from synthmill.gateway.kinds.plan import fill, plan_images, plan_row_images
 from synthmill.v1 import gateway_pb2 as pb
 
 

@@ -12,7 +12,7 @@ from pycocotools.coco import COCO
 
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.judging import Capabilities, candidate_seed, check_params, winner
-from synthmill.gateway import coco, scores
+from synthmill.gateway.outputs import coco, scores
 from synthmill.v1 import common_pb2, image_pb2
 
 CAPS = Capabilities(

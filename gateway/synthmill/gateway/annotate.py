@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.judging import Capabilities, check_labelling
-from synthmill.gateway.coco import box_row
-from synthmill.gateway.outputs import JobFolder
+from synthmill.gateway.outputs.coco import box_row
+from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2
 

@@ -17,15 +17,15 @@ from pathlib import Path
 
 from synthmill.common.errors import InvalidArgument, NotFound, ResourceExhausted, Unavailable
 from synthmill.gateway import annotate
-from synthmill.gateway.audit import audit
-from synthmill.gateway.events import EventLog
-from synthmill.gateway.execute import Context
-from synthmill.gateway.keyring import Principal
-from synthmill.gateway.outputs import JobFolder
-from synthmill.gateway.plan import image_count, unified_image_count
-from synthmill.gateway.quotas import Quotas
+from synthmill.gateway.access.audit import audit
+from synthmill.gateway.access.keyring import Principal
+from synthmill.gateway.access.quotas import Quotas
+from synthmill.gateway.kinds.plan import image_count, unified_image_count
+from synthmill.gateway.outputs.folder import JobFolder
+from synthmill.gateway.run.job_run import Context
 from synthmill.gateway.runner import JobRunner
-from synthmill.gateway.store import StoreUnavailable, make_event
+from synthmill.gateway.store.events import EventLog
+from synthmill.gateway.store.job_store import StoreUnavailable, make_event
 from synthmill.gateway.styles import apply_to_spec as apply_styles
 from synthmill.gateway.validate import ServerInfo, uses_images, uses_text, validate_spec
 from synthmill.v1 import gateway_pb2 as pb

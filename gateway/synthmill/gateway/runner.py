@@ -20,10 +20,10 @@ import socket
 
 from synthmill.common.errors import NotFound
 from synthmill.common.states import TERMINAL_STATES
-from synthmill.gateway.database import Notice, StoreUnavailable
-from synthmill.gateway.execute import Context, JobRun
-from synthmill.gateway.retries import JobFailed
-from synthmill.gateway.store import Claim, LeaseLost
+from synthmill.gateway.run.job_run import Context, JobRun
+from synthmill.gateway.run.retries import JobFailed
+from synthmill.gateway.store.database import Notice, StoreUnavailable
+from synthmill.gateway.store.job_store import Claim, LeaseLost
 from synthmill.v1 import gateway_pb2 as pb
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from synthmill.common.errors import InvalidArgument
 from synthmill.common.judging import Capabilities
 from synthmill.common.schema import Schema, parse_schema
 from synthmill.gateway import annotate
-from synthmill.gateway.plan import image_count, placeholders, unified_image_count
+from synthmill.gateway.kinds.plan import image_count, placeholders, unified_image_count
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.v1 import common_pb2, image_pb2, text_pb2
 from synthmill.v1 import gateway_pb2 as pb

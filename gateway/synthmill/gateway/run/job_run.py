@@ -20,15 +20,15 @@ from synthmill.common.prompt_syntax import escape
 from synthmill.common.sampler import ColumnSampler
 from synthmill.common.schema import InvalidRow, Schema, parse_schema
 from synthmill.gateway import annotate, metrics
-from synthmill.gateway.events import EventLog
-from synthmill.gateway.judged import categories, judged_fields, note_categories
-from synthmill.gateway.outputs import JobFolder
-from synthmill.gateway.plan import ImagePlan, plan_images, plan_row_images
-from synthmill.gateway.results import write_results
-from synthmill.gateway.retries import JobFailed, RetryPolicy, retrying
-from synthmill.gateway.rows import RowMaker
+from synthmill.gateway.kinds.plan import ImagePlan, plan_images, plan_row_images
+from synthmill.gateway.outputs.folder import JobFolder
+from synthmill.gateway.outputs.results import write_results
+from synthmill.gateway.run.judging import categories, judged_fields, note_categories
+from synthmill.gateway.run.retries import JobFailed, RetryPolicy, retrying
+from synthmill.gateway.run.rows import RowMaker
 from synthmill.gateway.settings import GatewaySettings
-from synthmill.gateway.store import Item, JobStore
+from synthmill.gateway.store.events import EventLog
+from synthmill.gateway.store.job_store import Item, JobStore
 from synthmill.gateway.styles import Styles, styled
 from synthmill.gateway.upstream import REQUEST_TIMEOUT_S, Upstream
 from synthmill.v1 import gateway_pb2 as pb

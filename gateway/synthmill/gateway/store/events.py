@@ -18,8 +18,8 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from synthmill.common.states import TERMINAL_STATES
-from synthmill.gateway.database import Notice, StoreUnavailable
-from synthmill.gateway.store import Item, JobStore, make_event
+from synthmill.gateway.store.database import Notice, StoreUnavailable
+from synthmill.gateway.store.job_store import Item, JobStore, make_event
 from synthmill.v1 import gateway_pb2 as pb
 
 log = logging.getLogger(__name__)

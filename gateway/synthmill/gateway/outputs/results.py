@@ -13,8 +13,8 @@ from typing import Any
 from google.protobuf.json_format import MessageToDict
 
 from synthmill.common.schema import parse_schema
-from synthmill.gateway import coco, scores, stats, stats_html
-from synthmill.gateway.outputs import JobFolder
+from synthmill.gateway.outputs import coco, scores, stats, stats_html
+from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.v1 import gateway_pb2 as pb
 
 

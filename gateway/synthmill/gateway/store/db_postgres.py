@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from synthmill.gateway.database import Notice, StoreUnavailable, migrations
+from synthmill.gateway.store.database import Notice, StoreUnavailable, migrations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

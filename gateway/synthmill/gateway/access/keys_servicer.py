@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from synthmill.common.errors import AlreadyExists, NotFound
-from synthmill.gateway.audit import audit
-from synthmill.gateway.auth import caller
-from synthmill.gateway.keyring import check_name, hash_secret, new_secret
-from synthmill.gateway.store import JobStore
+from synthmill.gateway.access.audit import audit
+from synthmill.gateway.access.auth import caller
+from synthmill.gateway.access.keyring import check_name, hash_secret, new_secret
+from synthmill.gateway.store.job_store import JobStore
 from synthmill.v1 import keys_pb2 as pb
 from synthmill.v1 import keys_pb2_grpc
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from synthmill.common.sampler import ColumnSampler, plain
 from synthmill.common.schema import InvalidRow, Schema
 from synthmill.common.uniqueness import RowDeduper
-from synthmill.gateway.retries import JobFailed
+from synthmill.gateway.run.retries import JobFailed
 from synthmill.gateway.upstream import REQUEST_TIMEOUT_S
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import text_pb2

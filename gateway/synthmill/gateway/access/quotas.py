@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 
 from synthmill.common.errors import ResourceExhausted
-from synthmill.gateway.keyring import Principal
-from synthmill.gateway.store import QUEUE_LIMIT, Admission, JobStore, OverLimit
+from synthmill.gateway.access.keyring import Principal
+from synthmill.gateway.store.job_store import QUEUE_LIMIT, Admission, JobStore, OverLimit
 from synthmill.v1 import gateway_pb2 as pb
 
 

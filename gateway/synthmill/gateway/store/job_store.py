@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from synthmill.common.states import TERMINAL_STATES
-from synthmill.gateway.database import Database, Notice, StoreUnavailable, Tx
+from synthmill.gateway.store.database import Database, Notice, StoreUnavailable, Tx
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import keys_pb2 as pb_keys
 
@@ -96,16 +96,16 @@ def open_store(url: str, default_path: Path, retry_s: float) -> JobStore:
     """`sqlite:///relative/path`, `sqlite:////absolute/path`, `postgresql://...`; empty is
     SQLite at `default_path`."""
     if not url:
-        from synthmill.gateway.db_sqlite import SqliteDatabase
+        from synthmill.gateway.store.db_sqlite import SqliteDatabase
 
         return JobStore(SqliteDatabase(default_path))
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
-        from synthmill.gateway.db_sqlite import SqliteDatabase
+        from synthmill.gateway.store.db_sqlite import SqliteDatabase
 
         return JobStore(SqliteDatabase(Path(unquote(url.removeprefix("sqlite:///")))))
     if scheme in ("postgresql", "postgres"):
-        from synthmill.gateway.db_postgres import PostgresDatabase
+        from synthmill.gateway.store.db_postgres import PostgresDatabase
 
         return JobStore(PostgresDatabase(url, retry_s))
     raise ValueError(f"SYNTHMILL_GATEWAY_DB_URL: {scheme!r} is not sqlite or postgresql")

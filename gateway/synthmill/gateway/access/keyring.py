@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 from synthmill.common.errors import InvalidArgument, PermissionDenied, Unauthenticated
-from synthmill.gateway.store import JobStore
+from synthmill.gateway.store.job_store import JobStore
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import keys_pb2
 

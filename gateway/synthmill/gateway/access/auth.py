@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 import grpc
 
 from synthmill.common.errors import FailedPrecondition, PermissionDenied, SynthmillError
-from synthmill.gateway.keyring import ADMIN, Keyring, Principal
+from synthmill.gateway.access.keyring import ADMIN, Keyring, Principal
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from synthmill.common.errors import Unavailable
-from synthmill.gateway.coco import box_row
-from synthmill.gateway.outputs import JobFolder
-from synthmill.gateway.store import Item, JobStore
+from synthmill.gateway.outputs.coco import box_row
+from synthmill.gateway.outputs.folder import JobFolder
+from synthmill.gateway.store.job_store import Item, JobStore
 from synthmill.gateway.upstream import Upstream
 from synthmill.v1 import common_pb2, gateway_pb2, image_pb2
 

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from synthmill.gateway.database import Notice, StoreUnavailable, migrations
+from synthmill.gateway.store.database import Notice, StoreUnavailable, migrations
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
