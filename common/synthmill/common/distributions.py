@@ -338,11 +338,13 @@ def check_conditions(
 def _check_cases(dist: ByColumn, values: set[str], name: str, where_of: Callable[[str], str]) -> None:
     """Every case is a value `by` takes, and every value has a case (or there is a default)."""
     for key, _ in dist.cases:
-            if key not in values:
-                raise InvalidArgument(f"{where_of(name)}.cases.{key}", f"{dist.by} never takes {key!r}")
+        if key not in values:
+            raise InvalidArgument(f"{where_of(name)}.cases.{key}", f"{dist.by} never takes {key!r}")
     missing = sorted(values - {key for key, _ in dist.cases})
     if missing and dist.default is None:
-        raise InvalidArgument(f"{where_of(name)}.cases", f"no case for {dist.by} = {missing[0]!r} and no default")
+        raise InvalidArgument(
+            f"{where_of(name)}.cases", f"no case for {dist.by} = {missing[0]!r} and no default"
+        )
 
 
 def _chain(by_name: dict[str, Field], start: str, target: str) -> list[str]:

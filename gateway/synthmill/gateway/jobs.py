@@ -20,6 +20,7 @@ from synthmill.gateway import annotate
 from synthmill.gateway.access.audit import audit
 from synthmill.gateway.access.keyring import Principal
 from synthmill.gateway.access.quotas import Quotas
+from synthmill.gateway.kinds import tables
 from synthmill.gateway.kinds.plan import image_count, unified_image_count
 from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.gateway.run.job_run import Context
@@ -74,9 +75,9 @@ class Jobs:
             validate_spec(spec, settings, ServerInfo())  # a spec wrong in itself is refused all the same
             raise
         validate_spec(spec, settings, info)
-        counts = totals(spec)
         if not spec.HasField("seed") or spec.seed == -1:
             spec.seed = random.randrange(2**31)
+        counts = tables.totals(spec.tables, spec.seed, settings) if spec.HasField("tables") else totals(spec)
         job = pb.Job(id=new_job_id(), spec=spec, state=pb.JOB_STATE_QUEUED, counts=counts, owner=who.name)
         job.created_at.GetCurrentTime()
         folder = JobFolder.of(settings.output_dir, job)

@@ -12,6 +12,7 @@ from synthmill.common.errors import InvalidArgument
 from synthmill.common.judging import Capabilities
 from synthmill.common.schema import Schema, parse_schema
 from synthmill.gateway import annotate
+from synthmill.gateway.kinds import tables
 from synthmill.gateway.kinds.plan import image_count, placeholders, unified_image_count
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.v1 import common_pb2, image_pb2, text_pb2
@@ -31,7 +32,7 @@ class ServerInfo:
 def validate_spec(spec: pb.JobSpec, settings: GatewaySettings, info: ServerInfo) -> None:
     kind = spec.WhichOneof("kind")
     if kind is None:
-        raise InvalidArgument("spec.kind", "one of text, images, unified or annotate is required")
+        raise InvalidArgument("spec.kind", "one of text, images, unified, annotate or tables is required")
     if spec.HasField("seed") and spec.seed < -1:
         raise InvalidArgument("spec.seed", f"{spec.seed} is negative (use -1 for a random seed)")
     if kind == "text":
@@ -39,6 +40,8 @@ def validate_spec(spec: pb.JobSpec, settings: GatewaySettings, info: ServerInfo)
     elif kind == "annotate":
         caps = Capabilities.from_info(info.image) if info.image is not None else None
         annotate.validate(spec.annotate, settings.max_images, caps)
+    elif kind == "tables":
+        tables.validate(spec.tables, settings, info.text)
     elif kind == "images":
         _validate_images(spec.images, settings, info)
     else:
@@ -47,6 +50,8 @@ def validate_spec(spec: pb.JobSpec, settings: GatewaySettings, info: ServerInfo)
 
 def uses_text(spec: pb.JobSpec) -> bool:
     kind = spec.WhichOneof("kind")
+    if kind == "tables":
+        return tables.spec_uses_text(spec.tables)
     return kind in ("text", "unified") or (kind == "images" and bool(spec.images.expand_topic))
 
 

@@ -42,9 +42,9 @@ Lookup = Callable[[str, Sequence[int]], list[dict[str, Any]]]
 
 
 def table_seed(seed: int, name: str) -> int:
-    """The seed of one table's draws: a hash of the job's seed and the table's name (63 bits)."""
+    """The seed of one table's draws: a hash of the job's seed and the table's name (62 bits, so seed + row stays an int64)."""
     digest = hashlib.blake2b(f"{seed}:{name}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
+    return int.from_bytes(digest, "little") >> 2
 
 
 def _uniforms(seed: int, indices: Sequence[int], ordinal: int, attempt: int = 0) -> np.ndarray:

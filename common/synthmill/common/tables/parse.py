@@ -76,6 +76,9 @@ def _check_table(name: Any, spec: Any, where: str) -> None:
         raise InvalidArgument(f"{where}.fields", "must map field names to fields, and name at least one")
     if fields.get("type") == "object" or isinstance(fields.get("properties"), dict):
         raise InvalidArgument(f"{where}.fields", 'give the simple map ({"age": "int"}), not a JSON Schema')
+    key = spec.get("primary_key")
+    if key is not None and (not isinstance(key, str) or key not in fields):
+        raise InvalidArgument(f"{where}.primary_key", f"{key!r} is not a field of the table")
 
 
 def _refs(name: str, spec: dict, raw: dict, where: str) -> list[Ref]:

@@ -61,6 +61,7 @@ class JobRun:
         self.seed = job.spec.seed
         self.text_model = ""  # the text model's name, once known
         self._images_done: set[int] = set()
+        self._tables_run = None  # a tables job's run, once needed
 
     async def execute(self) -> None:
         self._images_done = set(await self.store.items(self.job.id, "image"))
@@ -72,8 +73,17 @@ class JobRun:
             await self._images_job(self.job.spec.images)
         elif kind == "annotate":
             await self._annotate_job(self.job.spec.annotate)
+        elif kind == "tables":
+            await self._tables().execute()
         else:
             await self._unified_job(self.job.spec.unified)
+
+    def _tables(self):
+        from synthmill.gateway.kinds.tables import TablesRun
+
+        if self._tables_run is None:
+            self._tables_run = TablesRun(self)
+        return self._tables_run
 
     # Rows
 
@@ -127,12 +137,16 @@ class JobRun:
                 if on_row:
                     await on_row(index, row)
 
-    async def _record_row(self, generated: text_pb2.GeneratedRow, row: dict) -> None:
+    async def _record_row(self, generated: text_pb2.GeneratedRow, row: dict, table: str = "") -> None:
+        """Stores an accepted row (item kind `row`, or `row:<table>` in a tables job) with its event."""
         item = Item(
-            "row", generated.index, {"row": row, "seed": generated.seed, "attempts": generated.attempts}
+            f"row:{table}" if table else "row",
+            generated.index,
+            {"row": row, "seed": generated.seed, "attempts": generated.attempts},
         )
         self.job.counts.rows_done += 1
-        await self.ctx.events.append(self.job, self.owner, [item], row=pb.RowWritten(index=generated.index))
+        event = pb.RowWritten(index=generated.index, table=table)
+        await self.ctx.events.append(self.job, self.owner, [item], row=event)
         metrics.ROWS.inc()
 
     async def _note_text_model(self, model: str) -> None:
@@ -316,6 +330,9 @@ class JobRun:
 
     async def finalize(self) -> None:
         """Writes the data file, metadata.jsonl and job.json from what is recorded."""
+        if self.job.spec.HasField("tables"):
+            await self._tables().finalize()
+            return
         rows = await self.store.items(self.job.id, "row")
         images = await self.store.items(self.job.id, "image")
         names = await categories(self.store, self.job.id, list(images.values()))

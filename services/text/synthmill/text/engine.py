@@ -147,7 +147,9 @@ class TextEngine:
                 batch = [heapq.heappop(pending) for _ in range(min(self.settings.batch_size, len(pending)))]
                 seeds = [sample_seed(job.seed, i, a) for i, a in batch]
                 conversations = [
-                    prompting.row_messages(job.schema, job.instructions, i, s, job.pinned_row(i))
+                    prompting.row_messages(
+                        job.schema, job.instructions, i, s, job.pinned_row(i), job.context_row(i)
+                    )
                     for (i, _), s in zip(batch, seeds, strict=True)
                 ]
                 prefixes = [pinning.prefix(job.pinned_row(i), len(job.schema.fields)) for i, _ in batch]
