@@ -25,11 +25,9 @@ from synthmill.common import rules
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.tables import Table, Tables, parse_tables
 from synthmill.common.tables.draws import Draws
-from synthmill.common.tables.sql import schema_sql
 from synthmill.gateway.outputs import stats_html
-from synthmill.gateway.outputs.relations import RelationsReport
 from synthmill.gateway.outputs.results import describe
-from synthmill.gateway.outputs.table_files import TableFile
+from synthmill.gateway.outputs.tables_files import write_tables
 from synthmill.gateway.run.rows import RowMaker
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.store.job_store import Item
@@ -40,7 +38,6 @@ if TYPE_CHECKING:
     from synthmill.gateway.run.job_run import JobRun
 
 PATH = "tables.schema"
-ROWS_PER_STEP = 4096  # rows drawn and written at once
 
 
 def parse(spec: pb.TablesJobSpec) -> Tables:
@@ -192,45 +189,14 @@ class TablesRun:
 
     def _write_files(self) -> None:
         job, folder = self.run.job, self.run.folder
-        report = RelationsReport(self.tables)
-        complete: set[str] = set()
-        files: dict[str, str] = {}
-        for table in self.tables.tables:
-            if not all(ref.table in complete or ref.table == table.name for ref in table.refs):
-                continue
-            out = TableFile(folder.path, table.name, table.schema, self.spec.format)
-            try:
-                rows = self._rows_of(table, out, report)
-            except BaseException:
-                out.abort()
-                raise
-            files[table.name] = out.close()
-            if rows == self.draws.counts[table.name]:
-                complete.add(table.name)
-        csv = {name: file for name, file in files.items() if file.endswith(".csv")}
-        folder.write_text("schema.sql", schema_sql(self.tables, csv))
-        summary = report.report()
+        files, summary = write_tables(
+            folder.path, self.tables, self.draws, self.spec.format, self._written, self._lookup
+        )
         job.stats_headline = summary["headline"]
         folder.write_json("stats.json", summary)
         folder.write_text("stats.html", stats_html.render_tables(f"synthmill job {job.id}", summary))
         models = {"text": [self.run.text_model]} if self.run.text_model else {}
         folder.write_json("job.json", {**describe(job, models), "tables": self._listing(files)})
-
-    def _rows_of(self, table: Table, out: TableFile, report: RelationsReport) -> int:
-        count = self.draws.counts[table.name]
-        if table.all_sampled:
-            for first in range(0, count, ROWS_PER_STEP):
-                rows = self.draws.rows(
-                    table.name, range(first, min(first + ROWS_PER_STEP, count)), self._lookup
-                )
-                out.write(rows)
-                report.add(table.name, rows)
-            return count
-        stored = self._written[table.name]  # accepted in index order: a prefix of the table
-        rows = [stored[i] for i in range(len(stored))]
-        out.write(rows)
-        report.add(table.name, rows)
-        return len(rows)
 
     def _listing(self, files: dict[str, str]) -> list[dict]:
         return [
