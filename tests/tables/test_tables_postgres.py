@@ -27,7 +27,9 @@ def load(url: str, folder: Path) -> None:
     """What a user does: psql -f schema.sql, then each \\copy line of schema.sql."""
     result = psql(url, folder, "-f", "schema.sql")
     assert result.returncode == 0, result.stderr
-    lines = [line[3:] for line in (folder / "schema.sql").read_text().splitlines() if line.startswith("-- \\copy")]
+    lines = [
+        line[3:] for line in (folder / "schema.sql").read_text().splitlines() if line.startswith("-- \\copy")
+    ]
     assert lines
     for line in lines:
         result = psql(url, folder, "-c", line)
@@ -69,18 +71,31 @@ def test_the_files_load_with_every_foreign_key_enforced_and_joining(dataset, pg_
         ["orders", "customer_id"],
     ]
     joins = {
-        "orders": 'SELECT count(*) FROM orders o JOIN customers c ON o.customer_id = c.id',
+        "orders": "SELECT count(*) FROM orders o JOIN customers c ON o.customer_id = c.id",
         "order_items": "SELECT count(*) FROM order_items i JOIN orders o ON i.order_id = o.id",
     }
     for name, sql in joins.items():
         assert query(pg_url, folder, sql) == [[str(draws.counts[name])]]
     with_product = query(pg_url, folder, "SELECT count(product_code) FROM order_items")[0][0]
-    joined = query(pg_url, folder, "SELECT count(*) FROM order_items i JOIN products p ON i.product_code = p.code")
+    joined = query(
+        pg_url, folder, "SELECT count(*) FROM order_items i JOIN products p ON i.product_code = p.code"
+    )
     assert joined == [[with_product]] and int(with_product) > 0
-    means = dict(query(pg_url, folder, "SELECT c.plan, avg(o.amount) FROM orders o JOIN customers c ON o.customer_id = c.id GROUP BY 1"))
+    means = dict(
+        query(
+            pg_url,
+            folder,
+            "SELECT c.plan, avg(o.amount) FROM orders o JOIN customers c ON o.customer_id = c.id GROUP BY 1",
+        )
+    )
     assert float(means["pro"]) > float(means["free"]) + 40
     assert all(entry["orphans"] == 0 and entry["joined"] == 1.0 for entry in report["integrity"].values())
-    assert set(report["integrity"]) == {"customers.referrer_id", "orders.customer_id", "order_items.order_id", "order_items.product_code"}
+    assert set(report["integrity"]) == {
+        "customers.referrer_id",
+        "orders.customer_id",
+        "order_items.order_id",
+        "order_items.product_code",
+    }
 
 
 def test_a_broken_reference_is_refused_by_the_database(dataset, pg_url):

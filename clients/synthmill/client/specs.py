@@ -203,6 +203,33 @@ def text_job(
     return _job(seed, text=text_spec(schema, n, **options))
 
 
+def tables_job(
+    schema: str | Mapping[str, Any],
+    *,
+    scale: int = 1,
+    format: str = "jsonl",
+    instructions: str = "",
+    model: str = "",
+    seed: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    max_new_tokens: int = 0,
+) -> gateway_pb2.JobSpec:
+    """Several tables: `schema` is `{"tables": {...}}` as a dict, JSON text or `@path`; `scale`
+    multiplies the rows of every table without a parent."""
+    if format not in FORMATS:
+        raise SpecError(f"--format: expected one of {', '.join(FORMATS)}, got {format!r}")
+    tables = gateway_pb2.TablesJobSpec(
+        schema_json=load_schema(schema),
+        scale=scale,
+        instructions=instructions or "",
+        format=FORMATS[format],
+        model=model or "",
+        sampling=sampling_params(temperature, top_p, max_new_tokens),
+    )
+    return _job(seed, tables=tables)
+
+
 def image_job(
     prompts: str | Sequence[str] = (),
     n: int = 0,
@@ -311,6 +338,15 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
         return text_job(
             args.schema,
             args.n,
+            format=args.format,
+            instructions=args.instructions or "",
+            model=args.model or "",
+            seed=args.seed,
+        )
+    if args.command == "tables":
+        return tables_job(
+            args.schema,
+            scale=args.n_scale,
             format=args.format,
             instructions=args.instructions or "",
             model=args.model or "",
