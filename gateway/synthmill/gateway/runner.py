@@ -20,6 +20,7 @@ import socket
 
 from synthmill.common.errors import NotFound
 from synthmill.common.states import TERMINAL_STATES
+from synthmill.gateway.kinds import kind_of
 from synthmill.gateway.run.job_run import Context, JobRun
 from synthmill.gateway.run.retries import JobFailed
 from synthmill.gateway.store.database import Notice, StoreUnavailable
@@ -143,7 +144,7 @@ class JobRunner:
                 self._cancelling.add(job.id)
                 raise asyncio.CancelledError
             await self._set_state(job, pb.JOB_STATE_RUNNING)
-            run = JobRun(job, self.ctx, self.owner)
+            run = JobRun(job, self.ctx, self.owner, kind_of(job.spec))
             await run.execute()
             await self._set_state(job, pb.JOB_STATE_COMPLETED, run=run)
         except asyncio.CancelledError:

@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from synthmill.common.distributions import Draw, case_key
 from synthmill.common.errors import InvalidArgument
-from synthmill.common.laws import categorical_law, numeric_law, pick
 from synthmill.common.sampler import ColumnSampler, uniform
+from synthmill.common.schema.draws import Draw, case_key
+from synthmill.common.schema.laws import categorical_law, numeric_law, pick
 from synthmill.common.tables import keys
 from synthmill.common.tables.model import Ref, Table, Tables
 from synthmill.common.tables.parse import COUNT_FIELD

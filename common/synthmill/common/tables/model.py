@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from synthmill.common.distributions import Distribution
 from synthmill.common.schema import Field, Schema
+from synthmill.common.schema.draws import Distribution
 
 KEY_KINDS = ("sequence", "uuid", "pattern")
 

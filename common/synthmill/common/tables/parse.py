@@ -21,10 +21,9 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from synthmill.common import distributions
-from synthmill.common.distributions import ByColumn, Distribution, Draw
 from synthmill.common.errors import InvalidArgument
-from synthmill.common.schema import Field, Schema, parse_schema
+from synthmill.common.schema import Field, Schema, distributions, parse_schema
+from synthmill.common.schema.draws import ByColumn, Distribution, Draw
 from synthmill.common.schema.parse import NAME_RE
 from synthmill.common.tables import keys
 from synthmill.common.tables.model import Key, Ref, Table, Tables

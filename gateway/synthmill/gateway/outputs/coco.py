@@ -1,4 +1,4 @@
-"""annotations/instances.json in COCO's detection format, from the boxes recorded in metadata rows.
+"""annotations/instances.json in COCO's detection format, from the boxes of a job's image records.
 
     images       id, file_name (relative to the job folder), width, height
     annotations  id, image_id, category_id, bbox [x, y, w, h] in pixels, area, score, iscrowd
@@ -14,17 +14,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from synthmill.gateway.outputs.records import ImageRecord
+
 FILE = "annotations/instances.json"
 
 
-def instances(rows: Sequence[dict[str, Any]], categories: Sequence[str]) -> dict[str, Any]:
-    """The COCO document of metadata `rows` (each with file_name, width, height and boxes)."""
+def instances(records: Sequence[ImageRecord], categories: Sequence[str]) -> dict[str, Any]:
+    """The COCO document of a job's image records."""
     images, annotations = [], []
-    for image_id, row in enumerate(rows, start=1):
+    for image_id, record in enumerate(records, start=1):
         images.append(
-            {"id": image_id, "file_name": row["file_name"], "width": row["width"], "height": row["height"]}
+            {"id": image_id, "file_name": record.file_name, "width": record.width, "height": record.height}
         )
-        for box in row.get("boxes", []):
+        for box in record.boxes or []:
             x, y, w, h = box["bbox"]
             annotation = {
                 "id": len(annotations) + 1,

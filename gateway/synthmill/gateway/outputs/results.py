@@ -1,12 +1,13 @@
-"""What a job leaves in its folder when it ends, written from its recorded items: the data file
-(unified rows list their images), the stats report of the rows (stats.json, stats.html),
-metadata.jsonl (images carry their row's fields) and job.json."""
+"""What a job leaves in its folder when it ends, written from its recorded items by the pieces each kind
+picks: the data file and the stats report of its rows (stats.json, stats.html), metadata.jsonl and the
+COCO file of its images, and job.json for every job."""
 
 from __future__ import annotations
 
 import json
 import platform
 import time
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
@@ -15,60 +16,73 @@ from google.protobuf.json_format import MessageToDict
 from synthmill.common.schema import parse_schema
 from synthmill.gateway.outputs import coco, scores, stats, stats_html
 from synthmill.gateway.outputs.folder import JobFolder
+from synthmill.gateway.outputs.records import ImageRecord, RowRecord
+from synthmill.v1 import common_pb2
 from synthmill.v1 import gateway_pb2 as pb
 
 
-def write_results(
+@dataclass(frozen=True)
+class Recorded:
+    """Everything a job recorded, by index: what its kind writes its files from."""
+
+    rows: dict[int, RowRecord]
+    images: dict[int, ImageRecord]
+    categories: list[str]  # the class names its boxes' category ids count from 1
+    text_model: str = ""
+
+
+def write_rows(
     job: pb.Job,
     folder: JobFolder,
-    rows: dict[int, dict],
-    images: dict[int, dict],
-    text_model: str,
-    categories: list[str],
+    spec: pb.TextJobSpec,
+    rows: dict[int, RowRecord],
+    images_of_row: dict[int, list[str]] | None = None,
 ) -> None:
-    """Writes every result file; sets `job.distinct_row_ratio` and `job.stats_headline` for jobs with
-    rows and `job.score` for jobs with scored images."""
-    spec = job.spec
-    rows_spec = (
-        spec.text if spec.HasField("text") else spec.unified.rows if spec.HasField("unified") else None
-    )
-    if rows_spec is not None:
-        table = [dict(item["row"]) for item in rows.values()]
-        job.distinct_row_ratio = distinct_ratio(table)
-        schema = parse_schema(rows_spec.schema_json)
-        if table:
-            summary = stats.report(schema, table)
-            job.stats_headline = summary["headline"]
-            folder.write_json("stats.json", summary)
-            folder.write_text("stats.html", stats_html.render(f"synthmill job {job.id}", summary))
-        if spec.HasField("unified"):
-            by_row: dict[int, list[str]] = {}
-            for meta in images.values():
-                by_row.setdefault(meta["row_index"], []).append(meta["file_name"])
-            for index, row in zip(rows, table, strict=True):
-                row["images"] = by_row.get(index, [])
-        if table:
-            folder.write_rows(table, schema, rows_spec.format)
+    """The data file in the job's format and the stats report (stats.json, stats.html); sets
+    `job.distinct_row_ratio` and `job.stats_headline`. With `images_of_row`, each row lists its images."""
+    table = [dict(record.row) for record in rows.values()]
+    job.distinct_row_ratio = distinct_ratio(table)
+    if not table:
+        return
+    schema = parse_schema(spec.schema_json)
+    summary = stats.report(schema, table)
+    job.stats_headline = summary["headline"]
+    folder.write_json("stats.json", summary)
+    folder.write_text("stats.html", stats_html.render(f"synthmill job {job.id}", summary))
+    if images_of_row is not None:
+        for index, row in zip(rows, table, strict=True):
+            row["images"] = images_of_row.get(index, [])
+    folder.write_rows(table, schema, spec.format)
+
+
+def write_images(
+    job: pb.Job, folder: JobFolder, recorded: Recorded, params: common_pb2.ImageParams | None = None
+) -> None:
+    """metadata.jsonl, annotations/instances.json when images have boxes, and `job.score` when they
+    have scores (counting those below `params.min_score`)."""
+    images = list(recorded.images.values())
     if images:
-        folder.write_metadata(list(images.values()))
-        if any("boxes" in meta for meta in images.values()):
-            folder.write_json(coco.FILE, coco.instances(list(images.values()), categories))
-    kind = spec.WhichOneof("kind")
-    params = getattr(spec, kind).params if kind in ("images", "unified") else None
-    score = scores.summary(images.values(), params.min_score if params else 0.0)
+        folder.write_metadata([image.to_json() for image in images])
+        if any(image.boxes is not None for image in images):
+            folder.write_json(coco.FILE, coco.instances(images, recorded.categories))
+    score = scores.summary(images, params.min_score if params else 0.0)
     if score is not None:
         job.score.CopyFrom(score)
+
+
+def write_job_json(job: pb.Job, folder: JobFolder, recorded: Recorded, has_rows: bool) -> None:
+    images = recorded.images.values()
     models = {
-        "text": [text_model] if text_model else [],
-        "image": sorted({m["model"] for m in images.values() if "model" in m}),
+        "text": [recorded.text_model] if recorded.text_model else [],
+        "image": sorted({image.model for image in images if image.model is not None}),
     }
-    folder.write_json("job.json", describe(job, {kind: names for kind, names in models.items() if names}))
+    used = {kind: names for kind, names in models.items() if names}
+    folder.write_json("job.json", describe(job, used, has_rows))
 
 
-def describe(job: pb.Job, models: dict[str, list[str]]) -> dict[str, Any]:
+def describe(job: pb.Job, models: dict[str, list[str]], has_rows: bool) -> dict[str, Any]:
     """job.json: spec, state, seed, counts, timings, models and versions."""
     started = job.started_at.ToNanoseconds() / 1e9 if job.HasField("started_at") else None
-    has_rows = job.spec.HasField("text") or job.spec.HasField("unified")
     return {
         "id": job.id,
         "state": pb.JobState.Name(job.state).removeprefix("JOB_STATE_").lower(),

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from synthmill.gateway.outputs.records import ImageRecord
 from synthmill.v1 import gateway_pb2 as pb
 
 
-def summary(rows: Iterable[dict], min_score: float) -> pb.ScoreSummary | None:
-    """None when no row has a score; `below_min_score` counts rows under a non-zero `min_score`."""
-    scores = sorted(row["score"] for row in rows if row.get("score") is not None)
+def summary(images: Iterable[ImageRecord], min_score: float) -> pb.ScoreSummary | None:
+    """None when no image has a score; `below_min_score` counts those under a non-zero `min_score`."""
+    scores = sorted(image.score for image in images if image.score is not None)
     if not scores:
         return None
     p10 = scores[max(0, math.ceil(0.1 * len(scores)) - 1)]  # nearest rank

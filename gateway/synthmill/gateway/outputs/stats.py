@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from synthmill.common.distributions import ByColumn, Draw, case_key
-from synthmill.common.laws import NumericLaw, categorical_law, from_number, numeric_law, to_number
 from synthmill.common.schema import Field, Schema
+from synthmill.common.schema.draws import ByColumn, Draw, case_key
+from synthmill.common.schema.laws import NumericLaw, categorical_law, from_number, numeric_law, to_number
 
 TOP = 10
 BINS = 20

@@ -8,16 +8,16 @@ from typing import Any
 from synthmill.common.errors import Unavailable
 from synthmill.gateway.outputs.coco import box_row
 from synthmill.gateway.outputs.folder import JobFolder
+from synthmill.gateway.outputs.records import ImageRecord
 from synthmill.gateway.store.job_store import Item, JobStore
 from synthmill.gateway.upstream import Upstream
 from synthmill.v1 import common_pb2, gateway_pb2, image_pb2
 
-JUDGED_KEYS = ("score", "candidate", "candidates", "boxes")
 CATEGORIES = "categories"  # store item kind: the class names of a job with annotations
 
 
 def judged_fields(folder: JobFolder, index: int, image: image_pb2.GeneratedImage) -> dict[str, Any]:
-    """Metadata fields of a generated image's judging; writes its kept losing candidates."""
+    """The `ImageRecord` fields of a generated image's judging; writes its kept losing candidates."""
     fields: dict[str, Any] = {}
     if image.HasField("score"):
         fields["score"] = round(image.score, 4)
@@ -52,10 +52,10 @@ async def note_categories(
     await store.commit(job, owner, items=[Item(CATEGORIES, 0, {"names": names})])
 
 
-async def categories(store: JobStore, job_id: str, rows: list[dict[str, Any]]) -> list[str]:
+async def categories(store: JobStore, job_id: str, images: list[ImageRecord]) -> list[str]:
     """The recorded class names, else those the boxes carry (ids 1..max, gaps unnamed)."""
     recorded = await store.items(job_id, CATEGORIES)
     if recorded:
         return recorded[0]["names"]
-    seen = {box["category_id"]: box["label"] for row in rows for box in row.get("boxes", [])}
+    seen = {box["category_id"]: box["label"] for image in images for box in image.boxes or []}
     return [seen.get(i, f"class {i}") for i in range(1, max(seen, default=0) + 1)]

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from synthmill.common.sampler import ColumnSampler, plain
 from synthmill.common.schema import InvalidRow, Schema
 from synthmill.common.uniqueness import RowDeduper
+from synthmill.gateway.outputs.records import RowRecord
 from synthmill.gateway.run.retries import JobFailed
 from synthmill.gateway.upstream import REQUEST_TIMEOUT_S
 from synthmill.v1 import gateway_pb2 as pb
@@ -110,11 +111,11 @@ class RowMaker:
             sampling=self.spec.sampling,
         )
 
-    async def make(self, done: dict[int, dict]) -> None:
+    async def make(self, done: dict[int, RowRecord]) -> None:
         """Makes rows from the first index not in `done` (rows already accepted) to the end."""
         deduper = RowDeduper(self.schema)
-        for item in done.values():
-            deduper.add(item["row"])
+        for record in done.values():
+            deduper.add(record.row)
         index = next(i for i in range(self.spec.count + 1) if i not in done)
         chunks: dict[int, asyncio.Task[_Chunk]] = {}
         try:

@@ -12,12 +12,12 @@ from typing import Any
 import grpc
 from PIL import Image
 
-from synthmill.common.lifecycle import Ready
-from synthmill.image import metrics
-from synthmill.image.batcher import Batcher, ImageEvent, StepEvent
-from synthmill.image.boxes import Box
-from synthmill.image.domain import AnnotateRequest, ImageModel, ImageRequest
-from synthmill.image.settings import ImageSettings
+from synthmill.image.domain import AnnotatedImage, AnnotateRequest, ImageEvent, ImageModel, ImageRequest
+from synthmill.image.judging.boxes import Box
+from synthmill.image.serving import metrics
+from synthmill.image.serving.batcher import Batcher
+from synthmill.image.serving.settings import ImageSettings
+from synthmill.runtime.lifecycle import Ready
 from synthmill.v1 import common_pb2, image_pb2, image_pb2_grpc
 
 SERVICE_NAME = image_pb2.DESCRIPTOR.services_by_name["ImageService"].full_name
@@ -39,7 +39,7 @@ def server_info(
     models: Mapping[str, ImageModel], settings: ImageSettings, judging: Mapping[str, Any]
 ) -> image_pb2.ImageServerInfo:
     """The first configured model is the default; `schedulers` lists every name some model accepts;
-    `judging` holds the scorer and detector fields (`Judges.describe`)."""
+    `judging` holds the scorer and detector fields (`JudgingModels.describe`)."""
     cards = [model.card for model in models.values()]
     return image_pb2.ImageServerInfo(
         models=[card.to_pb(is_default=card.name == settings.models[0]) for card in cards],
@@ -52,59 +52,6 @@ def server_info(
         max_rounds=settings.max_rounds,
         **judging,
     )
-
-
-def _box_pb(box: Box) -> image_pb2.Box:
-    mask = box.mask
-    return image_pb2.Box(
-        label=box.label,
-        category_id=box.category_id,
-        score=box.score,
-        x=box.x,
-        y=box.y,
-        width=box.width,
-        height=box.height,
-        mask=image_pb2.Mask(height=mask.height, width=mask.width, counts=mask.counts, area=mask.area)
-        if mask
-        else None,
-    )
-
-
-def _image_pb(event: ImageEvent, params_pb: common_pb2.ImageParams) -> image_pb2.GeneratedImage:
-    image = image_pb2.GeneratedImage(
-        index=event.index,
-        png=event.png,
-        seed=event.seed,
-        params=params_pb,
-        parameters_text=event.parameters_text,
-        seconds=event.seconds,
-        device=event.device,
-        dtype=event.dtype,
-        candidate=event.candidate,
-        candidates=[
-            image_pb2.Candidate(number=c.number, seed=c.seed, score=c.score or 0.0, png=c.png)
-            for c in event.candidates
-        ],
-        boxes=[_box_pb(box) for box in event.boxes],
-        judge_seconds=event.judge_seconds,
-    )
-    if event.score is not None:
-        image.score = event.score
-    return image
-
-
-def _event_pb(
-    event: StepEvent | ImageEvent, params: common_pb2.ImageParams
-) -> image_pb2.GenerateImagesResponse:
-    if isinstance(event, StepEvent):
-        step = image_pb2.StepProgress(
-            index=event.index,
-            step=event.step,
-            total_steps=event.total,
-            phase=common_pb2.Phase.Value(f"PHASE_{event.phase.upper()}"),
-        )
-        return image_pb2.GenerateImagesResponse(step=step)
-    return image_pb2.GenerateImagesResponse(image=_image_pb(event, params))
 
 
 class ImageServicer(image_pb2_grpc.ImageServiceServicer):
@@ -128,7 +75,7 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         try:
             with metrics.SERVER.outstanding(len(req.items)) as made:
                 async for event in ticket.events():
-                    yield _event_pb(event, params_pb)
+                    yield event.to_pb(params_pb) if isinstance(event, ImageEvent) else event.to_pb()
                     if isinstance(event, ImageEvent):
                         made()
                         metrics.IMAGES.labels(model).inc()
@@ -151,6 +98,4 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         )
         for index, image in req.images:
             [boxes] = await serving.annotate([image], req.labels, req.annotations)
-            yield image_pb2.AnnotatedImage(
-                index=index, width=image.width, height=image.height, boxes=[_box_pb(b) for b in boxes]
-            )
+            yield AnnotatedImage(index, image.width, image.height, tuple(boxes)).to_pb()

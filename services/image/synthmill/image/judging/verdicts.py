@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 from synthmill.common.judging import winner
-from synthmill.common.worker import DeviceWorker
-from synthmill.image.boxes import Box
 from synthmill.image.domain import GenerationParams
+from synthmill.image.judging.boxes import Box
+from synthmill.runtime.worker import DeviceWorker
 
 if TYPE_CHECKING:  # the judges hold torch models; this module and the batcher stay torch-free
-    from synthmill.image.judges import Judges
+    from synthmill.image.judging.models import JudgingModels
 
 # Judges a finished batch: (params, prompts, rounds, earlier, fresh, on_phase) → one Verdict per item.
 Judge = Callable[
@@ -62,7 +62,7 @@ class Verdict:
 
 async def judge(
     worker: DeviceWorker,
-    judges: Judges,
+    judges: JudgingModels,
     params: GenerationParams,
     prompts: Sequence[str],
     rounds: Sequence[int],

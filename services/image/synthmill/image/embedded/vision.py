@@ -37,9 +37,9 @@ from transformers import (
     SamVisionConfig,
 )
 
-from synthmill.common.model_cache import build_once
-from synthmill.image.tiny import text_config
-from synthmill.image.tiny_tokenizers import clip_tokenizer
+from synthmill.image.embedded.pipelines import text_config
+from synthmill.image.embedded.tokenizers import clip_tokenizer
+from synthmill.runtime.model_cache import build_once
 
 _IMAGE_SIZE = 32
 _SHARED_BIAS = 0.6  # scale of the common component both towers add before the shared projection

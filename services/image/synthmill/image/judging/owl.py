@@ -1,6 +1,6 @@
 """The open-vocabulary detector: OWL-ViT or OWLv2 through transformers, from a hub id or a path
 (`AutoModelForZeroShotObjectDetection`), with the class names given per request. Torch only: runs on
-the device worker thread. "tiny-owlvit" is a random-weight test model (see `tiny_vision`): it runs the
+the device worker thread. "tiny-owlvit" is a random-weight test model (see `embedded.vision`): it runs the
 real code path and finds nothing meaningful.
 """
 
@@ -15,9 +15,9 @@ import torch
 from PIL import Image
 from transformers import AutoModelForZeroShotObjectDetection, AutoProcessor
 
-from synthmill.image import tiny_vision
-from synthmill.image.boxes import Box, clipped
-from synthmill.image.pretrained import Pretrained
+from synthmill.image.embedded import vision
+from synthmill.image.judging.boxes import Box, clipped
+from synthmill.image.judging.pretrained import Pretrained
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class OpenVocabDetector(Pretrained):
 
 
 def load(name: str, cache_dir: Path, device: str, dtype: torch.dtype, threshold: float) -> OpenVocabDetector:
-    source = tiny_vision.source_of(name, cache_dir)
+    source = vision.source_of(name, cache_dir)
     model = AutoModelForZeroShotObjectDetection.from_pretrained(source, dtype=dtype).to(device).eval()
     log.info("loaded open-vocabulary detector %s (%s) from %s", name, type(model).__name__, source)
     return OpenVocabDetector(name, source, model, AutoProcessor.from_pretrained(source), device, threshold)

@@ -1,6 +1,6 @@
 """The segmenter: Segment Anything (SAM) through transformers (`SamModel`, `SamProcessor`), prompted
 with a detector's boxes, from a hub id (`facebook/sam-vit-base`) or a path. Torch only: runs on the
-device worker thread. "tiny-sam" is the embedded random-weight model (see `tiny_vision`): it runs the
+device worker thread. "tiny-sam" is the embedded random-weight model (see `embedded.vision`): it runs the
 real code path, and its masks are meaningless.
 
 Each image goes through the vision encoder once, with all of its boxes as prompts; each box gets SAM's
@@ -19,11 +19,11 @@ import torch
 from PIL import Image
 from transformers import SamModel, SamProcessor
 
-from synthmill.common import hub
-from synthmill.image import tiny_vision
-from synthmill.image.boxes import Box
-from synthmill.image.pretrained import Pretrained
-from synthmill.image.settings import PREFIX
+from synthmill.image.embedded import vision
+from synthmill.image.judging.boxes import Box
+from synthmill.image.judging.pretrained import Pretrained
+from synthmill.image.serving.settings import PREFIX
+from synthmill.runtime import hub
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class Segmenter(Pretrained):
 
 def load(name: str, cache_dir: Path, device: str, dtype: torch.dtype) -> Segmenter:
     """Loads segmenter `name` ("tiny-sam", a hub id or a path) onto `device`."""
-    source = tiny_vision.source_of(name, cache_dir)
+    source = vision.source_of(name, cache_dir)
     with hub.missing_model(name, f"{PREFIX}SEGMENTER"):
         model = SamModel.from_pretrained(source, dtype=dtype).to(device).eval()
         processor = SamProcessor.from_pretrained(source)

@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from synthmill.common.model_cache import build_once, download_package
-from synthmill.image.boxes import Box, clipped
+from synthmill.image.judging.boxes import Box, clipped
+from synthmill.runtime.model_cache import build_once, download_package
 
 log = logging.getLogger(__name__)
 

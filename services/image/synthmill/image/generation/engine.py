@@ -3,7 +3,7 @@
 Each item gets its own `torch.Generator` seeded with its seed, so an image depends on its seed and
 parameters, not on which other items share its batch (up to float noise from the batch shape).
 
-A batch that runs out of device memory fails alone (`synthmill.common.oom.isolated`): OutOfMemory
+A batch that runs out of device memory fails alone (`synthmill.runtime.oom.isolated`): OutOfMemory
 names its size, the pipeline is restored and the next batch runs. A batch whose requesters have all
 gone stops at the next step and skips the VAE decode.
 """
@@ -17,10 +17,10 @@ import torch
 from diffusers import DiffusionPipeline
 from PIL import Image
 
-from synthmill.common import devices, oom
-from synthmill.image import prompt_embeds, schedulers
 from synthmill.image.domain import GenerationParams, Item
-from synthmill.image.loader import LoadedModel
+from synthmill.image.generation import prompt_embeds, schedulers
+from synthmill.image.generation.loader import LoadedModel
+from synthmill.runtime import devices, oom
 
 # Called with the number of steps finished (1-based); returns False to stop the batch.
 StepCallback = Callable[[int], bool]

@@ -8,18 +8,22 @@ import functools
 import time
 from typing import Any
 
-from synthmill.common import devices, server
-from synthmill.common.lifecycle import model_service
+from synthmill.common import server
 from synthmill.common.server import Service
-from synthmill.common.worker import DeviceWorker
-from synthmill.image import engine, judgement, judges, loader, metrics
-from synthmill.image.batcher import Batcher
-from synthmill.image.servicer import SERVICE_NAME, ImageServicer, Serving, server_info
-from synthmill.image.settings import PREFIX, ImageSettings
+from synthmill.image.generation import engine, loader
+from synthmill.image.judging import models as judging
+from synthmill.image.judging import verdicts
+from synthmill.image.serving import metrics
+from synthmill.image.serving.batcher import Batcher
+from synthmill.image.serving.servicer import SERVICE_NAME, ImageServicer, Serving, server_info
+from synthmill.image.serving.settings import PREFIX, ImageSettings
+from synthmill.runtime import devices
+from synthmill.runtime.lifecycle import model_service
+from synthmill.runtime.worker import DeviceWorker
 from synthmill.v1 import image_pb2_grpc
 
 
-def _load_and_warm(settings: ImageSettings) -> tuple[dict[str, loader.LoadedModel], judges.Judges]:
+def _load_and_warm(settings: ImageSettings) -> tuple[dict[str, loader.LoadedModel], judging.JudgingModels]:
     """Loads every configured model and runs a warm-up image through each, then the scorer and
     detectors (on the worker thread, which keeps the configured CUDA device as its current one from
     here on)."""
@@ -32,7 +36,7 @@ def _load_and_warm(settings: ImageSettings) -> tuple[dict[str, loader.LoadedMode
             model = loader.load(name, settings)
             engine.warm_up(model)
         models[name] = model
-    return models, judges.load(settings)
+    return models, judging.load(settings)
 
 
 def build_service(settings: ImageSettings) -> Service:
@@ -41,7 +45,7 @@ def build_service(settings: ImageSettings) -> Service:
     servicer = ImageServicer(settings)
     batching: list[asyncio.Task[None]] = []
 
-    def start(loaded: tuple[dict[str, loader.LoadedModel], judges.Judges]) -> Serving:
+    def start(loaded: tuple[dict[str, loader.LoadedModel], judging.JudgingModels]) -> Serving:
         models, judged_by = loaded
 
         async def run_batch(params, items, on_step):
@@ -65,7 +69,7 @@ def build_service(settings: ImageSettings) -> Service:
             settings.progress_interval_ms / 1000,
             max_pixels=settings.max_batch_pixels,
             cards={name: model.card for name, model in described.items()},
-            judge=functools.partial(judgement.judge, worker, judged_by),
+            judge=functools.partial(verdicts.judge, worker, judged_by),
         )
         batching.append(asyncio.create_task(batcher.run()))
         info = server_info(described, settings, judged_by.describe())

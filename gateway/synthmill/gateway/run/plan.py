@@ -25,18 +25,10 @@ class ImagePlan:
     index: int
     prompt: str
     seed: int
-    # Recorded in metadata.jsonl beside the image's own fields, which win a clash of names:
-    # axis values, caption id and row index in `extra` (a clash is prefixed `axis_`), the row's
-    # fields in `row` (prefixed `row_`).
+    # Recorded beside the image (see ImageRecord): axis values, caption id and row index in `extra`,
+    # the row's fields in `row`.
     extra: dict[str, Any] = field(default_factory=dict)
     row: dict[str, Any] = field(default_factory=dict)
-
-    def beside(self, meta: dict[str, Any]) -> dict[str, Any]:
-        """`meta`, the image's own fields, with this plan's recorded fields added."""
-        out = dict(meta)
-        for prefix, fields in (("axis_", self.extra), ("row_", self.row)):
-            out.update({(f"{prefix}{k}" if k in out else k): v for k, v in fields.items()})
-        return out
 
 
 def placeholders(text: str) -> list[str]:

@@ -12,13 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from synthmill.common.distributions import Draw
-    from synthmill.common.schema import Field
+from synthmill.common.schema.draws import Draw
+from synthmill.common.schema.model import Field
 
 _EPOCH = dt.datetime(1970, 1, 1)
 _INT_LIMIT = float(2**62)

@@ -25,13 +25,14 @@ from diffusers import (
 )
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
-from synthmill.common import devices, hub
 from synthmill.common.cards import ModelCard
-from synthmill.common.oom import Faults
-from synthmill.image import schedulers, tiny
 from synthmill.image.domain import ImageModel
-from synthmill.image.prompt_embeds import PromptEncoder, encoder_for
-from synthmill.image.settings import PREFIX, ImageSettings
+from synthmill.image.embedded import pipelines
+from synthmill.image.generation import schedulers
+from synthmill.image.generation.prompt_embeds import PromptEncoder, encoder_for
+from synthmill.image.serving.settings import PREFIX, ImageSettings
+from synthmill.runtime import devices, hub
+from synthmill.runtime.oom import Faults
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,8 @@ def family_of(pipe: DiffusionPipeline) -> str:
 
 
 def _source_of(name: str, cache_dir: Path) -> str:
-    if name in tiny.BUILDERS:
-        return str(tiny.ensure(name, cache_dir))
+    if name in pipelines.BUILDERS:
+        return str(pipelines.ensure(name, cache_dir))
     return name
 
 

@@ -17,7 +17,7 @@ merged batch (on the device worker, in the server), and a clock for its progress
 rules are tested with fakes, without torch.
 
 With `best_of` N each item renders N candidates in the same pipeline batch (so a batch holds
-max_batch // N items), which are then judged by the `Judge` it is given (`judgement`: scored,
+max_batch // N items), which are then judged by the `Judge` it is given (`judging.verdicts`: scored,
 selected, labelled); an item whose best score stays below `min_score` goes back to the head of the
 queue for its next round.
 """
@@ -36,10 +36,9 @@ from PIL import Image
 from synthmill.common.cards import ModelCard
 from synthmill.common.errors import OutOfMemory
 from synthmill.common.judging import candidate_seed
-from synthmill.image import png
-from synthmill.image.boxes import Box
-from synthmill.image.domain import GenerationParams, Item
-from synthmill.image.judgement import Judge, Rendered, Verdict, unjudged
+from synthmill.image.domain import CandidateEvent, GenerationParams, ImageEvent, Item, StepEvent
+from synthmill.image.generation import png
+from synthmill.image.judging.verdicts import Judge, Rendered, Verdict, unjudged
 
 log = logging.getLogger(__name__)
 
@@ -48,44 +47,6 @@ log = logging.getLogger(__name__)
 Runner = Callable[
     [GenerationParams, Sequence[Item], Callable[[int], bool]], Awaitable[list[Image.Image] | None]
 ]
-
-
-@dataclass(frozen=True)
-class StepEvent:
-    """Item `index` finished step `step` of `total` of `phase` (denoising, scoring, selecting, detecting)."""
-
-    index: int
-    step: int
-    total: int
-    phase: str = "denoising"
-
-
-@dataclass(frozen=True)
-class CandidateEvent:
-    """One candidate of a finished item; `png` only for a loser that the request asked to keep."""
-
-    number: int
-    seed: int
-    score: float | None
-    png: bytes
-
-
-@dataclass(frozen=True)
-class ImageEvent:
-    """Item `index` is done: its PNG and the parameters text written into it."""
-
-    index: int
-    seed: int
-    png: bytes
-    parameters_text: str
-    seconds: float  # wall time of the batch that made it
-    device: str = ""  # of the model that made it, when the batcher knows its card
-    dtype: str = ""
-    score: float | None = None
-    candidate: int = 0  # the kept candidate's number
-    candidates: tuple[CandidateEvent, ...] = ()
-    boxes: tuple[Box, ...] = ()
-    judge_seconds: float = 0.0
 
 
 class Ticket:
@@ -324,7 +285,7 @@ class Batcher:
     async def _judge(
         self, batch: _Batch, renders: list[list[Item]], images: list[Image.Image]
     ) -> list[Verdict]:
-        """Scores, selects and labels the batch's candidates (see `judgement`)."""
+        """Scores, selects and labels the batch's candidates (see `judging.verdicts`)."""
         fresh: list[list[Rendered]] = []
         flat = iter(images)
         for entry, item_renders in zip(batch.entries, renders, strict=True):

@@ -14,18 +14,18 @@ from typing import Any
 
 from PIL import Image
 
-from synthmill.common import devices
 from synthmill.common.judging import BBOX, MASK, Capabilities
-from synthmill.image import owl, sam, scorer, yolo
-from synthmill.image.boxes import Box, masked
-from synthmill.image.settings import ImageSettings
+from synthmill.image.judging import owl, sam, scorer, yolo
+from synthmill.image.judging.boxes import Box, masked
+from synthmill.image.serving.settings import ImageSettings
+from synthmill.runtime import devices
 
 log = logging.getLogger(__name__)
 OFF = "none"
 
 
 @dataclass
-class Judges:
+class JudgingModels:
     scorer: scorer.Scorer | None
     detector: yolo.YoloDetector | None
     open_detector: owl.OpenVocabDetector | None
@@ -83,11 +83,11 @@ class Judges:
         ]
 
 
-def load(settings: ImageSettings) -> Judges:
+def load(settings: ImageSettings) -> JudgingModels:
     """Loads and warms the configured judges (on the worker thread)."""
     device = devices.resolve_device(settings.device)
     dtype = devices.resolve_dtype(settings.dtype, device)
-    judges = Judges(
+    judges = JudgingModels(
         scorer=None
         if settings.scorer == OFF
         else scorer.load(settings.scorer, settings.cache_dir, device, dtype),

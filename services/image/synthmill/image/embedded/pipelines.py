@@ -2,7 +2,7 @@
 
 `ensure(name, cache_dir)` builds "tiny-sd" (SD 1.5 layout), "tiny-sdxl" or "tiny-sd3" from config with
 `torch.manual_seed(0)`, saves it with `save_pretrained` under `<cache_dir>/models/<name>` (once, see
-`synthmill.common.model_cache`) and returns that directory. The VAE has four blocks
+`synthmill.runtime.model_cache`) and returns that directory. The VAE has four blocks
 (scale factor 8, as in real SD) and the denoiser's sample size makes the default image 64x64.
 """
 
@@ -33,8 +33,8 @@ from transformers import (
     T5EncoderModel,
 )
 
-from synthmill.common.model_cache import build_once
-from synthmill.image.tiny_tokenizers import clip_tokenizer, t5_tokenizer
+from synthmill.image.embedded.tokenizers import clip_tokenizer, t5_tokenizer
+from synthmill.runtime.model_cache import build_once
 
 _LATENT_SIZE = 8  # x8 VAE scale: 64x64 images by default
 

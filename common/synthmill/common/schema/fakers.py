@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from faker import Faker
 from faker.config import AVAILABLE_LOCALES
 
-if TYPE_CHECKING:
-    from synthmill.common.schema import Field
+from synthmill.common.schema.model import Field
 
 DEFAULT_LOCALE = "en_US"
 PROBES = 16  # values drawn at submit to see that a provider suits its field

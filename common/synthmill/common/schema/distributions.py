@@ -28,13 +28,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from synthmill.common.errors import InvalidArgument
-
-if TYPE_CHECKING:
-    from synthmill.common.schema import Field
+from synthmill.common.schema import fakers
+from synthmill.common.schema.draws import ByColumn, Distribution, Draw
+from synthmill.common.schema.laws import numeric_law
+from synthmill.common.schema.model import Field
 
 MIN_MASS = 0.01
 NUMERIC_LAWS = ("uniform", "normal", "lognormal", "poisson")
@@ -51,62 +51,6 @@ _TYPES = {
 _CALL = re.compile(r"^\s*([a-z_]+)\s*\((.*)\)\s*$", re.DOTALL)
 _FAKER_ARGS = re.compile(r'^\s*([a-z][a-z0-9_]*)\s*(?:,\s*"?([A-Za-z]{2,3}(?:_[A-Za-z]{2,4})?)"?\s*)?$')
 _CONDITION_KEYS = {"by", "cases", "default"}
-
-
-@dataclass(frozen=True)
-class Draw:
-    """One unconditional distribution: its name and parsed arguments."""
-
-    name: str
-    args: tuple[Any, ...]
-
-    def spec(self) -> str:
-        """The canonical string form (what schema.json records)."""
-        if self.name == "weights":
-            return f"weights({json.dumps(dict(self.args[0]))})"
-        if self.name == "faker":
-            provider, locale = self.args
-            return f'faker({provider}, "{locale}")' if locale else f"faker({provider})"
-        return f"{self.name}({', '.join(json.dumps(a) for a in self.args)})"
-
-    @property
-    def categorical(self) -> bool:
-        return self.name in ("bernoulli", "weights")
-
-
-@dataclass(frozen=True)
-class ByColumn:
-    """A conditional distribution: the case of column `by` picks the draw."""
-
-    by: str
-    cases: tuple[tuple[str, Draw], ...]
-    default: Draw | None = None
-
-    def spec(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"by": self.by, "cases": {key: draw.spec() for key, draw in self.cases}}
-        if self.default is not None:
-            out["default"] = self.default.spec()
-        return out
-
-    def draw_for(self, value: Any) -> Draw:
-        """The draw of the case that `value` (of column `by`) selects."""
-        key = case_key(value)
-        for name, draw in self.cases:
-            if name == key:
-                return draw
-        assert self.default is not None, f"no case for {key!r}"  # excluded by check_conditions
-        return self.default
-
-    def draws(self) -> list[Draw]:
-        return [draw for _, draw in self.cases] + ([self.default] if self.default else [])
-
-
-Distribution = Draw | ByColumn
-
-
-def case_key(value: Any) -> str:
-    """How a value of a `by` column is spelled as a case name (bools as true/false)."""
-    return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
 def parse(raw: Any, field: Field, where: str) -> Distribution:
@@ -223,8 +167,6 @@ def _date_between(args: list, where: str) -> Draw:
 
 
 def _faker_draw(inner: str, where: str) -> Draw:
-    from synthmill.common import fakers
-
     match = _FAKER_ARGS.match(inner)
     if match is None:
         raise InvalidArgument(where, 'use faker(provider) or faker(provider, "de_DE")')
@@ -248,8 +190,6 @@ _CHECK_ARGS: dict[str, Callable[[list, str], Draw]] = {
 
 def _check_against_field(draw: Draw, field: Field, where: str) -> None:
     if draw.name in NUMERIC_LAWS:
-        from synthmill.common.laws import numeric_law
-
         mass = numeric_law(draw, field).mass
         if mass < MIN_MASS:
             bounds = f"[{_bound(field.minimum)}, {_bound(field.maximum)}]"
@@ -266,8 +206,6 @@ def _check_against_field(draw: Draw, field: Field, where: str) -> None:
                 )
             _fits(field, value, where)
     elif draw.name == "faker":
-        from synthmill.common import fakers
-
         problem = fakers.check_fits(draw.args[0], draw.args[1], field)
         if problem:
             raise InvalidArgument(where, problem)

@@ -15,7 +15,7 @@ import grpc
 
 from synthmill.common.errors import Unavailable
 from synthmill.common.server import Service
-from synthmill.common.worker import DeviceWorker
+from synthmill.runtime.worker import DeviceWorker
 
 L = TypeVar("L")
 T = TypeVar("T")

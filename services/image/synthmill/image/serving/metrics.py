@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-from synthmill.common.metrics import LATENCY_BUCKETS, ModelServerMetrics
+from synthmill.runtime.metrics import LATENCY_BUCKETS, ModelServerMetrics
 
 SERVER = ModelServerMetrics("image", "images")
 IMAGES = Counter("synthmill_image_images", "Images made and sent (rate: images/s).", ["model"])

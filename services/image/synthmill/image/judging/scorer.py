@@ -4,7 +4,7 @@ device worker thread.
 The score is torchmetrics' definition, `100 * max(cos(image embedding, text embedding), 0)`, so it can
 be compared with published figures when the model is the same (e.g. openai/clip-vit-large-patch14).
 Any `CLIPModel` or `SiglipModel` loads, from a hub id or a path, through `AutoModel`/`AutoProcessor`;
-"tiny-clip" is the embedded random-weight default (see `tiny_vision`).
+"tiny-clip" is the embedded random-weight default (see `embedded.vision`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import torch
 from PIL import Image
 from transformers import AutoModel, AutoProcessor
 
-from synthmill.image import tiny_vision
-from synthmill.image.pretrained import Pretrained
+from synthmill.image.embedded import vision
+from synthmill.image.judging.pretrained import Pretrained
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def _embedding(output: Any) -> torch.Tensor:
 
 def load(name: str, cache_dir: Path, device: str, dtype: torch.dtype) -> Scorer:
     """Loads scorer `name` ("tiny-clip", a hub id or a path) onto `device`."""
-    source = tiny_vision.source_of(name, cache_dir)
+    source = vision.source_of(name, cache_dir)
     model = AutoModel.from_pretrained(source, dtype=dtype).to(device).eval()
     if not hasattr(model, "get_image_features") or not hasattr(model, "get_text_features"):
         raise ValueError(f"{name}: {type(model).__name__} is not a CLIP or SigLIP model")
