@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-import uuid
 from collections.abc import Sequence
 
 import numpy as np
@@ -110,9 +109,9 @@ def values(key: Key, key_seed: int, indices: Sequence[int] | np.ndarray) -> list
             high = _mix64(i ^ _mix64(salt + np.uint64(1)))
         out = []
         for hi, lo in zip(high.tolist(), low.tolist(), strict=True):
-            number = (hi << 64) | lo
-            number = (number & ~(0xF << 76)) | (4 << 76)  # version 4
-            out.append(str(uuid.UUID(int=number | (1 << 63))))  # variant 10xx: bit 63 set, bit 62 clear
+            hi = (hi & ~(0xF << 12)) | (4 << 12)  # version 4
+            h = f"{hi:016x}{lo | (1 << 63):016x}"  # variant 10xx: bit 63 set, bit 62 clear
+            out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
         return out
     positions = _positions(key.pattern)
     total = math.prod(len(chars) for chars in positions)

@@ -19,7 +19,7 @@ from synthmill.common.schema import Field, Schema
 from synthmill.common.tables import Tables
 from synthmill.gateway.outputs import stats
 
-STATS_ROWS = 100_000
+STATS_ROWS = 20_000
 
 
 def _norm(value: Any) -> Any:
@@ -63,14 +63,16 @@ class RelationsReport:
             self._children[name].update(_norm(row[parent_ref.field]) for row in rows)
         room = STATS_ROWS - len(self._sample[name])
         if room > 0:
-            self._sample[name] += [self._with_parent(table, row) for row in rows[:room]]
+            self._sample[name] += self._with_parent(table, rows[:room])
 
-    def _with_parent(self, table, row: dict) -> dict:
+    def _with_parent(self, table, rows: list[dict]) -> list[dict]:
+        """Rows with the parent's columns their `by`s read (``customers.plan``) beside their own."""
         outer = table.outer_columns()
         if not outer:
-            return row
-        parent = self._values[table.parent].get(_norm(row[table.parent_ref.field]), {})
-        return {**row, **{by: parent.get(by.partition(".")[2]) for by in outer}}
+            return rows
+        values, ref = self._values[table.parent], table.parent_ref.field
+        pairs = [(by, by.partition(".")[2]) for by in outer]
+        return [{**row, **{by: values[_norm(row[ref])][column] for by, column in pairs}} for row in rows]
 
     def report(self) -> dict[str, Any]:
         integrity = {}
