@@ -48,6 +48,11 @@ SAMPLED = {
                     },
                 },
                 "paid": {"type": "bool", "distribution": "bernoulli(0.9)"},
+                "placed": {
+                    "type": "date",
+                    "after": "customers.signup",
+                    "distribution": 'date_between("2020-01-01", "2025-12-31")',
+                },
             },
         },
         "products": {

@@ -154,3 +154,12 @@ def test_a_child_with_rows_draws_its_parents_uniformly():
     parents = Counter(draws.parent_of(draws.tables["orders"], range(6000)).tolist())
     assert set(parents) <= set(range(400))
     assert _chi_square(parents, dict.fromkeys(range(400), 1 / 400), 6000) > ALPHA
+
+
+def test_a_child_date_falls_after_its_parent_date(big):
+    signup = {row["id"]: row["signup"] for row in _all(big, "customers")}
+    orders = _all(big, "orders")
+    assert all(signup[o["customer_id"]] <= o["placed"] <= "2025-12-31" for o in orders)
+    assert (
+        sum(signup[o["customer_id"]] == o["placed"] for o in orders) < len(orders) / 100
+    )  # spread, not pinned

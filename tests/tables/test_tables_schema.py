@@ -24,7 +24,8 @@ def test_tables_come_in_dependency_order_whatever_the_order_given():
     assert orders.key.kind == "uuid" and orders.field("id").unique
     assert tables["products"].key.kind == "pattern"
     assert tables["customers"].key.kind == "sequence" and tables["customers"].key.start == 1
-    assert orders.outer_columns() == ("customers.plan",)
+    assert orders.outer_columns() == ("customers.plan", "customers.signup")
+    assert orders.after == (("placed", "customers.signup"),)
     assert all(t.all_sampled for t in tables.tables)
 
 
@@ -147,6 +148,26 @@ CASES = [
         {"orders.fields.customer_id": {"ref": "customers.id", "null_probability": 0.3}},
         f"{T}.orders.fields.customer_id.null_probability",
         "needs nullable",
+    ),
+    (
+        {"orders.fields.placed.after": "products.price"},
+        f"{T}.orders.fields.placed.after",
+        "a date column of this table's parent (customers)",
+    ),
+    (
+        {"orders.fields.placed.after": "customers.plan"},
+        f"{T}.orders.fields.placed.after",
+        "not date after enum",
+    ),
+    (
+        {"orders.fields.placed.after": "customers.day"},
+        f"{T}.orders.fields.placed.after",
+        "not a field of customers",
+    ),
+    (
+        {"orders.fields.placed.distribution": None},
+        f"{T}.orders.fields.placed.after",
+        "give it a date_between(...) distribution",
     ),
     ({"orders.fields.amount.minimum": "low"}, f"{T}.orders.fields.amount.minimum", "finite number"),
 ]

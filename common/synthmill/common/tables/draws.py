@@ -29,7 +29,7 @@ import numpy as np
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.sampler import ColumnSampler, uniform
 from synthmill.common.schema.draws import Draw, case_key
-from synthmill.common.schema.laws import categorical_law, numeric_law, pick
+from synthmill.common.schema.laws import categorical_law, from_number, numeric_law, pick, to_number
 from synthmill.common.tables import keys
 from synthmill.common.tables.model import Ref, Table, Tables
 from synthmill.common.tables.parse import COUNT_FIELD
@@ -141,11 +141,28 @@ class Draws:
             parent_rows = (lookup or self.rows)(table.parent, parents.tolist())
             given = [{by: row[by.partition(".")[2]] for by in outer} for row in parent_rows]
         sampled = self._samplers[name].rows(seed, indices, given)
+        for field, column in table.after:
+            self._after(table, field, column, seed, indices, given, sampled)
         names = table.pinned_names
         return [
             {n: (columns[n][k] if n in columns else values[n]) for n in names}
             for k, values in enumerate(sampled)
         ]
+
+    def _after(self, table: Table, name: str, column: str, seed: int, indices, given, rows) -> None:
+        """Redraws `name` uniformly between the parent's date and the end of its date_between (the
+        parent's date itself when that is later), from the same uniform as its own draw."""
+        field = table.field(name)
+        ordinal = table.schema.names.index(name)
+        last = numeric_law(field.distribution, field).vmax
+        for k, i in enumerate(indices):
+            first = to_number(given[k][column], field)
+            x = (
+                first + np.floor(uniform(seed + int(i), ordinal) * (last - first + 1))
+                if first <= last
+                else first
+            )
+            rows[k][name] = from_number(x, field)
 
     def _ref(self, table: Table, ref: Ref, indices: Sequence[int], parents: np.ndarray | None) -> list:
         if ref.table == table.parent:

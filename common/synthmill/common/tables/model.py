@@ -50,6 +50,8 @@ class Table:
     per_parent: Distribution | None = None
     refs: tuple[Ref, ...] = ()
     description: str = ""  # what the table holds, for the LLM
+    # (field, "<parent>.<column>"): the field's date falls on or after the parent row's
+    after: tuple[tuple[str, str], ...] = ()
 
     @property
     def parent_ref(self) -> Ref | None:
@@ -67,11 +69,11 @@ class Table:
         return len(self.pinned_names) == len(self.schema.fields)
 
     def outer_columns(self) -> tuple[str, ...]:
-        """The parent's columns (``customers.plan``) this table's distributions read."""
+        """The parent's columns (``customers.plan``) this table's distributions and `after`s read."""
         found: list[str] = []
         dists = [f.distribution for f in self.schema.fields] + [self.per_parent]
-        for dist in dists:
-            by = getattr(dist, "by", None)
+        reads = [getattr(dist, "by", None) for dist in dists] + [column for _, column in self.after]
+        for by in reads:
             if by and "." in by and by not in found:
                 found.append(by)
         return tuple(found)
@@ -112,6 +114,8 @@ class Tables:
             if table.per_parent is not None:
                 entry["per_parent"] = table.per_parent.spec()
             entry["schema"] = table.schema.json_schema()
+            for name, column in table.after:
+                entry["schema"]["properties"][name]["x-after"] = column
             for ref in table.refs:
                 prop = entry["schema"]["properties"][ref.field]
                 prop["x-ref"] = ref.target

@@ -179,13 +179,18 @@ def _table(name: str, spec: dict, refs: list[Ref], parsed: dict[str, Table], whe
                 "the reference to the parent cannot be nullable",
             )
     outer = _outer(name, spec, parent, parsed, where)
-    fields = {}
+    fields, after = {}, {}
     for fname, fspec in spec["fields"].items():
         ref = next((r for r in refs if r.field == fname), None)
+        if isinstance(fspec, dict) and "after" in fspec:
+            after[fname] = fspec["after"]
+            fspec = {k: v for k, v in fspec.items() if k != "after"}
         fields[fname] = (
             _ref_field(ref, fspec, parsed, name, spec, f"{where}.fields.{fname}") if ref else fspec
         )
     schema = parse_schema(fields, f"{where}.fields", outer)
+    for fname, column in after.items():
+        _check_after(schema, fname, column, parent, parsed, f"{where}.fields.{fname}.after")
     key = _key(spec.get("primary_key"), schema, f"{where}")
     if key is not None:
         schema = Schema(tuple(f if f.name != key.field else _unique(f) for f in schema.fields))
@@ -195,7 +200,27 @@ def _table(name: str, spec: dict, refs: list[Ref], parsed: dict[str, Table], whe
     description = spec.get("description", "")
     if not isinstance(description, str):
         raise InvalidArgument(f"{where}.description", "must be a string")
-    return Table(name, schema, key, rows, parent, per_parent, tuple(refs), description)
+    return Table(name, schema, key, rows, parent, per_parent, tuple(refs), description, tuple(after.items()))
+
+
+def _check_after(
+    schema: Schema, name: str, column: Any, parent: str | None, parsed: dict, where: str
+) -> None:
+    """`after`: a date (or datetime) column of the parent, and a field drawn by date_between."""
+    if not isinstance(column, str) or column.partition(".")[0] != parent or parent is None:
+        raise InvalidArgument(where, f"must name a date column of this table's parent ({parent or 'none'})")
+    owner = parsed[parent]
+    other = column.partition(".")[2]
+    if other not in owner.schema.names:
+        raise InvalidArgument(where, f"names {other!r}, which is not a field of {parent}")
+    field = next(f for f in schema.fields if f.name == name)
+    if field.type not in ("date", "datetime") or owner.field(other).type != field.type:
+        raise InvalidArgument(
+            where,
+            f"orders two date or two datetime columns, not {field.type} after {owner.field(other).type}",
+        )
+    if not (isinstance(field.distribution, Draw) and field.distribution.name == "date_between"):
+        raise InvalidArgument(where, "an `after` field is drawn: give it a date_between(...) distribution")
 
 
 def _unique(field: Field) -> Field:
