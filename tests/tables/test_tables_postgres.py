@@ -12,6 +12,7 @@ from shop import SAMPLED
 
 from synthmill.common.tables import parse_tables
 from synthmill.common.tables.draws import Draws
+from synthmill.gateway.outputs.relations import RelationsReport
 from synthmill.gateway.outputs.tables_files import write_tables
 from synthmill.v1 import common_pb2
 
@@ -109,3 +110,24 @@ def test_a_broken_reference_is_refused_by_the_database(dataset, pg_url):
     orders.write_text("\n".join(lines) + "\n")
     with pytest.raises(AssertionError, match="violates foreign key constraint"):
         load(pg_url, folder)
+
+
+def test_the_report_counts_an_orphan_and_children_per_parent():
+    tables = parse_tables(SAMPLED)
+    draws = Draws(tables, SEED)
+    report = RelationsReport(tables)
+    for name in tables.names:
+        rows = draws.rows(name, range(draws.counts[name]))
+        if name == "order_items":
+            rows[0] = {**rows[0], "order_id": "00000000-0000-4000-8000-000000000000"}
+        report.add(name, rows)
+    result = report.report()
+    assert result["integrity"]["order_items.order_id"]["orphans"] == 1
+    assert result["integrity"]["order_items.order_id"]["joined"] < 1.0
+    assert result["integrity"]["orders.customer_id"]["orphans"] == 0
+    per = draws.children_per_parent(tables["orders"]).tolist()
+    children = result["children"]["orders"]
+    assert children["count"] == len(per) and sum(children["histogram"]["counts"]) == len(per)
+    histogram = children["histogram"]  # a bar per whole number of children, from the fewest
+    first = int(histogram["edges"][0] + 0.5)
+    assert histogram["counts"] == [per.count(k) for k in range(first, first + len(histogram["counts"]))]
