@@ -8,33 +8,11 @@ import io
 
 import pytest
 from http_helpers import wait_job
+from shop import two_tables
 
 pytestmark = pytest.mark.e2e
 
-SCHEMA = {
-    "tables": {
-        "customers": {
-            "rows": 20,
-            "primary_key": "id",
-            "fields": {
-                "id": "int",
-                "plan": {
-                    "type": "enum",
-                    "choices": ["free", "pro"],
-                    "distribution": 'weights({"free": 1, "pro": 1})',
-                },
-            },
-        },
-        "orders": {
-            "parent": "customers",
-            "per_parent": "poisson(2)",
-            "fields": {
-                "customer_id": {"ref": "customers.id"},
-                "paid": {"type": "bool", "distribution": "bernoulli(0.5)"},
-            },
-        },
-    }
-}
+SCHEMA = two_tables(20, "poisson(2)")
 
 
 def test_a_tables_job_over_http(api) -> None:

@@ -14,6 +14,7 @@ import matplotlib.cbook
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from pycocotools.coco import COCO
+from shop import two_tables
 
 from synthmill.client import Client
 from synthmill.client.specs import annotate_job, tables_job
@@ -157,20 +158,7 @@ def test_a_job_page_draws_each_box_and_its_mask(page: Page, http_stack, tmp_path
 
 
 def test_a_tables_job_page_lists_its_tables_and_row_counts(page: Page, http_stack) -> None:
-    plan = {"type": "enum", "choices": ["free", "pro"], "distribution": 'weights({"free": 1, "pro": 1})'}
-    schema = {
-        "tables": {
-            "customers": {"rows": 12, "primary_key": "id", "fields": {"id": "int", "plan": plan}},
-            "orders": {
-                "parent": "customers",
-                "per_parent": "uniform(1, 3)",
-                "fields": {
-                    "customer_id": {"ref": "customers.id"},
-                    "paid": {"type": "bool", "distribution": "bernoulli(0.5)"},
-                },
-            },
-        }
-    }
+    schema = two_tables(12, "uniform(1, 3)")
     with Client(http_stack.gateway.target, timeout=60) as client:
         job = client.wait(client.submit(tables_job(schema, format="csv", seed=2)).id)
     orders = len(Path(job.output_dir, "orders.csv").read_text().splitlines()) - 1

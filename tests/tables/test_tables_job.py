@@ -13,6 +13,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from shop import AMOUNT, PLAN
 from test_tables_postgres import load, query
 
 from synthmill.common.sampler import plain
@@ -31,11 +32,7 @@ SHOP = {
             "fields": {
                 "id": "int",
                 "name": {"type": "string", "max_length": 16, "description": "the customer's full name"},
-                "plan": {
-                    "type": "enum",
-                    "choices": ["free", "pro"],
-                    "distribution": 'weights({"free": 0.7, "pro": 0.3})',
-                },
+                "plan": PLAN,
             },
         },
         "orders": {
@@ -45,14 +42,7 @@ SHOP = {
             "fields": {
                 "id": "uuid",
                 "customer_id": {"ref": "customers.id"},
-                "amount": {
-                    "type": "float",
-                    "minimum": 0,
-                    "distribution": {
-                        "by": "customers.plan",
-                        "cases": {"free": "normal(20, 5)", "pro": "normal(80, 10)"},
-                    },
-                },
+                "amount": AMOUNT,
                 "note": {"type": "string", "max_length": 20, "description": "why the customer ordered"},
             },
         },
@@ -78,7 +68,9 @@ FILES = {
 }
 
 
-def cli(target: str, *args: str) -> dict:
+def shop_by_cli(target: str, shop_file: Path) -> dict:
+    """`synthmill tables --schema @shop.json --format csv --seed 3 --json`, as a real process."""
+    args = ["tables", "--schema", f"@{shop_file}", "--format", "csv", "--seed", str(SEED), "--json"]
     proc = subprocess.run(
         [sys.executable, "-m", "synthmill.client.cli", *args, "--gateway", target],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
@@ -110,17 +102,7 @@ def test_a_shop_through_the_cli_loads_into_postgres_and_children_read_their_pare
     gateway_factory, tiny_upstreams, shop_file, tmp_path, pg_url
 ):
     gateway = gateway_factory()
-    out = cli(
-        gateway.target,
-        "tables",
-        "--schema",
-        f"@{shop_file}",
-        "--format",
-        "csv",
-        "--seed",
-        str(SEED),
-        "--json",
-    )
+    out = shop_by_cli(gateway.target, shop_file)
     assert out["state"] == "COMPLETED", out
     folder = Path(out["output_dir"])
     assert FILES <= {p.name for p in folder.iterdir()}
@@ -174,17 +156,7 @@ def test_a_shop_through_the_cli_loads_into_postgres_and_children_read_their_pare
     assert notes(with_parent=True) == written
     assert notes(with_parent=False) != written  # the parent row changes what the LLM writes
 
-    again = cli(
-        gateway.target,
-        "tables",
-        "--schema",
-        f"@{shop_file}",
-        "--format",
-        "csv",
-        "--seed",
-        str(SEED),
-        "--json",
-    )
+    again = shop_by_cli(gateway.target, shop_file)
     assert snapshot(Path(again["output_dir"])) == snapshot(folder)
 
 

@@ -51,6 +51,14 @@ def parse_schema(
 ) -> Schema:
     """Parses any accepted form into a Schema; raises InvalidArgument naming the bad part's path.
     `outer` names columns of other tables a `by` may read, with the values each takes (tables jobs)."""
+    value = json_object(value, path)
+    if value.get("type") == "object" or isinstance(value.get("properties"), dict):
+        return _parse_json_schema(value, path)
+    return _parse_simple(value, path, outer)
+
+
+def json_object(value: str | dict, path: str) -> dict:
+    """`value` as a JSON object: a dict, or JSON text of one; InvalidArgument naming `path` if not."""
     if isinstance(value, str):
         if not value.strip():
             raise InvalidArgument(path, "is empty")
@@ -60,9 +68,7 @@ def parse_schema(
             raise InvalidArgument(path, f"is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise InvalidArgument(path, f"must be a JSON object, not {type(value).__name__}")
-    if value.get("type") == "object" or isinstance(value.get("properties"), dict):
-        return _parse_json_schema(value, path)
-    return _parse_simple(value, path, outer)
+    return value
 
 
 def _parse_simple(value: dict, path: str, outer: Mapping[str, set[str]] | None = None) -> Schema:

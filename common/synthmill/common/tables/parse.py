@@ -16,7 +16,6 @@ earlier rows).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.schema import Field, Schema, distributions, parse_schema
 from synthmill.common.schema.draws import ByColumn, Distribution, Draw
-from synthmill.common.schema.parse import NAME_RE
+from synthmill.common.schema.parse import NAME_RE, json_object
 from synthmill.common.tables import keys
 from synthmill.common.tables.model import Key, Ref, Table, Tables
 
@@ -37,13 +36,7 @@ DEFAULT_NULL_PROBABILITY = 0.1
 
 def parse_tables(value: str | dict, path: str = "tables") -> Tables:
     """Parses `{"tables": {...}}` (or its JSON text) into Tables in dependency order."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise InvalidArgument(path, f"is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise InvalidArgument(path, f"must be a JSON object, not {type(value).__name__}")
+    value = json_object(value, path)
     unknown = sorted(set(value) - _TOP_KEYS)
     if unknown:
         raise InvalidArgument(f"{path}.{unknown[0]}", "is not a key of a tables schema (tables)")

@@ -94,17 +94,18 @@ def _json_object(text: str, where: str) -> dict:
     return row
 
 
+def _per_row(request: text_pb2.GenerateRowsRequest, name: str) -> list[dict]:
+    """The JSON objects of a per-row request field: none, or exactly one per row."""
+    texts = getattr(request, name)
+    if texts and len(texts) != request.count:
+        raise InvalidArgument(name, f"has {len(texts)} rows; give none or one per row ({request.count})")
+    return [_json_object(text, f"{name}[{k}]") for k, text in enumerate(texts)]
+
+
 def _pinned_rows(request: text_pb2.GenerateRowsRequest, schema: Schema) -> tuple[dict, ...]:
     """Pinned values: none, or one object per row with the same keys, each value valid for its field."""
-    if not request.pinned_rows_json:
-        return ()
-    if len(request.pinned_rows_json) != request.count:
-        raise InvalidArgument(
-            "pinned_rows_json",
-            f"has {len(request.pinned_rows_json)} rows; give none or one per row ({request.count})",
-        )
+    rows = _per_row(request, "pinned_rows_json")
     fields = {field.name: field for field in schema.fields}
-    rows = [_json_object(text, f"pinned_rows_json[{k}]") for k, text in enumerate(request.pinned_rows_json)]
     for k, row in enumerate(rows):
         where = f"pinned_rows_json[{k}]"
         if list(row) != list(rows[0]):
@@ -123,14 +124,7 @@ def _pinned_rows(request: text_pb2.GenerateRowsRequest, schema: Schema) -> tuple
 
 def _context_rows(request: text_pb2.GenerateRowsRequest) -> tuple[dict, ...]:
     """Context rows: none, or one object per row mapping table names to rows."""
-    if not request.context_rows_json:
-        return ()
-    if len(request.context_rows_json) != request.count:
-        raise InvalidArgument(
-            "context_rows_json",
-            f"has {len(request.context_rows_json)} rows; give none or one per row ({request.count})",
-        )
-    rows = [_json_object(text, f"context_rows_json[{k}]") for k, text in enumerate(request.context_rows_json)]
+    rows = _per_row(request, "context_rows_json")
     for k, row in enumerate(rows):
         for table, value in row.items():
             if not isinstance(value, dict):

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import copy
 
-PLANS = {"free": 0.7, "pro": 0.3}
+PLAN = {"type": "enum", "choices": ["free", "pro"], "distribution": 'weights({"free": 0.7, "pro": 0.3})'}
+AMOUNT = {
+    "type": "float",
+    "minimum": 0,
+    "distribution": {"by": "customers.plan", "cases": {"free": "normal(20, 5)", "pro": "normal(80, 10)"}},
+}
 
 # Everything drawn (no LLM): customers -> orders -> order_items, products referenced by items.
 SAMPLED = {
@@ -23,11 +28,7 @@ SAMPLED = {
             "primary_key": "id",
             "fields": {
                 "id": "int",
-                "plan": {
-                    "type": "enum",
-                    "choices": ["free", "pro"],
-                    "distribution": f"weights({PLANS})".replace("'", '"'),
-                },
+                "plan": PLAN,
                 "signup": {"type": "date", "distribution": 'date_between("2020-01-01", "2024-12-31")'},
                 "referrer_id": {"ref": "customers.id", "nullable": True, "null_probability": 0.5},
             },
@@ -39,14 +40,7 @@ SAMPLED = {
             "fields": {
                 "id": "uuid",
                 "customer_id": {"ref": "customers.id"},
-                "amount": {
-                    "type": "float",
-                    "minimum": 0,
-                    "distribution": {
-                        "by": "customers.plan",
-                        "cases": {"free": "normal(20, 5)", "pro": "normal(80, 10)"},
-                    },
-                },
+                "amount": AMOUNT,
                 "paid": {"type": "bool", "distribution": "bernoulli(0.9)"},
                 "placed": {
                     "type": "date",
@@ -66,6 +60,17 @@ SAMPLED = {
         },
     }
 }
+
+
+def two_tables(customers: int, per_parent: str) -> dict:
+    """Drawn customers and their orders: the smallest tables schema with a parent."""
+    orders = {"customer_id": {"ref": "customers.id"}, "amount": AMOUNT}
+    return {
+        "tables": {
+            "customers": {"rows": customers, "primary_key": "id", "fields": {"id": "int", "plan": PLAN}},
+            "orders": {"parent": "customers", "per_parent": per_parent, "fields": orders},
+        }
+    }
 
 
 def sampled(**changes) -> dict:
