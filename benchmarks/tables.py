@@ -18,6 +18,7 @@ a baseline in the same run.
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -108,6 +109,16 @@ def _wait(client: Client, spec: gateway_pb2.JobSpec) -> tuple[float, gateway_pb2
     return seconds, job
 
 
+def _tokenizer(model: str):
+    from transformers import AutoTokenizer
+
+    from synthmill.common.settings import default_cache_dir
+    from synthmill.text import embedded
+
+    path = str(embedded.ensure(model, default_cache_dir())) if model in embedded.NAMES else model
+    return AutoTokenizer.from_pretrained(path)
+
+
 def in_process(schema: dict, seed: int) -> tuple[float, int]:
     """The same tables drawn and written here, by the gateway's own code, without the gateway."""
     from synthmill.common.tables import parse_tables
@@ -153,13 +164,24 @@ def run(args) -> dict[str, Any]:
 
         _wait(client, tables_job(child_schema(1), seed=args.seed - 1))  # warm-up: grammars, model
 
-        def child() -> float:
-            seconds, _ = _wait(client, tables_job(child_schema(args.llm_rows // 2), seed=args.seed))
+        tokenizer = _tokenizer(args.model)
+        written = {"child": [0, 0.0], "single": [0, 0.0]}  # note tokens, seconds
+
+        def measured(arm: str, spec: gateway_pb2.JobSpec, file: str) -> float:
+            seconds, job = _wait(client, spec)
+            lines = (Path(job.output_dir) / file).read_text().splitlines()
+            written[arm][0] += sum(len(tokenizer(json.loads(line)["note"])["input_ids"]) for line in lines)
+            written[arm][1] += seconds
             return seconds / args.llm_rows
 
+        def child() -> float:
+            return measured(
+                "child", tables_job(child_schema(args.llm_rows // 2), seed=args.seed), "orders.jsonl"
+            )
+
         def single() -> float:
-            seconds, _ = _wait(client, text_job(single_schema(args.llm_rows), args.llm_rows, seed=args.seed))
-            return seconds / args.llm_rows
+            spec = text_job(single_schema(args.llm_rows), args.llm_rows, seed=args.seed)
+            return measured("single", spec, "data.jsonl")
 
         common.interleaved(args.rounds, {"child": child, "single": single}, rounds)
     largest = sampled[-1]
@@ -179,10 +201,17 @@ def run(args) -> dict[str, Any]:
             "single_schema": single_schema(args.llm_rows),
         },
         "sampled": sampled,
+        "note_tokens_per_row": {
+            arm: round(n / (args.llm_rows * args.rounds), 2) for arm, (n, _) in written.items()
+        },
         "rounds_seconds_per_row": rounds.as_dict(),
         "ratios": {
             # seconds per row single / child = rows/s child / single
             "llm_child_over_single_rows_per_s": rounds.ratio("single", "child"),
+            # the note's tokens the LLM wrote per second, child over single (rows differ in length)
+            "llm_child_over_single_note_tokens_per_s": round(
+                (written["child"][0] / written["child"][1]) / (written["single"][0] / written["single"][1]), 4
+            ),
             "peak_rss_largest_over_smallest": round(
                 largest["gateway_peak_rss_mib"] / sampled[0]["gateway_peak_rss_mib"], 3
             ),
@@ -201,6 +230,8 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
         common.row(NAME, "gateway peak RSS MiB, largest / smallest job",
                    f"{largest['gateway_peak_rss_mib']} / {result['sampled'][0]['gateway_peak_rss_mib']}"),
         common.row(NAME, "LLM child rows/s over single table", f"{child}x", ">= 0.9", child >= 0.9),
+        common.row(NAME, "LLM child note tokens/s over single table",
+                   f"{result['ratios']['llm_child_over_single_note_tokens_per_s']}x"),
     ]  # fmt: skip
 
 
