@@ -38,3 +38,10 @@ def test_a_bad_tables_schema_is_400_naming_its_path(api) -> None:
     reply = api.post("/generate/tables", json={"schema": bad})
     assert reply.status_code == 400, reply.text
     assert reply.json()["detail"].startswith("tables.schema.tables.customers.per_parent: needs a parent")
+
+
+def test_too_many_rows_are_400_before_any_is_drawn(api) -> None:
+    huge = two_tables(10**12, "poisson(2)")
+    reply = api.post("/generate/tables", json={"schema": huge, "seed": 1})
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["detail"].startswith("tables.schema.tables.customers.rows: makes 1000000000000 rows")

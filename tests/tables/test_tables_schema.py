@@ -238,3 +238,18 @@ def test_per_parent_by_needs_a_sampled_parent_column():
     with pytest.raises(InvalidArgument) as caught:
         parse_tables(sampled(**{"orders.per_parent": law, "customers.fields.plan": unsampled}))
     assert caught.value.field == f"{T}.orders.per_parent.by"
+
+
+@pytest.mark.parametrize(
+    ("changes", "path"),
+    [
+        ({"customers.rows": 10**12}, f"{T}.customers.rows"),
+        ({"orders.per_parent": "poisson(1000000)"}, f"{T}.orders.per_parent"),
+    ],
+)
+def test_counts_stop_at_the_table_that_passes_the_limit(changes, path):
+    """Refused before any child of the table is drawn: a huge parent never costs a huge array."""
+    with pytest.raises(InvalidArgument) as caught:
+        Draws(parse_tables(sampled(**changes)), seed=1, limit=10**7)
+    assert caught.value.field == path
+    assert "over the limit of 10000000" in str(caught.value)

@@ -63,13 +63,18 @@ class Draws:
     """Counts, keys, references and sampled columns of the tables of one job (`seed`, `scale`).
 
     `lookup` gives rows of a table that a `by` reads; by default the drawn rows themselves, which
-    hold every sampled column (a job whose parents have LLM-written columns passes its own)."""
+    hold every sampled column (a job whose parents have LLM-written columns passes its own). With a
+    `limit`, the rows of all tables together may not pass it: the counts stop at the table that
+    would (InvalidArgument naming it), before its children are drawn."""
 
-    def __init__(self, tables: Tables, seed: int, scale: int = 1, path: str = "tables.tables"):
+    def __init__(
+        self, tables: Tables, seed: int, scale: int = 1, path: str = "tables.tables", limit: int | None = None
+    ):
         self.tables = tables
         self.seed = seed
         self.scale = scale
         self.path = path
+        self.limit = limit
         self.seeds = {t.name: table_seed(seed, t.name) for t in tables.tables}
         self._samplers = {t.name: ColumnSampler(t.schema) for t in tables.tables}
         self._offsets: dict[str, np.ndarray] = {}
@@ -86,6 +91,13 @@ class Draws:
             per = self.children_per_parent(table)
             self._offsets[table.name] = np.concatenate([[0], np.cumsum(per)])
             count = int(self._offsets[table.name][-1])
+        total = sum(self.counts.values()) + count
+        if self.limit is not None and total > self.limit:
+            what = "rows" if table.per_parent is None else "per_parent"
+            raise InvalidArgument(
+                f"{self.path}.{table.name}.{what}",
+                f"makes {total} rows in all, over the limit of {self.limit}",
+            )
         room = keys.capacity(table.key) if table.key else None
         if room is not None and count > room:
             where = f"{self.path}.{table.name}.fields.{table.key.field}"

@@ -44,12 +44,14 @@ def _parsed(schema_json: str) -> Tables:
 
 
 @lru_cache(maxsize=4)
-def _draws(schema_json: str, seed: int, scale: int) -> Draws:
-    return Draws(_parsed(schema_json), seed, scale or 1, f"{PATH}.tables")
+def _draws(schema_json: str, seed: int, scale: int, limit: int | None) -> Draws:
+    return Draws(_parsed(schema_json), seed, scale or 1, f"{PATH}.tables", limit)
 
 
-def draws_of(spec: pb.JobSpec) -> Draws:
-    return _draws(spec.tables.schema_json, spec.seed, spec.tables.scale)
+def draws_of(spec: pb.JobSpec, settings: GatewaySettings | None = None) -> Draws:
+    """The job's draws; with `settings`, refused (InvalidArgument) past the rows a job may have."""
+    limit = settings.max_rows + settings.max_sampled_rows if settings is not None else None
+    return _draws(spec.tables.schema_json, spec.seed, spec.tables.scale, limit)
 
 
 def _llm(tables: Tables) -> bool:
@@ -76,7 +78,7 @@ class TablesKind(JobKind):
                 rules.check_model(part.model, [m.name for m in info.text.models], "tables.model")
             rules.check_sampling(part.sampling, "tables.sampling", info.text)
         if spec.HasField("seed") and spec.seed >= 0:  # the row counts follow from the seed
-            counts = draws_of(spec).counts
+            counts = draws_of(spec, settings).counts
             written = sum(counts[t.name] for t in tables.tables if not t.all_sampled)
             drawn = sum(counts.values()) - written
             if written > settings.max_rows:
