@@ -192,6 +192,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="M", help="text model (default: the server's)")
 
     p = sub.add_parser(
+        "tables", parents=[common, waiting], help="several tables whose references join", epilog=EPILOG
+    )
+    p.add_argument("--schema", required=True, metavar="JSON|@file", help='{"tables": {...}}, inline or @path')
+    p.add_argument(
+        "-n-scale",
+        "--n-scale",
+        dest="n_scale",
+        type=int,
+        default=1,
+        metavar="K",
+        help="multiply root tables' rows",
+    )
+    p.add_argument(
+        "--format", choices=list(FORMATS), default="jsonl", help="table file format (default jsonl)"
+    )
+    p.add_argument("--instructions", metavar="T", help="free-form instructions for every table")
+    p.add_argument("--seed", type=int, metavar="S", help="the same seed gives the same tables")
+    p.add_argument("--model", metavar="M", help="text model (default: the server's)")
+
+    p = sub.add_parser(
         "unified", parents=[common, waiting, image], help="rows, then images from each row", epilog=EPILOG
     )
     _rows_options(p)

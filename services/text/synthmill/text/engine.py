@@ -123,7 +123,12 @@ class TextEngine:
                 batch = policy.next_batch(self.settings.batch_size)
                 conversations = [
                     prompting.row_messages(
-                        job.schema, job.instructions, s.index, s.seed, job.pinned_row(s.index)
+                        job.schema,
+                        job.instructions,
+                        s.index,
+                        s.seed,
+                        job.pinned_row(s.index),
+                        job.context_row(s.index),
                     )
                     for s in batch
                 ]
