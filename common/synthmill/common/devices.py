@@ -39,11 +39,12 @@ class DeviceUnavailable(RuntimeError):
 
 
 def choose_device(setting: str, cuda: CudaState) -> tuple[str, str | None]:
-    """(device, warning): "auto" is cuda when CUDA works, else cpu, with a warning saying why when the
-    wheel was built with CUDA; "cuda"/"cuda:N" that cannot run raises DeviceUnavailable."""
+    """(device, warning): "auto" is cuda:0 when CUDA works, else cpu, with a warning saying why when the
+    wheel was built with CUDA; "cuda"/"cuda:N" that cannot run raises DeviceUnavailable. A CUDA device
+    always comes back with its index ("cuda" is cuda:0): torch.cuda.set_device refuses a bare "cuda"."""
     if setting == "auto":
         if cuda.available and cuda.count:
-            return "cuda", None
+            return "cuda:0", None
         if cuda.built:
             return "cpu", (
                 f"device auto: torch is built for CUDA {cuda.built} but no CUDA device answers "
@@ -62,6 +63,7 @@ def choose_device(setting: str, cuda: CudaState) -> tuple[str, str | None]:
             )
         if index >= cuda.count:
             raise DeviceUnavailable(f"device {setting}: only {cuda.count} CUDA device(s) are visible")
+        return f"cuda:{index}", None
     return setting, None
 
 
@@ -97,9 +99,10 @@ def best_half(device: torch.device) -> torch.dtype:
 
 def bind_thread(device: torch.device) -> None:
     """Makes `device` the current CUDA device of the calling (worker) thread, so kernels and libraries
-    that launch on "the current device" use the configured one, not cuda:0."""
+    that launch on "the current device" use the configured one, not cuda:0. A device without an index
+    means the current one: `torch.cuda.set_device` raises ValueError on a bare "cuda" (torch 2.13)."""
     if device.type == "cuda":
-        torch.cuda.set_device(device)
+        torch.cuda.set_device(torch.cuda.current_device() if device.index is None else device.index)
 
 
 def set_deterministic(on: bool) -> None:
