@@ -182,7 +182,7 @@ def load(name: str, settings: ImageSettings) -> LoadedModel:
         default_width=native,
         default_height=native,
         size_multiple=pipe.vae_scale_factor * patch,
-        prompts=encoder_for(pipe, family),
+        prompts=encoder_for(pipe, family, device),
         max_size=settings.max_size_of(family),
         faults=faults,
         dtypes=dtypes,
