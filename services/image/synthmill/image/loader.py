@@ -31,7 +31,7 @@ from synthmill.common.oom import Faults
 from synthmill.image import schedulers, tiny
 from synthmill.image.domain import ImageModel
 from synthmill.image.prompt_embeds import PromptEncoder, encoder_for
-from synthmill.image.settings import PREFIX, ImageSettings
+from synthmill.image.settings import FAULT_STAGES, PREFIX, ImageSettings
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def load(name: str, settings: ImageSettings) -> LoadedModel:
     denoiser = pipe.transformer if family == "sd3" else pipe.unet
     native = denoiser.config.sample_size * pipe.vae_scale_factor
     patch = denoiser.config.patch_size if family == "sd3" else 1
-    faults = Faults.parse(settings.faults, ("unet", "vae"), f"{PREFIX}FAULTS")
+    faults = Faults.parse(settings.faults, FAULT_STAGES, f"{PREFIX}FAULTS")
     faults.arm("unet", denoiser)
     faults.arm("vae", pipe.vae.decoder)
     dtypes = {

@@ -10,6 +10,9 @@ from synthmill.common.settings import default_cache_dir
 
 PREFIX = "SYNTHMILL_IMAGE_"
 OFFLOADS = ("none", "model", "sequential")
+# The stages the FAULTS test hook can fail: the pipeline's (load: batch × width × height) and the
+# judges' (load: the images in the call).
+FAULT_STAGES = ("unet", "vae", "scorer", "detector", "segmenter")
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,8 @@ class ImageSettings(ServerSecurity):
         default="",
         metadata={
             "doc": "Test hook, off when empty: oom@STAGE:N[,...] raises torch.OutOfMemoryError in STAGE "
-            "(unet, vae) when the batch's batch × width × height is over N."
+            "when the batch's load is over N: unet, vae (batch × width × height); scorer, detector "
+            "(the open-vocabulary one), segmenter (images in the call)."
         },
     )
     max_steps: int = field(default=150, metadata={"doc": "Largest step count accepted."})
