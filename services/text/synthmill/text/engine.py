@@ -41,7 +41,7 @@ from synthmill.text import grammar, pinning, prompting
 from synthmill.text.domain import AcceptedRow, PromptsJob, RowsJob, RowsTotals, Sampling
 from synthmill.text.interrupt import Interrupt
 from synthmill.text.loader import LoadedModel
-from synthmill.text.masking import HostGrammarMask
+from synthmill.text.masking import GrammarMask
 from synthmill.text.sampling import RowSampler
 from synthmill.text.settings import TextSettings
 
@@ -281,10 +281,11 @@ class TextEngine:
         )
         input_ids = enc["input_ids"].to(self.loaded.device)
         attention_mask = enc["attention_mask"].to(self.loaded.device)
+        on_device = self.settings.mask_on_device
         processors = LogitsProcessorList(
             [
-                HostGrammarMask(grammars, call.prefixes),  # a fresh one per call: it keeps state
-                RowSampler(seeds, sampling.temperature, sampling.top_p, self.loaded.device),
+                GrammarMask(grammars, call.prefixes, on_device),  # a fresh one per call: it keeps state
+                RowSampler(seeds, sampling.temperature, sampling.top_p, self.loaded.device, on_device),
             ]
         )
         config = GenerationConfig(

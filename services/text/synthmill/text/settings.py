@@ -43,6 +43,15 @@ class TextSettings(ServerSecurity):
     max_new_tokens: int = field(default=256, metadata={"doc": "Default token budget per row."})
     temperature: float = field(default=0.9, metadata={"doc": "Default sampling temperature (0 = greedy)."})
     top_p: float = field(default=0.95, metadata={"doc": "Default nucleus sampling mass."})
+    mask_on_device: bool = field(
+        default=False,
+        metadata={
+            "doc": "Apply the grammar mask and sample on the model's device (torch ops; only the token "
+            "bitmask and each row's host-drawn uniform cross to it, so rows stay reproducible); false: "
+            "the logits come to the host and xgrammar's CPU kernel masks them. Saves the batch × "
+            "vocabulary copy per step on a GPU."
+        },
+    )
     max_attempts: int = field(
         default=8, metadata={"doc": "Samples drawn per row (or prompt round) before a request gives up."}
     )
