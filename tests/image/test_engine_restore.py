@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from synthmill.image import engine, loader
+from synthmill.image import engine, loader, tiny
 from synthmill.image.domain import GenerationParams, Item
 from synthmill.image.settings import ImageSettings
 
@@ -39,3 +39,25 @@ def test_a_non_oom_error_in_the_sdxl_decode_leaves_the_vae_in_fp16(sdxl: loader.
         handle.remove()
     assert sdxl.pipe.vae.dtype == torch.float16
     assert len(engine.generate(sdxl, _params(sdxl), [Item(0, "the next one", 2)], lambda _: True)) == 1
+
+
+def test_an_fp16_safe_sdxl_vae_is_loaded_from_its_setting_and_decodes_in_fp16(sdxl, tmp_path) -> None:
+    """SYNTHMILL_IMAGE_SDXL_VAE: a VAE whose config says it needs no upcast (as
+    madebyollin/sdxl-vae-fp16-fix's does) replaces the pipeline's, so the decode stays in fp16."""
+    torch.manual_seed(0)
+    fixed = tmp_path / "sdxl-vae-fp16-fix"
+    tiny._vae(force_upcast=False).save_pretrained(fixed)  # a tiny VAE built from config, saved as on the hub
+    settings = ImageSettings(
+        models=("tiny-sdxl",), device="cpu", dtype="float16", cache_dir=sdxl.source.rsplit("/models/", 1)[0],
+        sdxl_vae=str(fixed),
+    )  # fmt: skip
+    model = loader.load("tiny-sdxl", settings)
+    assert model.pipe.vae.config.force_upcast is False and model.pipe.vae.dtype == torch.float16
+    seen = []
+    handle = model.pipe.vae.decoder.register_forward_pre_hook(lambda m, _a: seen.append(model.pipe.vae.dtype))
+    try:
+        [image] = engine.generate(model, _params(model), [Item(0, "a red cube", 1)], lambda _: True)
+    finally:
+        handle.remove()
+    assert seen == [torch.float16]  # not upcast for the decode, as the pipeline's own VAE is
+    assert image.size == (64, 64)

@@ -91,7 +91,7 @@ def _rows_per_second(figures: dict[str, Any], name: str, device: str, rows: int)
         figures["rows"] = {
             "model": name,
             "rows": rows,
-            "batch_size": settings.batch_size,
+            "batch_size": engine_.batch_size,
             "dtype": str(engine_.loaded.dtype).removeprefix("torch."),
             "seconds": round(totals.seconds, 3),
             "rows_per_second": round(rows / totals.seconds, 3),

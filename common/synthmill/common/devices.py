@@ -16,6 +16,11 @@ import torch
 log = logging.getLogger(__name__)
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+# Batch sizes left at 0 ("auto"): on the CPU this, where memory is not what limits a batch; on CUDA
+# what the free memory holds (`batch_from_memory`), at most AUTO_BATCH_CAP.
+CPU_BATCH = 8
+AUTO_BATCH_CAP = 64
+HEADROOM = 0.8  # of the free memory, for fragmentation and what the estimate misses
 # cuBLAS needs a fixed workspace for reproducible results (CUDA docs, "Reproducibility").
 CUBLAS_WORKSPACE = ":4096:8"
 
@@ -103,6 +108,38 @@ def bind_thread(device: torch.device) -> None:
     means the current one: `torch.cuda.set_device` raises ValueError on a bare "cuda" (torch 2.13)."""
     if device.type == "cuda":
         torch.cuda.set_device(torch.cuda.current_device() if device.index is None else device.index)
+
+
+def batch_from_memory(free: int, per_item: int, cap: int = AUTO_BATCH_CAP) -> int:
+    """The most items of `per_item` bytes that fit in HEADROOM of `free` bytes, from 1 to `cap`."""
+    return max(1, min(cap, int(free * HEADROOM) // max(1, per_item)))
+
+
+def free_memory(device: torch.device) -> int | None:
+    """Free bytes on a CUDA device once the caching allocator has returned its unused blocks; None on
+    any other device."""
+    if device.type != "cuda":
+        return None
+    torch.cuda.empty_cache()
+    free, _total = torch.cuda.mem_get_info(device)
+    return free
+
+
+def auto_batch(device: torch.device, per_item: int | None) -> int:
+    """The batch size "auto" stands for: CPU_BATCH off CUDA (or with no measure per item), else what
+    the free memory holds (`batch_from_memory`)."""
+    free = free_memory(device)
+    if free is None or not per_item:
+        return CPU_BATCH
+    batch = batch_from_memory(free, per_item)
+    log.info(
+        "auto batch on %s: %d (%.2f GiB free, %.3f GiB per item)",
+        device,
+        batch,
+        free / 2**30,
+        per_item / 2**30,
+    )
+    return batch
 
 
 def set_deterministic(on: bool) -> None:

@@ -97,8 +97,15 @@ def _run(
     return result.images
 
 
-def warm_up(model: LoadedModel) -> None:
-    """One small two-step image, so the first request does not pay for lazy initialisation."""
+def warm_up(model: LoadedModel) -> int | None:
+    """One two-step image at the model's own size, so the first request does not pay for lazy
+    initialisation. On CUDA returns the bytes that image needed above the loaded model (the
+    allocator's peak during it), which sizes the "auto" batch; None elsewhere."""
+    cuda = model.device.type == "cuda"
+    if cuda:
+        torch.cuda.synchronize(model.device)
+        torch.cuda.reset_peak_memory_stats(model.device)
+        base = torch.cuda.memory_allocated(model.device)
     params = GenerationParams(
         model=model.name,
         width=model.default_width,
@@ -109,3 +116,7 @@ def warm_up(model: LoadedModel) -> None:
         negative_prompt="",
     )
     generate(model, params, [Item(index=0, prompt="warm-up", seed=0)], lambda _: True)
+    if not cuda:
+        return None
+    torch.cuda.synchronize(model.device)
+    return torch.cuda.max_memory_allocated(model.device) - base

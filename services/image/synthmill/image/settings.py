@@ -117,7 +117,14 @@ class ImageSettings(ServerSecurity):
     )
     max_steps: int = field(default=150, metadata={"doc": "Largest step count accepted."})
     max_items: int = field(default=64, metadata={"doc": "Largest number of items in one request."})
-    max_batch: int = field(default=8, metadata={"doc": "Largest pipeline batch the dynamic batcher forms."})
+    max_batch: int = field(
+        default=0,
+        metadata={
+            "doc": "Largest pipeline batch the dynamic batcher forms; 0: from the device: on CUDA what 80% "
+            "of the free memory holds (after every model and judge is loaded) of the largest warm-up "
+            "image's peak, at most 64; 8 on the CPU. GetInfo reports the value in force."
+        },
+    )
     batch_delay_ms: int = field(
         default=20, metadata={"doc": "How long the oldest queued item waits for compatible company."}
     )

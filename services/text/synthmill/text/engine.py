@@ -28,6 +28,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import xgrammar as xgr
@@ -50,8 +51,20 @@ log = logging.getLogger(__name__)
 # Told of each finished generate call: (rows in it, tokens generated, decoding steps, seconds).
 CallObserver = Callable[[int, int, int, float], None]
 
+PROMPT_BUDGET = 512  # prompt tokens a row's memory is sized for ("auto" batch)
 PROMPTS_PER_LIST = 8
 PROMPT_TOKENS = 48  # per prompt in a list; the grammar caps prompts at 128 characters
+
+
+def row_bytes(config: Any, dtype: torch.dtype, tokens: int) -> int:
+    """Device bytes one row of a generate call holds at `tokens` tokens of context: its KV cache (keys
+    and values of every layer) and two float32 copies of its logits (the model's and the mask's)."""
+    text = getattr(config, "text_config", None) or config
+    heads = text.num_attention_heads
+    kv_heads = getattr(text, "num_key_value_heads", None) or heads
+    head_dim = getattr(text, "head_dim", None) or text.hidden_size // heads
+    kv = 2 * text.num_hidden_layers * kv_heads * head_dim * tokens * dtype.itemsize
+    return kv + 2 * 4 * text.vocab_size
 
 
 def sample_seed(seed: int, index: int, attempt: int) -> int:
@@ -97,6 +110,11 @@ class TextEngine:
         self.loaded = loaded
         self.settings = settings
         self.grammars = grammar.GrammarCache(loaded.tokenizer, loaded.model.config.vocab_size)
+        # Rows per generate call: the setting, or what the device's free memory holds ("auto").
+        self.batch_size = settings.batch_size or devices.auto_batch(
+            loaded.device,
+            row_bytes(loaded.model.config, loaded.dtype, PROMPT_BUDGET + settings.max_new_tokens),
+        )
         tok = loaded.tokenizer
         self._stop_ids = sorted({tok.eos_token_id, *_as_list(loaded.model.generation_config.eos_token_id)})
         self.observe: CallObserver = lambda *_: None  # the server's metrics, set once it is warm
@@ -144,7 +162,7 @@ class TextEngine:
         try:
             while pending and not failed:
                 # 1. the lowest pending indices form the batch, so rows stream early and batching is fixed
-                batch = [heapq.heappop(pending) for _ in range(min(self.settings.batch_size, len(pending)))]
+                batch = [heapq.heappop(pending) for _ in range(min(self.batch_size, len(pending)))]
                 seeds = [sample_seed(job.seed, i, a) for i, a in batch]
                 conversations = [
                     prompting.row_messages(job.schema, job.instructions, i, s, job.pinned_row(i))
@@ -224,8 +242,8 @@ class TextEngine:
             if missing <= 0:
                 break
             sizes = [min(PROMPTS_PER_LIST, missing - k) for k in range(0, missing, PROMPTS_PER_LIST)]
-            for start in range(0, len(sizes), self.settings.batch_size):
-                part = sizes[start : start + self.settings.batch_size]
+            for start in range(0, len(sizes), self.batch_size):
+                part = sizes[start : start + self.batch_size]
                 seeds = [sample_seed(seed, start + j, attempt) for j in range(len(part))]
                 convs = [
                     prompting.prompt_messages(topic, n, prompts, s) for n, s in zip(part, seeds, strict=True)
