@@ -101,7 +101,8 @@ def test_the_scorer_splits_an_oom_on_cuda(tmp_path):
     assert len(judges.score(images, ["red", "green", "blue"])) == 3
 
 
-def test_a_text_model_makes_valid_rows_on_cuda(tmp_path):
+@pytest.mark.parametrize("mask_on_device", [False, True])
+def test_a_text_model_makes_valid_rows_on_cuda(tmp_path, mask_on_device):
     from synthmill.common.schema import parse_schema
     from synthmill.text import loader as text_loader
     from synthmill.text.domain import AcceptedRow, RowsJob, Sampling
@@ -111,7 +112,9 @@ def test_a_text_model_makes_valid_rows_on_cuda(tmp_path):
 
     loaded = text_loader.load("tiny-llama", "auto", "auto", tmp_path)
     assert loaded.device == torch.device("cuda", 0) and loaded.dtype in (torch.float16, torch.bfloat16)
-    text = TextEngine(loaded, TextSettings(device="auto", cache_dir=tmp_path, max_attempts=8))
+    settings = TextSettings(device="auto", cache_dir=tmp_path, max_attempts=8, mask_on_device=mask_on_device)
+    text = TextEngine(loaded, settings)
+    assert 1 <= text.batch_size <= 64  # "auto": from the card's free memory
     schema = parse_schema({"n": {"type": "int", "minimum": 1, "maximum": 9}, "tag": ["a", "b"]})
     out = list(text.generate_rows(RowsJob(schema, 0, 4, 7, "", Sampling(0.9, 0.95, 24)), Interrupt()))
     assert len([row for row in out if isinstance(row, AcceptedRow)]) == 4
