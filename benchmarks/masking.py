@@ -31,16 +31,17 @@ def run(args) -> dict[str, Any]:
     from transformers import GenerationConfig, LogitsProcessorList
 
     from synthmill.common.schema import parse_schema
-    from synthmill.common.settings import default_cache_dir
+    from synthmill.common.seeds import sample_seed
     from synthmill.text import loader, prompting
-    from synthmill.text.engine import TextEngine, sample_seed
+    from synthmill.text.engine import TextEngine
     from synthmill.text.masking import GrammarMask
     from synthmill.text.sampling import RowSampler
     from synthmill.text.settings import TextSettings
 
     common.set_threads(args.threads)
-    loaded = loader.load(args.model, args.device, "auto", default_cache_dir(), args.threads)
-    engine = TextEngine(loaded, TextSettings(device=args.device))
+    settings = TextSettings(model=args.model, device=args.device, threads=args.threads)
+    loaded = loader.load(args.model, settings)
+    engine = TextEngine(loaded, settings)
     schema = parse_schema(SCHEMA)
     compiled = engine.compile_rows(schema)
     seeds = [sample_seed(args.seed, i, 0) for i in range(args.batch)]

@@ -7,7 +7,7 @@ import pytest
 import torch
 from transformers import LlamaConfig
 
-from synthmill.common import devices
+from synthmill.runtime import devices
 from synthmill.text.engine import row_bytes
 
 GIB = 2**30

@@ -17,13 +17,14 @@ import pytest
 import torch
 from PIL import Image
 
-from synthmill.common import devices
 from synthmill.common.errors import OutOfMemory
-from synthmill.common.oom import Faults
-from synthmill.image import engine, loader, scorer
 from synthmill.image.domain import GenerationParams, Item
-from synthmill.image.judges import Judges
-from synthmill.image.settings import FAULT_STAGES, ImageSettings
+from synthmill.image.generation import engine, loader
+from synthmill.image.judging import scorer
+from synthmill.image.judging.models import JudgingModels
+from synthmill.image.serving.settings import FAULT_STAGES, ImageSettings
+from synthmill.runtime import devices
+from synthmill.runtime.oom import Faults
 
 pytestmark = [
     pytest.mark.gpu,
@@ -96,7 +97,7 @@ def test_any_error_in_the_sdxl_vae_decode_leaves_the_vae_in_fp16_on_cuda(tmp_pat
 def test_the_scorer_splits_an_oom_on_cuda(tmp_path):
     device = devices.resolve_device("cuda")
     clip = scorer.load("tiny-clip", tmp_path, device, torch.float16)
-    judges = Judges(clip, None, None, None, 4, 1, Faults.parse("oom@scorer:1", FAULT_STAGES, "FAULTS"))
+    judges = JudgingModels(clip, None, None, None, 4, 1, Faults.parse("oom@scorer:1", FAULT_STAGES, "FAULTS"))
     images = [Image.new("RGB", (64, 64), color) for color in ("red", "green", "blue")]
     assert len(judges.score(images, ["red", "green", "blue"])) == 3
 
@@ -110,9 +111,9 @@ def test_a_text_model_makes_valid_rows_on_cuda(tmp_path, mask_on_device):
     from synthmill.text.interrupt import Interrupt
     from synthmill.text.settings import TextSettings
 
-    loaded = text_loader.load("tiny-llama", "auto", "auto", tmp_path)
-    assert loaded.device == torch.device("cuda", 0) and loaded.dtype in (torch.float16, torch.bfloat16)
     settings = TextSettings(device="auto", cache_dir=tmp_path, max_attempts=8, mask_on_device=mask_on_device)
+    loaded = text_loader.load("tiny-llama", settings)
+    assert loaded.device == torch.device("cuda", 0) and loaded.dtype in (torch.float16, torch.bfloat16)
     text = TextEngine(loaded, settings)
     assert 1 <= text.batch_size <= 64  # "auto": from the card's free memory
     schema = parse_schema({"n": {"type": "int", "minimum": 1, "maximum": 9}, "tag": ["a", "b"]})
@@ -123,9 +124,9 @@ def test_a_text_model_makes_valid_rows_on_cuda(tmp_path, mask_on_device):
 def test_the_deterministic_mode_gives_the_same_bits_twice_on_cuda(tmp_path):
     # In a child: torch's deterministic switch and CUBLAS_WORKSPACE_CONFIG are process-wide.
     code = (
-        "import sys, numpy as np; from synthmill.common import devices; devices.set_deterministic(True); "
-        "from synthmill.image import engine, loader; from synthmill.image.domain import GenerationParams, Item; "
-        "from synthmill.image.settings import ImageSettings; "
+        "import sys, numpy as np; from synthmill.runtime import devices; devices.set_deterministic(True); "
+        "from synthmill.image.generation import engine, loader; from synthmill.image.domain import GenerationParams, Item; "
+        "from synthmill.image.serving.settings import ImageSettings; "
         f"m = loader.load('tiny-sd', ImageSettings(models=('tiny-sd',), device='cuda', cache_dir={str(tmp_path)!r})); "
         "p = GenerationParams('tiny-sd', 64, 64, 4, 7.5, 'Euler', ''); "
         "a, b = (np.asarray(engine.generate(m, p, [Item(0, 'x', 5)], lambda _: True)[0]) for _ in range(2)); "

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from synthmill.common.devices import CudaState
+from synthmill.runtime.devices import CudaState
 from tools.gpu_check import environment, families, servers
 from tools.gpu_check.environment import Host
 from tools.gpu_check.report import Report

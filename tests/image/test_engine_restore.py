@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from synthmill.image import engine, loader, tiny
 from synthmill.image.domain import GenerationParams, Item
-from synthmill.image.settings import ImageSettings
+from synthmill.image.embedded import pipelines
+from synthmill.image.generation import engine, loader
+from synthmill.image.serving.settings import ImageSettings
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,9 @@ def test_an_fp16_safe_sdxl_vae_is_loaded_from_its_setting_and_decodes_in_fp16(sd
     madebyollin/sdxl-vae-fp16-fix's does) replaces the pipeline's, so the decode stays in fp16."""
     torch.manual_seed(0)
     fixed = tmp_path / "sdxl-vae-fp16-fix"
-    tiny._vae(force_upcast=False).save_pretrained(fixed)  # a tiny VAE built from config, saved as on the hub
+    pipelines._vae(force_upcast=False).save_pretrained(
+        fixed
+    )  # a tiny VAE built from config, saved as on the hub
     settings = ImageSettings(
         models=("tiny-sdxl",), device="cpu", dtype="float16", cache_dir=sdxl.source.rsplit("/models/", 1)[0],
         sdxl_vae=str(fixed),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from synthmill.image import loader
-from synthmill.image.settings import ImageSettings
+from synthmill.image.generation import loader
+from synthmill.image.serving.settings import ImageSettings
 
 
 @pytest.mark.parametrize("offload", ["model", "sequential"])

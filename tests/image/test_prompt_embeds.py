@@ -6,8 +6,8 @@ import accelerate
 import pytest
 import torch
 
-from synthmill.image import loader, prompt_embeds
-from synthmill.image.settings import ImageSettings
+from synthmill.image.generation import loader, prompt_embeds
+from synthmill.image.serving.settings import ImageSettings
 
 # Seed 000's floorplan prompt and negative prompt, as its users send them to the WebUI API.
 SEED_000_PROMPT = (

@@ -13,10 +13,10 @@ from photos import camera, grace_hopper, motorcycle
 from PIL import Image
 
 from synthmill.common.errors import OutOfMemory
-from synthmill.common.oom import Faults
-from synthmill.image import owl, sam, scorer
-from synthmill.image.judges import Judges
-from synthmill.image.settings import FAULT_STAGES
+from synthmill.image.judging import owl, sam, scorer
+from synthmill.image.judging.models import JudgingModels as Judges
+from synthmill.image.serving.settings import FAULT_STAGES
+from synthmill.runtime.oom import Faults
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

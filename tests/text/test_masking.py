@@ -61,7 +61,12 @@ def test_sorting_only_the_allowed_tokens_draws_what_a_full_sort_draws() -> None:
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> loader.LoadedModel:
     torch.set_num_threads(1)  # the CPU is shared with other test processes
-    return loader.load("tiny-llama", "cpu", "float32", tmp_path_factory.mktemp("cache"))
+    from synthmill.text.settings import TextSettings
+
+    settings = TextSettings(
+        model="tiny-llama", device="cpu", dtype="float32", cache_dir=tmp_path_factory.mktemp("c")
+    )
+    return loader.load("tiny-llama", settings)
 
 
 def test_masking_and_sampling_on_the_device_makes_the_same_rows_as_on_the_host(tiny, tmp_path) -> None:

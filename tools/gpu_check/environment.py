@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-from synthmill.common.devices import CudaState
+from synthmill.runtime.devices import CudaState
 
 # The oldest Linux driver that runs a CUDA major version (NVIDIA's CUDA toolkit release notes, "CUDA
 # Toolkit and minimum required driver version for CUDA minor version compatibility").

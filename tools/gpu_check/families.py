@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from synthmill.common import devices
-from synthmill.common.oom import free_cache
-from synthmill.common.worker import DeviceWorker
-from synthmill.image import engine, loader
-from synthmill.image.batcher import Batcher, ImageEvent
 from synthmill.image.domain import GenerationParams, Item
-from synthmill.image.settings import OFFLOADS, ImageSettings
+from synthmill.image.generation import engine, loader
+from synthmill.image.serving.batcher import Batcher, ImageEvent
+from synthmill.image.serving.settings import OFFLOADS, ImageSettings
+from synthmill.runtime import devices
+from synthmill.runtime.oom import free_cache
+from synthmill.runtime.worker import DeviceWorker
 from tools.gpu_check.report import Report
 
 WEIGHTED = "a (red:1.4) apple on a (wooden:0.6) table, studio light"

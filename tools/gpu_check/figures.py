@@ -11,11 +11,11 @@ from typing import Any
 import torch
 
 from benchmarks.common import RESULTS_DIR, machine, write
-from synthmill.common.oom import free_cache
 from synthmill.common.schema import parse_schema
-from synthmill.image import engine, loader
 from synthmill.image.domain import GenerationParams, Item
-from synthmill.image.settings import ImageSettings
+from synthmill.image.generation import engine, loader
+from synthmill.image.serving.settings import ImageSettings
+from synthmill.runtime.oom import free_cache
 from synthmill.text import loader as text_loader
 from synthmill.text.domain import RowsJob, RowsTotals, Sampling
 from synthmill.text.engine import TextEngine
@@ -82,7 +82,7 @@ def _images_per_second(figures: dict[str, Any], name: str, device: str, batch: i
 
 def _rows_per_second(figures: dict[str, Any], name: str, device: str, rows: int) -> str:
     settings = TextSettings(model=name, device=device)
-    engine_ = TextEngine(text_loader.load(name, device, "auto", settings.cache_dir), settings)
+    engine_ = TextEngine(text_loader.load(name, settings), settings)
     try:
         engine_.warm_up()
         job = RowsJob(parse_schema(CUSTOMER), 0, rows, 0, "", Sampling(0.9, 0.95, 96))

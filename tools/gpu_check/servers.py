@@ -13,7 +13,7 @@ import grpc
 
 from synthmill.client.client import Client
 from synthmill.client.specs import image_job, text_job, unified_job
-from synthmill.common.stack import Stack, free_port
+from synthmill.client.stack import Stack, free_port
 from synthmill.v1 import common_pb2, gateway_pb2, text_pb2_grpc
 from tools.gpu_check.families import WEIGHTED
 from tools.gpu_check.report import Report
