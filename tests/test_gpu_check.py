@@ -80,3 +80,12 @@ def test_make_venv_gpu_installs_the_pinned_torch_from_the_cuda_index_then_checks
     assert pin.strip().strip(",") in torch_step and "https://download.pytorch.org/whl/cu130" in torch_step
     assert steps.index("--index-url") < steps.index("-e '.[dev]'")  # the CUDA build first: the pin keeps it
     assert steps.rstrip().endswith("-m tools.gpu_check --skip families,servers,figures,tests")
+
+
+@pytest.mark.e2e
+def test_the_deterministic_check_makes_the_same_bits_twice_in_a_child() -> None:
+    from tools.gpu_check import determinism
+
+    assert "the same bits twice (tiny-sd on cpu, float32, batch of 2)" in determinism.run_child(
+        "tiny-sd", "cpu"
+    )

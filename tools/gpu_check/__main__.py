@@ -44,10 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     skip = {part.strip() for part in args.skip.split(",") if part.strip()}
     report = Report()
     if "families" not in skip:
-        from tools.gpu_check import families
+        from tools.gpu_check import determinism, families
 
         for name in args.models.split(","):
             families.check(report, name.strip(), args.device, args.steps, args.out)
+            determinism.check(report, name.strip(), args.device)
     if "servers" not in skip:
         from tools.gpu_check import servers
 
