@@ -56,3 +56,25 @@ def test_a_rows_memory_is_its_kv_cache_and_two_float32_logits():
     qwen = LlamaConfig(hidden_size=3584, num_attention_heads=28, num_key_value_heads=4, num_hidden_layers=28,
                        vocab_size=152064)  # fmt: skip
     assert devices.batch_from_memory(8 * GIB, row_bytes(qwen, torch.bfloat16, 768)) == 64
+
+
+def test_a_warm_ups_peak_is_measured_on_the_configured_cuda_device(monkeypatch):
+    calls: list[tuple] = []
+    allocated = iter([3 * GIB])  # before the run
+    for name in ("synchronize", "reset_peak_memory_stats"):
+        monkeypatch.setattr(torch.cuda, name, lambda device, name=name: calls.append((name, device)))
+    monkeypatch.setattr(
+        torch.cuda, "memory_allocated", lambda device: calls.append(("allocated", device)) or next(allocated)
+    )
+    monkeypatch.setattr(
+        torch.cuda, "max_memory_allocated", lambda device: calls.append(("peak", device)) or 5 * GIB
+    )
+    cuda1 = torch.device("cuda", 1)
+    assert devices.peak_bytes(cuda1, lambda: calls.append(("run",))) == 2 * GIB
+    assert calls == [
+        ("synchronize", cuda1), ("reset_peak_memory_stats", cuda1), ("allocated", cuda1), ("run",),
+        ("synchronize", cuda1), ("peak", cuda1),
+    ]  # fmt: skip
+    calls.clear()
+    assert devices.peak_bytes(torch.device("cpu"), lambda: calls.append(("run",))) is None
+    assert calls == [("run",)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -123,6 +124,20 @@ def free_memory(device: torch.device) -> int | None:
     torch.cuda.empty_cache()
     free, _total = torch.cuda.mem_get_info(device)
     return free
+
+
+def peak_bytes(device: torch.device, run: Callable[[], object]) -> int | None:
+    """Runs `run`; on a CUDA device returns the bytes it needed above what was allocated before it (the
+    caching allocator's peak during it), None on any other device."""
+    if device.type != "cuda":
+        run()
+        return None
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    base = torch.cuda.memory_allocated(device)
+    run()
+    torch.cuda.synchronize(device)
+    return torch.cuda.max_memory_allocated(device) - base
 
 
 def auto_batch(device: torch.device, per_item: int | None) -> int:

@@ -101,11 +101,6 @@ def warm_up(model: LoadedModel) -> int | None:
     """One two-step image at the model's own size, so the first request does not pay for lazy
     initialisation. On CUDA returns the bytes that image needed above the loaded model (the
     allocator's peak during it), which sizes the "auto" batch; None elsewhere."""
-    cuda = model.device.type == "cuda"
-    if cuda:
-        torch.cuda.synchronize(model.device)
-        torch.cuda.reset_peak_memory_stats(model.device)
-        base = torch.cuda.memory_allocated(model.device)
     params = GenerationParams(
         model=model.name,
         width=model.default_width,
@@ -115,8 +110,5 @@ def warm_up(model: LoadedModel) -> int | None:
         scheduler=schedulers.name_of(model.own_scheduler, model.family),
         negative_prompt="",
     )
-    generate(model, params, [Item(index=0, prompt="warm-up", seed=0)], lambda _: True)
-    if not cuda:
-        return None
-    torch.cuda.synchronize(model.device)
-    return torch.cuda.max_memory_allocated(model.device) - base
+    item = Item(index=0, prompt="warm-up", seed=0)
+    return devices.peak_bytes(model.device, lambda: generate(model, params, [item], lambda _: True))
