@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv venv-gpu protos lint browser postgres test test-fast demo bench gpu-check clean
+.PHONY: venv venv-gpu protos docs lint browser postgres test test-fast demo bench gpu-check clean
 
 # torch as pinned in pyproject, and the index of its CUDA build for `make venv-gpu` (docs/gpu.md: the
 # CUDA 13.0 build needs NVIDIA driver >= 580; on an older driver pick the index of an older CUDA).
@@ -34,6 +34,10 @@ venv-gpu:
 # Regenerates the committed stubs in protos/synthmill/v1, beside the .proto files, with the pinned grpcio-tools.
 protos: $(STAMP)
 	$(PY) -m tools.protogen
+
+# Writes docs/settings.md from the settings dataclasses' field docs; a test fails when it drifts.
+docs: $(STAMP)
+	$(PY) -m tools.settingsdoc
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

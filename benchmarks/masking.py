@@ -24,6 +24,8 @@ from benchmarks import common
 NAME = "masking"
 TARGET = 1.05
 SCHEMA = {"customer_name": "string", "age": "int", "order_value": "float"}  # the REST prototype's
+# --smoke: one round at the smallest sizes
+SMOKE = {"model": "tiny-llama", "batch": 2, "steps": 4, "rounds": 1}
 
 
 def run(args) -> dict[str, Any]:
@@ -55,6 +57,7 @@ def run(args) -> dict[str, Any]:
         pad_token_id=loaded.tokenizer.pad_token_id,
     )  # fmt: skip
     steps_seen: dict[str, list[int]] = {}
+    tokens: dict[str, list[list[int]]] = {}  # each arm's last output: host and device must agree
 
     def arm(name: str):
         def go() -> float:
@@ -68,17 +71,19 @@ def run(args) -> dict[str, Any]:
             sampler = RowSampler(seeds, 0.9, 0.95, loaded.device, on_device)
             mask = [] if name == "free" else [GrammarMask([compiled] * args.batch, (), on_device)]
             with torch.inference_mode():
-                loaded.model.generate(
+                out = loaded.model.generate(
                     **inputs, generation_config=config,
                     logits_processor=LogitsProcessorList([*mask, sampler, stamp]),
                 )  # fmt: skip
+            tokens[name] = out.tolist()
             steps_seen.setdefault(name, []).append(len(stamps) - 1)
-            return (stamps[-1] - stamps[0]) / (len(stamps) - 1)
+            return (stamps[-1] - stamps[0]) / max(1, len(stamps) - 1)
 
         return go
 
     for name in ("free", "host", "device"):  # warm-up: lazy initialisation, grammar caches
         arm(name)()
+
     steps_seen.clear()
     rounds = common.Rounds()
     common.interleaved(args.rounds, {name: arm(name) for name in ("free", "host", "device")}, rounds)
@@ -98,6 +103,7 @@ def run(args) -> dict[str, Any]:
             "vocabulary": int(loaded.model.config.vocab_size),
         },
         "decode_steps_per_call": steps_seen,
+        "same_tokens_host_and_device": tokens["host"] == tokens["device"],
         "rounds_seconds_per_step": rounds.as_dict(),
         "ratios": {"host_over_free": host, "device_over_free": device},
         "target": f"step time host / free <= {TARGET}",
@@ -121,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=24, help="decoding steps per call")
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--seed", type=int, default=100)
-    args = p.parse_args(argv)
+    args = common.parse(p, argv, SMOKE)
     result = run(args)
     common.finish(args.results_dir, NAME, result, summary(result))
     return 0
