@@ -33,6 +33,7 @@ BENCHMARKS = {
     "judging": "image",
     "store_scale": "image",  # runs no model: the flag is accepted and unused
     "tables": "text",
+    "masking": "text",
 }
 
 
