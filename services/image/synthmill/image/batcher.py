@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -86,6 +87,8 @@ class ImageEvent:
     candidates: tuple[CandidateEvent, ...] = ()
     boxes: tuple[Box, ...] = ()
     judge_seconds: float = 0.0
+    init_sha256: str = ""
+    control_pngs: tuple[bytes, ...] = ()  # the control images the ControlNets were given
 
 
 class Ticket:
@@ -124,7 +127,7 @@ class _Entry:
         """This round's candidates, numbered on from the earlier rounds'."""
         first = self.round * best_of
         return [
-            Item(self.item.index, self.item.prompt, candidate_seed(self.item.seed, number))
+            dataclasses.replace(self.item, seed=candidate_seed(self.item.seed, number))
             for number in range(first, first + best_of)
         ]
 
@@ -240,7 +243,9 @@ class Batcher:
             nonlocal reported
             batch.steps_done = step
             now = self.clock()
-            due = step == params.steps or reported is None or now - reported >= self.progress_interval
+            due = (
+                step == params.denoising_steps or reported is None or now - reported >= self.progress_interval
+            )
             if due and step > batch.shown:  # a half of a split batch skips the steps already shown
                 reported = now
                 batch.shown = step
@@ -269,7 +274,7 @@ class Batcher:
                 "batch interrupted: requesters gone after step %d, stopped after step %d of %d",
                 batch.stop_requested_after,
                 batch.steps_done,
-                params.steps,
+                params.denoising_steps,
             )
             return
         log.info(
@@ -279,7 +284,7 @@ class Batcher:
             params.model,
             params.width,
             params.height,
-            params.steps,
+            params.denoising_steps,
             seconds,
         )
         try:
@@ -319,7 +324,7 @@ class Batcher:
 
     def _publish_step(self, batch: _Batch, step: int) -> None:
         for entry in batch.entries:
-            entry.ticket.put(StepEvent(entry.item.index, step, batch.params.steps))
+            entry.ticket.put(StepEvent(entry.item.index, step, batch.params.denoising_steps))
 
     async def _judge(
         self, batch: _Batch, renders: list[list[Item]], images: list[Image.Image]
@@ -381,7 +386,7 @@ class Batcher:
         judge_seconds: float,
     ) -> ImageEvent:
         def encoded(rendered: Rendered) -> tuple[bytes, str]:
-            item = Item(entry.item.index, entry.item.prompt, rendered.seed)
+            item = dataclasses.replace(entry.item, seed=rendered.seed)
             text = png.parameters_text(params, item, card, rendered.score, rendered.number)
             return png.encode(rendered.image, text), text
 
@@ -409,4 +414,6 @@ class Batcher:
             candidates=candidates if len(candidates) > 1 else (),
             boxes=tuple(verdict.boxes),
             judge_seconds=judge_seconds,
+            init_sha256=entry.item.init_sha256,
+            control_pngs=tuple(png.encode(image) for image in entry.item.controls),
         )

@@ -7,14 +7,19 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from synthmill.common import judging, rules
 from synthmill.common.cards import ModelCard
 from synthmill.common.errors import InvalidArgument
+from synthmill.image import inputs
 from synthmill.image.settings import ImageSettings
 from synthmill.v1 import common_pb2, image_pb2
+
+if TYPE_CHECKING:
+    from synthmill.image.inpaint import Paste
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,42 @@ class ImageModel:
     scheduler: str
     # (prompt, negative) → the 77-token chunks they are encoded in; None: always one (SD3).
     prompt_chunks: Callable[[str, str], int] | None = None
+
+
+@dataclass(frozen=True)
+class Control:
+    """One ControlNet unit, with its defaults applied and its ControlNet named."""
+
+    kind: str
+    model: str
+    scale: float = 1.0
+    start: float = 0.0
+    end: float = 1.0
+    low: int | None = None  # Canny's and scribble's thresholds; None: the preprocessor's default
+    high: int | None = None
+
+    @classmethod
+    def from_pb(cls, unit: common_pb2.ControlUnit, card: ModelCard) -> Control:
+        return cls(
+            kind=unit.kind,
+            model=unit.model or card.controlnets[0],
+            scale=unit.scale if unit.HasField("scale") else 1.0,
+            start=unit.start,
+            end=unit.end if unit.HasField("end") else 1.0,
+            low=unit.low_threshold if unit.HasField("low_threshold") else None,
+            high=unit.high_threshold if unit.HasField("high_threshold") else None,
+        )
+
+    def to_pb(self) -> common_pb2.ControlUnit:
+        return common_pb2.ControlUnit(
+            kind=self.kind,
+            model=self.model,
+            scale=self.scale,
+            start=self.start,
+            end=self.end,
+            low_threshold=self.low,
+            high_threshold=self.high,
+        )
 
 
 @dataclass(frozen=True)
@@ -45,13 +86,33 @@ class GenerationParams:
     min_score: float = 0.0  # 0: no re-rendering
     annotations: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()  # for the open-vocabulary detector
+    task: str = "txt2img"  # rules.TASKS: what every item of the batch asks for
+    strength: float | None = None  # img2img and inpainting
+    mask_blur: int = 0
+    inpaint_full_res: bool = False
+    inpaint_full_res_padding: int = 0
+    mask_invert: bool = False
+    controls: tuple[Control, ...] = ()
+
+    @property
+    def denoising_steps(self) -> int:
+        """The steps that run, and that progress counts: ceil(steps x strength) with a strength."""
+        return rules.denoising_steps(self.steps, self.strength)
 
     @classmethod
     def from_pb(
-        cls, p: common_pb2.ImageParams, models: Mapping[str, ImageModel], info, settings: ImageSettings
+        cls,
+        p: common_pb2.ImageParams,
+        models: Mapping[str, ImageModel],
+        info,
+        settings: ImageSettings,
+        task: str = "txt2img",
     ) -> GenerationParams:
-        """Checks `p` against the server's GetInfo `info` and applies the defaults."""
-        model = models[rules.check_image_params(p, "params", info).name]
+        """Checks `p` against the server's GetInfo `info` for items that ask for `task`, and applies the
+        defaults."""
+        model_info = rules.check_image_params(p, "params", info)
+        rules.check_edit_params(p, "params", model_info, task)
+        model = models[model_info.name]
         return cls(
             model=model.card.name,
             width=p.width or model.default_width,
@@ -65,6 +126,13 @@ class GenerationParams:
             min_score=p.min_score,
             annotations=tuple(p.annotations),
             labels=tuple(p.labels),
+            task=task,
+            strength=round(p.strength, 6) if task != "txt2img" else None,  # float32's 0.3 is 0.3
+            mask_blur=p.mask_blur,
+            inpaint_full_res=p.inpaint_full_res,
+            inpaint_full_res_padding=p.inpaint_full_res_padding,
+            mask_invert=p.mask_invert,
+            controls=tuple(Control.from_pb(unit, model.card) for unit in p.controls),
         )
 
     def to_pb(self) -> common_pb2.ImageParams:
@@ -81,18 +149,30 @@ class GenerationParams:
             min_score=self.min_score,
             annotations=self.annotations,
             labels=self.labels,
+            strength=self.strength,
+            mask_blur=self.mask_blur,
+            inpaint_full_res=self.inpaint_full_res,
+            inpaint_full_res_padding=self.inpaint_full_res_padding,
+            mask_invert=self.mask_invert,
+            controls=[control.to_pb() for control in self.controls],
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Item:
-    """One image to make."""
+    """One image to make, with what the pipeline starts from for img2img, inpainting and ControlNet
+    (`inputs.attach` fills those in)."""
 
     index: int
     prompt: str
     seed: int
     # 77-token chunks its prompt and the negative prompt take; only equal counts share a batch.
     chunks: int = 1
+    init: Image.Image | None = None  # RGB, at the size the pipeline runs at
+    mask: Image.Image | None = None  # L, the same size: what the inpainting pipeline repaints
+    paste: Paste | None = None  # inpainting: how the output goes back over the init image
+    init_sha256: str = ""  # of the init image's bytes as sent
+    controls: tuple[Image.Image, ...] = ()  # one preprocessed control image per unit
 
     @classmethod
     def list_from_pb(cls, items, max_items: int, model: ImageModel, negative: str) -> list[Item]:
@@ -131,11 +211,13 @@ class ImageRequest:
         info: image_pb2.ImageServerInfo,
         settings: ImageSettings,
     ) -> ImageRequest:
-        params = GenerationParams.from_pb(request.params, models, info, settings)
+        """Decodes and checks the items' images first: an init image without a width or height gives
+        the size (see `inputs`)."""
+        sent = inputs.decode(request, models, info, settings.max_input_pixels)
+        params = GenerationParams.from_pb(sent.params, models, info, settings, sent.task)
         model = models[params.model]
-        return cls(
-            params, Item.list_from_pb(request.items, settings.max_items, model, params.negative_prompt)
-        )
+        items = Item.list_from_pb(request.items, settings.max_items, model, params.negative_prompt)
+        return cls(params, inputs.attach(items, sent, params))
 
 
 @dataclass(frozen=True)

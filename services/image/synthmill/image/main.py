@@ -27,9 +27,10 @@ def _load_and_warm(settings: ImageSettings) -> tuple[dict[str, loader.LoadedMode
     devices.set_deterministic(settings.deterministic)
     devices.bind_thread(devices.resolve_device(settings.device))
     models = {}
+    controlnets: dict = {}  # ControlNet weights shared by the models they fit
     for name in settings.models:
         with metrics.SERVER.loading(name):
-            model = loader.load(name, settings)
+            model = loader.load(name, settings, controlnets)
             engine.warm_up(model)
         models[name] = model
     return models, judges.load(settings)
@@ -51,7 +52,9 @@ def build_service(settings: ImageSettings) -> Service:
                 engine.generate, model, params, items, on_step, settings.vae_tiling_pixels
             )
             if images is not None:  # a stopped batch did not run all its steps
-                metrics.SERVER.model_call(params.model, len(items), params.steps, time.monotonic() - started)
+                metrics.SERVER.model_call(
+                    params.model, len(items), params.denoising_steps, time.monotonic() - started
+                )
             return images
 
         def annotate(images, labels, kinds):

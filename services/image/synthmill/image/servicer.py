@@ -12,6 +12,7 @@ from typing import Any
 import grpc
 from PIL import Image
 
+from synthmill.common import rules
 from synthmill.common.lifecycle import Ready
 from synthmill.image import metrics
 from synthmill.image.batcher import Batcher, ImageEvent, StepEvent
@@ -50,6 +51,9 @@ def server_info(
         max_batch=settings.max_batch,
         max_batch_pixels=settings.max_batch_pixels,
         max_rounds=settings.max_rounds,
+        max_input_pixels=settings.max_input_pixels,
+        controlnets=list(dict.fromkeys(name for card in cards for name in card.controlnets)),
+        control_kinds=rules.CONTROL_KINDS,
         **judging,
     )
 
@@ -87,6 +91,11 @@ def _image_pb(event: ImageEvent, params_pb: common_pb2.ImageParams) -> image_pb2
         ],
         boxes=[_box_pb(box) for box in event.boxes],
         judge_seconds=event.judge_seconds,
+        init_image_sha256=event.init_sha256,
+        control_images=event.control_pngs,
+        denoising_steps=rules.denoising_steps(
+            params_pb.steps, params_pb.strength if params_pb.HasField("strength") else None
+        ),
     )
     if event.score is not None:
         image.score = event.score
@@ -118,7 +127,10 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         self, request: image_pb2.GenerateImagesRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[image_pb2.GenerateImagesResponse]:
         serving = self.ready.get()
-        req = ImageRequest.from_pb(request, serving.models, serving.info, self._settings)
+        # Decoding init images, masks and control images is CPU work: off the event loop.
+        req = await asyncio.to_thread(
+            ImageRequest.from_pb, request, serving.models, serving.info, self._settings
+        )
         batcher = serving.batcher
         ticket = batcher.submit(req.params, req.items)
         # A client cancel (or deadline) ends the call: its work is dropped or stopped at the next step.
