@@ -113,7 +113,7 @@ def edit_request(
     prompts: list[str],
     init: bytes = b"",
     mask: bytes = b"",
-    controls: tuple[bytes, ...] = (),
+    control_images: tuple[bytes, ...] = (),
     seeds: list[int] | None = None,
     **params: object,
 ) -> image_pb2.GenerateImagesRequest:
@@ -121,5 +121,5 @@ def edit_request(
     req = request(prompts, seeds, **params)
     for item in req.items:
         item.init_image, item.mask = init, mask
-        item.control_images.extend(controls)
+        item.control_images.extend(control_images)
     return req

@@ -37,7 +37,12 @@ def _fits(config: dict[str, Any], unet_config: dict[str, Any]) -> bool:
 def _tiny(unet: torch.nn.Module) -> ControlNetModel:
     torch.manual_seed(0)
     controlnet = ControlNetModel.from_unet(unet, load_weights_from_unet=False)
-    for block in [*controlnet.controlnet_down_blocks, controlnet.controlnet_mid_block]:
+    zeroed = [
+        *controlnet.controlnet_down_blocks,
+        controlnet.controlnet_mid_block,
+        controlnet.controlnet_cond_embedding.conv_out,
+    ]
+    for block in zeroed:
         for parameter in block.parameters():
             torch.nn.init.normal_(parameter, std=0.02)
     return controlnet
