@@ -20,8 +20,9 @@ from typing import Any
 
 import psutil
 
-from synthmill.common.metrics import BATCH_BUCKETS, Scrape
-from synthmill.common.stack import Stack, free_port
+from synthmill.client.stack import Stack, free_port
+from synthmill.common.metrics import Scrape
+from synthmill.runtime.metrics import BATCH_BUCKETS
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ Service arm: one image job (Client → gateway → image server → PNG files in
 SubmitJob until `Client.wait` returns the COMPLETED job, every PNG on disk. The server's dynamic
 batcher may merge up to `--batch` images per pipeline call (SYNTHMILL_IMAGE_MAX_BATCH).
 
-Baseline arm: what a user would write: the same pipeline (`synthmill.image.loader.load`, the same
+Baseline arm: what a user would write: the same pipeline (`synthmill.image.generation.loader.load`, the same
 object the server builds) called in a plain loop in this process, `--batch` prompts per call (the same
 batching freedom the server has), one `torch.Generator` per image with the same seeds, each image saved
 with `PIL.Image.save` as a PNG. Same size, steps, guidance (7.5), scheduler and torch threads.
@@ -51,8 +51,8 @@ def add_image_flags(p) -> None:
 
 def bare_pipeline(model: str, device: str, threads: int):
     """The pipeline exactly as the image server loads it, in this process."""
-    from synthmill.image import loader
-    from synthmill.image.settings import ImageSettings
+    from synthmill.image.generation import loader
+    from synthmill.image.serving.settings import ImageSettings
 
     common.set_threads(threads)
     return loader.load(model, ImageSettings(models=(model,), device=device))

@@ -24,8 +24,8 @@ from typing import Any
 
 from benchmarks import common
 from synthmill.client import Client, text_job
+from synthmill.client.stack import free_port
 from synthmill.common.probe import is_serving
-from synthmill.common.stack import free_port
 from synthmill.v1 import gateway_pb2
 
 SCHEMA = {"customer_name": "string", "age": "int", "order_value": "float"}

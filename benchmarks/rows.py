@@ -224,7 +224,7 @@ class PlainRows:
         import torch
 
         from synthmill.text import prompting
-        from synthmill.text.engine import sample_seed
+        from synthmill.text.row_policy import sample_seed
 
         tok, model, s = self.loaded.tokenizer, self.loaded.model, self.settings
         started = time.perf_counter()
@@ -272,11 +272,11 @@ def _as_list(value) -> list[int]:
 
 
 def run(args) -> dict[str, Any]:
-    from synthmill.common.settings import default_cache_dir
     from synthmill.text import loader
+    from synthmill.text.settings import TextSettings
 
     common.set_threads(args.threads)
-    loaded = loader.load(args.model, args.device, "auto", default_cache_dir())
+    loaded = loader.load(args.model, TextSettings(device=args.device))
     a, direct, b, c = Arm(), Arm(), Arm(), Arm()
     batched_rows = EngineRows(loaded, args, args.server_batch)
     engine_rows, plain_rows = EngineRows(loaded, args, 1), PlainRows(loaded, args)

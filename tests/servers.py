@@ -13,7 +13,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from synthmill.common.stack import free_port
+from synthmill.client.stack import free_port
 from synthmill.common.tls import sync_channel
 
 __all__ = ["ServerProcess", "free_port", "pinned", "wait_serving"]

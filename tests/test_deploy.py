@@ -13,8 +13,8 @@ from synthmill.gateway.settings import PREFIX as GATEWAY_PREFIX
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.http.settings import PREFIX as HTTP_PREFIX
 from synthmill.http.settings import HttpSettings
-from synthmill.image.settings import PREFIX as IMAGE_PREFIX
-from synthmill.image.settings import ImageSettings
+from synthmill.image.serving.settings import PREFIX as IMAGE_PREFIX
+from synthmill.image.serving.settings import ImageSettings
 from synthmill.text.settings import PREFIX as TEXT_PREFIX
 from synthmill.text.settings import TextSettings
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from synthmill.common.devices import CudaState, DeviceUnavailable, choose_device, choose_half
+from synthmill.runtime.devices import CudaState, DeviceUnavailable, choose_device, choose_half
 
 CPU_BUILD = CudaState(built=None, available=False, count=0)
 NO_DRIVER = CudaState(built="13.0", available=False, count=0)
@@ -64,7 +64,7 @@ def test_bfloat16_only_from_compute_capability_8(capability, half):
 def test_deterministic_setting_turns_on_torchs_deterministic_algorithms():
     # In a child process: the switch is process-wide.
     code = (
-        "import os, torch; from synthmill.common import devices; devices.set_deterministic(True); "
+        "import os, torch; from synthmill.runtime import devices; devices.set_deterministic(True); "
         "print(torch.are_deterministic_algorithms_enabled(), os.environ['CUBLAS_WORKSPACE_CONFIG'])"
     )
     env = {k: v for k, v in os.environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}

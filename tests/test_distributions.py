@@ -1,7 +1,7 @@
 """Declared distributions: the syntax, the refusals at parse time, and the sampler's statistics.
 
 The fit checks compare 1,000 drawn rows with laws built here directly from scipy (not through
-synthmill.common.laws), at a stated tolerance: the Kolmogorov-Smirnov distance under its 1% critical
+synthmill.common.schema.laws), at a stated tolerance: the Kolmogorov-Smirnov distance under its 1% critical
 value 1.63/sqrt(n), and the total-variation distance of categorical columns under 0.03.
 """
 

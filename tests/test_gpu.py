@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from synthmill.common.errors import OutOfMemory
-from synthmill.image import engine, loader
 from synthmill.image.domain import GenerationParams, Item
-from synthmill.image.settings import ImageSettings
+from synthmill.image.generation import engine, loader
+from synthmill.image.serving.settings import ImageSettings
 
 pytestmark = [
     pytest.mark.gpu,

@@ -16,7 +16,7 @@ from test_deploy import SERVICES, _known_variables
 
 import synthmill.gateway.metrics
 import synthmill.text.metrics  # noqa: F401  (registers the text server's metrics for the dashboard test)
-from synthmill.image import metrics as image_metrics
+from synthmill.image.serving import metrics as image_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 DB_URL = "SYNTHMILL_GATEWAY_DB_URL"

@@ -12,13 +12,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from synthmill.client._common import state_name
-from synthmill.client.cli import HTTP_PORT
+from synthmill.client._common import DEFAULT_HTTP_PORT, state_name
 from synthmill.client.client import Client
 from synthmill.client.errors import SynthmillError
 from synthmill.client.progress import JobProgress
 from synthmill.client.specs import text_job, unified_job
-from synthmill.common.stack import Stack, StackError, free_port
+from synthmill.client.stack import Stack, StackError, free_port
 from synthmill.v1 import gateway_pb2
 
 TEXT_MODEL = "smollm2-135m"
@@ -125,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nerror: {len(failed)} job(s) did not complete", file=sys.stderr)
         return 1
     print("\ndemo done", flush=True)
-    print(f"the web page: `synthmill up` serves it at {Stack(http_port=HTTP_PORT).ui_url}", flush=True)
+    print(
+        f"the web page: `synthmill up` serves it at {Stack(http_port=DEFAULT_HTTP_PORT).ui_url}", flush=True
+    )
     return 0
 
 

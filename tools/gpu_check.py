@@ -15,12 +15,12 @@ import time
 
 import torch
 
-from synthmill.common import devices
 from synthmill.common.errors import OutOfMemory
-from synthmill.common.oom import free_cache
-from synthmill.image import engine, loader
 from synthmill.image.domain import GenerationParams, Item
-from synthmill.image.settings import ImageSettings
+from synthmill.image.generation import engine, loader
+from synthmill.image.serving.settings import ImageSettings
+from synthmill.runtime import devices
+from synthmill.runtime.oom import free_cache
 
 
 def _line(what: str, value: object) -> None:

@@ -91,7 +91,7 @@ def restart_after_requests(server, recorder: Recorder, count: int) -> threading.
 
 def test_no_torch_on_import():
     code = (
-        "import synthmill.client, synthmill.client.cli, synthmill.client.commands, synthmill.common.stack, "
+        "import synthmill.client, synthmill.client.cli, synthmill.client.commands, synthmill.client.stack, "
         "synthmill.client.local, tools.demo, sys; "
         "heavy = {'torch', 'transformers', 'diffusers'} & set(sys.modules); assert not heavy, heavy"
     )

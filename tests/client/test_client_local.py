@@ -12,7 +12,7 @@ from servers import free_port, pinned
 
 from synthmill.client.cli import build_parser
 from synthmill.client.local import check_serve_flags, cmd_serve, serve_kwargs
-from synthmill.common.stack import Stack, StackError
+from synthmill.client.stack import Stack, StackError
 
 
 def args(*argv: str):
@@ -45,9 +45,9 @@ def test_serve_kwargs_pass_none_for_unset_flags():
 
 def test_serve_calls_the_server_run(monkeypatch):
     calls = {}
-    module = types.ModuleType("synthmill.image.main")
+    module = types.ModuleType("synthmill.image.serving.main")
     module.run = lambda **kw: calls.update(kw)
-    monkeypatch.setitem(sys.modules, "synthmill.image.main", module)
+    monkeypatch.setitem(sys.modules, "synthmill.image.serving.main", module)
     assert cmd_serve(args("serve", "image", "--model", "tiny-sd", "--device", "cpu")) == 0
     assert calls["models"] == ("tiny-sd",) and calls["device"] == "cpu"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from synthmill.gateway.store import JobStore, make_event, open_store
+from synthmill.gateway.store.job_store import JobStore, make_event, open_store
 from synthmill.v1 import gateway_pb2 as pb
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from servers import free_port
 
-from synthmill.gateway.judged import CATEGORIES, categories, note_categories
-from synthmill.gateway.store import open_store
+from synthmill.gateway.outputs.records import ImageRecord
+from synthmill.gateway.run.judging import CATEGORIES, categories, note_categories
+from synthmill.gateway.store.job_store import open_store
 from synthmill.gateway.upstream import image_upstream
 from synthmill.v1 import common_pb2
 from synthmill.v1 import gateway_pb2 as pb
@@ -24,7 +25,7 @@ def test_an_unreachable_image_server_leaves_the_categories_to_the_boxes(tmp_path
             params = common_pb2.ImageParams(annotations=["bbox"])
             await note_categories(store, upstream, pb.Job(id="j1"), "me", params)
             assert await store.items("j1", CATEGORIES) == {}
-            boxes = [{"boxes": [{"category_id": 2, "label": "dog"}]}]
+            boxes = [ImageRecord("images/a.png", 8, 8, boxes=[{"category_id": 2, "label": "dog"}])]
             assert await categories(store, "j1", boxes) == ["class 1", "dog"]
         finally:
             await upstream.close()

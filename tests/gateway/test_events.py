@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from store_helpers import opened, queued_job
 
-from synthmill.gateway.events import EventLog
+from synthmill.gateway.store.events import EventLog
 from synthmill.v1 import gateway_pb2 as pb
 
 
@@ -92,7 +92,7 @@ def test_steps_reach_live_watchers_and_are_never_stored(store_url: str) -> None:
 
 def test_a_write_without_the_lease_is_refused(store_url: str) -> None:
     async def scenario() -> None:
-        from synthmill.gateway.store import LeaseLost
+        from synthmill.gateway.store.job_store import LeaseLost
 
         store = await opened(store_url)
         job = await queued_job(store)

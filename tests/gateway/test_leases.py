@@ -35,8 +35,8 @@ def test_gateways_racing_for_jobs_never_lease_one_twice(store_url: str) -> None:
 
 def test_a_lease_that_ran_out_is_taken_over_and_the_old_holder_is_fenced(store_url: str) -> None:
     async def scenario() -> None:
-        from synthmill.gateway.events import EventLog
-        from synthmill.gateway.store import LeaseLost
+        from synthmill.gateway.store.events import EventLog
+        from synthmill.gateway.store.job_store import LeaseLost
 
         store = await opened(store_url)
         job = await queued_job(store)

@@ -4,7 +4,8 @@ from collections import Counter
 
 import pytest
 
-from synthmill.gateway.plan import fill, plan_images, plan_row_images
+from synthmill.gateway.outputs.records import ImageRecord
+from synthmill.gateway.run.plan import fill, plan_images, plan_row_images
 from synthmill.v1 import gateway_pb2 as pb
 
 
@@ -73,9 +74,14 @@ def test_row_values_are_filled_in_as_literal_text() -> None:
 def test_recorded_fields_never_overwrite_the_images_own() -> None:
     spec = pb.UnifiedJobSpec(prompt_template="{seed} {model}", axes=_axes(seed=["x"]))
     [plan] = plan_row_images(spec, 2, {"model": "roadster", "device": "lathe", "price": 3}, seed=1)
-    meta = plan.beside({"seed": 5, "model": "tiny-sd", "device": "cpu"})
+    record = ImageRecord("images/00002.png", 8, 8, seed=5, model="tiny-sd", device="cpu")
+    meta = ImageRecord(**{**vars(record), "extra": plan.extra, "row": plan.row}).to_json()
+    assert ImageRecord.from_json(meta).to_json() == meta  # read back from metadata.jsonl, the same record
     assert meta == {
+        "file_name": "images/00002.png",
         "seed": 5,
+        "width": 8,
+        "height": 8,
         "model": "tiny-sd",
         "device": "cpu",
         "axis_seed": "x",

@@ -11,9 +11,9 @@ import pytest
 from store_helpers import opened
 
 from synthmill.common.errors import ResourceExhausted
-from synthmill.gateway.keyring import Principal
-from synthmill.gateway.quotas import Quotas
-from synthmill.gateway.store import JobStore, make_event
+from synthmill.gateway.access.keyring import Principal
+from synthmill.gateway.access.quotas import Quotas
+from synthmill.gateway.store.job_store import JobStore, make_event
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import keys_pb2
 

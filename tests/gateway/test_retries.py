@@ -8,7 +8,7 @@ import grpc
 import pytest
 from prometheus_client import REGISTRY
 
-from synthmill.gateway.retries import JobFailed, RetryPolicy, retrying
+from synthmill.gateway.run.retries import JobFailed, RetryPolicy, retrying
 
 
 def rpc_error(code: grpc.StatusCode, details: str = "boom") -> grpc.aio.AioRpcError:

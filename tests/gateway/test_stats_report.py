@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from synthmill.common.schema import parse_schema
-from synthmill.gateway import stats
+from synthmill.gateway.outputs import stats
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from store_helpers import opened
 
-from synthmill.gateway.database import migrations
-from synthmill.gateway.store import StoreUnavailable, open_store
+from synthmill.gateway.store.database import migrations
+from synthmill.gateway.store.job_store import StoreUnavailable, open_store
 
 GATEWAYS = 6
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from synthmill.common.errors import InvalidArgument
-from synthmill.gateway.styles import Styles, apply_to_spec, merge, styled
+from synthmill.gateway.kinds import apply_styles as apply_to_spec
+from synthmill.gateway.styles import Styles, merge, styled
 from synthmill.v1 import common_pb2
 from synthmill.v1 import gateway_pb2 as pb
 

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from synthmill.common.errors import InvalidArgument
+from synthmill.gateway.kinds import ServerInfo, validate_spec
 from synthmill.gateway.settings import GatewaySettings
-from synthmill.gateway.validate import ServerInfo, validate_spec
 from synthmill.v1 import common_pb2, image_pb2, text_pb2
 from synthmill.v1 import gateway_pb2 as pb
 

@@ -15,10 +15,10 @@ from synthmill.v1 import image_pb2_grpc
 @pytest.fixture(scope="session")
 def tiny_sdxl_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny SDXL pipeline saved with `save_pretrained` to a plain directory, as a user would."""
-    from synthmill.image import tiny  # torch is only imported by the tests that need it
+    from synthmill.image.embedded import pipelines  # torch is only imported by the tests that need it
 
     directory = tmp_path_factory.mktemp("models") / "my-sdxl"
-    tiny.build_sdxl().save_pretrained(directory)
+    pipelines.build_sdxl().save_pretrained(directory)
     return directory
 
 

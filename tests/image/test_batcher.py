@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from synthmill.common.errors import OutOfMemory
-from synthmill.image.batcher import Batcher, ImageEvent, StepEvent, Ticket
-from synthmill.image.domain import GenerationParams, Item
+from synthmill.image.domain import GenerationParams, ImageEvent, Item, StepEvent
+from synthmill.image.serving.batcher import Batcher, Ticket
 
 HOUR = 3600.0  # a merge delay no test waits out: a batch forms only when full, or not at all
 
@@ -72,7 +72,7 @@ def run(coro):
 
 
 def test_batcher_imports_no_torch():
-    code = "import sys, synthmill.image.batcher; assert not {'torch', 'diffusers'} & set(sys.modules)"
+    code = "import sys, synthmill.image.serving.batcher; assert not {'torch', 'diffusers'} & set(sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from synthmill.image import engine, loader
 from synthmill.image.domain import GenerationParams, Item
-from synthmill.image.settings import ImageSettings
+from synthmill.image.generation import engine, loader
+from synthmill.image.serving.settings import ImageSettings
 
 pytestmark = pytest.mark.e2e  # loads models
 

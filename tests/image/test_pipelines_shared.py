@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from synthmill.common import rules
-from synthmill.image import loader, pipelines
 from synthmill.image.domain import Control, GenerationParams
-from synthmill.image.settings import ImageSettings
+from synthmill.image.generation import loader, pipelines
+from synthmill.image.serving.settings import ImageSettings
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from synthmill.image import loader
-from synthmill.image.settings import ImageSettings
+from synthmill.image.generation import loader
+from synthmill.image.serving.settings import ImageSettings
 
 # Seed 000's floorplan prompt and negative prompt, as its users send them to the WebUI API.
 SEED_000_PROMPT = (

@@ -17,7 +17,7 @@ from PIL import Image
 from skimage import data
 
 from synthmill.common.settings import default_cache_dir
-from synthmill.image import owl, scorer, yolo
+from synthmill.image.judging import owl, scorer, yolo
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -12,7 +12,8 @@ from pycocotools.coco import COCO
 
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.judging import Capabilities, candidate_seed, check_params, winner
-from synthmill.gateway import coco, scores
+from synthmill.gateway.outputs import coco, scores
+from synthmill.gateway.outputs.records import ImageRecord
 from synthmill.v1 import common_pb2, image_pb2
 
 CAPS = Capabilities(
@@ -80,8 +81,8 @@ def test_good_judging_fields_pass() -> None:
 def test_coco_file_loads_in_pycocotools(tmp_path: Path) -> None:
     box = {"label": "tie", "category_id": 2, "score": 0.87, "bbox": [10.0, 20.0, 30.0, 40.0]}
     rows = [
-        {"file_name": "images/00000.png", "width": 64, "height": 64, "boxes": [box, box]},
-        {"file_name": "images/00001.png", "width": 64, "height": 64, "boxes": []},
+        ImageRecord("images/00000.png", 64, 64, boxes=[box, box]),
+        ImageRecord("images/00001.png", 64, 64, boxes=[]),
     ]
     path = tmp_path / "instances.json"
     path.write_text(json.dumps(coco.instances(rows, ["person", "tie"])))
@@ -99,7 +100,7 @@ def test_masks_reach_the_coco_file_as_rle_with_their_area(tmp_path: Path) -> Non
     box = image_pb2.Box(label="tie", category_id=1, score=0.5, x=5, y=10, width=30, height=12, mask=mask)
     row = coco.box_row(box)
     assert row["segmentation"] == {"size": [48, 64], "counts": mask.counts} and row["area"] == 250
-    rows = [{"file_name": "images/00000.png", "width": 64, "height": 48, "boxes": [row]}]
+    rows = [ImageRecord("images/00000.png", 64, 48, boxes=[row])]
     path = tmp_path / "instances.json"
     path.write_text(json.dumps(coco.instances(rows, ["tie"])))
     loaded = COCO(str(path))
@@ -110,8 +111,8 @@ def test_masks_reach_the_coco_file_as_rle_with_their_area(tmp_path: Path) -> Non
 
 
 def test_score_summary_counts_what_stayed_below_the_bound() -> None:
-    rows = [{"score": float(s)} for s in range(10, 110, 10)] + [{"file_name": "unscored"}]
-    summary = scores.summary(rows, min_score=25)
+    rows = [ImageRecord(f"{s}.png", 8, 8, score=float(s)) for s in range(10, 110, 10)]
+    summary = scores.summary([*rows, ImageRecord("unscored.png", 8, 8)], min_score=25)
     assert (summary.count, summary.mean, summary.min, summary.p10) == (10, 55, 10, 10)
     assert summary.below_min_score == 2
-    assert scores.summary([{}], 0) is None
+    assert scores.summary([ImageRecord("unscored.png", 8, 8)], 0) is None

@@ -16,9 +16,9 @@ from photos import camera, grace_hopper, motorcycle
 from pycocotools import mask as coco_mask
 
 from synthmill.common.settings import default_cache_dir
-from synthmill.image import sam, yolo
-from synthmill.image.boxes import Box, masked, pixels
-from synthmill.image.judges import Judges
+from synthmill.image.judging import sam, yolo
+from synthmill.image.judging.boxes import Box, masked, pixels
+from synthmill.image.judging.models import JudgingModels
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -26,12 +26,12 @@ PHOTOGRAPHS = {"grace_hopper": grace_hopper, "camera": camera, "motorcycle": mot
 
 
 @pytest.fixture(scope="module")
-def judges(tmp_path_factory: pytest.TempPathFactory) -> Judges:
+def judges(tmp_path_factory: pytest.TempPathFactory) -> JudgingModels:
     import torch  # only the tests that load models import torch
 
     segmenter = sam.load("tiny-sam", tmp_path_factory.mktemp("cache"), "cpu", torch.float32)
     detector = yolo.load(default_cache_dir(), threshold=0.25)
-    return Judges(None, detector, None, segmenter, max_best_of=1, max_rounds=1)
+    return JudgingModels(None, detector, None, segmenter, max_best_of=1, max_rounds=1)
 
 
 def decoded(box: Box) -> np.ndarray:
@@ -42,7 +42,9 @@ def decoded(box: Box) -> np.ndarray:
 
 
 @pytest.mark.parametrize("name", PHOTOGRAPHS)
-def test_every_box_gets_an_rle_mask_of_the_image_size_inside_the_box(judges: Judges, name: str) -> None:
+def test_every_box_gets_an_rle_mask_of_the_image_size_inside_the_box(
+    judges: JudgingModels, name: str
+) -> None:
     image = PHOTOGRAPHS[name]()
     [plain] = judges.annotate([image], (), ("bbox",))
     [boxes] = judges.annotate([image], (), ("bbox", "mask"))
@@ -69,7 +71,7 @@ def test_a_mask_is_cut_to_the_pixels_of_its_box() -> None:
     assert masked(box, np.zeros((16, 40), dtype=bool)).mask.area == 0
 
 
-def test_tiny_sam_reloads_from_its_folder_with_the_same_masks(judges: Judges, tmp_path: Path) -> None:
+def test_tiny_sam_reloads_from_its_folder_with_the_same_masks(judges: JudgingModels, tmp_path: Path) -> None:
     import torch
 
     image = grace_hopper()

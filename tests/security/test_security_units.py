@@ -11,9 +11,9 @@ import pytest
 
 from synthmill.common.errors import PermissionDenied, Unauthenticated
 from synthmill.common.security import ExposedWithoutAuth, ServerSecurity, check_exposure, is_loopback
-from synthmill.gateway.keyring import ADMIN, OPEN, Keyring, Principal, hash_secret, new_secret
-from synthmill.gateway.outputs import JobFolder, OutsideFolder
-from synthmill.gateway.store import JobStore, open_store
+from synthmill.gateway.access.keyring import ADMIN, OPEN, Keyring, Principal, hash_secret, new_secret
+from synthmill.gateway.outputs.folder import JobFolder, OutsideFolder
+from synthmill.gateway.store.job_store import JobStore, open_store
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import keys_pb2
 

@@ -32,8 +32,16 @@ OWN_DEFAULTS = {
 
 
 def rows_of(path: Path, cache_dir: Path) -> list[str]:
-    settings = TextSettings(batch_size=2, max_attempts=2, max_string_length=20)
-    engine = TextEngine(loader.load(str(path), "cpu", "float32", cache_dir, threads=1), settings)
+    settings = TextSettings(
+        batch_size=2,
+        max_attempts=2,
+        max_string_length=20,
+        device="cpu",
+        dtype="float32",
+        cache_dir=cache_dir,
+        threads=1,
+    )
+    engine = TextEngine(loader.load(str(path), settings), settings)
     schema = parse_schema({"name": "string", "age": {"type": "int", "minimum": 18, "maximum": 90}})
     job = RowsJob(schema, 0, 4, 11, "", Sampling(0.9, 0.95, 40))
     made = []

@@ -11,7 +11,7 @@ import torch
 from synthmill.common.schema import InvalidRow, parse_schema
 from synthmill.common.uniqueness import RowDeduper
 from synthmill.text import grammar, prompting
-from synthmill.text.engine import sample_seed
+from synthmill.text.row_policy import sample_seed
 from synthmill.text.sampling import RowSampler
 
 

@@ -19,6 +19,8 @@ from synthmill.common.tls import channel_credentials
 from synthmill.v1 import gateway_pb2
 
 DEFAULT_TARGET = "localhost:50051"
+# The HTTP service's port unless set (its settings and `synthmill up` both start from it).
+DEFAULT_HTTP_PORT = 8000
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

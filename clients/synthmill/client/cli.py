@@ -10,10 +10,8 @@ import argparse
 import json
 import sys
 
+from synthmill.client._common import DEFAULT_HTTP_PORT
 from synthmill.client.specs import FORMATS
-from synthmill.http.settings import HttpSettings
-
-HTTP_PORT = HttpSettings().port
 
 EPILOG = (
     "The gateway is --gateway, else $SYNTHMILL_GATEWAY, else localhost:50051. The API key is --api-key, "
@@ -154,8 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--http-port",
         type=int,
-        default=HTTP_PORT,
-        help=f"HTTP API and /ui port (default {HTTP_PORT}; 0: none)",
+        default=DEFAULT_HTTP_PORT,
+        help=f"HTTP API and /ui port (default {DEFAULT_HTTP_PORT}; 0: none)",
     )
     _exposure(p)
 

@@ -41,6 +41,9 @@ SERVER_ONLY = {
     ),
 }
 SERVER_ONLY["image"] = SERVER_ONLY["text"]
+# Each kind is served by the `run` of `synthmill.<kind>.<module>`, imported by path only when served:
+# the client depends on no server package (the HTTP service, for one, imports the client).
+ENTRY_MODULE = {"text": "main", "image": "serving.main", "gateway": "main", "http": "main"}
 # The line `up` prints on stdout once every server is SERVING: the stack's own readiness signal.
 READY = "synthmill is up:"
 
@@ -50,7 +53,7 @@ def _path(value: str | None) -> Path | None:
 
 
 def serve_kwargs(args: Any) -> dict[str, Any]:
-    """The keyword arguments of `synthmill.<kind>.main.run`; None leaves the env/default setting.
+    """The keyword arguments of the kind's `ENTRY_MODULE`'s `run`; None leaves the env/default setting.
     Values have the settings' types (Path folders, a tuple of image models)."""
     kind = args.kind
     if kind == "http":
@@ -86,7 +89,7 @@ def cmd_serve(args: Any) -> int:
 
     logs.configure(kind)
     try:
-        module = importlib.import_module(f"synthmill.{kind}.main")
+        module = importlib.import_module(f"synthmill.{kind}.{ENTRY_MODULE[kind]}")
         result = module.run(**serve_kwargs(args))
     except ModuleNotFoundError as exc:
         root = (exc.name or "").split(".")[0]
@@ -100,7 +103,7 @@ def cmd_serve(args: Any) -> int:
 
 
 def cmd_up(args: Any) -> int:
-    from synthmill.common.stack import Stack, StackError
+    from synthmill.client.stack import Stack, StackError
 
     stack = Stack(
         text_model=args.text_model,

@@ -42,7 +42,7 @@ class ResourceExhausted(SynthmillError):
 
 class OutOfMemory(ResourceExhausted):
     """The device ran out of memory for one batch; the server freed it and serves the next. Raised by
-    `synthmill.common.oom.isolated`. The image batcher retries a batch that raised it at half the size;
+    `synthmill.runtime.oom.isolated`. The image batcher retries a batch that raised it at half the size;
     the gateway never retries RESOURCE_EXHAUSTED as is."""
 
 

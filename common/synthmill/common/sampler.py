@@ -19,10 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from synthmill.common import fakers
-from synthmill.common.distributions import ByColumn, Draw, case_key
-from synthmill.common.laws import categorical_law, numeric_law, pick, to_value
-from synthmill.common.schema import Field, InvalidRow, Schema
+from synthmill.common.schema import Field, InvalidRow, Schema, fakers
+from synthmill.common.schema.draws import ByColumn, Draw, case_key
+from synthmill.common.schema.laws import categorical_law, numeric_law, pick, to_value
 
 FAKER_ATTEMPTS = 64
 

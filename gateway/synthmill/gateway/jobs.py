@@ -16,18 +16,15 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from synthmill.common.errors import InvalidArgument, NotFound, ResourceExhausted, Unavailable
-from synthmill.gateway import annotate
-from synthmill.gateway.audit import audit
-from synthmill.gateway.events import EventLog
-from synthmill.gateway.execute import Context
-from synthmill.gateway.keyring import Principal
-from synthmill.gateway.outputs import JobFolder
-from synthmill.gateway.plan import image_count, unified_image_count
-from synthmill.gateway.quotas import Quotas
+from synthmill.gateway.access.audit import audit
+from synthmill.gateway.access.keyring import Principal
+from synthmill.gateway.access.quotas import Quotas
+from synthmill.gateway.kinds import JobKind, ServerInfo, kind_of, validate_spec
+from synthmill.gateway.outputs.folder import JobFolder
+from synthmill.gateway.run.job_run import Context
 from synthmill.gateway.runner import JobRunner
-from synthmill.gateway.store import StoreUnavailable, make_event
-from synthmill.gateway.styles import apply_to_spec as apply_styles
-from synthmill.gateway.validate import ServerInfo, uses_images, uses_text, validate_spec
+from synthmill.gateway.store.events import EventLog
+from synthmill.gateway.store.job_store import StoreUnavailable, make_event
 from synthmill.v1 import gateway_pb2 as pb
 
 _JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -37,20 +34,6 @@ def new_job_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
 
-def totals(spec: pb.JobSpec) -> pb.JobCounts:
-    kind = spec.WhichOneof("kind")
-    if kind == "text":
-        return pb.JobCounts(rows_total=spec.text.count)
-    if kind == "unified":
-        return pb.JobCounts(
-            rows_total=spec.unified.rows.count, images_total=unified_image_count(spec.unified)
-        )
-    if kind == "annotate":
-        return pb.JobCounts(images_total=len(spec.annotate.images))
-    images = spec.images
-    return pb.JobCounts(images_total=image_count(images, len(images.prompts) or len(images.captions)))
-
-
 class Jobs:
     def __init__(self, ctx: Context, runner: JobRunner, events: EventLog, quotas: Quotas):
         self.ctx = ctx
@@ -58,31 +41,31 @@ class Jobs:
         self.events = events
         self.quotas = quotas
 
-    async def server_info(self, spec: pb.JobSpec) -> ServerInfo:
+    async def server_info(self, spec: pb.JobSpec, kind: JobKind) -> ServerInfo:
         """The GetInfo of each server the job needs; UNAVAILABLE naming the server that cannot answer,
         since without its limits the job cannot be checked as that server will check it."""
-        text = await self.ctx.text.info() if uses_text(spec) else None
-        image = await self.ctx.image.info() if uses_images(spec) else None
+        text = await self.ctx.text.info() if kind.uses_text(spec) else None
+        image = await self.ctx.image.info() if kind.uses_images(spec) else None
         return ServerInfo(text=text, image=image)
 
     async def submit(self, spec: pb.JobSpec, who: Principal) -> pb.Job:
         settings = self.ctx.settings
-        apply_styles(spec, self.ctx.styles)  # before any check: the styled prompts are what will run
+        kind = kind_of(spec)
+        kind.apply_styles(spec, self.ctx.styles)  # before any check: the styled prompts are what will run
         try:
-            info = await self.server_info(spec)
+            info = await self.server_info(spec, kind)
         except Unavailable:
             validate_spec(spec, settings, ServerInfo())  # a spec wrong in itself is refused all the same
             raise
         validate_spec(spec, settings, info)
-        counts = totals(spec)
+        counts = kind.totals(spec)
         if not spec.HasField("seed") or spec.seed == -1:
             spec.seed = random.randrange(2**31)
         job = pb.Job(id=new_job_id(), spec=spec, state=pb.JOB_STATE_QUEUED, counts=counts, owner=who.name)
         job.created_at.GetCurrentTime()
         folder = JobFolder.of(settings.output_dir, job)
         job.output_dir = str(folder.path.resolve())
-        if spec.HasField("annotate"):  # the images go to the job folder; the stored spec keeps their names
-            await asyncio.to_thread(annotate.store_inputs, folder, job.spec.annotate)
+        await asyncio.to_thread(kind.store_inputs, folder, job.spec)  # given inputs, kept out of the spec
         try:
             await self.quotas.create(
                 job, make_event(job, state=pb.StateChanged(state=pb.JOB_STATE_QUEUED)), who
@@ -94,7 +77,7 @@ class Jobs:
             "submit",
             who=who.name,
             job=job.id,
-            kind=spec.WhichOneof("kind"),
+            kind=kind.name,
             rows=counts.rows_total,
             images=counts.images_total,
         )

@@ -9,17 +9,17 @@ from typing import Any
 from synthmill.common import server
 from synthmill.common.server import Service
 from synthmill.gateway import metrics
-from synthmill.gateway.auth import ApiKeyInterceptor
-from synthmill.gateway.events import EventLog
-from synthmill.gateway.execute import Context
+from synthmill.gateway.access.auth import ApiKeyInterceptor
+from synthmill.gateway.access.keyring import Keyring
+from synthmill.gateway.access.keys_servicer import KeysServicer
+from synthmill.gateway.access.quotas import Quotas
 from synthmill.gateway.jobs import Jobs
-from synthmill.gateway.keyring import Keyring
-from synthmill.gateway.keys_servicer import KeysServicer
-from synthmill.gateway.quotas import Quotas
+from synthmill.gateway.run.job_run import Context
 from synthmill.gateway.runner import JobRunner
 from synthmill.gateway.servicer import GatewayServicer
 from synthmill.gateway.settings import PREFIX, GatewaySettings
-from synthmill.gateway.store import open_store
+from synthmill.gateway.store.events import EventLog
+from synthmill.gateway.store.job_store import open_store
 from synthmill.gateway.styles import Styles
 from synthmill.gateway.upstream import image_upstream, text_upstream
 from synthmill.v1 import gateway_pb2_grpc, keys_pb2_grpc

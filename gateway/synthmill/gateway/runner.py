@@ -20,10 +20,11 @@ import socket
 
 from synthmill.common.errors import NotFound
 from synthmill.common.states import TERMINAL_STATES
-from synthmill.gateway.database import Notice, StoreUnavailable
-from synthmill.gateway.execute import Context, JobRun
-from synthmill.gateway.retries import JobFailed
-from synthmill.gateway.store import Claim, LeaseLost
+from synthmill.gateway.kinds import kind_of
+from synthmill.gateway.run.job_run import Context, JobRun
+from synthmill.gateway.run.retries import JobFailed
+from synthmill.gateway.store.database import Notice, StoreUnavailable
+from synthmill.gateway.store.job_store import Claim, LeaseLost
 from synthmill.v1 import gateway_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ class JobRunner:
                 self._cancelling.add(job.id)
                 raise asyncio.CancelledError
             await self._set_state(job, pb.JOB_STATE_RUNNING)
-            run = JobRun(job, self.ctx, self.owner)
+            run = JobRun(job, self.ctx, self.owner, kind_of(job.spec))
             await run.execute()
             await self._set_state(job, pb.JOB_STATE_COMPLETED, run=run)
         except asyncio.CancelledError:

@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from synthmill.gateway.auth import caller
+from synthmill.gateway.access.auth import caller
 from synthmill.gateway.jobs import Jobs
-from synthmill.gateway.outputs import JobFolder
+from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import gateway_pb2_grpc
 

@@ -69,22 +69,3 @@ def styled(text: str, styles: Sequence[pb.Style], column: str = "prompt") -> str
     for style in styles:
         text = merge(getattr(style, column), text)
     return text
-
-
-def apply_to_spec(spec: pb.JobSpec, styles: Styles) -> None:
-    """Rewrites the prompts, captions, template and negative prompt of an image or unified job
-    with the styles its params name; raises InvalidArgument for an unknown style."""
-    kind = spec.WhichOneof("kind")
-    if kind not in ("images", "unified"):
-        return
-    part = getattr(spec, kind)
-    chosen = styles.resolve(part.params.styles, f"{kind}.params.styles")
-    if not chosen:
-        return
-    part.params.negative_prompt = styled(part.params.negative_prompt, chosen, "negative_prompt")
-    part.prompts[:] = [styled(prompt, chosen) for prompt in part.prompts]
-    if kind == "images":
-        for caption in part.captions:
-            caption.caption = styled(caption.caption, chosen)
-    elif part.prompt_template:
-        part.prompt_template = styled(part.prompt_template, chosen)

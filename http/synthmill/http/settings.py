@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from synthmill.client._common import DEFAULT_HTTP_PORT
+
 PREFIX = "SYNTHMILL_HTTP_"
 
 
@@ -15,7 +17,9 @@ def _doc(text: str) -> dict[str, str]:
 @dataclass(frozen=True)
 class HttpSettings:
     host: str = field(default="127.0.0.1", metadata=_doc("Address to bind; 0.0.0.0 in containers."))
-    port: int = field(default=8000, metadata=_doc("Port of the HTTP API, the A1111 API and the /ui page."))
+    port: int = field(
+        default=DEFAULT_HTTP_PORT, metadata=_doc("Port of the HTTP API, the A1111 API and the /ui page.")
+    )
     gateway: str = field(
         default="localhost:50051", metadata=_doc("The gateway's gRPC target this service is a client of.")
     )

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from synthmill.common import distributions
 from synthmill.common.schema.checks import CHECKS, InvalidRow
+from synthmill.common.schema.draws import Distribution
 
 TYPES = ("string", "int", "float", "bool", "date", "datetime", "enum", "email", "uuid")
 
@@ -30,8 +30,8 @@ class Field:
     max_length: int | None = None
     pattern: str | None = None
     choices: tuple[str, ...] = ()
-    # How the value is sampled instead of written by the LLM (see synthmill.common.distributions).
-    distribution: distributions.Distribution | None = None
+    # How the value is sampled instead of written by the LLM (see synthmill.common.schema.distributions).
+    distribution: Distribution | None = None
 
     def json_schema(self) -> dict[str, Any]:
         """This field as a JSON Schema property."""

@@ -8,8 +8,8 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from synthmill.common import distributions
 from synthmill.common.errors import InvalidArgument
+from synthmill.common.schema import distributions
 from synthmill.common.schema.checks import INT64_MAX
 from synthmill.common.schema.model import FORMAT_OF, TYPES, Field, Schema
 

@@ -1,5 +1,5 @@
 """`python -m synthmill.image` runs the image server configured from the environment."""
 
-from synthmill.image.main import run
+from synthmill.image.serving.main import run
 
 run()

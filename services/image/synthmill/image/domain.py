@@ -1,6 +1,6 @@
 """The image server's requests and results as domain types (torch-free): a request is built from its
 protobuf by `from_pb`, with its fields checked (an InvalidArgument names the field) and the defaults
-applied; the parameters turn back into protobuf with `to_pb`."""
+applied; each result (a step, an image, an annotated image) turns itself into its reply with `to_pb`."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from synthmill.common import judging, rules
 from synthmill.common.cards import ModelCard
 from synthmill.common.errors import InvalidArgument
 from synthmill.image import inputs
-from synthmill.image.settings import ImageSettings
+from synthmill.image.judging.boxes import Box
+from synthmill.image.serving.settings import ImageSettings
 from synthmill.v1 import common_pb2, image_pb2
 
 if TYPE_CHECKING:
-    from synthmill.image.inpaint import Paste
+    from synthmill.image.generation.inpaint import Paste
 
 
 @dataclass(frozen=True)
@@ -252,3 +253,109 @@ class AnnotateRequest:
                 ) from None
             images.append((item.index, image.convert("RGB")))
         return cls(tuple(request.annotations), tuple(request.labels), images)
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """Item `index` finished step `step` of `total` of `phase` (denoising, scoring, selecting, detecting)."""
+
+    index: int
+    step: int
+    total: int
+    phase: str = "denoising"
+
+    def to_pb(self) -> image_pb2.GenerateImagesResponse:
+        step = image_pb2.StepProgress(
+            index=self.index,
+            step=self.step,
+            total_steps=self.total,
+            phase=common_pb2.Phase.Value(f"PHASE_{self.phase.upper()}"),
+        )
+        return image_pb2.GenerateImagesResponse(step=step)
+
+
+@dataclass(frozen=True)
+class CandidateEvent:
+    """One candidate of a finished item; `png` only for a loser that the request asked to keep."""
+
+    number: int
+    seed: int
+    score: float | None
+    png: bytes
+
+    def to_pb(self) -> image_pb2.Candidate:
+        return image_pb2.Candidate(number=self.number, seed=self.seed, score=self.score or 0.0, png=self.png)
+
+
+@dataclass(frozen=True)
+class ImageEvent:
+    """Item `index` is done: its PNG and the parameters text written into it."""
+
+    index: int
+    seed: int
+    png: bytes
+    parameters_text: str
+    seconds: float  # wall time of the batch that made it
+    device: str = ""  # of the model that made it, when the batcher knows its card
+    dtype: str = ""
+    score: float | None = None
+    candidate: int = 0  # the kept candidate's number
+    candidates: tuple[CandidateEvent, ...] = ()
+    boxes: tuple[Box, ...] = ()
+    judge_seconds: float = 0.0
+    denoising_steps: int = 0  # the steps that ran
+    init_sha256: str = ""
+    control_pngs: tuple[bytes, ...] = ()  # the control images the ControlNets were given
+
+    def to_pb(self, params: common_pb2.ImageParams) -> image_pb2.GenerateImagesResponse:
+        """The reply that carries this image, made with `params` (the request's, defaults applied)."""
+        image = image_pb2.GeneratedImage(
+            index=self.index,
+            png=self.png,
+            seed=self.seed,
+            params=params,
+            parameters_text=self.parameters_text,
+            seconds=self.seconds,
+            device=self.device,
+            dtype=self.dtype,
+            candidate=self.candidate,
+            candidates=[c.to_pb() for c in self.candidates],
+            boxes=[box_to_pb(box) for box in self.boxes],
+            judge_seconds=self.judge_seconds,
+            denoising_steps=self.denoising_steps,
+            init_image_sha256=self.init_sha256,
+            control_images=self.control_pngs,
+        )
+        if self.score is not None:
+            image.score = self.score
+        return image_pb2.GenerateImagesResponse(image=image)
+
+
+@dataclass(frozen=True)
+class AnnotatedImage:
+    """The boxes found on one annotated image."""
+
+    index: int
+    width: int
+    height: int
+    boxes: tuple[Box, ...]
+
+    def to_pb(self) -> image_pb2.AnnotatedImage:
+        boxes = [box_to_pb(box) for box in self.boxes]
+        return image_pb2.AnnotatedImage(index=self.index, width=self.width, height=self.height, boxes=boxes)
+
+
+def box_to_pb(box: Box) -> image_pb2.Box:
+    mask = box.mask
+    return image_pb2.Box(
+        label=box.label,
+        category_id=box.category_id,
+        score=box.score,
+        x=box.x,
+        y=box.y,
+        width=box.width,
+        height=box.height,
+        mask=image_pb2.Mask(height=mask.height, width=mask.width, counts=mask.counts, area=mask.area)
+        if mask
+        else None,
+    )

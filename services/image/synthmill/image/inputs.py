@@ -20,7 +20,7 @@ from PIL import Image
 
 from synthmill.common import image_input
 from synthmill.common.errors import InvalidArgument
-from synthmill.image import control_images, inpaint
+from synthmill.image.generation import control_images, inpaint
 from synthmill.v1 import common_pb2, image_pb2
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@
   (so the chat template and grammar work as with the real model). Its output is noise-like, but it
   goes through the real pipeline in a fraction of a second: it is for tests.
 
-Each build goes through `synthmill.common.model_cache.build_once`, so a crashed or concurrent build
+Each build goes through `synthmill.runtime.model_cache.build_once`, so a crashed or concurrent build
 never leaves a half-written model behind.
 """
 
@@ -19,7 +19,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from synthmill.common.model_cache import build_once, download_package
+from synthmill.runtime.model_cache import build_once, download_package
 
 log = logging.getLogger(__name__)
 

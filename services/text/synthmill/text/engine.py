@@ -1,15 +1,7 @@
 """The text engine: batched, grammar-constrained generation of rows and image prompts (torch only).
 
-Determinism. Sample `attempt` of row `i` uses the sample seed `seed + i + attempt * 2**32` (wrapped
-to int64) for both its prompt hints and its token draws (`RowSampler`), so its tokens do not depend
-on which rows share its batch, up to float noise in the logits from the batch shape. Batches are
-formed deterministically (lowest pending index first, fixed batch size), so a request repeated with
-the same arguments gives the same rows.
-
-Acceptance. Every sample is parsed and `Schema.validate`d; duplicates (whole row, or a `unique`
-field value, also against the caller's existing rows) are rejected. A rejected row is sampled again
-with its next attempt, up to `max_attempts`; then the request stops, its accepted rows are still
-returned, and it fails with RESOURCE_EXHAUSTED.
+Rows. Which samples form each batch, their seeds, and which rows are accepted or sampled again is
+the row policy's (`row_policy`); this module runs the model calls it asks for.
 
 Memory. A `generate` call that runs out of device memory is redone as two halves, down to single rows
 (each row keeps its seed, so only float noise from the batch shape changes); a single row that still
@@ -21,10 +13,7 @@ step, so a caller that leaves stops the work within one step, and the request ra
 
 from __future__ import annotations
 
-import heapq
-import json
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,15 +22,15 @@ import torch
 import xgrammar as xgr
 from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
-from synthmill.common import devices, oom
 from synthmill.common.errors import Cancelled, InvalidArgument, OutOfMemory, ResourceExhausted
-from synthmill.common.schema import InvalidRow, Schema, parse_schema
-from synthmill.common.uniqueness import RowDeduper
+from synthmill.common.schema import Schema, parse_schema
+from synthmill.runtime import devices, oom
 from synthmill.text import grammar, pinning, prompting
 from synthmill.text.domain import AcceptedRow, PromptsJob, RowsJob, RowsTotals, Sampling
 from synthmill.text.interrupt import Interrupt
 from synthmill.text.loader import LoadedModel
 from synthmill.text.masking import HostGrammarMask
+from synthmill.text.row_policy import RowPolicy, parse_prompts, prompt_key, sample_seed
 from synthmill.text.sampling import RowSampler
 from synthmill.text.settings import TextSettings
 
@@ -52,12 +41,6 @@ CallObserver = Callable[[int, int, int, float], None]
 
 PROMPTS_PER_LIST = 8
 PROMPT_TOKENS = 48  # per prompt in a list; the grammar caps prompts at 128 characters
-
-
-def sample_seed(seed: int, index: int, attempt: int) -> int:
-    """The seed of sample `attempt` of row `index`, as a signed int64."""
-    value = (seed + index + attempt * 2**32) % 2**64
-    return value - 2**64 if value >= 2**63 else value
 
 
 @dataclass(frozen=True)
@@ -133,83 +116,26 @@ class TextEngine:
         and Cancelled once `interrupt` is set."""
         started = time.monotonic()
         compiled = self.compile_rows(job.schema, pinned=job.pinned_names)
-        deduper = RowDeduper(job.schema)
-        for row in job.existing_rows:
-            deduper.add(row)
-        pending = [(job.start_index + k, 0) for k in range(job.count)]  # (index, attempt), a heap
-        accepted: dict[int, AcceptedRow] = {}
-        failed: dict[int, str] = {}
-        next_out = job.start_index
-        made = dupes = invalid = tokens = 0
+        policy = RowPolicy(job, self.settings.max_attempts)
         try:
-            while pending and not failed:
-                # 1. the lowest pending indices form the batch, so rows stream early and batching is fixed
-                batch = [heapq.heappop(pending) for _ in range(min(self.settings.batch_size, len(pending)))]
-                seeds = [sample_seed(job.seed, i, a) for i, a in batch]
+            while policy.open:
+                batch = policy.next_batch(self.settings.batch_size)
                 conversations = [
-                    prompting.row_messages(job.schema, job.instructions, i, s, job.pinned_row(i))
-                    for (i, _), s in zip(batch, seeds, strict=True)
+                    prompting.row_messages(
+                        job.schema, job.instructions, s.index, s.seed, job.pinned_row(s.index)
+                    )
+                    for s in batch
                 ]
-                prefixes = [pinning.prefix(job.pinned_row(i), len(job.schema.fields)) for i, _ in batch]
+                prefixes = [pinning.prefix(job.pinned_row(s.index), len(job.schema.fields)) for s in batch]
+                seeds = [s.seed for s in batch]
                 call = _Call(conversations, seeds, [compiled] * len(batch), job.sampling, interrupt, prefixes)
-                samples = self._generate(call)
-                # 2. accept in index order: among duplicates inside one batch, the lower index wins
-                for (index, attempt), seed, sample in zip(batch, seeds, samples, strict=True):
-                    tokens += sample.tokens
-                    row, reason = self._check_row(job.schema, sample.text, deduper)
-                    if row is not None:
-                        deduper.add(row)
-                        row_json = json.dumps(row, ensure_ascii=False)
-                        accepted[index] = AcceptedRow(index, row_json, seed, attempt + 1)
-                        continue
-                    if reason.startswith("duplicate"):
-                        dupes += 1
-                    else:
-                        invalid += 1
-                    log.debug("row %d attempt %d rejected: %s", index, attempt + 1, reason)
-                    if attempt + 1 < self.settings.max_attempts:
-                        heapq.heappush(pending, (index, attempt + 1))
-                    else:
-                        failed[index] = reason
-                # 3. stream the finished prefix
-                while next_out in accepted:
-                    yield accepted.pop(next_out)
-                    next_out += 1
-                    made += 1
+                for sample, made in zip(batch, self._generate(call), strict=True):
+                    policy.offer(sample, made.text, made.tokens)
+                yield from policy.ready()
         except GeneratorExit:  # the caller left between batches: nothing more is generated
             _log_stopped(interrupt)
             raise
-        if failed:
-            for index in sorted(accepted):  # the rows made past the failed one, still in index order
-                yield accepted[index]
-                made += 1
-            first = min(failed)
-            raise ResourceExhausted(
-                f"row {first}: no acceptable sample in {self.settings.max_attempts} attempts "
-                f"(last: {failed[first]}); {made} of {job.count} rows were made. "
-                + (
-                    "The unique fields or the schema leave too few distinct rows."
-                    if failed[first].startswith("duplicate")
-                    else "Raise sampling.max_new_tokens or simplify the schema."
-                )
-            )
-        yield RowsTotals(job.count, dupes, invalid, tokens, time.monotonic() - started)
-
-    @staticmethod
-    def _check_row(schema: Schema, text: str, deduper: RowDeduper) -> tuple[dict | None, str]:
-        try:
-            row = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return None, f"invalid: not complete JSON ({exc.msg}; output may have hit max_new_tokens)"
-        try:
-            schema.validate(row)
-        except InvalidRow as exc:
-            return None, f"invalid: {exc}"
-        row = {name: row[name] for name in schema.names}  # pinned fields were decoded first
-        conflict = deduper.conflict(row)
-        if conflict:
-            return None, f"duplicate: {conflict}"
-        return row, ""
+        yield from policy.close(time.monotonic() - started)
 
     # ---- prompts -----------------------------------------------------------------------------------
 
@@ -235,8 +161,8 @@ class TextEngine:
                 for sample in self._generate(
                     _Call(convs, seeds, grammars, budget, interrupt, [""] * len(part))
                 ):
-                    for prompt in _parse_prompts(sample.text):
-                        key = _prompt_key(prompt)
+                    for prompt in parse_prompts(sample.text):
+                        key = prompt_key(prompt)
                         if key and key not in seen and len(prompts) < count:
                             seen.add(key)
                             prompts.append(prompt)
@@ -361,18 +287,3 @@ def _as_list(value: int | list[int] | None) -> list[int]:
     if value is None:
         return []
     return [value] if isinstance(value, int) else list(value)
-
-
-def _parse_prompts(text: str) -> list[str]:
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError:
-        return []
-    if not isinstance(items, list):
-        return []
-    return [" ".join(item.split()) for item in items if isinstance(item, str)]
-
-
-def _prompt_key(prompt: str) -> str:
-    """Prompts equal up to case, spacing and punctuation count as the same prompt."""
-    return re.sub(r"[^\w]+", " ", prompt.lower()).strip()

@@ -12,11 +12,11 @@ import torch
 import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
-from synthmill.common import devices, hub
 from synthmill.common.cards import ModelCard
-from synthmill.common.oom import Faults
+from synthmill.runtime import devices, hub
+from synthmill.runtime.oom import Faults
 from synthmill.text import embedded
-from synthmill.text.settings import PREFIX
+from synthmill.text.settings import PREFIX, TextSettings
 
 log = logging.getLogger(__name__)
 
@@ -38,21 +38,19 @@ class LoadedModel:
         )
 
 
-def load(
-    name: str, device: str, dtype: str, cache_dir: Path, threads: int = 0, faults: str = ""
-) -> LoadedModel:
-    """Loads `name`: an embedded model (built on first use), else a hub id or a local directory.
-    `threads` sets torch's CPU intra-op threads for the process (0 keeps torch's default); `faults` is
-    the FAULTS test hook."""
+def load(name: str, settings: TextSettings) -> LoadedModel:
+    """Loads `name`: an embedded model (built on first use in the settings' cache folder), else a hub id
+    or a local directory, on the settings' device and dtype. The settings' `threads` sets torch's CPU
+    intra-op threads for the process (0 keeps torch's default); `faults` is the FAULTS test hook."""
     started = time.monotonic()
     transformers.utils.logging.disable_progress_bar()  # server logs are lines, not bars
-    devices.set_threads(threads)
+    devices.set_threads(settings.threads)
     if name in embedded.NAMES:
-        path, source = str(embedded.ensure(name, cache_dir)), embedded.source_of(name)
+        path, source = str(embedded.ensure(name, settings.cache_dir)), embedded.source_of(name)
     else:
         path, source = name, str(Path(name).resolve()) if Path(name).exists() else name
-    dev = devices.resolve_device(device)
-    dt = devices.resolve_dtype(dtype, dev, devices.best_half(dev))
+    dev = devices.resolve_device(settings.device)
+    dt = devices.resolve_dtype(settings.dtype, dev, devices.best_half(dev))
     with hub.missing_model(name, f"{PREFIX}MODEL"):
         tokenizer = AutoTokenizer.from_pretrained(path)
     tokenizer.padding_side = "left"
@@ -62,7 +60,7 @@ def load(
         raise ValueError(f"model {name!r}: its tokenizer has no chat template (an instruct model is needed)")
     model = AutoModelForCausalLM.from_pretrained(path, dtype=dt).to(dev).eval()
     model.generation_config = _stop_tokens_only(name, model.generation_config)
-    injected = Faults.parse(faults, ("generate",), f"{PREFIX}FAULTS")
+    injected = Faults.parse(settings.faults, ("generate",), f"{PREFIX}FAULTS")
     injected.arm("generate", model)
     log.info("loaded %s from %s on %s (%s) in %.1fs", name, source, dev, dt, time.monotonic() - started)
     return LoadedModel(

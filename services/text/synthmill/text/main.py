@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthmill.common import devices, server
-from synthmill.common.lifecycle import model_service
+from synthmill.common import server
 from synthmill.common.server import Service
-from synthmill.common.worker import DeviceWorker
+from synthmill.runtime import devices
+from synthmill.runtime.lifecycle import model_service
+from synthmill.runtime.worker import DeviceWorker
 from synthmill.text import loader, metrics
 from synthmill.text.engine import TextEngine
 from synthmill.text.servicer import SERVICE_NAME, Serving, TextServicer, server_info
@@ -18,10 +19,9 @@ from synthmill.v1 import text_pb2_grpc
 def _load_and_warm(settings: TextSettings) -> TextEngine:
     """Loads the model and runs a warm-up row through it (on the worker thread, which keeps the
     configured CUDA device as its current one from here on)."""
-    s = settings
-    devices.bind_thread(devices.resolve_device(s.device))
-    with metrics.SERVER.loading(s.model):
-        engine = TextEngine(loader.load(s.model, s.device, s.dtype, s.cache_dir, s.threads, s.faults), s)
+    devices.bind_thread(devices.resolve_device(settings.device))
+    with metrics.SERVER.loading(settings.model):
+        engine = TextEngine(loader.load(settings.model, settings), settings)
         engine.warm_up()
     return engine
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-from synthmill.common.metrics import LATENCY_BUCKETS, ModelServerMetrics
+from synthmill.runtime.metrics import LATENCY_BUCKETS, ModelServerMetrics
 
 SERVER = ModelServerMetrics("text", "rows")
 ROWS = Counter("synthmill_text_rows", "Valid rows accepted and sent (rate: rows/s).", ["model"])

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import grpc
 
 from synthmill.common import rules
-from synthmill.common.lifecycle import Ready
-from synthmill.common.worker import DeviceWorker
+from synthmill.runtime.lifecycle import Ready
+from synthmill.runtime.worker import DeviceWorker
 from synthmill.text import metrics
 from synthmill.text.domain import MAX_NEW_TOKENS, AcceptedRow, PromptsJob, RowsJob
 from synthmill.text.interrupt import Interrupt

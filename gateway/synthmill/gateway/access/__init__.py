@@ -1,0 +1,1 @@
+"""Who may do what: API keys, the caller of each RPC, per-key limits and the audit log."""

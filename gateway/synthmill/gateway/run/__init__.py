@@ -1,0 +1,2 @@
+"""What one run of a job shares with every kind: its context, row making, image rendering, retries
+and judging records."""

@@ -1,0 +1,149 @@
+"""Job event log: numbered, durable, and fanned out live to any number of watchers on any gateway.
+
+Stored events (state changes, rows, images) are numbered 1, 2, 3, ... without gaps and stored
+before they are announced, so a watcher that reconnects with the last number it saw resumes
+exactly where it left off, on any gateway. Denoising steps are progress, not history: they go
+live to the watchers of the moment and are never stored. A step carries the number of the last
+stored event before it, and resuming never replays steps.
+
+Each job with watchers on this gateway has one feed: on every notice of a stored event it reads
+the new events from the store once and hands them to each of its watchers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from synthmill.common.states import TERMINAL_STATES
+from synthmill.gateway.store.database import Notice, StoreUnavailable
+from synthmill.gateway.store.job_store import Item, JobStore, make_event
+from synthmill.v1 import gateway_pb2 as pb
+
+log = logging.getLogger(__name__)
+STEP_BACKLOG = 256  # live steps a slow watcher may have pending; more are dropped for it
+
+
+def is_final(event: pb.JobEvent) -> bool:
+    return event.WhichOneof("event") == "state" and event.state.state in TERMINAL_STATES
+
+
+class _Feed:
+    """New stored events and live steps of one job, for this gateway's watchers of it."""
+
+    def __init__(self, store: JobStore, job_id: str, last_seq: int):
+        self.store = store
+        self.job_id = job_id
+        self.last = last_seq  # the feed has handed out every stored event up to here
+        self.queues: set[asyncio.Queue[pb.JobEvent]] = set()
+        self._dirty = False
+        self._task: asyncio.Task | None = None
+
+    def poke(self) -> None:
+        """New stored events exist: read them (once, however many pokes arrive meanwhile)."""
+        self._dirty = True
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._read(), name=f"feed-{self.job_id}")
+
+    async def _read(self) -> None:
+        while self._dirty:
+            self._dirty = False
+            try:
+                events = await self.store.events_after(self.job_id, self.last)
+            except StoreUnavailable as exc:  # the next notice (resync at the latest) reads again
+                log.warning("watchers of %s: %s", self.job_id, exc)
+                return
+            for event in events:
+                self.last = event.seq
+                for queue in self.queues:
+                    queue.put_nowait(event)
+
+    def step(self, event: pb.JobEvent) -> None:
+        for queue in self.queues:
+            if queue.qsize() < STEP_BACKLOG:
+                queue.put_nowait(event)
+
+
+class EventLog:
+    def __init__(self, store: JobStore):
+        self._store = store
+        self._feeds: dict[str, _Feed] = {}
+        self._last_seq: dict[str, int] = {}  # last stored seq of jobs this gateway runs
+        store.listen(self._on_notice)
+
+    async def append(
+        self, job: pb.Job, owner: str | None, items: Sequence[Item] = (), **event: Any
+    ) -> pb.JobEvent:
+        """Stores the job, `items` and one event (a `JobEvent` oneof field as keyword) together,
+        fenced on `owner`'s lease; the event is announced to every gateway."""
+        message = await self._store.commit(job, owner, make_event(job, **event), items)
+        if is_final(message):
+            self._last_seq.pop(job.id, None)
+        else:
+            self._last_seq[job.id] = message.seq
+        return message
+
+    async def progress(self, job: pb.Job, **event: Any) -> None:
+        """A live-only event (a denoising step) for the watchers of this moment."""
+        message = make_event(job, **event)
+        message.seq = self._last_seq.get(job.id, 0)
+        await self._store.publish(message)
+
+    def _on_notice(self, notice: Notice) -> None:
+        if notice.kind == "resync":
+            for feed in self._feeds.values():
+                feed.poke()
+            return
+        feed = self._feeds.get(notice.job_id)
+        if feed is None:
+            return
+        if notice.kind == "event":
+            feed.poke()
+        elif notice.kind == "step":
+            feed.step(notice.event)
+
+    async def watch(self, job_id: str, after_seq: int) -> AsyncIterator[pb.JobEvent]:
+        """Stored events after `after_seq`, then live ones until the job's final state event."""
+        feed = self._feeds.get(job_id)
+        if feed is None:
+            last = await self._store.last_seq(job_id)
+            feed = self._feeds.setdefault(job_id, _Feed(self._store, job_id, last))
+        queue: asyncio.Queue[pb.JobEvent] = asyncio.Queue()
+        feed.queues.add(queue)
+        try:
+            job = await self._store.get_job(job_id)
+            ended = job is None or job.state in TERMINAL_STATES  # then every event is stored already
+            # events the feed may also deliver are skipped below by their number
+            for event in await self._store.events_after(job_id, after_seq):
+                yield event
+                after_seq = event.seq
+                if is_final(event):
+                    return
+            if ended:
+                return
+            while True:
+                event = await queue.get()
+                if event.WhichOneof("event") == "step":
+                    yield event
+                elif event.seq > after_seq:
+                    yield event
+                    after_seq = event.seq
+                    if is_final(event):
+                        return
+        finally:
+            feed.queues.discard(queue)
+            if not feed.queues and self._feeds.get(job_id) is feed:
+                del self._feeds[job_id]
+
+    async def wait_final(self, job_id: str, timeout_s: float) -> None:
+        """Returns once the job reached a final state, or after `timeout_s`."""
+        after = await self._store.last_seq(job_id)
+        try:
+            async with asyncio.timeout(timeout_s):
+                async for event in self.watch(job_id, max(0, after - 1)):
+                    if is_final(event):
+                        return
+        except TimeoutError:
+            return

@@ -1,0 +1,1 @@
+"""Making images: the diffusers pipeline loader, the batch engine, schedulers, prompt embeddings and PNG."""
