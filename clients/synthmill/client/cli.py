@@ -179,6 +179,18 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--captions", metavar="F", help='JSON list of {"id": ..., "caption": ...}')
     src.add_argument("--expand", metavar="TOPIC", help="let the LLM write N prompts on a topic")
     p.add_argument("-n", type=int, default=0, metavar="N", help="number of images (default one per prompt)")
+    e = p.add_argument_group("images from images")
+    e.add_argument("--init-image", metavar="PATH", help="img2img: start every image from this one")
+    e.add_argument("--strength", type=float, metavar="S", help="how far the init image is noised, (0, 1]")
+    e.add_argument("--mask", metavar="PATH", help="inpainting: white is repainted (the init image's size)")
+    e.add_argument("--mask-blur", type=int, metavar="N", help="blur the mask's edge by N pixels (default 0)")
+    e.add_argument("--only-masked", action="store_true", help="repaint only the mask's region, at full size")
+    e.add_argument(
+        "--control",
+        action="append",
+        metavar="KIND:PATH[:SCALE]",
+        help="a ControlNet unit: canny, scribble, lineart or none, with its image (repeatable)",
+    )
 
     p = sub.add_parser("text", parents=[common, waiting], help="make rows from a schema", epilog=EPILOG)
     _rows_options(p)

@@ -129,10 +129,16 @@ def image_params(
     annotations: Sequence[str] = (),
     labels: Sequence[str] = (),
     styles: Sequence[str] = (),
+    strength: float | None = None,
+    mask_blur: int = 0,
+    inpaint_full_res: bool = False,
+    controls: Sequence[common_pb2.ControlUnit | Mapping[str, Any]] = (),
 ) -> common_pb2.ImageParams:
     """ImageParams; zero/empty values leave the server's defaults. `best_of` keeps the best of N
     candidates by CLIPScore; `annotations=["bbox"]` labels every kept image (`["bbox", "mask"]` adds
-    instance masks; `labels` for an open-vocabulary detector); `styles` name saved styles."""
+    instance masks; `labels` for an open-vocabulary detector); `styles` name saved styles. From an
+    init image: `strength` in (0, 1], and for inpainting `mask_blur` and `inpaint_full_res`;
+    `controls` are ControlNet units (`{"kind": "canny", "scale": 0.8}`)."""
     if size is not None:
         width, height = parse_size(size) if isinstance(size, str) else size
     params = common_pb2.ImageParams(
@@ -152,6 +158,13 @@ def image_params(
         params.guidance = guidance
     if best_of is not None:
         params.best_of = best_of
+    if strength is not None:
+        params.strength = strength
+    params.mask_blur, params.inpaint_full_res = mask_blur or 0, inpaint_full_res
+    params.controls.extend(
+        unit if isinstance(unit, common_pb2.ControlUnit) else common_pb2.ControlUnit(**unit)
+        for unit in controls
+    )
     return params
 
 
@@ -211,20 +224,25 @@ def image_job(
     expand_topic: str = "",
     vary: Axes = None,
     seed: int | None = None,
+    init_image: Any = None,
+    mask: Any = None,
+    control_images: Sequence[Any] = (),
     **params: Any,
 ) -> gateway_pb2.JobSpec:
-    """Images from prompts, captions or a topic; `n=0` makes one per prompt. Params are `image_params`'."""
-    return _job(
-        seed,
-        images=gateway_pb2.ImageJobSpec(
-            prompts=[prompts] if isinstance(prompts, str) else list(prompts),
-            captions=[make_caption(c) for c in captions],
-            expand_topic=expand_topic or "",
-            count=n,
-            params=image_params(**params),
-            axes=make_axes(vary),
-        ),
+    """Images from prompts, captions or a topic; `n=0` makes one per prompt. Params are `image_params`'.
+    `init_image`, `mask` and `control_images` (one per unit of `controls`) are paths or PNG/JPEG bytes."""
+    from synthmill.client import edits  # it builds on this module's SpecError
+
+    images = gateway_pb2.ImageJobSpec(
+        prompts=[prompts] if isinstance(prompts, str) else list(prompts),
+        captions=[make_caption(c) for c in captions],
+        expand_topic=expand_topic or "",
+        count=n,
+        params=image_params(**params),
+        axes=make_axes(vary),
     )
+    edits.add_inputs(images, init_image, mask, list(control_images))
+    return _job(seed, images=images)
 
 
 def unified_job(
@@ -321,8 +339,22 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
         if args.prompts_file:
             prompts += read_prompts_file(args.prompts_file)
         captions = read_captions(args.captions) if args.captions else []
+        from synthmill.client import edits
+
+        controls = [edits.parse_control(text) for text in args.control or []]
         return image_job(
-            prompts, args.n or 0, captions=captions, expand_topic=args.expand or "", **_image_flags(args)
+            prompts,
+            args.n or 0,
+            captions=captions,
+            expand_topic=args.expand or "",
+            init_image=args.init_image,
+            mask=args.mask,
+            control_images=[path for _, path in controls],
+            strength=args.strength,
+            mask_blur=args.mask_blur or 0,
+            inpaint_full_res=args.only_masked,
+            controls=[unit for unit, _ in controls],
+            **_image_flags(args),
         )
     if args.command == "unified":
         return unified_job(

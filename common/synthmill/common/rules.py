@@ -127,6 +127,19 @@ def denoising_steps(steps: int, strength: float | None) -> int:
     return max(1, math.ceil(round(steps * strength, 6)))
 
 
+def init_output_size(
+    width: int, height: int, init_size: tuple[int, int], multiple: int, path: str
+) -> tuple[int, int]:
+    """The output size of an image made from an init image of `init_size`: a width or height left at 0
+    takes the init image's, rounded down to `multiple` (as diffusers' VaeImageProcessor rounds)."""
+    out = []
+    for name, given, side in (("width", width, init_size[0]), ("height", height, init_size[1])):
+        if not given and side < multiple:
+            raise InvalidArgument(path, f"its {name} {side} is below {multiple} pixels")
+        out.append(given or side - side % multiple)
+    return out[0], out[1]
+
+
 def check_edit_params(
     params: common_pb2.ImageParams, path: str, model: common_pb2.ModelInfo | None, task: str
 ) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from synthmill.common import image_input
+from synthmill.common import image_input, rules
 from synthmill.common.errors import InvalidArgument
 from synthmill.image.generation import control_images, inpaint
 from synthmill.v1 import common_pb2, image_pb2
@@ -116,11 +116,9 @@ def _sized(params: common_pb2.ImageParams, decoded: list[_Sent], multiple: int) 
             )
     sized = common_pb2.ImageParams()
     sized.CopyFrom(params)
-    for name, side in zip(("width", "height"), size, strict=True):
-        if not getattr(params, name):
-            if side < multiple:
-                raise InvalidArgument("items[0].init_image", f"its {name} {side} is below {multiple} pixels")
-            setattr(sized, name, side - side % multiple)
+    sized.width, sized.height = rules.init_output_size(
+        params.width, params.height, size, multiple, "items[0].init_image"
+    )
     return sized
 
 
