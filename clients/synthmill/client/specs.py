@@ -132,12 +132,15 @@ def image_params(
     strength: float | None = None,
     mask_blur: int = 0,
     inpaint_full_res: bool = False,
+    inpaint_full_res_padding: int = 0,
+    mask_invert: bool = False,
     controls: Sequence[common_pb2.ControlUnit | Mapping[str, Any]] = (),
 ) -> common_pb2.ImageParams:
     """ImageParams; zero/empty values leave the server's defaults. `best_of` keeps the best of N
     candidates by CLIPScore; `annotations=["bbox"]` labels every kept image (`["bbox", "mask"]` adds
     instance masks; `labels` for an open-vocabulary detector); `styles` name saved styles. From an
-    init image: `strength` in (0, 1], and for inpainting `mask_blur` and `inpaint_full_res`;
+    init image: `strength` in (0, 1], and for inpainting `mask_blur`, `inpaint_full_res` (with its
+    padding) and `mask_invert`;
     `controls` are ControlNet units (`{"kind": "canny", "scale": 0.8}`)."""
     if size is not None:
         width, height = parse_size(size) if isinstance(size, str) else size
@@ -161,6 +164,7 @@ def image_params(
     if strength is not None:
         params.strength = strength
     params.mask_blur, params.inpaint_full_res = mask_blur or 0, inpaint_full_res
+    params.inpaint_full_res_padding, params.mask_invert = inpaint_full_res_padding or 0, mask_invert
     params.controls.extend(
         unit if isinstance(unit, common_pb2.ControlUnit) else common_pb2.ControlUnit(**unit)
         for unit in controls

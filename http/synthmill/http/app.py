@@ -11,7 +11,18 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from synthmill.client import SynthmillError
-from synthmill.http import events, files, generate, info, jobs, schema_check, sdapi
+from synthmill.http import (
+    events,
+    files,
+    generate,
+    info,
+    jobs,
+    schema_check,
+    sdapi,
+    sdapi_controlnet,
+    sdapi_img2img,
+    sdapi_startup,
+)
 from synthmill.http.errors import LimitBody, gateway_error
 from synthmill.http.gateway import ForwardAuthorization, connect
 from synthmill.http.runs import Runs
@@ -41,8 +52,10 @@ def create_app(settings: HttpSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.runs = Runs()
+    app.state.checkpoints = {}  # caller's authorization → the checkpoint chosen in /sdapi/v1/options
     app.add_exception_handler(SynthmillError, gateway_error)
-    for module in (info, generate, schema_check, jobs, events, files, sdapi):
+    routes = (info, generate, schema_check, jobs, events, files, sdapi, sdapi_img2img, sdapi_startup)
+    for module in (*routes, sdapi_controlnet):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
 
