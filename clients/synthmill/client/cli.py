@@ -218,6 +218,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", metavar="DIR", help="a folder of .png/.jpg images")
     _labelling(p)
 
+    p = sub.add_parser(
+        "augment",
+        parents=[common, waiting],
+        help="variations of a labelled dataset's images, its boxes carried over and checked again",
+        epilog=EPILOG,
+    )
+    p.add_argument("dir", metavar="DIR", help="images, with annotations/instances.json (COCO) if labelled")
+    p.add_argument("-n", type=int, required=True, metavar="K", help="variations per image")
+    p.add_argument(
+        "--prompt", action="extend", nargs="+", required=True, metavar="P", help="prompt(s), in turn"
+    )
+    p.add_argument("--strength", type=float, default=0.5, metavar="S", help="how far each image is noised")
+    p.add_argument(
+        "--control", action="append", metavar="KIND", help="a ControlNet on the source: canny, ..."
+    )
+    p.add_argument("--drop-unverified", action="store_true", help="leave out boxes the detector did not find")
+    p.add_argument("--steps", type=int, metavar="S", help="denoising steps")
+    p.add_argument("--seed", type=int, metavar="S", help="base seed; output i uses seed + i")
+    p.add_argument("--model", metavar="M", help="image model (default: the server's)")
+
     p = sub.add_parser("jobs", parents=[common], help="list jobs, newest first")
     p.add_argument("--state", metavar="S", help="queued, running, completed, failed or cancelled")
     p.add_argument("--limit", type=int, default=0, metavar="N")

@@ -102,7 +102,7 @@ def follow(args: Any, client: Client, job_id: str) -> int:
 
 
 def cmd_submit(args: Any, client: Client) -> int:
-    """`images`, `text`, `unified`: submit the job, then follow it unless --no-wait."""
+    """`images`, `text`, `unified`, `augment`: submit the job, then follow it unless --no-wait."""
     return _submit_and_follow(args, client)
 
 
@@ -273,6 +273,7 @@ CLIENT_COMMANDS = {
     "text": cmd_submit,
     "unified": cmd_submit,
     "annotate": cmd_annotate,
+    "augment": cmd_submit,
     "jobs": cmd_jobs,
     "status": cmd_status,
     "watch": cmd_watch,

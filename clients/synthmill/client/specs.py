@@ -372,6 +372,13 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
             text_model=args.text_model or "",
             **_image_flags(args),
         )
+    if args.command == "augment":
+        from synthmill.client.augment import augment_job  # it builds on this module
+
+        return augment_job(
+            args.dir, args.n, args.prompt, strength=args.strength, controls=args.control or [],
+            drop_unverified=args.drop_unverified, seed=args.seed, steps=args.steps or 0, model=args.model or "",
+        )  # fmt: skip
     if args.command == "annotate":
         return annotate_job(
             args.dir, annotations=parse_kinds(args.annotate) or ["bbox"], labels=parse_labels(args.labels)

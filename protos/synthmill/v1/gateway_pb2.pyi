@@ -104,6 +104,48 @@ class InputImage(_message.Message):
     data: bytes
     def __init__(self, file_name: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
 
+class AugmentObject(_message.Message):
+    __slots__ = ("label", "x", "y", "width", "height", "segmentation_json")
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    X_FIELD_NUMBER: _ClassVar[int]
+    Y_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTATION_JSON_FIELD_NUMBER: _ClassVar[int]
+    label: str
+    x: float
+    y: float
+    width: float
+    height: float
+    segmentation_json: str
+    def __init__(self, label: _Optional[str] = ..., x: _Optional[float] = ..., y: _Optional[float] = ..., width: _Optional[float] = ..., height: _Optional[float] = ..., segmentation_json: _Optional[str] = ...) -> None: ...
+
+class AugmentSource(_message.Message):
+    __slots__ = ("image", "objects")
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    image: InputImage
+    objects: _containers.RepeatedCompositeFieldContainer[AugmentObject]
+    def __init__(self, image: _Optional[_Union[InputImage, _Mapping]] = ..., objects: _Optional[_Iterable[_Union[AugmentObject, _Mapping]]] = ...) -> None: ...
+
+class AugmentJobSpec(_message.Message):
+    __slots__ = ("sources", "variations", "prompts", "params", "drop_unverified", "verify_iou", "categories")
+    SOURCES_FIELD_NUMBER: _ClassVar[int]
+    VARIATIONS_FIELD_NUMBER: _ClassVar[int]
+    PROMPTS_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    DROP_UNVERIFIED_FIELD_NUMBER: _ClassVar[int]
+    VERIFY_IOU_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    sources: _containers.RepeatedCompositeFieldContainer[AugmentSource]
+    variations: int
+    prompts: _containers.RepeatedScalarFieldContainer[str]
+    params: _common_pb2.ImageParams
+    drop_unverified: bool
+    verify_iou: float
+    categories: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, sources: _Optional[_Iterable[_Union[AugmentSource, _Mapping]]] = ..., variations: _Optional[int] = ..., prompts: _Optional[_Iterable[str]] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., drop_unverified: _Optional[bool] = ..., verify_iou: _Optional[float] = ..., categories: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class AnnotateJobSpec(_message.Message):
     __slots__ = ("images", "annotations", "labels")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
@@ -115,18 +157,20 @@ class AnnotateJobSpec(_message.Message):
     def __init__(self, images: _Optional[_Iterable[_Union[InputImage, _Mapping]]] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class JobSpec(_message.Message):
-    __slots__ = ("seed", "text", "images", "unified", "annotate")
+    __slots__ = ("seed", "text", "images", "unified", "annotate", "augment")
     SEED_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     UNIFIED_FIELD_NUMBER: _ClassVar[int]
     ANNOTATE_FIELD_NUMBER: _ClassVar[int]
+    AUGMENT_FIELD_NUMBER: _ClassVar[int]
     seed: int
     text: TextJobSpec
     images: ImageJobSpec
     unified: UnifiedJobSpec
     annotate: AnnotateJobSpec
-    def __init__(self, seed: _Optional[int] = ..., text: _Optional[_Union[TextJobSpec, _Mapping]] = ..., images: _Optional[_Union[ImageJobSpec, _Mapping]] = ..., unified: _Optional[_Union[UnifiedJobSpec, _Mapping]] = ..., annotate: _Optional[_Union[AnnotateJobSpec, _Mapping]] = ...) -> None: ...
+    augment: AugmentJobSpec
+    def __init__(self, seed: _Optional[int] = ..., text: _Optional[_Union[TextJobSpec, _Mapping]] = ..., images: _Optional[_Union[ImageJobSpec, _Mapping]] = ..., unified: _Optional[_Union[UnifiedJobSpec, _Mapping]] = ..., annotate: _Optional[_Union[AnnotateJobSpec, _Mapping]] = ..., augment: _Optional[_Union[AugmentJobSpec, _Mapping]] = ...) -> None: ...
 
 class JobCounts(_message.Message):
     __slots__ = ("rows_total", "rows_done", "images_total", "images_done")

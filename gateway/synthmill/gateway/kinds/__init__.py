@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from synthmill.common.errors import InvalidArgument
 from synthmill.gateway.kinds.annotate import Annotate
+from synthmill.gateway.kinds.augment import Augment
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.kinds.images import Images
 from synthmill.gateway.kinds.text import Text
@@ -18,7 +19,7 @@ from synthmill.v1 import gateway_pb2 as pb
 
 __all__ = ["KINDS", "JobKind", "ServerInfo", "apply_styles", "kind_of", "validate_spec"]
 
-KINDS: dict[str, JobKind] = {kind.name: kind for kind in (Text(), Images(), Unified(), Annotate())}
+KINDS: dict[str, JobKind] = {kind.name: kind for kind in (Text(), Images(), Unified(), Annotate(), Augment())}
 
 
 def kind_of(spec: pb.JobSpec) -> JobKind:
