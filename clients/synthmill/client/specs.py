@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from synthmill.common.rules import IMAGE_SUFFIXES
 from synthmill.v1 import common_pb2, gateway_pb2
 
 FORMATS = {
@@ -24,7 +25,6 @@ FORMATS = {
     "parquet": common_pb2.ROW_FORMAT_PARQUET,
 }
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 Size = tuple[int, int] | str | None
 Axes = Mapping[str, Sequence[str]] | Iterable[tuple[str, Sequence[str]]] | None
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 
 from synthmill.common.errors import InvalidArgument
-from synthmill.common.judging import Capabilities, check_labelling
+from synthmill.common.judging import Capabilities, check_annotate
+from synthmill.common.rules import IMAGE_SUFFIXES
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.outputs.coco import box_row
 from synthmill.gateway.outputs.folder import JobFolder
@@ -23,8 +24,6 @@ from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.upstream import REQUEST_TIMEOUT_S
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2
-
-SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 class Annotate(JobKind):
@@ -50,7 +49,7 @@ class Annotate(JobKind):
                 or "/" in name
                 or "\\" in name
                 or name.startswith(".")
-                or not name.lower().endswith(SUFFIXES)
+                or not name.lower().endswith(IMAGE_SUFFIXES)
             ):
                 raise InvalidArgument(
                     f"annotate.images[{i}].file_name",
@@ -61,9 +60,7 @@ class Annotate(JobKind):
             seen.add(name)
             if not image.data:
                 raise InvalidArgument(f"annotate.images[{i}].data", "is empty")
-        if not annotate.annotations:
-            raise InvalidArgument("annotate.annotations", 'at least one kind is required, e.g. ["bbox"]')
-        check_labelling(annotate.annotations, annotate.labels, "annotate", caps)
+        check_annotate(annotate.annotations, annotate.labels, "annotate", caps)
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(images_total=len(spec.annotate.images))

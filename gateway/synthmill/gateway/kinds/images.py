@@ -59,11 +59,10 @@ class Images(JobKind):
         for i, prompt in enumerate(images.prompts):
             check_prompt(prompt, f"images.prompts[{i}]", axis_names, used, model)
         for i, caption in enumerate(images.captions):
-            if not caption.caption.strip():
-                raise InvalidArgument(f"images.captions[{i}].caption", "is empty")
+            rules.check_not_empty(caption.caption, f"images.captions[{i}].caption")
             rules.check_prompt(caption.caption, f"images.captions[{i}].caption", model)
-        if images.expand_topic.strip() == "" and images.expand_topic:
-            raise InvalidArgument("images.expand_topic", "is empty")
+        if images.expand_topic:
+            rules.check_not_empty(images.expand_topic, "images.expand_topic")
         if images.axes and not images.expand_topic and not images.captions:
             check_axes_used(images.axes, used, "images.axes")
         rules.check_count(self._count(images), settings.max_images, "images.count")

@@ -8,8 +8,8 @@ from each other, and nothing more.
 
 The gateway is the authority on `unique` and whole-row duplicates across the job. It accepts rows
 strictly in index order, each against every row accepted before it. A row that repeats one is
-asked for again, alone, with the seed of its next sample (`seed + attempt·2³²`, the text server's
-own rule for retries), until a sample is new or `max_row_samples` samples were drawn. Only
+asked for again, alone, with the seed of its next sample (`synthmill.common.seeds`, the text
+server's own rule for retries), until a sample is new or `max_row_samples` samples were drawn. Only
 accepted rows are stored, and they are stored in index order.
 
 Sampled columns. Fields with a declared distribution are drawn here for each row from the job's
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from synthmill.common.sampler import ColumnSampler, plain
 from synthmill.common.schema import InvalidRow, Schema
+from synthmill.common.seeds import sample_seed
 from synthmill.common.uniqueness import RowDeduper
 from synthmill.gateway.outputs.records import RowRecord
 from synthmill.gateway.run.retries import JobFailed
@@ -37,18 +38,11 @@ from synthmill.gateway.upstream import REQUEST_TIMEOUT_S
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import text_pb2
 
-ATTEMPT_STRIDE = 2**32  # sample `a` of row `i` is drawn with seed + i + a·2³² (text server rule)
-
 
 @dataclass
 class _Chunk:
     rows: dict[int, text_pb2.GeneratedRow] = field(default_factory=dict)
     error: str = ""  # why the chunk's request failed, after the rows it did return
-
-
-def _wrap(seed: int) -> int:
-    value = seed % 2**64
-    return value - 2**64 if value >= 2**63 else value
 
 
 class RowMaker:
@@ -172,7 +166,7 @@ class RowMaker:
 
     async def _again(self, index: int, drawn: int) -> text_pb2.GeneratedRow:
         """Row `index` alone, from its sample number `drawn` on."""
-        request = self._request(index, 1, _wrap(self.seed + drawn * ATTEMPT_STRIDE))
+        request = self._request(index, 1, sample_seed(self.seed, 0, drawn))
         got: list[text_pb2.GeneratedRow] = []
 
         async def attempt() -> None:

@@ -178,14 +178,10 @@ class Item:
     @classmethod
     def list_from_pb(cls, items, max_items: int, model: ImageModel, negative: str) -> list[Item]:
         """The items, each prompt checked against the model's prompt syntax and measured in chunks."""
-        if not items:
-            raise InvalidArgument("items", "at least one item is required")
-        if len(items) > max_items:
-            raise InvalidArgument("items", f"{len(items)} items is more than the maximum {max_items}")
+        _check_item_count(len(items), max_items)
         seen: dict[int, int] = {}
         for position, item in enumerate(items):
-            if not item.prompt.strip():
-                raise InvalidArgument(f"items[{position}].prompt", "the prompt is empty")
+            rules.check_not_empty(item.prompt, f"items[{position}].prompt")
             rules.check_prompt(item.prompt, f"items[{position}].prompt", model.card)
             if item.index in seen:
                 raise InvalidArgument(
@@ -197,6 +193,14 @@ class Item:
             cls(index=item.index, prompt=item.prompt, seed=item.seed, chunks=count(item.prompt, negative))
             for item in items
         ]
+
+
+def _check_item_count(count: int, max_items: int) -> None:
+    """A request makes or annotates from one to `max_items` images."""
+    if not count:
+        raise InvalidArgument("items", "at least one item is required")
+    if count > max_items:
+        raise InvalidArgument("items", f"{count} items is more than the maximum {max_items}")
 
 
 @dataclass(frozen=True)
@@ -233,15 +237,10 @@ class AnnotateRequest:
     def from_pb(
         cls, request: image_pb2.AnnotateRequest, info: image_pb2.ImageServerInfo, max_items: int
     ) -> AnnotateRequest:
-        if not request.annotations:
-            raise InvalidArgument("annotations", 'at least one kind is required, e.g. ["bbox"]')
-        judging.check_labelling(
+        judging.check_annotate(
             request.annotations, request.labels, "request", judging.Capabilities.from_info(info)
         )
-        if not request.items:
-            raise InvalidArgument("items", "at least one item is required")
-        if len(request.items) > max_items:
-            raise InvalidArgument("items", f"{len(request.items)} items is more than the maximum {max_items}")
+        _check_item_count(len(request.items), max_items)
         images = []
         for position, item in enumerate(request.items):
             try:

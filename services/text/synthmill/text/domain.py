@@ -126,8 +126,7 @@ class PromptsJob:
     def from_pb(
         cls, request: text_pb2.ExpandPromptsRequest, settings: TextSettings, info: text_pb2.TextServerInfo
     ) -> PromptsJob:
-        if not request.topic.strip():
-            raise InvalidArgument("topic", "must not be empty")
+        rules.check_not_empty(request.topic, "topic")
         rules.check_count(request.count, settings.max_rows, "count")
         sampling = Sampling.from_pb(request.sampling, settings, info)
         return cls(request.topic, request.count, request.seed, sampling)
