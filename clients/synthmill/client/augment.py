@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from synthmill.client.specs import IMAGE_SUFFIXES, SpecError, image_params
+from synthmill.client.specs import SpecError, image_params
+from synthmill.common.rules import IMAGE_SUFFIXES
 from synthmill.v1 import common_pb2, gateway_pb2
 
 

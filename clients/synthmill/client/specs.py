@@ -235,8 +235,6 @@ def image_job(
 ) -> gateway_pb2.JobSpec:
     """Images from prompts, captions or a topic; `n=0` makes one per prompt. Params are `image_params`'.
     `init_image`, `mask` and `control_images` (one per unit of `controls`) are paths or PNG/JPEG bytes."""
-    from synthmill.client import edits  # it builds on this module's SpecError
-
     images = gateway_pb2.ImageJobSpec(
         prompts=[prompts] if isinstance(prompts, str) else list(prompts),
         captions=[make_caption(c) for c in captions],
@@ -245,7 +243,7 @@ def image_job(
         params=image_params(**params),
         axes=make_axes(vary),
     )
-    edits.add_inputs(images, init_image, mask, list(control_images))
+    add_inputs(images, init_image, mask, list(control_images))
     return _job(seed, images=images)
 
 
@@ -275,6 +273,53 @@ def unified_job(
             axes=make_axes(vary),
         ),
     )
+
+
+# ------------------------------------------------------------------------------ images from images
+
+ImageSource = str | Path | bytes | gateway_pb2.InputImage | None
+
+
+def input_image(source: ImageSource, name: str) -> gateway_pb2.InputImage | None:
+    """A path (its file name is kept), raw bytes (named `name`.png) or an InputImage as it is."""
+    if source is None or isinstance(source, gateway_pb2.InputImage):
+        return source
+    if isinstance(source, bytes):
+        return gateway_pb2.InputImage(file_name=f"{name}.png", data=source)
+    path = Path(source).expanduser()
+    if not path.is_file():
+        raise SpecError(f"--{name.replace('_', '-')}: {source} is not a file")
+    return gateway_pb2.InputImage(file_name=path.name, data=path.read_bytes())
+
+
+def parse_control(text: str) -> tuple[common_pb2.ControlUnit, str]:
+    """`canny:in.png` or `scribble:plan.png:0.8` → (the unit, the image's path)."""
+    kind, _, rest = text.partition(":")
+    path, _, scale = rest.partition(":")
+    if not kind or not path:
+        raise SpecError(f"--control: expected KIND:PATH[:SCALE] such as canny:in.png, got {text!r}")
+    unit = common_pb2.ControlUnit(kind=kind)
+    if scale:
+        try:
+            unit.scale = float(scale)
+        except ValueError:
+            raise SpecError(f"--control: scale {scale!r} is not a number") from None
+    return unit, path
+
+
+def add_inputs(
+    spec: gateway_pb2.ImageJobSpec,
+    init_image: ImageSource = None,
+    mask: ImageSource = None,
+    control_images: list[ImageSource] | tuple = (),
+) -> None:
+    """Puts the input images into an images job's spec."""
+    for field, source in (("init_image", init_image), ("mask", mask)):
+        image = input_image(source, field)
+        if image is not None:
+            getattr(spec, field).CopyFrom(image)
+    for n, source in enumerate(control_images):
+        spec.control_images.append(input_image(source, f"control_{n}"))
 
 
 # ---------------------------------------------------------------------------------------------- CLI flags
@@ -343,9 +388,7 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
         if args.prompts_file:
             prompts += read_prompts_file(args.prompts_file)
         captions = read_captions(args.captions) if args.captions else []
-        from synthmill.client import edits
-
-        controls = [edits.parse_control(text) for text in args.control or []]
+        controls = [parse_control(text) for text in args.control or []]
         return image_job(
             prompts,
             args.n or 0,
@@ -372,13 +415,6 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
             text_model=args.text_model or "",
             **_image_flags(args),
         )
-    if args.command == "augment":
-        from synthmill.client.augment import augment_job  # it builds on this module
-
-        return augment_job(
-            args.dir, args.n, args.prompt, strength=args.strength, controls=args.control or [],
-            drop_unverified=args.drop_unverified, seed=args.seed, steps=args.steps or 0, model=args.model or "",
-        )  # fmt: skip
     if args.command == "annotate":
         return annotate_job(
             args.dir, annotations=parse_kinds(args.annotate) or ["bbox"], labels=parse_labels(args.labels)

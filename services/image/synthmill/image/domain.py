@@ -14,7 +14,6 @@ from PIL import Image
 from synthmill.common import judging, rules
 from synthmill.common.cards import ModelCard
 from synthmill.common.errors import InvalidArgument
-from synthmill.image import inputs
 from synthmill.image.judging.boxes import Box
 from synthmill.image.serving.settings import ImageSettings
 from synthmill.v1 import common_pb2, image_pb2
@@ -201,28 +200,6 @@ def _check_item_count(count: int, max_items: int) -> None:
         raise InvalidArgument("items", "at least one item is required")
     if count > max_items:
         raise InvalidArgument("items", f"{count} items is more than the maximum {max_items}")
-
-
-@dataclass(frozen=True)
-class ImageRequest:
-    params: GenerationParams
-    items: list[Item]
-
-    @classmethod
-    def from_pb(
-        cls,
-        request: image_pb2.GenerateImagesRequest,
-        models: Mapping[str, ImageModel],
-        info: image_pb2.ImageServerInfo,
-        settings: ImageSettings,
-    ) -> ImageRequest:
-        """Decodes and checks the items' images first: an init image without a width or height gives
-        the size (see `inputs`)."""
-        sent = inputs.decode(request, models, info, settings.max_input_pixels)
-        params = GenerationParams.from_pb(sent.params, models, info, settings, sent.task)
-        model = models[params.model]
-        items = Item.list_from_pb(request.items, settings.max_items, model, params.negative_prompt)
-        return cls(params, inputs.attach(items, sent, params))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The images a Generate request brings (init images, masks, control images): decoded within the pixel
+"""A Generate request (`ImageRequest`), and the images it brings (init images, masks, control images): decoded within the pixel
 budget, checked against each other, and turned into what the pipeline is given.
 
 The task follows from the items: inpainting when they carry masks, img2img when they carry init images,
@@ -14,17 +14,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from synthmill.common import image_input, rules
 from synthmill.common.errors import InvalidArgument
+from synthmill.image.domain import GenerationParams, ImageModel, Item
 from synthmill.image.generation import control_images, inpaint
+from synthmill.image.serving.settings import ImageSettings
 from synthmill.v1 import common_pb2, image_pb2
-
-if TYPE_CHECKING:
-    from synthmill.image.domain import GenerationParams, ImageModel, Item
 
 
 @dataclass(frozen=True)
@@ -149,3 +147,27 @@ def attach(items: list[Item], sent: Sent, params: GenerationParams) -> list[Item
         )
         out.append(dataclasses.replace(item, **extra))
     return out
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """A Generate request: its parameters, and its items with their images decoded and prepared."""
+
+    params: GenerationParams
+    items: list[Item]
+
+    @classmethod
+    def from_pb(
+        cls,
+        request: image_pb2.GenerateImagesRequest,
+        models: Mapping[str, ImageModel],
+        info: image_pb2.ImageServerInfo,
+        settings: ImageSettings,
+    ) -> ImageRequest:
+        """Decodes and checks the items' images first: an init image without a width or height gives
+        the size (see `decode`)."""
+        sent = decode(request, models, info, settings.max_input_pixels)
+        params = GenerationParams.from_pb(sent.params, models, info, settings, sent.task)
+        model = models[params.model]
+        items = Item.list_from_pb(request.items, settings.max_items, model, params.negative_prompt)
+        return cls(params, attach(items, sent, params))

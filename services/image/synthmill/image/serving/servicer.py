@@ -13,7 +13,8 @@ import grpc
 from PIL import Image
 
 from synthmill.common import rules
-from synthmill.image.domain import AnnotatedImage, AnnotateRequest, ImageEvent, ImageModel, ImageRequest
+from synthmill.image.domain import AnnotatedImage, AnnotateRequest, ImageEvent, ImageModel
+from synthmill.image.inputs import ImageRequest
 from synthmill.image.judging.boxes import Box
 from synthmill.image.serving import metrics
 from synthmill.image.serving.batcher import Batcher
