@@ -186,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--mask-blur", type=int, metavar="N", help="blur the mask's edge by N pixels (default 0)")
     e.add_argument("--only-masked", action="store_true", help="repaint only the mask's region, at full size")
     e.add_argument(
+        "--mask-labels", metavar="A,B", help="Edit Anything: repaint the objects found with these labels"
+    )
+    e.add_argument(
         "--control",
         action="append",
         metavar="KIND:PATH[:SCALE]",

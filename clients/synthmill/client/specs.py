@@ -134,13 +134,14 @@ def image_params(
     inpaint_full_res: bool = False,
     inpaint_full_res_padding: int = 0,
     mask_invert: bool = False,
+    mask_labels: Sequence[str] = (),
     controls: Sequence[common_pb2.ControlUnit | Mapping[str, Any]] = (),
 ) -> common_pb2.ImageParams:
     """ImageParams; zero/empty values leave the server's defaults. `best_of` keeps the best of N
     candidates by CLIPScore; `annotations=["bbox"]` labels every kept image (`["bbox", "mask"]` adds
     instance masks; `labels` for an open-vocabulary detector); `styles` name saved styles. From an
     init image: `strength` in (0, 1], and for inpainting `mask_blur`, `inpaint_full_res` (with its
-    padding) and `mask_invert`;
+    padding) and `mask_invert`, or `mask_labels` (Edit Anything: the objects to repaint);
     `controls` are ControlNet units (`{"kind": "canny", "scale": 0.8}`)."""
     if size is not None:
         width, height = parse_size(size) if isinstance(size, str) else size
@@ -165,6 +166,7 @@ def image_params(
         params.strength = strength
     params.mask_blur, params.inpaint_full_res = mask_blur or 0, inpaint_full_res
     params.inpaint_full_res_padding, params.mask_invert = inpaint_full_res_padding or 0, mask_invert
+    params.mask_labels.extend(mask_labels)
     params.controls.extend(
         unit if isinstance(unit, common_pb2.ControlUnit) else common_pb2.ControlUnit(**unit)
         for unit in controls
@@ -400,6 +402,7 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
             strength=args.strength,
             mask_blur=args.mask_blur or 0,
             inpaint_full_res=args.only_masked,
+            mask_labels=parse_labels(args.mask_labels),
             controls=[unit for unit, _ in controls],
             **_image_flags(args),
         )

@@ -152,8 +152,12 @@ def check_edit_params(
     params: common_pb2.ImageParams, path: str, model: common_pb2.ModelInfo | None, task: str
 ) -> None:
     """Strength in (0, 1] exactly for img2img and inpainting, the inpainting settings, and each control
-    unit (kind, ControlNet, scale, start and end); `task` is what the items ask for, `model` (when
-    known) must make it and hold the ControlNets."""
+    unit (kind, ControlNet, scale, start and end); `task` is what the items ask for (mask_labels turn
+    img2img into inpainting), `model` (when known) must make it and hold the ControlNets."""
+    if params.mask_labels:
+        if task != "img2img":
+            raise InvalidArgument(f"{path}.mask_labels", "needs an init image on every item, and no mask")
+        task = "inpaint"  # the mask is found on the image server
     if task == "txt2img" and params.HasField("strength"):
         raise InvalidArgument(f"{path}.strength", "applies only with an init image")
     if task != "txt2img":
@@ -193,3 +197,28 @@ def check_edit_params(
         for name in ("low_threshold", "high_threshold"):
             if getattr(unit, name) > 255:
                 raise InvalidArgument(f"{where}.{name}", f"{getattr(unit, name)} is over 255")
+
+
+def check_mask_labels(
+    params: common_pb2.ImageParams, path: str, info: image_pb2.ImageServerInfo | None
+) -> None:
+    """Edit Anything's labels: none empty, and (with an info) a detector that knows them and a segmenter."""
+    for i, label in enumerate(params.mask_labels):
+        if not label.strip():
+            raise InvalidArgument(f"{path}.mask_labels[{i}]", "is empty")
+    if info is None or not params.mask_labels:
+        return
+    if "mask" not in info.annotation_kinds:
+        raise InvalidArgument(
+            f"{path}.mask_labels",
+            "the image server has no detector and segmenter to find them "
+            "(SYNTHMILL_IMAGE_DETECTOR, SYNTHMILL_IMAGE_SEGMENTER)",
+        )
+    if not info.open_detector:
+        unknown = [label for label in params.mask_labels if label not in info.detector_labels]
+        if unknown:
+            raise InvalidArgument(
+                f"{path}.mask_labels",
+                f"{', '.join(map(repr, unknown))} not among {info.detector}'s classes; an open-vocabulary "
+                "detector (SYNTHMILL_IMAGE_OPEN_DETECTOR) finds any label",
+            )

@@ -62,7 +62,7 @@ class GetInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ImageParams(_message.Message):
-    __slots__ = ("model", "width", "height", "steps", "guidance", "scheduler", "negative_prompt", "best_of", "keep_candidates", "min_score", "annotations", "labels", "styles", "strength", "mask_blur", "inpaint_full_res", "inpaint_full_res_padding", "mask_invert", "controls")
+    __slots__ = ("model", "width", "height", "steps", "guidance", "scheduler", "negative_prompt", "best_of", "keep_candidates", "min_score", "annotations", "labels", "styles", "strength", "mask_blur", "inpaint_full_res", "inpaint_full_res_padding", "mask_invert", "controls", "mask_labels")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -82,6 +82,7 @@ class ImageParams(_message.Message):
     INPAINT_FULL_RES_PADDING_FIELD_NUMBER: _ClassVar[int]
     MASK_INVERT_FIELD_NUMBER: _ClassVar[int]
     CONTROLS_FIELD_NUMBER: _ClassVar[int]
+    MASK_LABELS_FIELD_NUMBER: _ClassVar[int]
     model: str
     width: int
     height: int
@@ -101,7 +102,8 @@ class ImageParams(_message.Message):
     inpaint_full_res_padding: int
     mask_invert: bool
     controls: _containers.RepeatedCompositeFieldContainer[ControlUnit]
-    def __init__(self, model: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., steps: _Optional[int] = ..., guidance: _Optional[float] = ..., scheduler: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., best_of: _Optional[int] = ..., keep_candidates: _Optional[bool] = ..., min_score: _Optional[float] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., styles: _Optional[_Iterable[str]] = ..., strength: _Optional[float] = ..., mask_blur: _Optional[int] = ..., inpaint_full_res: _Optional[bool] = ..., inpaint_full_res_padding: _Optional[int] = ..., mask_invert: _Optional[bool] = ..., controls: _Optional[_Iterable[_Union[ControlUnit, _Mapping]]] = ...) -> None: ...
+    mask_labels: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, model: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., steps: _Optional[int] = ..., guidance: _Optional[float] = ..., scheduler: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., best_of: _Optional[int] = ..., keep_candidates: _Optional[bool] = ..., min_score: _Optional[float] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., styles: _Optional[_Iterable[str]] = ..., strength: _Optional[float] = ..., mask_blur: _Optional[int] = ..., inpaint_full_res: _Optional[bool] = ..., inpaint_full_res_padding: _Optional[int] = ..., mask_invert: _Optional[bool] = ..., controls: _Optional[_Iterable[_Union[ControlUnit, _Mapping]]] = ..., mask_labels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ControlUnit(_message.Message):
     __slots__ = ("kind", "model", "scale", "start", "end", "low_threshold", "high_threshold")

@@ -88,7 +88,7 @@ class Candidate(_message.Message):
     def __init__(self, number: _Optional[int] = ..., seed: _Optional[int] = ..., score: _Optional[float] = ..., png: _Optional[bytes] = ...) -> None: ...
 
 class GeneratedImage(_message.Message):
-    __slots__ = ("index", "png", "seed", "params", "parameters_text", "seconds", "device", "dtype", "score", "candidates", "candidate", "boxes", "judge_seconds", "init_image_sha256", "control_images", "denoising_steps")
+    __slots__ = ("index", "png", "seed", "params", "parameters_text", "seconds", "device", "dtype", "score", "candidates", "candidate", "boxes", "judge_seconds", "init_image_sha256", "control_images", "denoising_steps", "edit_mask", "edit_labels")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     PNG_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
@@ -105,6 +105,8 @@ class GeneratedImage(_message.Message):
     INIT_IMAGE_SHA256_FIELD_NUMBER: _ClassVar[int]
     CONTROL_IMAGES_FIELD_NUMBER: _ClassVar[int]
     DENOISING_STEPS_FIELD_NUMBER: _ClassVar[int]
+    EDIT_MASK_FIELD_NUMBER: _ClassVar[int]
+    EDIT_LABELS_FIELD_NUMBER: _ClassVar[int]
     index: int
     png: bytes
     seed: int
@@ -121,7 +123,9 @@ class GeneratedImage(_message.Message):
     init_image_sha256: str
     control_images: _containers.RepeatedScalarFieldContainer[bytes]
     denoising_steps: int
-    def __init__(self, index: _Optional[int] = ..., png: _Optional[bytes] = ..., seed: _Optional[int] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., parameters_text: _Optional[str] = ..., seconds: _Optional[float] = ..., device: _Optional[str] = ..., dtype: _Optional[str] = ..., score: _Optional[float] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., candidate: _Optional[int] = ..., boxes: _Optional[_Iterable[_Union[Box, _Mapping]]] = ..., judge_seconds: _Optional[float] = ..., init_image_sha256: _Optional[str] = ..., control_images: _Optional[_Iterable[bytes]] = ..., denoising_steps: _Optional[int] = ...) -> None: ...
+    edit_mask: Mask
+    edit_labels: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, index: _Optional[int] = ..., png: _Optional[bytes] = ..., seed: _Optional[int] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., parameters_text: _Optional[str] = ..., seconds: _Optional[float] = ..., device: _Optional[str] = ..., dtype: _Optional[str] = ..., score: _Optional[float] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., candidate: _Optional[int] = ..., boxes: _Optional[_Iterable[_Union[Box, _Mapping]]] = ..., judge_seconds: _Optional[float] = ..., init_image_sha256: _Optional[str] = ..., control_images: _Optional[_Iterable[bytes]] = ..., denoising_steps: _Optional[int] = ..., edit_mask: _Optional[_Union[Mask, _Mapping]] = ..., edit_labels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AnnotateItem(_message.Message):
     __slots__ = ("index", "image")

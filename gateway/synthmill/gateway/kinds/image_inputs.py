@@ -75,6 +75,7 @@ def validate(images: pb.ImageJobSpec, info: image_pb2.ImageServerInfo | None) ->
     task = task_of(images)
     model = rules.check_image_params(images.params, "images.params", info)
     rules.check_edit_params(images.params, "images.params", model, task)
+    rules.check_mask_labels(images.params, "images.params", info)
     if task != "txt2img" and not (images.params.width and images.params.height):
         multiple = model.size_multiple if model and model.size_multiple else rules.SIZE_MULTIPLE
         sized = common_pb2.ImageParams()

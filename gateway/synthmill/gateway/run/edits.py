@@ -1,6 +1,6 @@
 """What the gateway records of an image made from images: the strength, the init image's SHA-256, the
-steps that ran, and each ControlNet unit with the control image it was given (written under controls/
-beside the outputs)."""
+steps that ran, each ControlNet unit with the control image it was given (written under controls/
+beside the outputs), and for Edit Anything the labels found and the mask repainted (COCO RLE)."""
 
 from __future__ import annotations
 
@@ -40,4 +40,8 @@ def edit_fields(folder: JobFolder, index: int, image: image_pb2.GeneratedImage) 
         )
     if controls:
         fields["controls"] = controls
+    if p.mask_labels:
+        mask = image.edit_mask
+        fields["mask_labels_found"] = list(image.edit_labels)
+        fields["edit_mask"] = {"size": [mask.height, mask.width], "counts": mask.counts, "area": mask.area}
     return fields

@@ -14,7 +14,7 @@ from PIL import Image
 from synthmill.common import judging, rules
 from synthmill.common.cards import ModelCard
 from synthmill.common.errors import InvalidArgument
-from synthmill.image.judging.boxes import Box
+from synthmill.image.judging.boxes import Box, Mask
 from synthmill.image.serving.settings import ImageSettings
 from synthmill.v1 import common_pb2, image_pb2
 
@@ -93,6 +93,7 @@ class GenerationParams:
     inpaint_full_res_padding: int = 0
     mask_invert: bool = False
     controls: tuple[Control, ...] = ()
+    mask_labels: tuple[str, ...] = ()  # Edit Anything: the mask is found from these
 
     @property
     def denoising_steps(self) -> int:
@@ -112,6 +113,8 @@ class GenerationParams:
         defaults."""
         model_info = rules.check_image_params(p, "params", info)
         rules.check_edit_params(p, "params", model_info, task)
+        rules.check_mask_labels(p, "params", info)
+        task = "inpaint" if p.mask_labels else task
         model = models[model_info.name]
         return cls(
             model=model.card.name,
@@ -133,6 +136,7 @@ class GenerationParams:
             inpaint_full_res_padding=p.inpaint_full_res_padding,
             mask_invert=p.mask_invert,
             controls=tuple(Control.from_pb(unit, model.card) for unit in p.controls),
+            mask_labels=tuple(p.mask_labels),
         )
 
     def to_pb(self) -> common_pb2.ImageParams:
@@ -155,6 +159,7 @@ class GenerationParams:
             inpaint_full_res_padding=self.inpaint_full_res_padding,
             mask_invert=self.mask_invert,
             controls=[control.to_pb() for control in self.controls],
+            mask_labels=self.mask_labels,
         )
 
 
@@ -173,6 +178,8 @@ class Item:
     paste: Paste | None = None  # inpainting: how the output goes back over the init image
     init_sha256: str = ""  # of the init image's bytes as sent
     controls: tuple[Image.Image, ...] = ()  # one preprocessed control image per unit
+    edit_mask: Mask | None = None  # Edit Anything: the mask found on the init image
+    edit_labels: tuple[str, ...] = ()  # Edit Anything: the labels found
 
     @classmethod
     def list_from_pb(cls, items, max_items: int, model: ImageModel, negative: str) -> list[Item]:
@@ -282,6 +289,8 @@ class ImageEvent:
     denoising_steps: int = 0  # the steps that ran
     init_sha256: str = ""
     control_pngs: tuple[bytes, ...] = ()  # the control images the ControlNets were given
+    edit_mask: Mask | None = None
+    edit_labels: tuple[str, ...] = ()
 
     def to_pb(self, params: common_pb2.ImageParams) -> image_pb2.GenerateImagesResponse:
         """The reply that carries this image, made with `params` (the request's, defaults applied)."""
@@ -301,6 +310,8 @@ class ImageEvent:
             denoising_steps=self.denoising_steps,
             init_image_sha256=self.init_sha256,
             control_images=self.control_pngs,
+            edit_mask=mask_to_pb(self.edit_mask) if self.edit_mask else None,
+            edit_labels=self.edit_labels,
         )
         if self.score is not None:
             image.score = self.score
@@ -331,7 +342,9 @@ def box_to_pb(box: Box) -> image_pb2.Box:
         y=box.y,
         width=box.width,
         height=box.height,
-        mask=image_pb2.Mask(height=mask.height, width=mask.width, counts=mask.counts, area=mask.area)
-        if mask
-        else None,
+        mask=mask_to_pb(mask) if mask else None,
     )
+
+
+def mask_to_pb(mask: Mask) -> image_pb2.Mask:
+    return image_pb2.Mask(height=mask.height, width=mask.width, counts=mask.counts, area=mask.area)

@@ -15,12 +15,15 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image
+from pycocotools import mask as coco_mask
 
 from synthmill.common import image_input, rules
 from synthmill.common.errors import InvalidArgument
 from synthmill.image.domain import GenerationParams, ImageModel, Item
 from synthmill.image.generation import control_images, inpaint
+from synthmill.image.judging.boxes import Box, Mask
 from synthmill.image.serving.settings import ImageSettings
 from synthmill.v1 import common_pb2, image_pb2
 
@@ -33,6 +36,8 @@ class _Sent:
     mask: Image.Image | None
     controls: tuple[Image.Image, ...]
     init_sha256: str
+    edit_mask: Mask | None = None  # Edit Anything: `mask` as found, in COCO RLE
+    edit_labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,11 @@ def attach(items: list[Item], sent: Sent, params: GenerationParams) -> list[Item
     size = (params.width, params.height)
     out = []
     for item, images in zip(items, sent.items, strict=True):
-        extra: dict = {"init_sha256": images.init_sha256}
+        extra: dict = {
+            "init_sha256": images.init_sha256,
+            "edit_mask": images.edit_mask,
+            "edit_labels": images.edit_labels,
+        }
         if images.mask is not None:
             prepared = inpaint.prepare(
                 images.init,
@@ -151,13 +160,15 @@ def attach(items: list[Item], sent: Sent, params: GenerationParams) -> list[Item
 
 @dataclass(frozen=True)
 class ImageRequest:
-    """A Generate request: its parameters, and its items with their images decoded and prepared."""
+    """A Generate request: its parameters, and its items with their images decoded and prepared.
+    Edit Anything's masks are found between `checked` and `prepared`, on the device worker."""
 
     params: GenerationParams
     items: list[Item]
+    sent: Sent
 
     @classmethod
-    def from_pb(
+    def checked(
         cls,
         request: image_pb2.GenerateImagesRequest,
         models: Mapping[str, ImageModel],
@@ -165,9 +176,34 @@ class ImageRequest:
         settings: ImageSettings,
     ) -> ImageRequest:
         """Decodes and checks the items' images first: an init image without a width or height gives
-        the size (see `decode`)."""
+        the size (see `decode`); then the parameters and items."""
         sent = decode(request, models, info, settings.max_input_pixels)
         params = GenerationParams.from_pb(sent.params, models, info, settings, sent.task)
         model = models[params.model]
         items = Item.list_from_pb(request.items, settings.max_items, model, params.negative_prompt)
-        return cls(params, attach(items, sent, params))
+        return cls(params, items, sent)
+
+    def with_found_masks(self, found: Sequence[Sequence[Box]]) -> ImageRequest:
+        """Edit Anything: each item's mask is the union of the segmenter's masks of the objects found
+        whose label is one of mask_labels (all black, so nothing changes, where none is)."""
+        wanted = {label.lower() for label in self.params.mask_labels}
+        sent = []
+        for images, boxes in zip(self.sent.items, found, strict=True):
+            width, height = images.init.size
+            union = np.zeros((height, width), dtype=np.uint8, order="F")
+            labels = []
+            for box in boxes:
+                if box.label.lower() in wanted and box.mask is not None:
+                    rle = {"size": [box.mask.height, box.mask.width], "counts": box.mask.counts.encode()}
+                    union |= coco_mask.decode(rle).astype(np.uint8)
+                    labels.append(box.label)
+            rle = coco_mask.encode(union)
+            mask = Mask(height, width, rle["counts"].decode("ascii"), int(union.sum()))
+            sent.append(dataclasses.replace(
+                images, mask=Image.fromarray(union * 255), edit_mask=mask, edit_labels=tuple(labels)
+            ))  # fmt: skip
+        return dataclasses.replace(self, sent=dataclasses.replace(self.sent, items=sent))
+
+    def prepared(self) -> ImageRequest:
+        """The items with their pipeline inputs (`attach`)."""
+        return dataclasses.replace(self, items=attach(self.items, self.sent, self.params))

@@ -376,4 +376,6 @@ class Batcher:
             denoising_steps=params.denoising_steps,
             init_sha256=entry.item.init_sha256,
             control_pngs=tuple(png.encode(image) for image in entry.item.controls),
+            edit_mask=entry.item.edit_mask,
+            edit_labels=entry.item.edit_labels,
         )

@@ -72,8 +72,13 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         serving = self.ready.get()
         # Decoding init images, masks and control images is CPU work: off the event loop.
         req = await asyncio.to_thread(
-            ImageRequest.from_pb, request, serving.models, serving.info, self._settings
+            ImageRequest.checked, request, serving.models, serving.info, self._settings
         )
+        if req.params.mask_labels:  # Edit Anything: the masks are found on the device worker
+            labels = req.params.mask_labels if serving.info.open_detector else ()
+            found = await serving.annotate([sent.init for sent in req.sent.items], labels, ("bbox", "mask"))
+            req = await asyncio.to_thread(req.with_found_masks, found)
+        req = await asyncio.to_thread(req.prepared)
         batcher = serving.batcher
         ticket = batcher.submit(req.params, req.items)
         # A client cancel (or deadline) ends the call: its work is dropped or stopped at the next step.
