@@ -30,6 +30,7 @@ BENCHMARKS = {
     "distributions": "text",
     "http_api": "image",
     "judging": "image",
+    "edits": "image",
 }
 
 
