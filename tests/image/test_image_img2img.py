@@ -95,3 +95,14 @@ def test_compatible_img2img_requests_share_a_batch_and_other_strengths_do_not(st
     assert results[0].images[0].seconds == results[1].images[0].seconds != results[2].images[0].seconds
     alone = generate(stub, same[0]).images[0]
     assert np.abs(pixels(alone.png) - pixels(results[0].images[0].png)).max() <= 2
+
+
+def test_best_of_renders_every_candidate_from_the_init_image(stub):
+    """best_of: each candidate is an img2img render of the same init image (ceil(4 x 0.5) steps each)."""
+    init = png_of(photo(64, 64))
+    result = generate(stub, edit_request(["a portrait"], init, seeds=[9], steps=4, strength=0.5, best_of=2))
+
+    image = result.images[0]
+    assert len(image.candidates) == 2
+    assert result.item_events(0)[:2] == [(1, 2), (2, 2)]
+    assert "Denoising strength: 0.5" in image.parameters_text and "Best of: 2" in image.parameters_text
