@@ -139,7 +139,11 @@ def test_bad_img2img_input_is_refused_naming_the_field(api) -> None:
     cases = [
         (base | {"denoising_strength": 1.5}, 400, "strength: 1.5 is not in (0, 1]"),
         (base | {"init_images": ["not base64!"]}, 422, "init_images[0]: not base64"),
-        (base | {"init_images": [base64.b64encode(b"junk").decode()]}, 400, "init_image.data: is not a PNG"),
+        (
+            base | {"init_images": [base64.b64encode(b"junk").decode()]},
+            400,
+            "init_image.data: not a PNG or JPEG",
+        ),
         (base | {"mask": _b64(Image.new("L", (32, 32)))}, 400, "mask.data: 32x32 differs"),
         (base | {"resize_mode": 1}, 422, "resize_mode: 1 is not supported"),
         (base | {"init_images": []}, 422, "init_images: at least one"),

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from image_helpers import edit_request, generate, photo, pixels, png_of
 
+from synthmill.common.image_header import MAX_INPUT_PIXELS
 from synthmill.v1 import common_pb2
 
 CANNY = common_pb2.ControlUnit(kind="canny")
@@ -19,7 +20,7 @@ def test_get_info_lists_the_controlnets_kinds_and_tasks(stub, tiny_sdxl_dir):
     info = stub.GetInfo(common_pb2.GetInfoRequest())
     assert list(info.controlnets) == ["tiny-controlnet"]
     assert list(info.control_kinds) == ["canny", "scribble", "lineart", "none"]
-    assert info.max_input_pixels == 4096 * 4096
+    assert info.max_input_pixels == MAX_INPUT_PIXELS
     models = {m.name: m for m in info.models}
     assert list(models["tiny-sd"].tasks) == ["txt2img", "img2img", "inpaint"]
     assert (

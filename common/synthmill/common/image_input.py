@@ -1,6 +1,6 @@
-"""Images that users send (init images, masks, control images): refused by their header before the
-pixels are decoded, so a decompression bomb costs nothing. Torch-free: the gateway checks the same
-way at submit as the image server does."""
+"""Images that users send (init images, masks, control images), decoded only after their header
+passed `image_header.check_image` (a PNG or JPEG within the pixel budget), so a decompression bomb
+costs nothing. Torch-free: the gateway checks at submit as the image server does."""
 
 from __future__ import annotations
 
@@ -10,31 +10,21 @@ import io
 from PIL import Image
 
 from synthmill.common.errors import InvalidArgument
+from synthmill.common.image_header import check_image
 
-FORMATS = ("PNG", "JPEG", "WEBP")
+FORMATS = ("PNG", "JPEG")
 
 
 def open_checked(data: bytes, path: str, max_pixels: int) -> Image.Image:
-    """The decoded image, or InvalidArgument naming `path`: empty, not a PNG/JPEG/WebP, truncated, or
-    with more than `max_pixels` pixels by its header (0: no budget)."""
+    """The decoded image, or InvalidArgument naming `path`: empty, not a PNG or JPEG, over
+    `max_pixels` by its header, or truncated."""
     if not data:
         raise InvalidArgument(path, "is empty")
+    check_image(data, path, max_pixels)
     try:
-        image = Image.open(io.BytesIO(data), formats=FORMATS)  # reads the header only
-    except Image.DecompressionBombError as exc:  # PIL's own ceiling, also from the header
-        raise InvalidArgument(path, f"is over the pixel budget: {exc}") from None
-    except (OSError, ValueError) as exc:
-        raise InvalidArgument(path, f"is not a PNG, JPEG or WebP image: {exc}") from None
-    width, height = image.size
-    if max_pixels and width * height > max_pixels:
-        raise InvalidArgument(
-            path,
-            f"{width}x{height} is {width * height} pixels, over the budget of {max_pixels} "
-            "(SYNTHMILL_IMAGE_MAX_INPUT_PIXELS)",
-        )
-    try:
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
         image.load()
-    except (OSError, ValueError, SyntaxError) as exc:
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise InvalidArgument(path, f"cannot be decoded: {exc}") from None
     return image
 

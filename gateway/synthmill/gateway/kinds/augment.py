@@ -20,8 +20,9 @@ from PIL import Image
 
 from synthmill.common import image_input, rules
 from synthmill.common.errors import InvalidArgument
+from synthmill.common.image_header import MAX_INPUT_PIXELS
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
-from synthmill.gateway.kinds.image_inputs import DEFAULT_MAX_PIXELS, INPUTS, check_file_name
+from synthmill.gateway.kinds.image_inputs import INPUTS, check_file_name
 from synthmill.gateway.outputs.folder import JobFolder, write_atomic
 from synthmill.gateway.outputs.records import ImageRecord
 from synthmill.gateway.outputs.results import Recorded, write_images
@@ -68,7 +69,7 @@ class Augment(JobKind):
                 "augment.sources", "the image server has no detector to check the carried boxes again"
             )
         multiple = model.size_multiple if model and model.size_multiple else rules.SIZE_MULTIPLE
-        max_pixels = image.max_input_pixels if image is not None else DEFAULT_MAX_PIXELS
+        max_pixels = image.max_input_pixels if image is not None else MAX_INPUT_PIXELS
         names: set[str] = set()
         for i, source in enumerate(augment.sources):
             path = f"augment.sources[{i}]"

@@ -14,27 +14,25 @@ from pathlib import Path
 
 from synthmill.common import image_input, rules
 from synthmill.common.errors import InvalidArgument
+from synthmill.common.image_header import MAX_INPUT_PIXELS
+from synthmill.common.paths import BadPath, plain_name
+from synthmill.common.rules import IMAGE_SUFFIXES
 from synthmill.gateway.outputs.folder import write_atomic
 from synthmill.v1 import common_pb2, image_pb2
 from synthmill.v1 import gateway_pb2 as pb
 
 INPUTS = "inputs"
-SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-MAX_NAME_BYTES = 255
-# Checked without an image server's GetInfo (it could not answer): the image server's default.
-DEFAULT_MAX_PIXELS = 4096 * 4096
 
 
 def check_file_name(name: str, path: str) -> None:
-    """A plain image file name: no folders, no control characters, at most 255 bytes."""
-    if not name or "/" in name or "\\" in name or name.startswith("."):
-        raise InvalidArgument(path, f"{name!r} is not a plain file name (no folders)")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        raise InvalidArgument(path, f"{name!r} holds control characters")
-    if len(name.encode()) > MAX_NAME_BYTES:
-        raise InvalidArgument(path, f"is {len(name.encode())} bytes, over {MAX_NAME_BYTES}")
-    if not name.lower().endswith(SUFFIXES):
-        raise InvalidArgument(path, f"{name!r} is not a .png, .jpg, .jpeg or .webp file")
+    """A plain .png, .jpg or .jpeg file name (`paths.plain_name`: no folders, no control characters,
+    at most 255 bytes; not hidden)."""
+    try:
+        plain_name(name)
+    except BadPath as exc:
+        raise InvalidArgument(path, str(exc)) from None
+    if name.startswith(".") or not name.lower().endswith(IMAGE_SUFFIXES):
+        raise InvalidArgument(path, f"{name!r} is not a plain .png, .jpg or .jpeg file name")
 
 
 def _given(images: pb.ImageJobSpec) -> list[tuple[str, str, pb.InputImage]]:
@@ -54,7 +52,7 @@ def task_of(images: pb.ImageJobSpec) -> str:
 
 def validate(images: pb.ImageJobSpec, info: image_pb2.ImageServerInfo | None) -> None:
     """Raises InvalidArgument naming the field of any input image the image server would refuse."""
-    max_pixels = info.max_input_pixels if info is not None else DEFAULT_MAX_PIXELS
+    max_pixels = info.max_input_pixels if info is not None else MAX_INPUT_PIXELS
     sizes = {}
     for path, _role, image in _given(images):
         check_file_name(image.file_name, f"{path}.file_name")

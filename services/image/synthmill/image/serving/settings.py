@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from synthmill.common.image_header import MAX_INPUT_PIXELS
 from synthmill.common.security import ServerSecurity
 from synthmill.common.settings import default_cache_dir
 
@@ -163,10 +164,10 @@ class ImageSettings(ServerSecurity):
         default=0.1, metadata={"doc": "Least confidence of a kept box from the open-vocabulary detector."}
     )
     max_input_pixels: int = field(
-        default=4096 * 4096,
+        default=MAX_INPUT_PIXELS,
         metadata={
             "doc": "Largest width × height of an init image, mask or control image a request may send, "
-            "checked from its header before it is decoded (a decompression bomb is refused)."
+            "checked from its PNG or JPEG header before it is decoded (a decompression bomb is refused)."
         },
     )
     controlnets: tuple[str, ...] = field(
