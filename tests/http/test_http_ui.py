@@ -14,9 +14,10 @@ import matplotlib.cbook
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from pycocotools.coco import COCO
+from shop import two_tables
 
 from synthmill.client import Client, image_job
-from synthmill.client.specs import annotate_job
+from synthmill.client.specs import annotate_job, tables_job
 
 pytestmark = pytest.mark.e2e
 
@@ -210,6 +211,20 @@ def test_a_job_page_draws_each_box_and_its_mask(page: Page, http_stack, tmp_path
     assert painted == [int(coco.annToMask(a).sum()) for a in annotations]
     assert all(painted)
     _shot(page, "ui-masks.png")
+
+
+def test_a_tables_job_page_lists_its_tables_and_row_counts(page: Page, http_stack) -> None:
+    schema = two_tables(12, "uniform(1, 3)")
+    with Client(http_stack.gateway.target, timeout=60) as client:
+        job = client.wait(client.submit(tables_job(schema, format="csv", seed=2)).id)
+    orders = len(Path(job.output_dir, "orders.csv").read_text().splitlines()) - 1
+    page.goto(f"/ui#/jobs/{job.id}")
+    rows = page.locator("#tables-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_have_text("customers12customers.csv")
+    expect(rows.nth(1)).to_have_text(f"orders{orders}orders.csv")
+    expect(page.get_by_role("link", name="schema.sql")).to_be_visible()
+    _shot(page, "ui-tables.png")
 
 
 def test_start_from_a_file_fills_the_builder_with_a_fitted_schema(

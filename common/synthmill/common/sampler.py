@@ -48,17 +48,22 @@ class ColumnSampler:
     def all_sampled(self) -> bool:
         return len(self.sampled) == len(self.schema.fields)
 
-    def rows(self, seed: int, indices: Sequence[int]) -> list[dict[str, Any]]:
-        """The sampled values of rows `indices`, each a dict in schema order."""
+    def rows(
+        self, seed: int, indices: Sequence[int], given: Sequence[dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
+        """The sampled values of rows `indices`, each a dict in schema order. `given` holds, per row,
+        values of other tables' columns a `by` reads (``{"customers.plan": "pro"}``); they are not
+        returned."""
         counters = np.asarray(indices, dtype=np.uint64)
-        rows = self._draw(seed, counters, 0)
+        rows = self._draw(seed, counters, 0, given)
         if self.exclude is None:
             return rows
         pending = [k for k, row in enumerate(rows) if self.exclude(row)]
         for attempt in range(1, ROW_ATTEMPTS + 1):  # each row's first attempt that is not excluded
             if not pending:
                 return rows
-            for k, row in zip(pending, self._draw(seed, counters[pending], attempt), strict=True):
+            again = [given[k] for k in pending] if given is not None else None
+            for k, row in zip(pending, self._draw(seed, counters[pending], attempt, again), strict=True):
                 rows[k] = row
             pending = [k for k in pending if self.exclude(rows[k])]
         if pending:
@@ -66,8 +71,10 @@ class ColumnSampler:
             raise InvalidRow("row", f"row {index} equals a sample record in {ROW_ATTEMPTS + 1} draws")
         return rows
 
-    def _draw(self, seed: int, indices: np.ndarray, attempt: int) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = [{} for _ in indices]
+    def _draw(
+        self, seed: int, indices: np.ndarray, attempt: int, given: Sequence[dict[str, Any]] | None
+    ) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = [dict(g) for g in given] if given is not None else [{} for _ in indices]
         uniforms = {j: philox.uniforms((seed, j), indices, attempt << 32) for j, _ in self.sampled}
         if self.schema.copula is not None:
             ordinals = [j for j, f in self.sampled if f.name in self._coupled]
@@ -87,6 +94,10 @@ class ColumnSampler:
                 values = [None if gap else value for gap, value in zip(gaps, values, strict=True)]
             for row, value in zip(rows, values, strict=True):
                 row[field.name] = value
+        if given:
+            for row in rows:
+                for name in given[0]:
+                    del row[name]
         return rows
 
     def _conditional(self, field: Field, dist: ByColumn, u: np.ndarray, ctx: tuple, rows: list) -> list[Any]:

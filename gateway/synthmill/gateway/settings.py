@@ -52,6 +52,12 @@ class GatewaySettings(ServerSecurity):
         metadata=_doc("How long a store call retries a lost database connection (with backoff)."),
     )
     max_rows: int = field(default=10000, metadata=_doc("Most rows one job may ask for."))
+    max_sampled_rows: int = field(
+        default=10_000_000,
+        metadata=_doc(
+            "Most rows a tables job may draw without the LLM (its LLM-written rows count to max_rows)."
+        ),
+    )
     max_images: int = field(default=10000, metadata=_doc("Most images one job may ask for."))
     max_images_per_row: int = field(default=16, metadata=_doc("Most images per row in unified jobs."))
     max_concurrent_jobs: int = field(default=16, metadata=_doc("Jobs running at once; the rest queue."))

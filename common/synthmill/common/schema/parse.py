@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -46,8 +47,19 @@ _SIMPLE_KEYS = {
 MAX_EXAMPLES = 20
 
 
-def parse_schema(value: str | dict, path: str = "schema") -> Schema:
-    """Parses any accepted form into a Schema; raises InvalidArgument naming the bad part's path."""
+def parse_schema(
+    value: str | dict, path: str = "schema", outer: Mapping[str, set[str]] | None = None
+) -> Schema:
+    """Parses any accepted form into a Schema; raises InvalidArgument naming the bad part's path.
+    `outer` names columns of other tables a `by` may read, with the values each takes (tables jobs)."""
+    value = json_object(value, path)
+    if value.get("type") == "object" or isinstance(value.get("properties"), dict):
+        return _parse_json_schema(value, path)
+    return _parse_simple(value, path, outer)
+
+
+def json_object(value: str | dict, path: str) -> dict:
+    """`value` as a JSON object: a dict, or JSON text of one; InvalidArgument naming `path` if not."""
     if isinstance(value, str):
         if not value.strip():
             raise InvalidArgument(path, "is empty")
@@ -57,12 +69,10 @@ def parse_schema(value: str | dict, path: str = "schema") -> Schema:
             raise InvalidArgument(path, f"is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise InvalidArgument(path, f"must be a JSON object, not {type(value).__name__}")
-    if value.get("type") == "object" or isinstance(value.get("properties"), dict):
-        return _parse_json_schema(value, path)
-    return _parse_simple(value, path)
+    return value
 
 
-def _parse_simple(value: dict, path: str) -> Schema:
+def _parse_simple(value: dict, path: str, outer: Mapping[str, set[str]] | None = None) -> Schema:
     # Two schema-level entries: the copula and the fit note (no field spec has their keys).
     raw_copula = value.get("copula") if copula.is_copula(value.get("copula")) else None
     fitted_from = value.get("fitted_from") if _is_note(value.get("fitted_from")) else None
@@ -110,7 +120,7 @@ def _parse_simple(value: dict, path: str) -> Schema:
                 max_share=spec.get("max_share"),
             )
         )
-    distributions.check_conditions(fields, lambda name: f"{path}.{name}.distribution")
+    distributions.check_conditions(fields, lambda name: f"{path}.{name}.distribution", outer)
     return _schema(fields, raw_copula, fitted_from, path, "copula", "fitted_from")
 
 
