@@ -7,7 +7,9 @@ are this machine's). For each watcher, the events stamped before its first one a
 time it took to attach) are left out; how long attaching took is reported apart. The same job is first watched by a single watcher: that is the baseline the fan-out is
 compared with. Every watcher must get every stored event in order; a watcher that lags is sent only
 the newest step of each item (the gateway's coalescing), so the steps it got are counted too. The
-gateway's CPU seconds (user + system, from /proc) are reported per 1,000 deliveries.
+gateway's CPU seconds (user + system, from /proc) are reported per 1,000 deliveries. A stream that
+ends early (CANCELLED or UNAVAILABLE: seen at 1,000 watchers on an overloaded machine, with nothing in
+the gateway's log) is resumed after the last stored event it got, as `Client.watch` does, and counted.
 
 Submissions: `--submissions` tiny jobs (one 64x64 image, 1 step), submitted one after another with
 `Client.submit`, then all at once with `AsyncClient`. The jobs are real and start running (8 at a time)
@@ -68,16 +70,26 @@ async def _watch(target: str, args, watchers: int, gateway: psutil.Process) -> d
     # (seq, stamped, received, stored?) of each event each watcher got
     received: list[list[tuple[int, float, float, bool]]] = [[] for _ in range(watchers)]
 
+    resumed = [0] * watchers  # streams that ended early (CANCELLED, UNAVAILABLE) and were resumed
+
     async def watcher(k: int, job_id: str) -> None:
-        call = stubs[k % len(stubs)].WatchJob(gateway_pb2.WatchJobRequest(job_id=job_id))
-        async for event in call:
-            now = time.time()
-            if not received[k]:
-                first_seen[k] = now
-            stored = event.WhichOneof("event") != "step"
-            received[k].append((event.seq, event.time.ToNanoseconds() / 1e9, now, stored))
-            if event.WhichOneof("event") == "state" and event.state.state in TERMINAL_STATES:
-                return
+        after = 0  # the last stored event seen: a resumed stream starts after it, as Client.watch does
+        while True:
+            call = stubs[k % len(stubs)].WatchJob(gateway_pb2.WatchJobRequest(job_id=job_id, after_seq=after))
+            try:
+                async for event in call:
+                    now = time.time()
+                    if not received[k]:
+                        first_seen[k] = now
+                    stored = event.WhichOneof("event") != "step"
+                    after = event.seq if stored else after
+                    received[k].append((event.seq, event.time.ToNanoseconds() / 1e9, now, stored))
+                    if event.WhichOneof("event") == "state" and event.state.state in TERMINAL_STATES:
+                        return
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() not in (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE):
+                    raise
+                resumed[k] += 1
 
     try:
         stub = stubs[0]
@@ -128,6 +140,7 @@ async def _watch(target: str, args, watchers: int, gateway: psutil.Process) -> d
         "deliveries": deliveries,
         "deliveries_measured": len(latencies),
         "every_watcher_got_every_stored_event_in_order": complete,
+        "streams_resumed": sum(resumed),
         "job_seconds": round(job_span, 3),
         "deliveries_per_s": round(deliveries / job_span, 1) if job_span else None,
         "wall_seconds": round(wall, 3),
