@@ -62,7 +62,9 @@ def _cpu_seconds(process: psutil.Process) -> float:
 async def _watch(target: str, args, watchers: int, gateway: psutil.Process) -> dict[str, Any]:
     """Submits the watched job, attaches `watchers` streams, collects latencies until the job ends."""
     channels = [
-        grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
+        grpc.aio.insecure_channel(
+            target, options=CHANNEL_OPTIONS + ([("grpc.http2.bdp_probe", 0)] if args.no_bdp else [])
+        )
         for _ in range(min(args.channels, watchers))
     ]
     stubs = [gateway_pb2_grpc.GatewayStub(ch) for ch in channels]
@@ -214,6 +216,7 @@ def run(args) -> dict[str, Any]:
             "steps (one step event per image per step)",
             "watchers": args.watchers,
             "channels": args.channels,
+            "watcher_channels_without_bdp_probing": args.no_bdp,
             "submissions": args.submissions,
             "submitted_job": "1 image 64x64, 1 step",
             "torch_threads": args.threads or "torch default",
@@ -272,6 +275,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--watch-size", type=int, default=128, help="their size (default 128)")
     p.add_argument("--watch-steps", type=int, default=40, help="their steps (default 40)")
     p.add_argument("--submissions", type=int, default=200)
+    p.add_argument(
+        "--no-bdp",
+        action="store_true",
+        help="the watchers' channels keep HTTP/2's initial 64 KiB window (no BDP probing), so little is "
+        "buffered in flight for a lagging watcher",
+    )
     args = common.parse(p, argv, SMOKE)
     result = run(args)
     return common.finish(args.results_dir, NAME, result, summary(result))
