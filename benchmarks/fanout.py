@@ -190,6 +190,7 @@ def run(args) -> dict[str, Any]:
         device=args.device,
         threads=args.threads,
         keep=args.keep_logs,
+        env={"SYNTHMILL_GATEWAY_WATCH_STEPS_PER_S": str(args.watch_steps_per_s)},
     ) as s:
         gateway_pid = common.server_pids(s)["gateway"]
         gateway = psutil.Process(gateway_pid)
@@ -217,6 +218,7 @@ def run(args) -> dict[str, Any]:
             "watchers": args.watchers,
             "channels": args.channels,
             "watcher_channels_without_bdp_probing": args.no_bdp,
+            "gateway_watch_steps_per_s": args.watch_steps_per_s,
             "submissions": args.submissions,
             "submitted_job": "1 image 64x64, 1 step",
             "torch_threads": args.threads or "torch default",
@@ -275,6 +277,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--watch-size", type=int, default=128, help="their size (default 128)")
     p.add_argument("--watch-steps", type=int, default=40, help="their steps (default 40)")
     p.add_argument("--submissions", type=int, default=200)
+    p.add_argument(
+        "--watch-steps-per-s",
+        type=float,
+        default=0.0,
+        help="the gateway's SYNTHMILL_GATEWAY_WATCH_STEPS_PER_S: most steps a watcher is sent a second (0: no cap)",
+    )
     p.add_argument(
         "--no-bdp",
         action="store_true",

@@ -91,3 +91,17 @@ def test_a_lagging_watcher_gets_every_stored_event_and_the_newest_steps(store_ur
     for index in (0, 1):  # whatever the eager watcher got of each item, it got in order, up to the last
         steps = [int(s.split(":")[1]) for s in eager_steps if s.startswith(f"step {index}:")]
         assert steps == sorted(steps) and steps[-1] == (60 if index == 0 else 50)
+
+
+def test_a_step_cap_sends_the_newest_step_when_its_turn_comes() -> None:
+    async def scenario() -> list[str]:
+        box = Mailbox(steps_per_s=50)  # one step each 20 ms at most
+        box.put(_step(0, 1))
+        got = [await box.get()]
+        for step in (2, 3):
+            box.put(_step(0, step))
+        box.put(pb.JobEvent(seq=5, row=pb.RowWritten(index=7)))
+        got += [await box.get(), await box.get()]
+        return [_short(event) for event in got]
+
+    assert asyncio.run(scenario()) == ["step 0:1", "step 0:3", "row 7"]
