@@ -32,6 +32,8 @@ BENCHMARKS = {
     "http_api": "image",
     "judging": "image",
     "store_scale": "image",  # runs no model: the flag is accepted and unused
+    "tables": "text",
+    "masking": "text",
 }
 
 

@@ -54,6 +54,12 @@ def _exposure(p: argparse.ArgumentParser) -> None:
         default=None,
         help="listen on a non-loopback address without API keys or mutual TLS",
     )
+    p.add_argument(
+        "--allow-cleartext",
+        action="store_true",
+        default=None,
+        help="listen on a non-loopback address with API keys but without TLS",
+    )
 
 
 def _waiting() -> argparse.ArgumentParser:
@@ -183,6 +189,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("text", parents=[common, waiting], help="make rows from a schema", epilog=EPILOG)
     _rows_options(p)
     p.add_argument("--seed", type=int, metavar="S", help="base seed; the same seed gives the same rows")
+    p.add_argument("--model", metavar="M", help="text model (default: the server's)")
+
+    p = sub.add_parser(
+        "tables", parents=[common, waiting], help="several tables whose references join", epilog=EPILOG
+    )
+    p.add_argument("--schema", required=True, metavar="JSON|@file", help='{"tables": {...}}, inline or @path')
+    p.add_argument(
+        "-n-scale",
+        "--n-scale",
+        dest="n_scale",
+        type=int,
+        default=1,
+        metavar="K",
+        help="multiply root tables' rows",
+    )
+    p.add_argument(
+        "--format", choices=list(FORMATS), default="jsonl", help="table file format (default jsonl)"
+    )
+    p.add_argument("--instructions", metavar="T", help="free-form instructions for every table")
+    p.add_argument("--seed", type=int, metavar="S", help="the same seed gives the same tables")
     p.add_argument("--model", metavar="M", help="text model (default: the server's)")
 
     p = sub.add_parser(

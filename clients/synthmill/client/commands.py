@@ -290,6 +290,7 @@ CLIENT_COMMANDS = {
     "images": cmd_submit,
     "text": cmd_submit,
     "unified": cmd_submit,
+    "tables": cmd_submit,
     "annotate": cmd_annotate,
     "jobs": cmd_jobs,
     "status": cmd_status,

@@ -74,6 +74,11 @@ class JobKind:
         """Makes the job's missing items, recording each through `run`."""
         raise NotImplementedError
 
+    async def finalize(self, run: JobRun) -> None:
+        """Writes the job's files when it ends: by default `write_results` from the recorded rows and
+        images, then job.json. A kind that records other items reads them itself."""
+        await run.finalize(self.write_results, self.rows(run.job.spec) is not None)
+
     def write_results(self, job: pb.Job, folder: JobFolder, recorded: Recorded) -> None:
         """Writes the job's files (all but job.json) from what it recorded (runs off the event loop)."""
         raise NotImplementedError

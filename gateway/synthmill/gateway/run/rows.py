@@ -64,6 +64,8 @@ class RowMaker:
             [Callable[[], Awaitable[None]], Callable[[], int], Callable[[], bool]], Awaitable[None]
         ],
         accept: Callable[[text_pb2.GeneratedRow, dict], Awaitable[None]],
+        pinned: Callable[[int, int], list[dict]] | None = None,
+        context: Callable[[int, int], list[dict]] | None = None,
     ):
         self.spec = spec
         self.schema = schema
@@ -76,15 +78,24 @@ class RowMaker:
         self.accept = accept
         self._schema_json = json.dumps(plain(schema).json_schema())
         self.sampler = ColumnSampler(schema)
+        self._pins = pinned
+        self._context = context
 
     def _pinned(self, start: int, count: int) -> list[dict]:
-        """The sampled values of rows start .. start + count - 1 (always from the job's seed)."""
+        """The sampled values of rows start .. start + count - 1 (always from the job's seed), or
+        what `pinned` gives (a tables job: keys, references and sampled columns)."""
+        if self._pins is not None:
+            return self._pins(start, count)
         return self.sampler.rows(self.seed, range(start, start + count)) if self.sampler.sampled else []
 
     def _request(self, start: int, count: int, seed: int) -> text_pb2.GenerateRowsRequest:
         pinned = self._pinned(start, count)
         return text_pb2.GenerateRowsRequest(
             pinned_rows_json=[json.dumps(values, ensure_ascii=False) for values in pinned],
+            context_rows_json=[
+                json.dumps(row, ensure_ascii=False)
+                for row in (self._context(start, count) if self._context else [])
+            ],
             schema_json=self._schema_json,
             start_index=start,
             count=count,
