@@ -14,13 +14,15 @@ CPU can send) is not sent stale progress: a step of an item that it has not been
 replaced by the newer step of the same item in the same phase (`Mailbox`), so it never falls further
 behind than the items in flight, and still sees each phase's last step. Stored events are never
 dropped. An operator may also cap the steps each watcher is sent a second (`steps_per_s`): a watcher
-then waits for its next step, which meanwhile coalesces, so a gateway with many watchers sends a
-bounded number of deliveries whatever the job's step rate.
+then waits for its next step, which meanwhile coalesces, and a stored event that comes meanwhile goes
+at once, the steps ahead of it unsent; so a gateway with many watchers sends a bounded number of
+deliveries whatever the job's step rate.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
@@ -70,20 +72,32 @@ class Mailbox:
             head = self._slots[0]
             if self._step_gap_s and head is not None and head.WhichOneof("event") == "step":
                 wait = self._next_step_at - asyncio.get_running_loop().time()
-                if wait > 0:  # the cap: this step may be superseded meanwhile
-                    await asyncio.sleep(wait)
+                if wait > 0 and self._stored_waiting():  # a stored event never waits for the cap:
+                    self._pop()  # the steps ahead of it go unsent (newer ones follow)
+                    self.superseded += 1
+                    continue
+                if wait > 0:  # the cap: this step may be superseded, or a stored event come, meanwhile
+                    self._ready.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._ready.wait(), wait)
                     continue
                 self._next_step_at = asyncio.get_running_loop().time() + self._step_gap_s
-            event = self._slots.popleft()
-            number = self._first
-            self._first += 1
-            if event is None:
-                continue
-            if event.WhichOneof("event") == "step":
-                key = (event.step.index, event.step.phase)
-                if self._steps.get(key) == number:
-                    del self._steps[key]
-            return event
+            event = self._pop()
+            if event is not None:
+                return event
+
+    def _stored_waiting(self) -> bool:
+        return any(e is not None and e.WhichOneof("event") != "step" for e in self._slots)
+
+    def _pop(self) -> pb.JobEvent | None:
+        event = self._slots.popleft()
+        number = self._first
+        self._first += 1
+        if event is not None and event.WhichOneof("event") == "step":
+            key = (event.step.index, event.step.phase)
+            if self._steps.get(key) == number:
+                del self._steps[key]
+        return event
 
 
 class _Feed:
