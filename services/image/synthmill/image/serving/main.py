@@ -36,9 +36,10 @@ def _load_and_warm(
     device = devices.resolve_device(settings.device)
     devices.bind_thread(device)
     models, per_image = {}, []
+    controlnets: dict = {}  # ControlNet weights shared by the models they fit
     for name in settings.models:
         with metrics.SERVER.loading(name):
-            model = loader.load(name, settings)
+            model = loader.load(name, settings, controlnets)
             per_image.append(engine.warm_up(model))
         models[name] = model
     judged_by = judging.load(settings)
@@ -63,7 +64,9 @@ def build_service(settings: ImageSettings) -> Service:
                 engine.generate, model, params, items, on_step, settings.vae_tiling_pixels
             )
             if images is not None:  # a stopped batch did not run all its steps
-                metrics.SERVER.model_call(params.model, len(items), params.steps, time.monotonic() - started)
+                metrics.SERVER.model_call(
+                    params.model, len(items), params.denoising_steps, time.monotonic() - started
+                )
             return images
 
         def annotate(images, labels, kinds):

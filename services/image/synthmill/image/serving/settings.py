@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from synthmill.common.image_header import MAX_INPUT_PIXELS
 from synthmill.common.security import ServerSecurity
 from synthmill.common.settings import default_cache_dir
 
@@ -173,6 +174,22 @@ class ImageSettings(ServerSecurity):
     open_detect_threshold: float = field(
         default=0.1, metadata={"doc": "Least confidence of a kept box from the open-vocabulary detector."}
     )
+    max_input_pixels: int = field(
+        default=MAX_INPUT_PIXELS,
+        metadata={
+            "doc": "Largest width × height of an init image, mask or control image a request may send, "
+            "checked from its PNG or JPEG header before it is decoded (a decompression bomb is refused)."
+        },
+    )
+    controlnets: tuple[str, ...] = field(
+        default=("tiny-controlnet",),
+        metadata={
+            "doc": "Comma-separated ControlNets: NAME=SOURCE (a hub id such as "
+            "lllyasviel/control_v11p_sd15_canny, or a directory), a bare hub id or directory (named by "
+            "itself), or tiny-controlnet (random weights, built from each SD 1.5/2.x/SDXL model's own "
+            "UNet config). Each is offered with the models whose UNet it fits."
+        },
+    )
     max_message_bytes: int = field(
         default=64 * 1024 * 1024, metadata={"doc": "Largest gRPC message sent or received."}
     )
@@ -180,6 +197,7 @@ class ImageSettings(ServerSecurity):
     def __post_init__(self) -> None:
         # CLI callers pass lists and strings; keep the declared types.
         object.__setattr__(self, "models", tuple(self.models))
+        object.__setattr__(self, "controlnets", tuple(self.controlnets))
         object.__setattr__(self, "cache_dir", Path(self.cache_dir).expanduser())
         if not self.models:
             raise ValueError(f"{PREFIX}MODELS: at least one model is required")
