@@ -1,7 +1,7 @@
 // The job page: live progress, cancel and download; a gallery of thumbnails with each image's metadata
 // and its boxes and masks (annotations/instances.json, COCO) drawn over it; the rows as a table; a
 // tables job's tables with their row counts and files (job.json).
-import { api, fileUrl, TERMINAL } from "./api.js";
+import { api, blobUrl, fileUrl, TERMINAL } from "./api.js";
 import { h } from "./dom.js";
 import { follow, onJobEvent, progressBar, setBar } from "./jobs.js";
 
@@ -9,6 +9,13 @@ const EXTENSIONS = { ROW_FORMAT_JSON: "json", ROW_FORMAT_CSV: "csv", ROW_FORMAT_
 
 function rowsSpec(job) {
   return job.spec.text || (job.spec.unified && job.spec.unified.rows) || null;
+}
+
+// Only a job that asked for boxes or masks writes annotations/instances.json: asking any other job for it
+// is a 404 in the console.
+function annotated(job) {
+  const params = (job.spec.images || job.spec.unified || {}).params || {};
+  return Boolean(job.spec.annotate || (params.annotations || []).length);
 }
 
 function parseCsv(text) {
@@ -110,8 +117,15 @@ async function loadBoxes(jobId) {
   return byFile;
 }
 
+// An <img> of a job file, fetched with the API key.
+function image(jobId, file, alt) {
+  const img = h("img", { alt });
+  blobUrl(fileUrl(jobId, file)).then((url) => { img.src = url; }, (err) => { img.title = err.message; });
+  return img;
+}
+
 function framed(jobId, meta, boxes) {
-  const frame = h("div.frame", {}, h("img", { src: fileUrl(jobId, meta.file_name), alt: meta.prompt || meta.file_name, loading: "lazy" }));
+  const frame = h("div.frame", {}, image(jobId, meta.file_name, meta.prompt || meta.file_name));
   for (const box of boxes || []) {
     if (box.segmentation && box.segmentation.counts) frame.append(maskCanvas(box.segmentation));
     const [x, y, w, bh] = box.bbox;
@@ -146,17 +160,29 @@ function thumb(jobId, meta, boxes) {
 function table(jobId, rows) {
   const columns = Object.keys(rows[0] || {});
   const cell = (name, value) => {
-    if (name === "images" && Array.isArray(value)) return h("td", {}, value.map((file) => h("img", { src: fileUrl(jobId, file), alt: file })));
+    if (name === "images" && Array.isArray(value)) return h("td", {}, value.map((file) => image(jobId, file, file)));
     return h("td", {}, value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value));
   };
   return h("div.table-wrap", {}, h("table", { id: "rows-table" }, h("thead", {}, h("tr", {}, columns.map((c) => h("th", {}, c)))), h("tbody", {}, rows.map((row) => h("tr", {}, columns.map((c) => cell(c, row[c])))))));
 }
 
+// Saves a file of the job as `name`: fetched with the key, handed to the browser as a blob.
+async function saveAs(path, name) {
+  const link = h("a", { href: await blobUrl(path), download: name });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}
+
+function fileLink(jobId, file) {
+  const link = h("a", { href: "#", onclick: (event) => { event.preventDefault(); saveAs(fileUrl(jobId, file), file).catch((err) => { link.title = err.message; }); } }, file);
+  return link;
+}
+
 async function tablesList(jobId) {
   let info = await api(fileUrl(jobId, "job.json"));
   if (typeof info === "string") info = JSON.parse(info);
-  const rows = (info.tables || []).map((t) => h("tr", {}, h("td", {}, t.table), h("td", {}, String(t.rows)), h("td", {}, t.file ? h("a", { href: fileUrl(jobId, t.file) }, t.file) : "not written")));
-  const extra = ["schema.sql", "stats.html"].map((file) => h("a", { href: fileUrl(jobId, file) }, file));
+  const rows = (info.tables || []).map((t) => h("tr", {}, h("td", {}, t.table), h("td", {}, String(t.rows)), h("td", {}, t.file ? fileLink(jobId, t.file) : "not written")));
+  const extra = ["schema.sql", "stats.html"].map((file) => fileLink(jobId, file));
   return [h("div.table-wrap", {}, h("table", { id: "tables-table" }, h("thead", {}, h("tr", {}, ["table", "rows", "file"].map((c) => h("th", {}, c)))), h("tbody", {}, rows))), h("p.facts", {}, extra.flatMap((a) => [a, " "]))];
 }
 
@@ -164,7 +190,7 @@ async function fill(job, gallery, rowsCard, tablesCard) {
   const jobId = job.job_id;
   if (job.spec.tables) tablesCard.append(...(await tablesList(jobId)));
   if (job.counts.images_total) {
-    const [meta, boxes] = await Promise.all([loadJsonl(jobId, "metadata.jsonl"), loadBoxes(jobId)]);
+    const [meta, boxes] = await Promise.all([loadJsonl(jobId, "metadata.jsonl"), annotated(job) ? loadBoxes(jobId) : new Map()]);
     gallery.replaceChildren(...(meta.length ? meta.map((m) => thumb(jobId, m, boxes.get(m.file_name))) : [h("p.empty", {}, "No images were made.")]));
   }
   if (rowsSpec(job)) {
@@ -187,7 +213,8 @@ export function jobView(jobId, setCleanup) {
     const bar = progressBar(job.status, job.progress);
     const pct = h("b", { id: "job-progress" }, `${Math.floor(job.progress)}%`);
     const cancel = h("button.danger", { type: "button", onclick: () => api(`/jobs/${jobId}/cancel`, { method: "POST" }).catch(() => {}) }, "Cancel");
-    const download = h("a", { href: `/jobs/${encodeURIComponent(jobId)}/download`, download: `${jobId}.zip` }, h("button.ghost", { type: "button", tabIndex: -1 }, "Download .zip"));
+    const save = () => saveAs(`/jobs/${encodeURIComponent(jobId)}/download`, `${jobId}.zip`);
+    const download = h("button.ghost", { type: "button", id: "download", onclick: () => save().catch((err) => { download.title = err.message; }) }, "Download .zip");
     const gallery = h("div.gallery", { id: "gallery" });
     const imagesCard = h("section.card", {}, h("h2", {}, "Images"), gallery);
     const rowsCard = h("section.card", {}, h("h2", {}, "Rows"));

@@ -13,6 +13,7 @@ from PIL import Image
 from synthmill.common import judging, rules
 from synthmill.common.cards import ModelCard
 from synthmill.common.errors import InvalidArgument
+from synthmill.common.image_header import check_image
 from synthmill.image.judging.boxes import Box
 from synthmill.image.serving.settings import ImageSettings
 from synthmill.v1 import common_pb2, image_pb2
@@ -161,6 +162,7 @@ class AnnotateRequest:
         _check_item_count(len(request.items), max_items)
         images = []
         for position, item in enumerate(request.items):
+            check_image(item.image, f"items[{position}].image")  # the pixel budget, before decoding
             try:
                 image = Image.open(io.BytesIO(item.image))
                 image.load()
