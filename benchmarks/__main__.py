@@ -31,8 +31,10 @@ BENCHMARKS = {
     "distributions": "text",
     "http_api": "image",
     "judging": "image",
+    "fitting": "text",  # takes --model like the others, uses no model
     "store_scale": "image",  # runs no model: the flag is accepted and unused
     "tables": "text",
+    "masking": "text",
 }
 
 

@@ -42,6 +42,8 @@ def job_json(job: gateway_pb2.Job) -> dict[str, Any]:
         out["distinct_row_ratio"] = job.distinct_row_ratio
     if job.stats_headline:
         out["stats_headline"] = job.stats_headline
+    if job.quality_headline:
+        out["quality_headline"] = job.quality_headline
     if job.HasField("score"):
         out["score"] = json_format.MessageToDict(job.score, preserving_proto_field_name=True)
     return out
@@ -68,6 +70,8 @@ def _report(args: Any, job: gateway_pb2.Job) -> int:
         print(f"job {job.id} {state_name(job.state)}: {_counts(job)}")
         if job.stats_headline:
             print(f"stats: {job.stats_headline} (stats.html)")
+        if job.quality_headline:
+            print(f"quality: {job.quality_headline} (quality.html)")
         if job.output_dir:
             print(f"output: {job.output_dir}")
         if job.HasField("score"):

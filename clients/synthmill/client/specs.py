@@ -173,10 +173,43 @@ def sampling_params(
     return params
 
 
+def fit_sample(
+    source: str | Path | bytes,
+    *,
+    format: str = "",
+    min_count: int = 0,
+    keep_rare: bool = False,
+    holdout: float | None = None,
+    fail_under: str | Mapping[str, float] = "",
+) -> gateway_pb2.FitSample:
+    """A sample for the gateway to fit (`--like`): a file (its format from its name: csv, jsonl,
+    parquet) or the bytes themselves (csv unless `format` says otherwise), the fit's options, and the
+    report's thresholds ("quality=0.85,dcr=0.6")."""
+    from synthmill.common.fit import thresholds
+    from synthmill.common.fit.sample import format_of
+
+    if isinstance(source, bytes):
+        data = source
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise SpecError(f"--like: cannot read {source}: {exc.strerror or exc}") from None
+        format = format or format_of(str(source))
+    minimums = thresholds.parse(fail_under, "--fail-under") if isinstance(fail_under, str) else fail_under
+    sample = gateway_pb2.FitSample(
+        data=data, format=format, min_count=min_count, keep_rare=keep_rare, fail_under=minimums
+    )
+    if holdout is not None:
+        sample.holdout = holdout
+    return sample
+
+
 def text_spec(
-    schema: str | Mapping[str, Any],
+    schema: str | Mapping[str, Any] | None,
     n: int,
     *,
+    like: gateway_pb2.FitSample | None = None,
     format: str = "jsonl",
     instructions: str = "",
     model: str = "",
@@ -185,7 +218,8 @@ def text_spec(
     max_new_tokens: int = 0,
 ) -> gateway_pb2.TextJobSpec:
     return gateway_pb2.TextJobSpec(
-        schema_json=load_schema(schema),
+        schema_json=load_schema(schema) if schema is not None else "",
+        like=like,
         count=n,
         instructions=instructions or "",
         format=row_format(format),
@@ -202,9 +236,10 @@ def _job(seed: int | None, **kind: Any) -> gateway_pb2.JobSpec:
 
 
 def text_job(
-    schema: str | Mapping[str, Any], n: int, *, seed: int | None = None, **options: Any
+    schema: str | Mapping[str, Any] | None, n: int, *, seed: int | None = None, **options: Any
 ) -> gateway_pb2.JobSpec:
-    """Rows: `schema` is a dict, JSON text or `@path`; options are `text_spec`'s."""
+    """Rows: `schema` is a dict, JSON text or `@path` (None with `like=fit_sample(path)`: the gateway
+    fits the sample); options are `text_spec`'s."""
     return _job(seed, text=text_spec(schema, n, **options))
 
 
@@ -338,9 +373,15 @@ def annotate_job(
 def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
     """The JobSpec of an `images`, `text` or `unified` command line (an argparse Namespace)."""
     if args.command == "text":
+        like = None
+        if args.like:
+            like = fit_sample(
+                args.like, min_count=args.min_count, keep_rare=args.keep_rare, fail_under=args.fail_under
+            )
         return text_job(
             args.schema,
             args.n,
+            like=like,
             format=args.format,
             instructions=args.instructions or "",
             model=args.model or "",

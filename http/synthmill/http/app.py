@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from synthmill.client import SynthmillError
-from synthmill.http import events, files, generate, info, jobs, schema_check, sdapi
+from synthmill.http import events, files, fit, generate, info, jobs, schema_check, sdapi
 from synthmill.http.deps import authorized
 from synthmill.http.door import HostCheck, OriginCheck
 from synthmill.http.errors import LimitBody, gateway_error
@@ -47,7 +47,7 @@ def create_app(settings: HttpSettings | None = None) -> FastAPI:
     app.state.runs = Runs()
     app.add_exception_handler(SynthmillError, gateway_error)
     app.include_router(info.router)  # `/` and `/health` answer without a key, like the page itself
-    for module in (generate, schema_check, jobs, events, files, sdapi):
+    for module in (generate, schema_check, fit, jobs, events, files, sdapi):
         app.include_router(module.router, dependencies=[Depends(authorized)])
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
 

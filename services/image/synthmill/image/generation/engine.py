@@ -97,8 +97,10 @@ def _run(
     return result.images
 
 
-def warm_up(model: LoadedModel) -> None:
-    """One small two-step image, so the first request does not pay for lazy initialisation."""
+def warm_up(model: LoadedModel) -> int | None:
+    """One two-step image at the model's own size, so the first request does not pay for lazy
+    initialisation. On CUDA returns the bytes that image needed above the loaded model (the
+    allocator's peak during it), which sizes the "auto" batch; None elsewhere."""
     params = GenerationParams(
         model=model.name,
         width=model.default_width,
@@ -108,4 +110,5 @@ def warm_up(model: LoadedModel) -> None:
         scheduler=schedulers.name_of(model.own_scheduler, model.family),
         negative_prompt="",
     )
-    generate(model, params, [Item(index=0, prompt="warm-up", seed=0)], lambda _: True)
+    item = Item(index=0, prompt="warm-up", seed=0)
+    return devices.peak_bytes(model.device, lambda: generate(model, params, [item], lambda _: True))
