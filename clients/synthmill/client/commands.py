@@ -43,6 +43,8 @@ def job_json(job: gateway_pb2.Job) -> dict[str, Any]:
         out["distinct_row_ratio"] = job.distinct_row_ratio
     if job.stats_headline:
         out["stats_headline"] = job.stats_headline
+    if job.quality_headline:
+        out["quality_headline"] = job.quality_headline
     if job.HasField("score"):
         out["score"] = json_format.MessageToDict(job.score, preserving_proto_field_name=True)
     return out
@@ -69,6 +71,8 @@ def _report(args: Any, job: gateway_pb2.Job) -> int:
         print(f"job {job.id} {state_name(job.state)}: {_counts(job)}")
         if job.stats_headline:
             print(f"stats: {job.stats_headline} (stats.html)")
+        if job.quality_headline:
+            print(f"quality: {job.quality_headline} (quality.html)")
         if job.output_dir:
             print(f"output: {job.output_dir}")
         if job.HasField("score"):
@@ -302,6 +306,7 @@ CLIENT_COMMANDS = {
     "images": cmd_submit,
     "text": cmd_submit,
     "unified": cmd_submit,
+    "tables": cmd_submit,
     "annotate": cmd_annotate,
     "augment": cmd_augment,
     "jobs": cmd_jobs,

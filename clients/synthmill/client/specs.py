@@ -174,6 +174,13 @@ def image_params(
     return params
 
 
+def row_format(name: str) -> int:
+    """The RowFormat of `--format` NAME."""
+    if name not in FORMATS:
+        raise SpecError(f"--format: expected one of {', '.join(FORMATS)}, got {name!r}")
+    return FORMATS[name]
+
+
 def sampling_params(
     temperature: float | None = None, top_p: float | None = None, max_new_tokens: int = 0
 ) -> common_pb2.SamplingParams:
@@ -185,10 +192,43 @@ def sampling_params(
     return params
 
 
+def fit_sample(
+    source: str | Path | bytes,
+    *,
+    format: str = "",
+    min_count: int = 0,
+    keep_rare: bool = False,
+    holdout: float | None = None,
+    fail_under: str | Mapping[str, float] = "",
+) -> gateway_pb2.FitSample:
+    """A sample for the gateway to fit (`--like`): a file (its format from its name: csv, jsonl,
+    parquet) or the bytes themselves (csv unless `format` says otherwise), the fit's options, and the
+    report's thresholds ("quality=0.85,dcr=0.6")."""
+    from synthmill.common.fit import thresholds
+    from synthmill.common.fit.sample import format_of
+
+    if isinstance(source, bytes):
+        data = source
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise SpecError(f"--like: cannot read {source}: {exc.strerror or exc}") from None
+        format = format or format_of(str(source))
+    minimums = thresholds.parse(fail_under, "--fail-under") if isinstance(fail_under, str) else fail_under
+    sample = gateway_pb2.FitSample(
+        data=data, format=format, min_count=min_count, keep_rare=keep_rare, fail_under=minimums
+    )
+    if holdout is not None:
+        sample.holdout = holdout
+    return sample
+
+
 def text_spec(
-    schema: str | Mapping[str, Any],
+    schema: str | Mapping[str, Any] | None,
     n: int,
     *,
+    like: gateway_pb2.FitSample | None = None,
     format: str = "jsonl",
     instructions: str = "",
     model: str = "",
@@ -196,13 +236,12 @@ def text_spec(
     top_p: float | None = None,
     max_new_tokens: int = 0,
 ) -> gateway_pb2.TextJobSpec:
-    if format not in FORMATS:
-        raise SpecError(f"--format: expected one of {', '.join(FORMATS)}, got {format!r}")
     return gateway_pb2.TextJobSpec(
-        schema_json=load_schema(schema),
+        schema_json=load_schema(schema) if schema is not None else "",
+        like=like,
         count=n,
         instructions=instructions or "",
-        format=FORMATS[format],
+        format=row_format(format),
         model=model or "",
         sampling=sampling_params(temperature, top_p, max_new_tokens),
     )
@@ -216,10 +255,36 @@ def _job(seed: int | None, **kind: Any) -> gateway_pb2.JobSpec:
 
 
 def text_job(
-    schema: str | Mapping[str, Any], n: int, *, seed: int | None = None, **options: Any
+    schema: str | Mapping[str, Any] | None, n: int, *, seed: int | None = None, **options: Any
 ) -> gateway_pb2.JobSpec:
-    """Rows: `schema` is a dict, JSON text or `@path`; options are `text_spec`'s."""
+    """Rows: `schema` is a dict, JSON text or `@path` (None with `like=fit_sample(path)`: the gateway
+    fits the sample); options are `text_spec`'s."""
     return _job(seed, text=text_spec(schema, n, **options))
+
+
+def tables_job(
+    schema: str | Mapping[str, Any],
+    *,
+    scale: int = 1,
+    format: str = "jsonl",
+    instructions: str = "",
+    model: str = "",
+    seed: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    max_new_tokens: int = 0,
+) -> gateway_pb2.JobSpec:
+    """Several tables: `schema` is `{"tables": {...}}` as a dict, JSON text or `@path`; `scale`
+    multiplies the rows of every table without a parent."""
+    tables = gateway_pb2.TablesJobSpec(
+        schema_json=load_schema(schema),
+        scale=scale,
+        instructions=instructions or "",
+        format=row_format(format),
+        model=model or "",
+        sampling=sampling_params(temperature, top_p, max_new_tokens),
+    )
+    return _job(seed, tables=tables)
 
 
 def image_job(
@@ -377,9 +442,24 @@ def annotate_job(
 def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
     """The JobSpec of an `images`, `text` or `unified` command line (an argparse Namespace)."""
     if args.command == "text":
+        like = None
+        if args.like:
+            like = fit_sample(
+                args.like, min_count=args.min_count, keep_rare=args.keep_rare, fail_under=args.fail_under
+            )
         return text_job(
             args.schema,
             args.n,
+            like=like,
+            format=args.format,
+            instructions=args.instructions or "",
+            model=args.model or "",
+            seed=args.seed,
+        )
+    if args.command == "tables":
+        return tables_job(
+            args.schema,
+            scale=args.n_scale,
             format=args.format,
             instructions=args.instructions or "",
             model=args.model or "",

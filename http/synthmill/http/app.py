@@ -15,6 +15,7 @@ from synthmill.client import SynthmillError
 from synthmill.http import (
     events,
     files,
+    fit,
     generate,
     info,
     jobs,
@@ -63,6 +64,7 @@ def create_app(settings: HttpSettings | None = None) -> FastAPI:
     routes = (
         generate,
         schema_check,
+        fit,
         jobs,
         events,
         files,

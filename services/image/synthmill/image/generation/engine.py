@@ -143,9 +143,11 @@ def _tensor(image: Image.Image) -> torch.Tensor:
     return torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).permute(2, 0, 1)
 
 
-def warm_up(model: LoadedModel) -> None:
+def warm_up(model: LoadedModel) -> int | None:
     """One small two-step image of the model's own task, so the first request does not pay for lazy
-    initialisation (an inpainting checkpoint repaints a grey square's middle)."""
+    initialisation (an inpainting checkpoint repaints a grey square's middle). On CUDA returns the
+    bytes that image needed above the loaded model (the allocator's peak during it), which sizes the
+    "auto" batch; None elsewhere."""
     size = (model.default_width, model.default_height)
     task = model.tasks[0]
     params = GenerationParams(
@@ -164,4 +166,4 @@ def warm_up(model: LoadedModel) -> None:
         grey, mask = Image.new("RGB", size, (128, 128, 128)), Image.new("L", size, 0)
         mask.paste(255, (size[0] // 4, size[1] // 4, 3 * size[0] // 4, 3 * size[1] // 4))
         item = dataclasses.replace(item, init=grey, mask=mask)
-    generate(model, params, [item], lambda _: True)
+    return devices.peak_bytes(model.device, lambda: generate(model, params, [item], lambda _: True))

@@ -33,7 +33,7 @@ from synthmill.image.domain import ImageModel
 from synthmill.image.embedded import pipelines
 from synthmill.image.generation import controlnets, schedulers
 from synthmill.image.generation.prompt_embeds import PromptEncoder, encoder_for
-from synthmill.image.serving.settings import PREFIX, ImageSettings
+from synthmill.image.serving.settings import FAULT_STAGES, PREFIX, ImageSettings
 from synthmill.runtime import devices, hub
 from synthmill.runtime.oom import Faults
 
@@ -168,7 +168,7 @@ def load(name: str, settings: ImageSettings, controlnet_cache: dict | None = Non
     denoiser = pipe.transformer if family == "sd3" else pipe.unet
     native = denoiser.config.sample_size * pipe.vae_scale_factor
     patch = denoiser.config.patch_size if family == "sd3" else 1
-    faults = Faults.parse(settings.faults, ("unet", "vae"), f"{PREFIX}FAULTS")
+    faults = Faults.parse(settings.faults, FAULT_STAGES, f"{PREFIX}FAULTS")
     faults.arm("unet", denoiser)
     faults.arm("vae", pipe.vae.decoder)
     # An inpainting checkpoint's denoiser takes the mask and the masked image too (9 channels, not 4).
@@ -196,7 +196,7 @@ def load(name: str, settings: ImageSettings, controlnet_cache: dict | None = Non
         default_width=native,
         default_height=native,
         size_multiple=pipe.vae_scale_factor * patch,
-        prompts=encoder_for(pipe, family),
+        prompts=encoder_for(pipe, family, device),
         max_size=settings.max_size_of(family),
         faults=faults,
         dtypes=dtypes,

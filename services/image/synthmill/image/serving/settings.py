@@ -11,6 +11,9 @@ from synthmill.common.settings import default_cache_dir
 
 PREFIX = "SYNTHMILL_IMAGE_"
 OFFLOADS = ("none", "model", "sequential")
+# The stages the FAULTS test hook can fail: the pipeline's (load: batch × width × height) and the
+# judges' (load: the images in the call).
+FAULT_STAGES = ("unet", "vae", "scorer", "detector", "segmenter")
 
 
 @dataclass(frozen=True)
@@ -109,12 +112,20 @@ class ImageSettings(ServerSecurity):
         default="",
         metadata={
             "doc": "Test hook, off when empty: oom@STAGE:N[,...] raises torch.OutOfMemoryError in STAGE "
-            "(unet, vae) when the batch's batch × width × height is over N."
+            "when the batch's load is over N: unet, vae (batch × width × height); scorer, detector "
+            "(the open-vocabulary one), segmenter (images in the call)."
         },
     )
     max_steps: int = field(default=150, metadata={"doc": "Largest step count accepted."})
     max_items: int = field(default=64, metadata={"doc": "Largest number of items in one request."})
-    max_batch: int = field(default=8, metadata={"doc": "Largest pipeline batch the dynamic batcher forms."})
+    max_batch: int = field(
+        default=0,
+        metadata={
+            "doc": "Largest pipeline batch the dynamic batcher forms; 0: from the device: on CUDA what 80% "
+            "of the free memory holds (after every model and judge is loaded) of the largest warm-up "
+            "image's peak, at most 64; 8 on the CPU. GetInfo reports the value in force."
+        },
+    )
     batch_delay_ms: int = field(
         default=20, metadata={"doc": "How long the oldest queued item waits for compatible company."}
     )
