@@ -28,11 +28,15 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
         return shown(await self.jobs.get(request.job_id, caller()), caller())
 
     async def ListJobs(self, request: pb.ListJobsRequest, context) -> pb.ListJobsResponse:
-        jobs = await self.jobs.list(request.state, request.limit, caller())
-        return pb.ListJobsResponse(jobs=[shown(job, caller()) for job in jobs])
+        page = await self.jobs.list(request, caller())
+        shown_jobs = [shown(job, caller()) for job in page.jobs]
+        return pb.ListJobsResponse(jobs=shown_jobs, next_page_token=page.next_page_token)
 
     async def CancelJob(self, request: pb.CancelJobRequest, context) -> pb.Job:
         return shown(await self.jobs.cancel(request.job_id, caller()), caller())
+
+    async def DeleteJob(self, request: pb.DeleteJobRequest, context) -> pb.Job:
+        return shown(await self.jobs.delete(request.job_id, caller()), caller())
 
     async def WatchJob(self, request: pb.WatchJobRequest, context) -> AsyncIterator[pb.JobEvent]:
         async for event in self.jobs.watch(request.job_id, request.after_seq, caller()):

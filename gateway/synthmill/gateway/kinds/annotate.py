@@ -16,6 +16,7 @@ from synthmill.common.image_header import check_image
 from synthmill.common.judging import Capabilities, check_annotate
 from synthmill.common.paths import BadPath, plain_name
 from synthmill.common.rules import IMAGE_SUFFIXES
+from synthmill.gateway.disk import estimate_bytes
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.outputs.coco import box_row
 from synthmill.gateway.outputs.folder import JobFolder
@@ -63,6 +64,9 @@ class Annotate(JobKind):
                 raise InvalidArgument(f"annotate.images[{i}].data", "is empty")
             check_image(image.data, f"annotate.images[{i}].data")  # the size from its header
         check_annotate(annotate.annotations, annotate.labels, "annotate", caps)
+
+    def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
+        return estimate_bytes(counts, inputs=sum(len(image.data) for image in spec.annotate.images))
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(images_total=len(spec.annotate.images))

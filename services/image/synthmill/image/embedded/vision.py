@@ -8,7 +8,7 @@ random weights, saved with `save_pretrained` on first use and loaded back like a
 - "tiny-sam": a `SamModel` (64-pixel input, 32-wide) with its `SamProcessor`, the embedded segmenter.
 
 No real CLIP, SigLIP, OWL or SAM weights reach these machines; point the settings at a hub id or a path
-for real ones (README, "Scores and labels").
+for real ones (docs/labels.md).
 """
 
 from __future__ import annotations
