@@ -61,6 +61,9 @@ class Jobs:
         settings = self.ctx.settings
         kind = kind_of(spec)
         kind.apply_styles(spec, self.ctx.styles)  # before any check: the styled prompts are what will run
+        if not spec.HasField("seed") or spec.seed == -1:  # drawn first: a kind's totals may depend on it
+            spec.seed = random.randrange(2**31)
+        await asyncio.to_thread(kind.prepare, spec, settings)  # e.g. a schema fitted to a sample
         try:
             info = await self.server_info(spec, kind)
         except Unavailable:
@@ -74,8 +77,6 @@ class Jobs:
             )
         counts = kind.totals(spec)
         await asyncio.to_thread(self.disk.check, kind.disk_bytes(spec, counts))
-        if not spec.HasField("seed") or spec.seed == -1:
-            spec.seed = random.randrange(2**31)
         job = await self.store_new(spec, kind, counts, who)
         audit(
             "submit",

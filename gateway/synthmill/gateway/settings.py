@@ -52,6 +52,12 @@ class GatewaySettings(ServerSecurity):
         metadata=_doc("How long a store call retries a lost database connection (with backoff)."),
     )
     max_rows: int = field(default=10000, metadata=_doc("Most rows one job may ask for."))
+    max_sampled_rows: int = field(
+        default=10_000_000,
+        metadata=_doc(
+            "Most rows a tables job may draw without the LLM (its LLM-written rows count to max_rows)."
+        ),
+    )
     max_images: int = field(default=10000, metadata=_doc("Most images one job may ask for."))
     max_images_per_row: int = field(default=16, metadata=_doc("Most images per row in unified jobs."))
     max_concurrent_jobs: int = field(default=16, metadata=_doc("Jobs running at once; the rest queue."))
@@ -87,6 +93,9 @@ class GatewaySettings(ServerSecurity):
         default=120.0, metadata=_doc("How long a request waits for an unreachable server to come back.")
     )
     max_message_bytes: int = field(default=64 * 1024 * 1024, metadata=_doc("Largest gRPC message."))
+    max_sample_bytes: int = field(
+        default=32 * 1024 * 1024, metadata=_doc("Largest sample a text job may be fitted to (`like`).")
+    )
     upstream_tls_cert: Path | None = field(
         default=None, metadata=_doc("PEM client certificate the gateway presents to the inference servers.")
     )

@@ -45,7 +45,7 @@ EXTENSIONS = {
     common_pb2.ROW_FORMAT_PARQUET: "parquet",
 }
 
-_ARROW_TYPES = {
+ARROW_TYPES = {
     "int": pa.int64(),
     "float": pa.float64(),
     "bool": pa.bool_(),
@@ -215,7 +215,7 @@ def _csv(rows: Sequence[dict[str, Any]], columns: list[str]) -> bytes:
 
 
 def _parquet(rows: Sequence[dict[str, Any]], columns: list[str], schema: Schema) -> bytes:
-    fields = [pa.field(f.name, _ARROW_TYPES.get(f.type, pa.string()), nullable=True) for f in schema.fields]
+    fields = [pa.field(f.name, ARROW_TYPES.get(f.type, pa.string()), nullable=True) for f in schema.fields]
     if "images" in columns:
         fields.append(pa.field("images", pa.list_(pa.string())))
     table = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows], schema=pa.schema(fields))
