@@ -151,9 +151,11 @@ def keyed_stack(tiny_upstreams: Upstreams, tmp_path_factory: pytest.TempPathFact
         gateway.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's headless Chromium, driven by Playwright (Playwright's own download cannot run here)."""
+    """Debian's headless Chromium, driven by Playwright (Playwright's own download cannot run here).
+    One per module: the sync API runs an event loop in the main thread while it lives, and a later
+    test's asyncio.run() would find it running."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield browser

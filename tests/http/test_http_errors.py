@@ -56,8 +56,8 @@ def test_unknown_jobs_and_files_are_404(api) -> None:
 def test_bad_bodies_are_422(api) -> None:
     wrong_type = api.post("/generate/text", json={"schema": {"a": "int"}, "num_samples": "many"})
     assert _detail(wrong_type, 422)[0]["loc"] == ["body", "num_samples"]
-    missing = api.post("/generate/text", json={"num_samples": 3})
-    assert _detail(missing, 422)[0]["loc"] == ["body", "schema"]
+    missing = api.post("/generate/text", json={"num_samples": 3})  # a schema, or a sample to fit
+    assert "schema" in _detail(missing, 400)
     not_json = api.post(
         "/generate/images", content=b"{prompts: oops", headers={"content-type": "application/json"}
     )

@@ -1,7 +1,8 @@
 """How many distinct rows a schema allows, when every field is finite (enums, bools, ints with both
-bounds), and the check that a job asks for no more than that. Rows are never repeated (whole rows, and
-the values of a `unique` field), so a job of 50 rows over `{"color": ["red", "blue"]}` is doomed
-from its spec: it is refused at submit, naming the count and the limit."""
+bounds), and the check that a job asks for no more than that. The values of a `unique` field never
+repeat, and neither do whole rows that the LLM writes (rows drawn wholly from declared distributions
+may), so a job of 50 rows over `{"color": ["red", "blue"]}` is doomed from its spec: it is refused at
+submit, naming the count and the limit."""
 
 from __future__ import annotations
 
@@ -35,8 +36,9 @@ def row_capacity(schema: Schema) -> int | None:
     return total
 
 
-def check_capacity(schema: Schema, count: int, path: str) -> None:
-    """InvalidArgument at `path` when `count` distinct rows cannot exist under `schema`."""
+def check_capacity(schema: Schema, count: int, path: str, whole_rows: bool = True) -> None:
+    """InvalidArgument at `path` when `count` rows cannot have distinct values of each `unique` field,
+    or (with `whole_rows`: rows an LLM writes, which are never repeated) cannot be distinct rows."""
     for field in schema.fields:
         values = field_capacity(field)
         # A unique field's nulls may repeat (as in SQL), so only a non-nullable one is bounded.
@@ -44,7 +46,7 @@ def check_capacity(schema: Schema, count: int, path: str) -> None:
             raise InvalidArgument(
                 path, f"{count} rows need {count} distinct values of unique {field.name!r}; it has {values}"
             )
-    rows = row_capacity(schema)
+    rows = row_capacity(schema) if whole_rows else None
     if rows is not None and count > rows:
         raise InvalidArgument(
             path, f"{count} rows is over the {rows} distinct rows the schema allows (rows never repeat)"

@@ -74,7 +74,8 @@ def validate_rows(
         raise InvalidArgument(f"{path}.like", "only text jobs are fitted to a sample; pass a fitted schema")
     schema = parse_schema(rows.schema_json, f"{path}.schema")
     rules.check_count(rows.count, settings.max_rows, f"{path}.count")
-    check_capacity(schema, rows.count, f"{path}.count")
+    # Rows drawn wholly from declared distributions are not deduplicated; the LLM's rows are.
+    check_capacity(schema, rows.count, f"{path}.count", not ColumnSampler(schema).all_sampled)
     check_shares(schema, rows.count, f"{path}.count")
     if rows.format not in common_pb2.RowFormat.values():
         raise InvalidArgument(f"{path}.format", f"unknown format {rows.format}")
