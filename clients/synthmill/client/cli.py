@@ -109,8 +109,8 @@ def _labelling(group) -> None:
         "--annotate",
         action="append",
         metavar="KIND",
-        help="annotate every image: bbox (COCO boxes), mask (SAM instance masks in their boxes); "
-        "comma-separated or repeated, e.g. bbox,mask",
+        help="annotate every image: bbox (COCO boxes), mask (SAM instance masks in their boxes), "
+        "caption (a caption from the captioner); comma-separated or repeated, e.g. caption,bbox",
     )
     group.add_argument(
         "--labels",
@@ -205,6 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("dir", metavar="DIR", help="a folder of .png/.jpg images")
     _labelling(p)
+
+    p = sub.add_parser(
+        "caption",
+        parents=[common, waiting],
+        help="captions for the images in DIR (annotate --annotate caption); writes DIR/annotations/captions.json",
+        epilog=EPILOG,
+    )
+    p.add_argument("dir", metavar="DIR", help="a folder of .png/.jpg images")
 
     p = sub.add_parser("jobs", parents=[common], help="list jobs, newest first")
     p.add_argument("--state", metavar="S", help="queued, running, completed, failed or cancelled")

@@ -125,24 +125,28 @@ def _submit_and_follow(args: Any, client: Client, then: Callable[[str], None] | 
 
 
 def cmd_annotate(args: Any, client: Client) -> int:
-    """`annotate DIR`: a job over the folder's images; its COCO file is copied into DIR/annotations/."""
+    """`annotate DIR` (and `caption DIR`): a job over the folder's images; its COCO files are copied
+    into DIR/annotations/."""
     return _submit_and_follow(args, client, lambda job_id: _copy_coco(args, client, job_id))
 
 
 def _copy_coco(args: Any, client: Client, job_id: str) -> None:
-    """DIR/annotations/instances.json, with file names relative to DIR (the images lie there directly)."""
+    """DIR/annotations/instances.json and captions.json (those the job wrote), with file names relative
+    to DIR (the images lie there directly)."""
     with tempfile.TemporaryDirectory() as tmp:
         client.download(job_id, tmp)
-        coco = json.loads((Path(tmp) / "annotations" / "instances.json").read_text())
-    for image in coco["images"]:
-        image["file_name"] = image["file_name"].removeprefix("images/")
-    target = Path(args.dir) / "annotations" / "instances.json"
-    target.parent.mkdir(exist_ok=True)
-    partial = target.with_suffix(".json.tmp")
-    partial.write_text(json.dumps(coco, indent=2, ensure_ascii=False) + "\n")
-    partial.replace(target)
-    if not args.json and not args.quiet:
-        print(f"annotations: {target}", file=sys.stderr)
+        written = sorted((Path(tmp) / "annotations").glob("*.json"))
+        documents = {path.name: json.loads(path.read_text()) for path in written}
+    for name, coco in documents.items():
+        for image in coco["images"]:
+            image["file_name"] = image["file_name"].removeprefix("images/")
+        target = Path(args.dir) / "annotations" / name
+        target.parent.mkdir(exist_ok=True)
+        partial = target.with_suffix(".json.tmp")
+        partial.write_text(json.dumps(coco, indent=2, ensure_ascii=False) + "\n")
+        partial.replace(target)
+        if not args.json and not args.quiet:
+            print(f"annotations: {target}", file=sys.stderr)
 
 
 def cmd_jobs(args: Any, client: Client) -> int:
@@ -273,6 +277,7 @@ CLIENT_COMMANDS = {
     "text": cmd_submit,
     "unified": cmd_submit,
     "annotate": cmd_annotate,
+    "caption": cmd_annotate,
     "jobs": cmd_jobs,
     "status": cmd_status,
     "watch": cmd_watch,

@@ -340,4 +340,6 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
         return annotate_job(
             args.dir, annotations=parse_kinds(args.annotate) or ["bbox"], labels=parse_labels(args.labels)
         )
+    if args.command == "caption":
+        return annotate_job(args.dir, annotations=["caption"])
     raise SpecError(f"{args.command} makes no job")

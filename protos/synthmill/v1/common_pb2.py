@@ -24,23 +24,23 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19synthmill/v1/common.proto\x12\x0csynthmill.v1\"\xa9\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x66\x61mily\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x04 \x01(\t\x12\r\n\x05\x64type\x18\x05 \x01(\t\x12\x12\n\nis_default\x18\x06 \x01(\x08\x12\x12\n\nschedulers\x18\x07 \x03(\t\x12\x15\n\rsize_multiple\x18\x08 \x01(\r\x12\x10\n\x08max_size\x18\t \x01(\r\"\x10\n\x0eGetInfoRequest\"\x9d\x02\n\x0bImageParams\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05width\x18\x02 \x01(\r\x12\x0e\n\x06height\x18\x03 \x01(\r\x12\r\n\x05steps\x18\x04 \x01(\r\x12\x15\n\x08guidance\x18\x05 \x01(\x02H\x00\x88\x01\x01\x12\x11\n\tscheduler\x18\x06 \x01(\t\x12\x17\n\x0fnegative_prompt\x18\x07 \x01(\t\x12\x14\n\x07\x62\x65st_of\x18\x08 \x01(\rH\x01\x88\x01\x01\x12\x17\n\x0fkeep_candidates\x18\t \x01(\x08\x12\x11\n\tmin_score\x18\n \x01(\x02\x12\x13\n\x0b\x61nnotations\x18\x0b \x03(\t\x12\x0e\n\x06labels\x18\x0c \x03(\t\x12\x0e\n\x06styles\x18\r \x03(\tB\x0b\n\t_guidanceB\n\n\x08_best_of\"p\n\x0eSamplingParams\x12\x18\n\x0btemperature\x18\x01 \x01(\x02H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x02 \x01(\x02H\x01\x88\x01\x01\x12\x16\n\x0emax_new_tokens\x18\x03 \x01(\rB\x0e\n\x0c_temperatureB\x08\n\x06_top_p*~\n\tRowFormat\x12\x1a\n\x16ROW_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n\x10ROW_FORMAT_JSONL\x10\x01\x12\x13\n\x0fROW_FORMAT_JSON\x10\x02\x12\x12\n\x0eROW_FORMAT_CSV\x10\x03\x12\x16\n\x12ROW_FORMAT_PARQUET\x10\x04*Y\n\x05Phase\x12\x13\n\x0fPHASE_DENOISING\x10\x00\x12\x11\n\rPHASE_SCORING\x10\x01\x12\x13\n\x0fPHASE_SELECTING\x10\x02\x12\x13\n\x0fPHASE_DETECTING\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19synthmill/v1/common.proto\x12\x0csynthmill.v1\"\xa9\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x66\x61mily\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65vice\x18\x04 \x01(\t\x12\r\n\x05\x64type\x18\x05 \x01(\t\x12\x12\n\nis_default\x18\x06 \x01(\x08\x12\x12\n\nschedulers\x18\x07 \x03(\t\x12\x15\n\rsize_multiple\x18\x08 \x01(\r\x12\x10\n\x08max_size\x18\t \x01(\r\"\x10\n\x0eGetInfoRequest\"\xac\x02\n\x0bImageParams\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05width\x18\x02 \x01(\r\x12\x0e\n\x06height\x18\x03 \x01(\r\x12\r\n\x05steps\x18\x04 \x01(\r\x12\x15\n\x08guidance\x18\x05 \x01(\x02H\x00\x88\x01\x01\x12\x11\n\tscheduler\x18\x06 \x01(\t\x12\x17\n\x0fnegative_prompt\x18\x07 \x01(\t\x12\x14\n\x07\x62\x65st_of\x18\x08 \x01(\rH\x01\x88\x01\x01\x12\x17\n\x0fkeep_candidates\x18\t \x01(\x08\x12\x11\n\tmin_score\x18\n \x01(\x02\x12\x13\n\x0b\x61nnotations\x18\x0b \x03(\t\x12\x0e\n\x06labels\x18\x0c \x03(\t\x12\x0e\n\x06styles\x18\r \x03(\t\x12\r\n\x05\x65mbed\x18\x46 \x01(\x08\x42\x0b\n\t_guidanceB\n\n\x08_best_of\"p\n\x0eSamplingParams\x12\x18\n\x0btemperature\x18\x01 \x01(\x02H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x02 \x01(\x02H\x01\x88\x01\x01\x12\x16\n\x0emax_new_tokens\x18\x03 \x01(\rB\x0e\n\x0c_temperatureB\x08\n\x06_top_p*~\n\tRowFormat\x12\x1a\n\x16ROW_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n\x10ROW_FORMAT_JSONL\x10\x01\x12\x13\n\x0fROW_FORMAT_JSON\x10\x02\x12\x12\n\x0eROW_FORMAT_CSV\x10\x03\x12\x16\n\x12ROW_FORMAT_PARQUET\x10\x04*Y\n\x05Phase\x12\x13\n\x0fPHASE_DENOISING\x10\x00\x12\x11\n\rPHASE_SCORING\x10\x01\x12\x13\n\x0fPHASE_SELECTING\x10\x02\x12\x13\n\x0fPHASE_DETECTING\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'synthmill.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROWFORMAT']._serialized_start=635
-  _globals['_ROWFORMAT']._serialized_end=761
-  _globals['_PHASE']._serialized_start=763
-  _globals['_PHASE']._serialized_end=852
+  _globals['_ROWFORMAT']._serialized_start=650
+  _globals['_ROWFORMAT']._serialized_end=776
+  _globals['_PHASE']._serialized_start=778
+  _globals['_PHASE']._serialized_end=867
   _globals['_MODELINFO']._serialized_start=44
   _globals['_MODELINFO']._serialized_end=213
   _globals['_GETINFOREQUEST']._serialized_start=215
   _globals['_GETINFOREQUEST']._serialized_end=231
   _globals['_IMAGEPARAMS']._serialized_start=234
-  _globals['_IMAGEPARAMS']._serialized_end=519
-  _globals['_SAMPLINGPARAMS']._serialized_start=521
-  _globals['_SAMPLINGPARAMS']._serialized_end=633
+  _globals['_IMAGEPARAMS']._serialized_end=534
+  _globals['_SAMPLINGPARAMS']._serialized_start=536
+  _globals['_SAMPLINGPARAMS']._serialized_end=648
 # @@protoc_insertion_point(module_scope)

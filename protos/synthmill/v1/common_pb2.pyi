@@ -58,7 +58,7 @@ class GetInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ImageParams(_message.Message):
-    __slots__ = ("model", "width", "height", "steps", "guidance", "scheduler", "negative_prompt", "best_of", "keep_candidates", "min_score", "annotations", "labels", "styles")
+    __slots__ = ("model", "width", "height", "steps", "guidance", "scheduler", "negative_prompt", "best_of", "keep_candidates", "min_score", "annotations", "labels", "styles", "embed")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -72,6 +72,7 @@ class ImageParams(_message.Message):
     ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     STYLES_FIELD_NUMBER: _ClassVar[int]
+    EMBED_FIELD_NUMBER: _ClassVar[int]
     model: str
     width: int
     height: int
@@ -85,7 +86,8 @@ class ImageParams(_message.Message):
     annotations: _containers.RepeatedScalarFieldContainer[str]
     labels: _containers.RepeatedScalarFieldContainer[str]
     styles: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, model: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., steps: _Optional[int] = ..., guidance: _Optional[float] = ..., scheduler: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., best_of: _Optional[int] = ..., keep_candidates: _Optional[bool] = ..., min_score: _Optional[float] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., styles: _Optional[_Iterable[str]] = ...) -> None: ...
+    embed: bool
+    def __init__(self, model: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., steps: _Optional[int] = ..., guidance: _Optional[float] = ..., scheduler: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., best_of: _Optional[int] = ..., keep_candidates: _Optional[bool] = ..., min_score: _Optional[float] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., styles: _Optional[_Iterable[str]] = ..., embed: _Optional[bool] = ...) -> None: ...
 
 class SamplingParams(_message.Message):
     __slots__ = ("temperature", "top_p", "max_new_tokens")

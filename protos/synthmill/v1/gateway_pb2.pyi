@@ -59,20 +59,22 @@ class TextJobSpec(_message.Message):
     def __init__(self, schema_json: _Optional[str] = ..., count: _Optional[int] = ..., instructions: _Optional[str] = ..., format: _Optional[_Union[_common_pb2.RowFormat, str]] = ..., model: _Optional[str] = ..., sampling: _Optional[_Union[_common_pb2.SamplingParams, _Mapping]] = ...) -> None: ...
 
 class ImageJobSpec(_message.Message):
-    __slots__ = ("prompts", "captions", "expand_topic", "count", "params", "axes")
+    __slots__ = ("prompts", "captions", "expand_topic", "count", "params", "axes", "dedup")
     PROMPTS_FIELD_NUMBER: _ClassVar[int]
     CAPTIONS_FIELD_NUMBER: _ClassVar[int]
     EXPAND_TOPIC_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     AXES_FIELD_NUMBER: _ClassVar[int]
+    DEDUP_FIELD_NUMBER: _ClassVar[int]
     prompts: _containers.RepeatedScalarFieldContainer[str]
     captions: _containers.RepeatedCompositeFieldContainer[Caption]
     expand_topic: str
     count: int
     params: _common_pb2.ImageParams
     axes: _containers.RepeatedCompositeFieldContainer[Axis]
-    def __init__(self, prompts: _Optional[_Iterable[str]] = ..., captions: _Optional[_Iterable[_Union[Caption, _Mapping]]] = ..., expand_topic: _Optional[str] = ..., count: _Optional[int] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., axes: _Optional[_Iterable[_Union[Axis, _Mapping]]] = ...) -> None: ...
+    dedup: float
+    def __init__(self, prompts: _Optional[_Iterable[str]] = ..., captions: _Optional[_Iterable[_Union[Caption, _Mapping]]] = ..., expand_topic: _Optional[str] = ..., count: _Optional[int] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., axes: _Optional[_Iterable[_Union[Axis, _Mapping]]] = ..., dedup: _Optional[float] = ...) -> None: ...
 
 class UnifiedJobSpec(_message.Message):
     __slots__ = ("rows", "prompt_template", "prompts", "images_per_row", "params", "axes")

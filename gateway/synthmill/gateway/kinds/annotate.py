@@ -1,9 +1,11 @@
-"""Annotate jobs: boxes (and masks) for images the user already has (`synthmill annotate DIR`).
+"""Annotate jobs: boxes (and masks) and captions for images the user already has (`synthmill annotate
+DIR`, `synthmill caption DIR`).
 
 At submit the images are checked, written under the job folder's images/ with their own names, and
 dropped from the stored spec, which keeps only the names. The run sends them to the image servers'
 Annotate RPC a request at a time and records each image's boxes like a generated image's, so the
-folder ends as an imagefolder dataset with metadata.jsonl and annotations/instances.json.
+folder ends as an imagefolder dataset with metadata.jsonl and annotations/instances.json (boxes) or
+annotations/captions.json (captions).
 """
 
 from __future__ import annotations
@@ -14,12 +16,11 @@ from synthmill.common.errors import InvalidArgument
 from synthmill.common.judging import Capabilities, check_annotate
 from synthmill.common.rules import IMAGE_SUFFIXES
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
-from synthmill.gateway.outputs.coco import box_row
 from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.gateway.outputs.records import ImageRecord
 from synthmill.gateway.outputs.results import Recorded, write_images
 from synthmill.gateway.run.job_run import JobRun
-from synthmill.gateway.run.judging import note_categories
+from synthmill.gateway.run.judging import labelled, note_categories
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.upstream import REQUEST_TIMEOUT_S
 from synthmill.v1 import gateway_pb2 as pb
@@ -85,7 +86,7 @@ class Annotate(JobKind):
                     file_name=f"images/{spec.images[reply.index].file_name}",
                     width=reply.width,
                     height=reply.height,
-                    boxes=[box_row(box) for box in reply.boxes],
+                    **labelled(list(spec.annotations), reply),
                 )
                 await run.record_image(reply.index, record)
 

@@ -12,7 +12,8 @@ Files are served only from inside the folder: no `..`, no absolute paths, no sym
     <job_id>/images/00000.png  images with an A1111-style "parameters" chunk
     <job_id>/metadata.jsonl    one line per image: file_name, prompt, seed, score, boxes, ... (+ row fields)
     <job_id>/candidates/00000-3.png   best-of candidates that lost (with --keep-candidates)
-    <job_id>/annotations/instances.json   COCO boxes (jobs with annotations)
+    <job_id>/annotations/instances.json   COCO boxes (jobs with bbox or mask annotations)
+    <job_id>/annotations/captions.json    COCO captions (jobs with caption annotations)
 """
 
 from __future__ import annotations

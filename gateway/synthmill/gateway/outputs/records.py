@@ -51,6 +51,7 @@ class ImageRecord:
     candidate: int | None = None
     candidates: list[dict[str, Any]] | None = None
     boxes: list[dict[str, Any]] | None = None
+    caption: str | None = None  # the captioner's, when "caption" was asked for
     styles: list[str] | None = None
     # Recorded beside the image: axis values, caption id, row index (prefixed `axis_` on a clash) and
     # the row's fields (prefixed `row_`). Read back from JSON, every other key lands in `extra`.

@@ -58,13 +58,16 @@ def write_rows(
 def write_images(
     job: pb.Job, folder: JobFolder, recorded: Recorded, params: common_pb2.ImageParams | None = None
 ) -> None:
-    """metadata.jsonl, annotations/instances.json when images have boxes, and `job.score` when they
-    have scores (counting those below `params.min_score`)."""
+    """metadata.jsonl, annotations/instances.json when images have boxes, annotations/captions.json
+    when they have captions, and `job.score` when they have scores (counting those below
+    `params.min_score`)."""
     images = list(recorded.images.values())
     if images:
         folder.write_metadata([image.to_json() for image in images])
         if any(image.boxes is not None for image in images):
             folder.write_json(coco.FILE, coco.instances(images, recorded.categories))
+        if any(image.caption is not None for image in images):
+            folder.write_json(coco.CAPTIONS_FILE, coco.captions(images))
     score = scores.summary(images, params.min_score if params else 0.0)
     if score is not None:
         job.score.CopyFrom(score)

@@ -46,6 +46,7 @@ class GenerationParams:
     min_score: float = 0.0  # 0: no re-rendering
     annotations: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()  # for the open-vocabulary detector
+    embed: bool = False  # return the kept image's embedding
 
     @classmethod
     def from_pb(
@@ -66,6 +67,7 @@ class GenerationParams:
             min_score=p.min_score,
             annotations=tuple(p.annotations),
             labels=tuple(p.labels),
+            embed=p.embed,
         )
 
     def to_pb(self) -> common_pb2.ImageParams:
@@ -82,6 +84,7 @@ class GenerationParams:
             min_score=self.min_score,
             annotations=self.annotations,
             labels=self.labels,
+            embed=self.embed,
         )
 
 
@@ -220,6 +223,8 @@ class ImageEvent:
     candidates: tuple[CandidateEvent, ...] = ()
     boxes: tuple[Box, ...] = ()
     judge_seconds: float = 0.0
+    caption: str = ""
+    embedding: tuple[float, ...] = ()
 
     def to_pb(self, params: common_pb2.ImageParams) -> image_pb2.GenerateImagesResponse:
         """The reply that carries this image, made with `params` (the request's, defaults applied)."""
@@ -236,6 +241,8 @@ class ImageEvent:
             candidates=[c.to_pb() for c in self.candidates],
             boxes=[box_to_pb(box) for box in self.boxes],
             judge_seconds=self.judge_seconds,
+            caption=self.caption,
+            embedding=self.embedding,
         )
         if self.score is not None:
             image.score = self.score
@@ -250,10 +257,13 @@ class AnnotatedImage:
     width: int
     height: int
     boxes: tuple[Box, ...]
+    caption: str = ""
 
     def to_pb(self) -> image_pb2.AnnotatedImage:
         boxes = [box_to_pb(box) for box in self.boxes]
-        return image_pb2.AnnotatedImage(index=self.index, width=self.width, height=self.height, boxes=boxes)
+        return image_pb2.AnnotatedImage(
+            index=self.index, width=self.width, height=self.height, boxes=boxes, caption=self.caption
+        )
 
 
 def box_to_pb(box: Box) -> image_pb2.Box:

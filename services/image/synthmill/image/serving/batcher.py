@@ -370,4 +370,6 @@ class Batcher:
             candidates=candidates if len(candidates) > 1 else (),
             boxes=tuple(verdict.boxes),
             judge_seconds=judge_seconds,
+            caption=verdict.caption,
+            embedding=tuple(verdict.embedding),
         )

@@ -59,7 +59,7 @@ def build_service(settings: ImageSettings) -> Service:
             return images
 
         def annotate(images, labels, kinds):
-            return worker.run(judged_by.annotate, images, labels, kinds)
+            return worker.run(judged_by.label, images, labels, kinds)
 
         described = {name: model.describe() for name, model in models.items()}
         batcher = Batcher(

@@ -30,9 +30,11 @@ class Serving:
     models: Mapping[str, ImageModel]
     batcher: Batcher
     info: image_pb2.ImageServerInfo
-    # (images, labels, kinds) → the boxes of each image, with masks when kinds holds "mask" (on the
-    # device worker): the open-vocabulary detector when labels are given.
-    annotate: Callable[[list[Image.Image], tuple[str, ...], tuple[str, ...]], Awaitable[list[list[Box]]]]
+    # (images, labels, kinds) → each image's boxes, with masks when kinds holds "mask" (the
+    # open-vocabulary detector when labels are given), and its caption (on the device worker).
+    annotate: Callable[
+        [list[Image.Image], tuple[str, ...], tuple[str, ...]], Awaitable[list[tuple[list[Box], str]]]
+    ]
 
 
 def server_info(
@@ -97,5 +99,5 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
             AnnotateRequest.from_pb, request, serving.info, self._settings.max_items
         )
         for index, image in req.images:
-            [boxes] = await serving.annotate([image], req.labels, req.annotations)
-            yield AnnotatedImage(index, image.width, image.height, tuple(boxes)).to_pb()
+            [(boxes, caption)] = await serving.annotate([image], req.labels, req.annotations)
+            yield AnnotatedImage(index, image.width, image.height, tuple(boxes), caption).to_pb()
