@@ -134,7 +134,8 @@ class JobRunner:
         if state in TERMINAL_STATES:
             job.finished_at.GetCurrentTime()
             if run is not None:
-                await run.finalize()
+                kind = kind_of(job.spec)
+                await run.finalize(kind.write_results, kind.rows(job.spec) is not None)
         await self.ctx.events.append(job, self.owner, state=pb.StateChanged(state=state, error=error))
 
     async def _run(self, claim: Claim) -> None:
@@ -144,8 +145,10 @@ class JobRunner:
                 self._cancelling.add(job.id)
                 raise asyncio.CancelledError
             await self._set_state(job, pb.JOB_STATE_RUNNING)
-            run = JobRun(job, self.ctx, self.owner, kind_of(job.spec))
-            await run.execute()
+            kind = kind_of(job.spec)
+            run = JobRun(job, self.ctx, self.owner)
+            await run.prepare()
+            await kind.run(run)
             await self._set_state(job, pb.JOB_STATE_COMPLETED, run=run)
         except asyncio.CancelledError:
             if job.id in self._cancelling:  # else: shutdown or lease lost; the job stays as it is

@@ -12,17 +12,15 @@ ask the job's `JobKind` (from `kinds.kind_of`). A kind owns, for its part of `Jo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.gateway.outputs.results import Recorded
+from synthmill.gateway.run.job_run import JobRun
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.styles import Styles
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2, text_pb2
-
-if TYPE_CHECKING:
-    from synthmill.gateway.run.job_run import JobRun
 
 
 @dataclass(frozen=True)
