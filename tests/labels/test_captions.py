@@ -78,3 +78,26 @@ def test_embeddings_are_unit_vectors_that_find_a_copied_photo(cache: Path) -> No
     cosine = vectors @ vectors.T
     assert cosine[0, 1] > 0.999
     assert max(cosine[0, 2], cosine[0, 3], cosine[2, 3]) < cosine[0, 1] - 0.01
+
+
+def test_the_gateways_near_duplicates_find_a_copied_photo_among_distinct_ones(cache: Path) -> None:
+    """The gateway's walk (numpy) over the scorer's embeddings of real photographs and a copy."""
+    import io
+
+    from PIL import Image
+    from skimage import data
+
+    from synthmill.gateway.outputs import diversity
+
+    judge = scorer.load("tiny-clip", cache, "cpu", torch.float32)
+    original = grace_hopper().convert("RGB")
+    buffer = io.BytesIO()
+    original.resize((300, 351)).save(buffer, "JPEG", quality=80)  # resized and re-encoded
+    photos = [camera(), original, motorcycle(), Image.open(buffer), Image.fromarray(data.astronaut())]
+    embeddings = dict(enumerate(judge.embed(photos)))
+    assert diversity.near_duplicates(embeddings, 0.99) == {3: 1}
+    _, vectors = diversity.matrix(embeddings)
+    assert 1.0 < diversity.vendi_score(vectors) < 5.0
+    assert diversity.vendi_score(vectors[[1, 1, 1]]) == pytest.approx(1.0, abs=1e-6)
+    assert diversity.vendi_score(np.eye(4)) == pytest.approx(4.0)
+    assert diversity.mean_pairwise_distance(np.eye(3)) == pytest.approx(1.0)

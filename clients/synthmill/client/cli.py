@@ -179,6 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--captions", metavar="F", help='JSON list of {"id": ..., "caption": ...}')
     src.add_argument("--expand", metavar="TOPIC", help="let the LLM write N prompts on a topic")
     p.add_argument("-n", type=int, default=0, metavar="N", help="number of images (default one per prompt)")
+    p.add_argument(
+        "--dedup",
+        type=float,
+        metavar="T",
+        help="render again (next seed, a bounded number of times) an image whose CLIP image cosine to an "
+        "earlier one is >= T (0-1]",
+    )
 
     p = sub.add_parser("text", parents=[common, waiting], help="make rows from a schema", epilog=EPILOG)
     _rows_options(p)

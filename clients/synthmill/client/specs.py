@@ -211,9 +211,11 @@ def image_job(
     expand_topic: str = "",
     vary: Axes = None,
     seed: int | None = None,
+    dedup: float = 0.0,
     **params: Any,
 ) -> gateway_pb2.JobSpec:
-    """Images from prompts, captions or a topic; `n=0` makes one per prompt. Params are `image_params`'."""
+    """Images from prompts, captions or a topic; `n=0` makes one per prompt. Params are `image_params`';
+    `dedup` is the near-duplicate threshold (0: off)."""
     return _job(
         seed,
         images=gateway_pb2.ImageJobSpec(
@@ -223,6 +225,7 @@ def image_job(
             count=n,
             params=image_params(**params),
             axes=make_axes(vary),
+            dedup=dedup,
         ),
     )
 
@@ -322,7 +325,12 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
             prompts += read_prompts_file(args.prompts_file)
         captions = read_captions(args.captions) if args.captions else []
         return image_job(
-            prompts, args.n or 0, captions=captions, expand_topic=args.expand or "", **_image_flags(args)
+            prompts,
+            args.n or 0,
+            captions=captions,
+            expand_topic=args.expand or "",
+            dedup=args.dedup or 0.0,
+            **_image_flags(args),
         )
     if args.command == "unified":
         return unified_job(

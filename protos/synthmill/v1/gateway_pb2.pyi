@@ -137,7 +137,7 @@ class JobCounts(_message.Message):
     def __init__(self, rows_total: _Optional[int] = ..., rows_done: _Optional[int] = ..., images_total: _Optional[int] = ..., images_done: _Optional[int] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("id", "spec", "state", "error", "counts", "created_at", "started_at", "finished_at", "output_dir", "distinct_row_ratio", "owner", "score", "stats_headline")
+    __slots__ = ("id", "spec", "state", "error", "counts", "created_at", "started_at", "finished_at", "output_dir", "distinct_row_ratio", "owner", "score", "stats_headline", "diversity")
     ID_FIELD_NUMBER: _ClassVar[int]
     SPEC_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -151,6 +151,7 @@ class Job(_message.Message):
     OWNER_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     STATS_HEADLINE_FIELD_NUMBER: _ClassVar[int]
+    DIVERSITY_FIELD_NUMBER: _ClassVar[int]
     id: str
     spec: JobSpec
     state: JobState
@@ -164,7 +165,22 @@ class Job(_message.Message):
     owner: str
     score: ScoreSummary
     stats_headline: str
-    def __init__(self, id: _Optional[str] = ..., spec: _Optional[_Union[JobSpec, _Mapping]] = ..., state: _Optional[_Union[JobState, str]] = ..., error: _Optional[str] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., output_dir: _Optional[str] = ..., distinct_row_ratio: _Optional[float] = ..., owner: _Optional[str] = ..., score: _Optional[_Union[ScoreSummary, _Mapping]] = ..., stats_headline: _Optional[str] = ...) -> None: ...
+    diversity: ImageDiversity
+    def __init__(self, id: _Optional[str] = ..., spec: _Optional[_Union[JobSpec, _Mapping]] = ..., state: _Optional[_Union[JobState, str]] = ..., error: _Optional[str] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., output_dir: _Optional[str] = ..., distinct_row_ratio: _Optional[float] = ..., owner: _Optional[str] = ..., score: _Optional[_Union[ScoreSummary, _Mapping]] = ..., stats_headline: _Optional[str] = ..., diversity: _Optional[_Union[ImageDiversity, _Mapping]] = ...) -> None: ...
+
+class ImageDiversity(_message.Message):
+    __slots__ = ("images", "vendi_score", "mean_pairwise_distance", "near_duplicates", "rerendered")
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    VENDI_SCORE_FIELD_NUMBER: _ClassVar[int]
+    MEAN_PAIRWISE_DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    NEAR_DUPLICATES_FIELD_NUMBER: _ClassVar[int]
+    RERENDERED_FIELD_NUMBER: _ClassVar[int]
+    images: int
+    vendi_score: float
+    mean_pairwise_distance: float
+    near_duplicates: int
+    rerendered: int
+    def __init__(self, images: _Optional[int] = ..., vendi_score: _Optional[float] = ..., mean_pairwise_distance: _Optional[float] = ..., near_duplicates: _Optional[int] = ..., rerendered: _Optional[int] = ...) -> None: ...
 
 class ScoreSummary(_message.Message):
     __slots__ = ("count", "mean", "min", "p10", "below_min_score")
