@@ -141,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     common, waiting, image = _common(), _waiting(), _image_options()
 
     p = sub.add_parser("up", help="start text, image and gateway servers here; Ctrl-C stops them")
+    p.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="a named model for every role (see `synthmill models`): embedded, cpu-small, gpu, gpu-xl",
+    )
     p.add_argument("--text-model", metavar="M")
     p.add_argument("--image-model", action="append", metavar="M", help="repeatable")
     p.add_argument("--device", metavar="D", help='torch device, e.g. "cpu", "cuda"')
@@ -156,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"HTTP API and /ui port (default {DEFAULT_HTTP_PORT}; 0: none)",
     )
     _exposure(p)
+
+    p = sub.add_parser("models", help="list the model presets (models pull --preset NAME fetches one)")
+    p.add_argument("action", nargs="?", choices=["list", "pull"], default="list")
+    p.add_argument("--preset", metavar="NAME", help="pull: the preset whose models to fetch")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("serve", help="run one server in the foreground")
     p.add_argument("kind", choices=["text", "image", "gateway", "http"])
@@ -255,7 +265,15 @@ def main(argv: list[str] | None = None) -> int:
         if problem := check_serve_flags(args):
             parser.error(problem)
         return cmd_serve(args)
-    if args.command == "up":
+    if args.command in ("up", "models"):
+        from synthmill.client import presets
+
+        if args.preset is not None and args.preset not in presets.PRESETS:
+            parser.error(str(presets.UnknownPreset(args.preset)))
+        if args.command == "models":
+            if args.action == "pull" and args.preset is None:
+                parser.error("models pull: --preset is required")
+            return presets.cmd_models(args)
         from synthmill.client.local import cmd_up
 
         return cmd_up(args)
