@@ -1,5 +1,5 @@
 """Named sets of models, one for every role, so `synthmill up --preset NAME` starts real models with
-one flag (torch-free; `up` and `models pull` import huggingface_hub, which the server extras bring).
+one flag (torch-free; `up` and `models pull` use the servers' hub helpers, which the server extras bring).
 
 A preset is the server settings it stands for: the text model, the image models, the scorer, the
 closed and the open-vocabulary detectors, the segmenter and the captioner. Flags given beside it
@@ -10,6 +10,7 @@ naming it and the command that fetches it.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from dataclasses import asdict, dataclass
@@ -105,19 +106,21 @@ def preset(name: str) -> Preset:
     return PRESETS[name]
 
 
+def _hub() -> Any:
+    """The servers' hub helpers (`synthmill.runtime.hub`), imported by path: the client depends on no
+    server package, and `up` and `models pull` run where the server extras are installed."""
+    return importlib.import_module("synthmill.runtime.hub")
+
+
 def missing_offline(chosen: Preset, name: str) -> str | None:
     """With HF_HUB_OFFLINE=1, the message for the first hub model not in the cache; else None."""
-    from huggingface_hub import constants, snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
-
-    if not constants.HF_HUB_OFFLINE:
+    hub = _hub()
+    if not hub.offline():
         return None
     for repo_id in chosen.hub_ids():
-        try:
-            snapshot_download(repo_id, local_files_only=True)
-        except LocalEntryNotFoundError:
+        if not hub.cached(repo_id):
             return (
-                f"preset {name}: model {repo_id!r} is not in the Hugging Face cache ({constants.HF_HUB_CACHE}) "
+                f"preset {name}: model {repo_id!r} is not in the Hugging Face cache ({hub.cache_dir()}) "
                 f"and HF_HUB_OFFLINE=1 forbids downloading it. Fetch the preset's models first, on a host "
                 f"that reaches the hub with the same HF_HOME: synthmill models pull --preset {name}"
             )
@@ -127,12 +130,10 @@ def missing_offline(chosen: Preset, name: str) -> str | None:
 def cmd_models(args: Any) -> int:
     """`synthmill models`: the presets and their models; `models pull --preset NAME` fetches them."""
     if args.action == "pull":
-        from huggingface_hub import snapshot_download
-
         chosen = preset(args.preset)
         for repo_id in chosen.hub_ids():
             print(f"fetching {repo_id}", file=sys.stderr, flush=True)
-            snapshot_download(repo_id)
+            _hub().pull(repo_id)
         print(f"preset {args.preset}: {len(chosen.hub_ids())} models in the cache", file=sys.stderr)
         return 0
     if args.json:
