@@ -188,7 +188,18 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--prompts-file", metavar="F", help="one prompt per line")
     src.add_argument("--captions", metavar="F", help='JSON list of {"id": ..., "caption": ...}')
     src.add_argument("--expand", metavar="TOPIC", help="let the LLM write N prompts on a topic")
-    p.add_argument("-n", type=int, default=0, metavar="N", help="number of images (default one per prompt)")
+    src.add_argument(
+        "--from-captions-of",
+        metavar="DIR",
+        help="caption the images in DIR, then render N images per caption (linked by caption_id)",
+    )
+    p.add_argument(
+        "-n",
+        type=int,
+        default=0,
+        metavar="N",
+        help="number of images (default one per prompt; with --from-captions-of, per caption)",
+    )
     p.add_argument(
         "--dedup",
         type=float,

@@ -14,7 +14,7 @@ from google.protobuf import json_format
 from synthmill.client._common import TERMINAL_STATES, state_name
 from synthmill.client.client import Client
 from synthmill.client.progress import JobProgress
-from synthmill.client.specs import spec_from_args
+from synthmill.client.specs import image_flags, spec_from_args
 from synthmill.v1 import gateway_pb2, keys_pb2
 
 OK, FAILED, INTERRUPTED = 0, 1, 130
@@ -44,6 +44,8 @@ def job_json(job: gateway_pb2.Job) -> dict[str, Any]:
         out["stats_headline"] = job.stats_headline
     if job.HasField("score"):
         out["score"] = json_format.MessageToDict(job.score, preserving_proto_field_name=True)
+    if job.HasField("diversity"):
+        out["diversity"] = json_format.MessageToDict(job.diversity, preserving_proto_field_name=True)
     return out
 
 
@@ -73,6 +75,12 @@ def _report(args: Any, job: gateway_pb2.Job) -> int:
         if job.HasField("score"):
             sc = job.score
             print(f"CLIPScore: mean {sc.mean:.2f}, min {sc.min:.2f}, p10 {sc.p10:.2f} over {sc.count} images")
+        if job.HasField("diversity"):
+            dv = job.diversity
+            print(
+                f"diversity: Vendi {dv.vendi_score:.2f} of {dv.images}, mean pairwise distance "
+                f"{dv.mean_pairwise_distance:.3f}, {dv.near_duplicates} near-duplicates left"
+            )
     if job.score.below_min_score:
         print(
             f"warning: {job.score.below_min_score} images stayed below --min-score after every round; kept",
@@ -102,14 +110,28 @@ def follow(args: Any, client: Client, job_id: str) -> int:
 
 
 def cmd_submit(args: Any, client: Client) -> int:
-    """`images`, `text`, `unified`: submit the job, then follow it unless --no-wait."""
+    """`images`, `text`, `unified`: submit the job, then follow it unless --no-wait. `images
+    --from-captions-of DIR` captions DIR first (see `reimagine`)."""
+    if getattr(args, "from_captions_of", None):
+        from synthmill.client import reimagine
+
+        captions = reimagine.captions_of(args, client, args.from_captions_of)
+        if isinstance(captions, gateway_pb2.Job):
+            return _report(args, captions)
+        spec = reimagine.reimagine_job(captions, args.n, image_flags(args))
+        return _submit_and_follow(args, client, spec=spec)
     return _submit_and_follow(args, client)
 
 
-def _submit_and_follow(args: Any, client: Client, then: Callable[[str], None] | None = None) -> int:
-    """Submits the job of the command line and follows it unless --no-wait; `then(job_id)` runs
-    after a job that completed."""
-    job = client.submit(spec_from_args(args))
+def _submit_and_follow(
+    args: Any,
+    client: Client,
+    then: Callable[[str], None] | None = None,
+    spec: gateway_pb2.JobSpec | None = None,
+) -> int:
+    """Submits `spec`, else the job of the command line, and follows it unless --no-wait;
+    `then(job_id)` runs after a job that completed."""
+    job = client.submit(spec or spec_from_args(args))
     if args.no_wait:
         if args.json:
             emit(job_json(job))

@@ -261,7 +261,7 @@ def unified_job(
 # ---------------------------------------------------------------------------------------------- CLI flags
 
 
-def _image_flags(args: Any) -> dict[str, Any]:
+def image_flags(args: Any) -> dict[str, Any]:
     return {
         "model": args.model or "",
         "size": args.size,
@@ -330,7 +330,7 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
             captions=captions,
             expand_topic=args.expand or "",
             dedup=args.dedup or 0.0,
-            **_image_flags(args),
+            **image_flags(args),
         )
     if args.command == "unified":
         return unified_job(
@@ -342,7 +342,7 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
             format=args.format,
             instructions=args.instructions or "",
             text_model=args.text_model or "",
-            **_image_flags(args),
+            **image_flags(args),
         )
     if args.command == "annotate":
         return annotate_job(
