@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv protos lint browser postgres test test-fast demo bench gpu-check clean
+.PHONY: venv protos docs lint browser postgres test test-fast demo bench gpu-check clean
 
 # The environment: CPU torch 2.13.0 (pinned in pyproject), every extra, and the dev tools.
 $(STAMP): pyproject.toml
@@ -18,6 +18,10 @@ venv: $(STAMP)
 # Regenerates the committed stubs in protos/synthmill/v1, beside the .proto files, with the pinned grpcio-tools.
 protos: $(STAMP)
 	$(PY) -m tools.protogen
+
+# Writes docs/settings.md from the settings dataclasses' field docs; a test fails when it drifts.
+docs: $(STAMP)
+	$(PY) -m tools.settingsdoc
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

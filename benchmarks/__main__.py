@@ -3,6 +3,7 @@ summary table from their JSON results in benchmarks/results/.
 
     python -m benchmarks                               # CPU, embedded models, 1 torch thread
     python -m benchmarks --only images,batching
+    python -m benchmarks --smoke                       # one round at the smallest sizes: do they all run?
     python -m benchmarks --device cuda --threads 0 \\
         --image-model stable-diffusion-v1-5/stable-diffusion-v1-5 --text-model HuggingFaceTB/SmolLM2-360M-Instruct \\
         --extra images:--size=512 --extra images:--steps=20 --extra batching:--size=512 --extra batching:--steps=20
@@ -30,6 +31,7 @@ BENCHMARKS = {
     "distributions": "text",
     "http_api": "image",
     "judging": "image",
+    "store_scale": "image",  # runs no model: the flag is accepted and unused
 }
 
 
@@ -39,8 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--threads", type=int, default=1, help="torch threads in servers and baselines (0 = default)"
     )
-    p.add_argument("--image-model", default="tiny-sd")
-    p.add_argument("--text-model", default="smollm2-135m")
+    p.add_argument("--image-model", help="default: each benchmark's own (tiny-sd)")
+    p.add_argument(
+        "--text-model", help="default: each benchmark's own (smollm2-135m; tiny-llama with --smoke)"
+    )
     p.add_argument("--only", default="", help="comma-separated benchmarks to run (default all)")
     p.add_argument("--skip", default="", help="comma-separated benchmarks to leave out")
     p.add_argument(
@@ -51,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         help="a flag for one benchmark, e.g. rows:--rows=32",
     )
     p.add_argument("--results-dir", default=str(common.RESULTS_DIR))
+    p.add_argument(
+        "--smoke", action="store_true", help="each benchmark once at its smallest sizes (checks they run)"
+    )
     args = p.parse_args(argv)
     only = [n for n in args.only.split(",") if n] or list(BENCHMARKS)
     skip = {n for n in args.skip.split(",") if n}
@@ -67,11 +74,14 @@ def main(argv: list[str] | None = None) -> int:
         model = args.image_model if BENCHMARKS[name] == "image" else args.text_model
         cmd = [
             sys.executable, "-m", f"benchmarks.{name}",
-            "--device", args.device, "--threads", str(args.threads), "--model", model,
-            "--results-dir", args.results_dir,
+            "--device", args.device, "--threads", str(args.threads), "--results-dir", args.results_dir,
         ]  # fmt: skip
-        if name == "memory":
+        if model:
+            cmd += ["--model", model]
+        if name == "memory" and args.text_model:
             cmd += ["--text-model", args.text_model]
+        if args.smoke:
+            cmd.append("--smoke")
         cmd += [flag.split(":", 1)[1] for flag in args.extra if flag.split(":", 1)[0] == name]
         common.log(f"\n=== {name}: {' '.join(cmd[1:])}")
         t = time.monotonic()

@@ -46,6 +46,10 @@ async def _jobs(target: str, args) -> float:
     return seconds
 
 
+# --smoke: one round at the smallest sizes
+SMOKE = {"rounds": 1, "images": 1, "steps": 1, "jobs": 2, "batch": 2}
+
+
 def run(args) -> dict[str, Any]:
     n = args.jobs
     prompts = [images.PROMPTS[0]] * n  # each one-image job renders prompt 0 with seed args.seed + i
@@ -108,7 +112,7 @@ def run(args) -> dict[str, Any]:
         "machine": common.machine(),
         "params": {
             "model": args.model,
-            "device": loaded.device,
+            "device": str(loaded.device),
             "jobs": n,
             "size": f"{args.size}x{args.size}",
             "steps": args.steps,
@@ -162,7 +166,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default=0,
         help="SYNTHMILL_GATEWAY_MAX_CONCURRENT_JOBS for both stacks (default: the gateway's own, 16)",
     )
-    args = p.parse_args(argv)
+    args = common.parse(p, argv, SMOKE)
     result = run(args)
     return common.finish(args.results_dir, NAME, result, summary(result))
 

@@ -56,7 +56,24 @@ def parser(name: str, doc: str, kind: str, model_help: str | None = None) -> arg
     )
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where the JSON result goes")
     p.add_argument("--keep-logs", action="store_true", help="keep the servers' logs and outputs")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="one round at the smallest sizes: checks that the benchmark runs, measures nothing",
+    )
     return p
+
+
+def parse(
+    p: argparse.ArgumentParser, argv: Sequence[str] | None, smoke: Mapping[str, Any]
+) -> argparse.Namespace:
+    """The benchmark's flags; with --smoke, `smoke` (the benchmark's one-round, smallest-size values)
+    replaces the defaults, and flags given on the command line still win."""
+    args = p.parse_args(argv)
+    if args.smoke:
+        p.set_defaults(**smoke)
+        args = p.parse_args(argv)
+    return args
 
 
 def set_threads(threads: int) -> None:

@@ -47,6 +47,10 @@ SAMPLED = {
 ALL_SAMPLED = {**SAMPLED, "city": "faker(city)", "note": 'weights({"renewal due": 2, "asked for a demo": 1})'}
 
 
+# --smoke: one round at the smallest sizes
+SMOKE = {"model": "tiny-llama", "rows": 2, "sampled_rows": 20, "rounds": 1}
+
+
 def schema_with(distributions: dict[str, Any]) -> dict[str, Any]:
     """BASE with a distribution on the named fields."""
     return {
@@ -165,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sampled-rows", type=int, default=1000, help="rows per job in the sampled6 arm")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seed", type=int, default=100)
-    args = p.parse_args(argv)
+    args = common.parse(p, argv, SMOKE)
     result = run(args)
     common.finish(args.results_dir, NAME, result, summary(result))
     return 0

@@ -31,6 +31,10 @@ PROMPT = "a lighthouse on a cliff at dusk, {view} view"
 VIEWS = ["top", "side"]
 
 
+# --smoke: one round at the smallest sizes
+SMOKE = {"images": 2, "steps": 1, "callers": 2, "calls": 4, "rounds": 1}
+
+
 def _job_body(args) -> dict[str, Any]:
     return {
         "prompts": [PROMPT],
@@ -184,7 +188,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--calls", type=int, default=200, help="status calls per round (default 200)")
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     p.add_argument("--seed", type=int, default=1234)
-    args = p.parse_args(argv)
+    args = common.parse(p, argv, SMOKE)
     result = run(args)
     return common.finish(args.results_dir, NAME, result, summary(result))
 

@@ -38,6 +38,10 @@ PROMPTS = [
 ]
 
 
+# --smoke: one round at the smallest sizes
+SMOKE = {"rounds": 1, "images": 2, "steps": 1, "batch": 2}
+
+
 def add_image_flags(p) -> None:
     p.add_argument("--images", type=int, default=16, help="images per run (default 16)")
     p.add_argument("--size", type=int, default=64, help="width and height (default 64)")
@@ -156,7 +160,7 @@ def run(args) -> dict[str, Any]:
         "machine": common.machine(),
         "params": {
             "model": args.model,
-            "device": loaded.device,
+            "device": str(loaded.device),
             "dtype": str(loaded.dtype).removeprefix("torch."),
             "images": n,
             "size": f"{args.size}x{args.size}",
@@ -212,7 +216,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument(
         "--batch", type=int, default=8, help="server max_batch and the baseline's batch (default 8)"
     )
-    args = p.parse_args(argv)
+    args = common.parse(p, argv, SMOKE)
     result = run(args)
     return common.finish(args.results_dir, NAME, result, summary(result))
 

@@ -37,6 +37,10 @@ PROMPTS = ["a red bicycle leaning on a brick wall", "a bowl of oranges on a wood
 SKIMAGE_PHOTOS = ("astronaut.png", "camera.png", "chelsea.png", "coffee.png", "motorcycle_left.png")
 
 
+# --smoke: one round at the smallest sizes
+SMOKE = {"images": 1, "steps": 1, "rounds": 1}
+
+
 def photographs(folder: Path) -> Path:
     """Copies matplotlib's Grace Hopper and scikit-image's photographs into `folder`."""
     shutil.copy(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False), folder)
@@ -182,7 +186,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument(
         "--segmenter", default="tiny-sam", help="SAM for the masks arm (tiny-sam, a hub id or a path)"
     )
-    args = p.parse_args(argv)
+    args = common.parse(p, argv, SMOKE)
     result = run(args)
     return common.finish(args.results_dir, NAME, result, summary(result))
 

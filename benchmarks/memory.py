@@ -25,6 +25,10 @@ NAME = "memory"
 SCHEMA = {"customer_name": "string", "age": "int", "order_value": "float"}
 
 
+# --smoke: one round at the smallest sizes
+SMOKE = {"text_model": "tiny-llama", "rows": 1, "images": 2, "steps": 1}
+
+
 def run(args) -> dict[str, Any]:
     with (
         common.stack(
@@ -109,7 +113,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--images", type=int, default=16)
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--steps", type=int, default=8)
-    args = p.parse_args(argv)
+    args = common.parse(p, argv, SMOKE)
     result = run(args)
     return common.finish(args.results_dir, NAME, result, summary(result))
 

@@ -67,6 +67,10 @@ class Server:
         self.proc.wait(timeout=60)
 
 
+# --smoke: one round at the smallest sizes
+SMOKE = {"model": "tiny-llama", "rows": 2, "rounds": 1, "in_flight": 2}
+
+
 def run_job(target: str, rows: int, seed: int, model: str) -> tuple[float, list[dict]]:
     """Seconds from RUNNING to COMPLETED by the job's own clock, and its rows."""
     with Client(target, timeout=600) as client:
@@ -84,7 +88,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--rows", type=int, default=32, help="rows per job")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     p.add_argument("--in-flight", type=int, default=4, help="row requests one job keeps in flight")
-    args = p.parse_args(argv)
+    args = common.parse(p, argv, SMOKE)
     work = Path(tempfile.mkdtemp(prefix="synthmill-bench-replicas-"))
     text_env = {
         "SYNTHMILL_TEXT_MODEL": args.model,

@@ -47,6 +47,17 @@ SCHEMA = {"customer_name": "string", "age": "int", "order_value": "float"}
 INSTRUCTIONS = "Customers of an online shop."
 
 
+# --smoke: one round at the smallest sizes
+SMOKE = {
+    "model": "tiny-llama",
+    "rows": 2,
+    "server_batch": 2,
+    "unconstrained_rows": 1,
+    "unconstrained_attempts": 1,
+    "early_steps": 4,
+}
+
+
 def _valid(schema, row: Any) -> bool:
     if not isinstance(row, dict):
         return False
@@ -397,7 +408,14 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
         common.row(
             NAME,
             "valid rows/s ratios a/b, a/c, b/c",
-            f"{r['valid_rows_per_s_a_over_b']}x, {r['valid_rows_per_s_a_over_c']}x, {r['valid_rows_per_s_b_over_c']}x",
+            ", ".join(
+                "n/a" if r[key] is None else f"{r[key]}x"
+                for key in (
+                    "valid_rows_per_s_a_over_b",
+                    "valid_rows_per_s_a_over_c",
+                    "valid_rows_per_s_b_over_c",
+                )
+            ),
         ),
         common.row(
             NAME,
@@ -429,7 +447,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument(
         "--early-steps", type=int, default=16, help="decode steps per sample compared for time/token"
     )
-    args = p.parse_args(argv)
+    args = common.parse(p, argv, SMOKE)
     result = run(args)
     return common.finish(args.results_dir, NAME, result, summary(result))
 

@@ -1,13 +1,17 @@
 """Fixtures of the HTTP tests: one real gateway over the session's tiny servers and one real HTTP
-service in front of it, shared by the session; `api` is an httpx client of that service."""
+service in front of it, shared by the session; `api` is an httpx client of that service; `browser`
+is Debian's headless Chromium driven by Playwright."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from http_helpers import HttpStack, start_http
+from playwright.sync_api import Browser, sync_playwright
 from servers import ServerProcess, wait_serving
 
 
@@ -31,3 +35,14 @@ def http_stack(tiny_upstreams, tmp_path_factory: pytest.TempPathFactory) -> Iter
 def api(http_stack: HttpStack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=http_stack.url, timeout=300) as client:
         yield client
+
+
+CHROMIUM = os.environ.get("SYNTHMILL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()

@@ -5,44 +5,57 @@ Screenshots are kept under test-artifacts/ (gitignored) for a person to look at.
 
 from __future__ import annotations
 
-import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import matplotlib.cbook
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from pycocotools.coco import COCO
 
-from synthmill.client import Client
+from synthmill.client import Client, image_job
 from synthmill.client.specs import annotate_job
 
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = os.environ.get("SYNTHMILL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 TIMEOUT_MS = 120_000  # a generous bound on waits for events, never a sleep
 expect.set_options(timeout=TIMEOUT_MS)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
+@pytest.fixture
+def expected_errors() -> list[str]:
+    """Patterns of the console errors a test causes on purpose (a 400 it provokes, a job that does not
+    exist); each must then occur."""
+    return []
 
 
 @pytest.fixture
-def page(browser: Browser, http_stack) -> Iterator[Page]:
+def page(browser: Browser, http_stack, expected_errors: list[str]) -> Iterator[Page]:
+    """A page of a context that reaches the HTTP service only, as on a host without internet; the test
+    fails on any JavaScript error or console error (a failed load, a 404) it did not expect."""
     context = browser.new_context(base_url=http_stack.url, viewport={"width": 1400, "height": 1000})
+    context.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(http_stack.url) else route.abort(),
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error" and errors.append(f"{message.text} ({message.location['url']})")
+        ),
+    )
     yield page
     context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    unexpected = [e for e in errors if not any(re.search(p, e) for p in expected_errors)]
+    assert not unexpected, f"errors in the browser: {unexpected}"
+    missing = [p for p in expected_errors if not any(re.search(p, e) for e in errors)]
+    assert not missing, f"expected errors that did not occur: {missing}"
 
 
 def _shot(page: Page, name: str) -> None:
@@ -117,7 +130,48 @@ def test_images_form_gallery_and_thumbnails(page: Page, api) -> None:
     expect(download).to_be_visible()
 
 
-def test_errors_are_shown_on_the_page(page: Page) -> None:
+def test_the_api_docs_list_every_operation_without_internet(page: Page, api) -> None:
+    operations = {
+        (method.upper(), route)
+        for route, methods in api.get("/openapi.json").json()["paths"].items()
+        for method in methods
+    }
+    page.goto("/docs")
+    listed = page.locator(".opblock-summary")
+    expect(listed).to_have_count(len(operations))
+    shown = {
+        (
+            block.locator(".opblock-summary-method").inner_text(),
+            block.locator(".opblock-summary-path").get_attribute("data-path"),
+        )
+        for block in listed.all()
+    }
+    assert shown == operations
+    _shot(page, "api-docs.png")
+
+
+def test_redoc_loads_its_script_from_the_service(api) -> None:
+    page = api.get("/redoc").text
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    assert scripts and all(src.startswith("/") for src in scripts), scripts
+    assert api.get(scripts[0]).status_code == 200
+
+
+def test_a_plain_image_job_page_asks_only_for_files_the_job_has(page: Page, http_stack) -> None:
+    """No boxes were asked for, so the page does not ask for annotations/instances.json (a 404)."""
+    with Client(http_stack.gateway.target, timeout=60) as client:
+        job = client.wait(client.submit(image_job("a red barn", 2, size=(64, 64), steps=1, seed=3)).id)
+    page.goto(f"/ui#/jobs/{job.id}")
+    thumbs = page.locator("#gallery .thumb img")
+    expect(thumbs).to_have_count(2)
+    for i in range(2):
+        expect(thumbs.nth(i)).to_have_js_property("complete", True)
+    # The page names its own icon, so a browser does not ask for /favicon.ico (a 404).
+    expect(page.locator("link[rel=icon]")).to_have_count(1)
+
+
+def test_errors_are_shown_on_the_page(page: Page, expected_errors: list[str]) -> None:
+    expected_errors += [r"status of 400 .*/generate/images\)$", r"status of 404 .*/jobs/no-such-job\)$"]
     page.goto("/ui#/images")
     page.fill("#prompts", "x")
     page.fill("#width", "64")

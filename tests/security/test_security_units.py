@@ -14,6 +14,7 @@ from synthmill.common.security import ExposedWithoutAuth, ServerSecurity, check_
 from synthmill.gateway.access.keyring import ADMIN, OPEN, Keyring, Principal, hash_secret, new_secret
 from synthmill.gateway.outputs.folder import JobFolder, OutsideFolder
 from synthmill.gateway.store.job_store import JobStore, open_store
+from synthmill.gateway.store.paging import JobFilter
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import keys_pb2
 
@@ -126,7 +127,7 @@ def test_a_store_made_before_owners_gains_the_column(tmp_path: Path) -> None:
 
     async def scenario() -> list[str]:
         store = await _store(path)
-        jobs = [job.id for job in await store.list_jobs(owner="")]
+        jobs = [job.id for job in (await store.list_jobs(JobFilter(owner=""))).jobs]
         await store.close()
         return jobs
 

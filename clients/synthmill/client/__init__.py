@@ -7,7 +7,7 @@
 Torch-free by design: nothing here imports torch, transformers or diffusers.
 """
 
-from synthmill.client._common import DEFAULT_TARGET, TERMINAL_STATES, resolve_target, state_name
+from synthmill.client._common import DEFAULT_TARGET, TERMINAL_STATES, list_request, resolve_target, state_name
 from synthmill.client.aio import AsyncClient
 from synthmill.client.client import Client
 from synthmill.client.errors import SynthmillError
@@ -28,6 +28,7 @@ __all__ = [
     "SynthmillError",
     "image_job",
     "image_params",
+    "list_request",
     "resolve_target",
     "state_name",
     "text_job",

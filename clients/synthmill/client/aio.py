@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -22,7 +23,7 @@ from synthmill.client._common import (
     Downloader,
     Resume,
     is_terminal_event,
-    parse_state,
+    list_request,
     resolve_target,
 )
 from synthmill.client.errors import converts_errors_async, from_rpc_error
@@ -73,8 +74,30 @@ class AsyncClient:
 
     @converts_errors_async
     async def list(self, state: int | str | None = None, limit: int = 0) -> list[gateway_pb2.Job]:
-        request = gateway_pb2.ListJobsRequest(state=parse_state(state), limit=limit)
-        return list((await self.stub.ListJobs(request, timeout=self.timeout)).jobs)
+        """The newest `limit` jobs (0: the gateway's page, 50); `iter_jobs` goes through them all."""
+        return list((await self.page(list_request(state, limit))).jobs)
+
+    @converts_errors_async
+    async def page(self, request: gateway_pb2.ListJobsRequest) -> gateway_pb2.ListJobsResponse:
+        """One page of jobs (a `list_request`) and the token of the next."""
+        return await self.stub.ListJobs(request, timeout=self.timeout)
+
+    async def iter_jobs(
+        self, state: int | str | None = None, page_size: int = 0, **filters: Any
+    ) -> AsyncIterator[gateway_pb2.Job]:
+        """Every job (in `state`; `kind`, `created_after`, `created_before` as in `list_request`),
+        newest first, a page at a time."""
+        token = None
+        while token != "":
+            response = await self.page(list_request(state, page_size, token or "", **filters))
+            for job in response.jobs:
+                yield job
+            token = response.next_page_token
+
+    @converts_errors_async
+    async def delete(self, job_id: str) -> gateway_pb2.Job:
+        """Cancels the job if it runs, then deletes its outputs and records; returns it as it was."""
+        return await self.stub.DeleteJob(gateway_pb2.DeleteJobRequest(job_id=job_id), timeout=self.timeout)
 
     @converts_errors_async
     async def cancel(self, job_id: str) -> gateway_pb2.Job:

@@ -244,11 +244,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("jobs", parents=[common], help="list jobs, newest first")
     p.add_argument("--state", metavar="S", help="queued, running, completed, failed or cancelled")
-    p.add_argument("--limit", type=int, default=0, metavar="N")
+    p.add_argument("--kind", metavar="K", default="", help="text, images, unified or annotate")
+    p.add_argument(
+        "--limit", type=int, default=0, metavar="N", help="the newest N (default 50, at most 1000)"
+    )
+    p.add_argument("--all", action="store_true", help="every job, fetched a page at a time")
     for name, text in (
         ("status", "show a job"),
         ("watch", "follow a job's progress"),
         ("cancel", "cancel a job"),
+        ("delete", "cancel a job if it runs, then delete its outputs and records"),
     ):
         p = sub.add_parser(name, parents=[common, waiting] if name == "watch" else [common], help=text)
         p.add_argument("job", metavar="JOB")

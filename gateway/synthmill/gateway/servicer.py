@@ -26,10 +26,13 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
         return await self.jobs.get(request.job_id, caller())
 
     async def ListJobs(self, request: pb.ListJobsRequest, context) -> pb.ListJobsResponse:
-        return pb.ListJobsResponse(jobs=await self.jobs.list(request.state, request.limit, caller()))
+        return await self.jobs.list(request, caller())
 
     async def CancelJob(self, request: pb.CancelJobRequest, context) -> pb.Job:
         return await self.jobs.cancel(request.job_id, caller())
+
+    async def DeleteJob(self, request: pb.DeleteJobRequest, context) -> pb.Job:
+        return await self.jobs.delete(request.job_id, caller())
 
     async def WatchJob(self, request: pb.WatchJobRequest, context) -> AsyncIterator[pb.JobEvent]:
         async for event in self.jobs.watch(request.job_id, request.after_seq, caller()):

@@ -57,6 +57,19 @@ class GatewaySettings(ServerSecurity):
     max_images_per_row: int = field(default=16, metadata=_doc("Most images per row in unified jobs."))
     max_concurrent_jobs: int = field(default=16, metadata=_doc("Jobs running at once; the rest queue."))
     max_queued_jobs: int = field(default=1000, metadata=_doc("Jobs waiting; more are RESOURCE_EXHAUSTED."))
+    retention_days: float = field(
+        default=0.0,
+        metadata=_doc("Jobs that ended this many days ago are deleted, outputs and records; 0 keeps them."),
+    )
+    compact_events_after_s: float = field(
+        default=3600.0,
+        metadata=_doc(
+            "A job that ended this long ago keeps only its final stored event; 0 keeps every event."
+        ),
+    )
+    sweep_every_s: float = field(
+        default=600.0, metadata=_doc("How often the retention sweeper runs (one gateway at a time).")
+    )
     rows_per_request: int = field(default=8, metadata=_doc("Rows asked of the text server per request."))
     row_requests_in_flight: int = field(
         default=4, metadata=_doc("Row requests one job keeps in flight (spread over text replicas).")

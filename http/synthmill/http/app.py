@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from synthmill.client import SynthmillError
 from synthmill.http import events, files, generate, info, jobs, schema_check, sdapi
@@ -32,7 +33,8 @@ def create_app(settings: HttpSettings | None = None) -> FastAPI:
         finally:
             await client.channel.close()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the fastapi-offline package, so they work offline.
+    app = FastAPIOffline(
         title="synthmill",
         version=info.version(),
         description="Synthetic rows and images over HTTP: seed 003's API, the A1111 `/sdapi/v1` subset, "

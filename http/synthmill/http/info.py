@@ -24,6 +24,7 @@ ENDPOINTS = [
     "GET /jobs",
     "GET /jobs/{job_id}",
     "POST /jobs/{job_id}/cancel",
+    "DELETE /jobs/{job_id}",
     "GET /jobs/{job_id}/events",
     "GET /jobs/{job_id}/files/{path}",
     "GET /jobs/{job_id}/download",

@@ -26,15 +26,15 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from synthmill.v1 import common_pb2 as synthmill_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1asynthmill/v1/gateway.proto\x12\x0csynthmill.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19synthmill/v1/common.proto\"$\n\x04\x41xis\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06values\x18\x02 \x03(\t\"&\n\x07\x43\x61ption\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ption\x18\x02 \x01(\t\"\xaf\x01\n\x0bTextJobSpec\x12\x13\n\x0bschema_json\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\x14\n\x0cinstructions\x18\x03 \x01(\t\x12\'\n\x06\x66ormat\x18\x04 \x01(\x0e\x32\x17.synthmill.v1.RowFormat\x12\r\n\x05model\x18\x05 \x01(\t\x12.\n\x08sampling\x18\x06 \x01(\x0b\x32\x1c.synthmill.v1.SamplingParams\"\xc9\x01\n\x0cImageJobSpec\x12\x0f\n\x07prompts\x18\x01 \x03(\t\x12\'\n\x08\x63\x61ptions\x18\x02 \x03(\x0b\x32\x15.synthmill.v1.Caption\x12\x14\n\x0c\x65xpand_topic\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\r\x12)\n\x06params\x18\x05 \x01(\x0b\x32\x19.synthmill.v1.ImageParams\x12 \n\x04\x61xes\x18\x06 \x03(\x0b\x32\x12.synthmill.v1.Axis\x12\r\n\x05\x64\x65\x64up\x18\x46 \x01(\x02\"\xc8\x01\n\x0eUnifiedJobSpec\x12\'\n\x04rows\x18\x01 \x01(\x0b\x32\x19.synthmill.v1.TextJobSpec\x12\x17\n\x0fprompt_template\x18\x02 \x01(\t\x12\x0f\n\x07prompts\x18\x03 \x03(\t\x12\x16\n\x0eimages_per_row\x18\x04 \x01(\r\x12)\n\x06params\x18\x05 \x01(\x0b\x32\x19.synthmill.v1.ImageParams\x12 \n\x04\x61xes\x18\x06 \x03(\x0b\x32\x12.synthmill.v1.Axis\"-\n\nInputImage\x12\x11\n\tfile_name\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"`\n\x0f\x41nnotateJobSpec\x12(\n\x06images\x18\x01 \x03(\x0b\x32\x18.synthmill.v1.InputImage\x12\x13\n\x0b\x61nnotations\x18\x02 \x03(\t\x12\x0e\n\x06labels\x18\x03 \x03(\t\"\xea\x01\n\x07JobSpec\x12\x11\n\x04seed\x18\x01 \x01(\x03H\x01\x88\x01\x01\x12)\n\x04text\x18\x02 \x01(\x0b\x32\x19.synthmill.v1.TextJobSpecH\x00\x12,\n\x06images\x18\x03 \x01(\x0b\x32\x1a.synthmill.v1.ImageJobSpecH\x00\x12/\n\x07unified\x18\x04 \x01(\x0b\x32\x1c.synthmill.v1.UnifiedJobSpecH\x00\x12\x31\n\x08\x61nnotate\x18\x05 \x01(\x0b\x32\x1d.synthmill.v1.AnnotateJobSpecH\x00\x42\x06\n\x04kindB\x07\n\x05_seed\"]\n\tJobCounts\x12\x12\n\nrows_total\x18\x01 \x01(\r\x12\x11\n\trows_done\x18\x02 \x01(\r\x12\x14\n\x0cimages_total\x18\x03 \x01(\r\x12\x13\n\x0bimages_done\x18\x04 \x01(\r\"\xd9\x03\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12#\n\x04spec\x18\x02 \x01(\x0b\x32\x15.synthmill.v1.JobSpec\x12%\n\x05state\x18\x03 \x01(\x0e\x32\x16.synthmill.v1.JobState\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\'\n\x06\x63ounts\x18\x05 \x01(\x0b\x32\x17.synthmill.v1.JobCounts\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstarted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\noutput_dir\x18\t \x01(\t\x12\x1a\n\x12\x64istinct_row_ratio\x18\n \x01(\x01\x12\r\n\x05owner\x18\x0b \x01(\t\x12)\n\x05score\x18\x0c \x01(\x0b\x32\x1a.synthmill.v1.ScoreSummary\x12\x16\n\x0estats_headline\x18\r \x01(\t\x12/\n\tdiversity\x18\x46 \x01(\x0b\x32\x1c.synthmill.v1.ImageDiversity\"\x82\x01\n\x0eImageDiversity\x12\x0e\n\x06images\x18\x01 \x01(\r\x12\x13\n\x0bvendi_score\x18\x02 \x01(\x01\x12\x1e\n\x16mean_pairwise_distance\x18\x03 \x01(\x01\x12\x17\n\x0fnear_duplicates\x18\x04 \x01(\r\x12\x12\n\nrerendered\x18\x05 \x01(\r\"^\n\x0cScoreSummary\x12\r\n\x05\x63ount\x18\x01 \x01(\r\x12\x0c\n\x04mean\x18\x02 \x01(\x01\x12\x0b\n\x03min\x18\x03 \x01(\x01\x12\x0b\n\x03p10\x18\x04 \x01(\x01\x12\x17\n\x0f\x62\x65low_min_score\x18\x05 \x01(\r\"7\n\x10SubmitJobRequest\x12#\n\x04spec\x18\x01 \x01(\x0b\x32\x15.synthmill.v1.JobSpec\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"G\n\x0fListJobsRequest\x12%\n\x05state\x18\x01 \x01(\x0e\x32\x16.synthmill.v1.JobState\x12\r\n\x05limit\x18\x02 \x01(\r\"3\n\x10ListJobsResponse\x12\x1f\n\x04jobs\x18\x01 \x03(\x0b\x32\x11.synthmill.v1.Job\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"4\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x04\"D\n\x0cStateChanged\x12%\n\x05state\x18\x01 \x01(\x0e\x32\x16.synthmill.v1.JobState\x12\r\n\x05\x65rror\x18\x02 \x01(\t\"\x1b\n\nRowWritten\x12\r\n\x05index\x18\x01 \x01(\r\"a\n\tImageStep\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04step\x18\x02 \x01(\r\x12\x13\n\x0btotal_steps\x18\x03 \x01(\r\x12\"\n\x05phase\x18\x04 \x01(\x0e\x32\x13.synthmill.v1.Phase\"0\n\x0cImageWritten\x12\r\n\x05index\x18\x01 \x01(\r\x12\x11\n\tfile_name\x18\x02 \x01(\t\"\xaf\x02\n\x08JobEvent\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0b\n\x03seq\x18\x02 \x01(\x04\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x06\x63ounts\x18\x04 \x01(\x0b\x32\x17.synthmill.v1.JobCounts\x12+\n\x05state\x18\x05 \x01(\x0b\x32\x1a.synthmill.v1.StateChangedH\x00\x12\'\n\x03row\x18\x06 \x01(\x0b\x32\x18.synthmill.v1.RowWrittenH\x00\x12\'\n\x04step\x18\x07 \x01(\x0b\x32\x17.synthmill.v1.ImageStepH\x00\x12+\n\x05image\x18\x08 \x01(\x0b\x32\x1a.synthmill.v1.ImageWrittenH\x00\x42\x07\n\x05\x65vent\"3\n\x12\x44ownloadJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\r\n\x05paths\x18\x02 \x03(\t\"E\n\tFileChunk\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\x12\x0c\n\x04last\x18\x04 \x01(\x08\"\x12\n\x10GetHealthRequest\"v\n\rServiceHealth\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x0f\n\x07serving\x18\x03 \x01(\x08\x12\'\n\x06models\x18\x04 \x03(\x0b\x32\x17.synthmill.v1.ModelInfo\x12\r\n\x05\x65rror\x18\x05 \x01(\t\"y\n\x0cHealthReport\x12\x0f\n\x07serving\x18\x01 \x01(\x08\x12-\n\x08services\x18\x02 \x03(\x0b\x32\x1b.synthmill.v1.ServiceHealth\x12\x14\n\x0cjobs_running\x18\x03 \x01(\r\x12\x13\n\x0bjobs_queued\x18\x04 \x01(\r\">\n\x05Style\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06prompt\x18\x02 \x01(\t\x12\x17\n\x0fnegative_prompt\x18\x03 \x01(\t\"\x13\n\x11ListStylesRequest\"9\n\x12ListStylesResponse\x12#\n\x06styles\x18\x01 \x03(\x0b\x32\x13.synthmill.v1.Style*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_COMPLETED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05\x32\xb9\x04\n\x07Gateway\x12>\n\tSubmitJob\x12\x1e.synthmill.v1.SubmitJobRequest\x1a\x11.synthmill.v1.Job\x12\x38\n\x06GetJob\x12\x1b.synthmill.v1.GetJobRequest\x1a\x11.synthmill.v1.Job\x12I\n\x08ListJobs\x12\x1d.synthmill.v1.ListJobsRequest\x1a\x1e.synthmill.v1.ListJobsResponse\x12>\n\tCancelJob\x12\x1e.synthmill.v1.CancelJobRequest\x1a\x11.synthmill.v1.Job\x12\x43\n\x08WatchJob\x12\x1d.synthmill.v1.WatchJobRequest\x1a\x16.synthmill.v1.JobEvent0\x01\x12J\n\x0b\x44ownloadJob\x12 .synthmill.v1.DownloadJobRequest\x1a\x17.synthmill.v1.FileChunk0\x01\x12G\n\tGetHealth\x12\x1e.synthmill.v1.GetHealthRequest\x1a\x1a.synthmill.v1.HealthReport\x12O\n\nListStyles\x12\x1f.synthmill.v1.ListStylesRequest\x1a .synthmill.v1.ListStylesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1asynthmill/v1/gateway.proto\x12\x0csynthmill.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19synthmill/v1/common.proto\"$\n\x04\x41xis\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06values\x18\x02 \x03(\t\"&\n\x07\x43\x61ption\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ption\x18\x02 \x01(\t\"\xaf\x01\n\x0bTextJobSpec\x12\x13\n\x0bschema_json\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\x14\n\x0cinstructions\x18\x03 \x01(\t\x12\'\n\x06\x66ormat\x18\x04 \x01(\x0e\x32\x17.synthmill.v1.RowFormat\x12\r\n\x05model\x18\x05 \x01(\t\x12.\n\x08sampling\x18\x06 \x01(\x0b\x32\x1c.synthmill.v1.SamplingParams\"\xc9\x01\n\x0cImageJobSpec\x12\x0f\n\x07prompts\x18\x01 \x03(\t\x12\'\n\x08\x63\x61ptions\x18\x02 \x03(\x0b\x32\x15.synthmill.v1.Caption\x12\x14\n\x0c\x65xpand_topic\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\r\x12)\n\x06params\x18\x05 \x01(\x0b\x32\x19.synthmill.v1.ImageParams\x12 \n\x04\x61xes\x18\x06 \x03(\x0b\x32\x12.synthmill.v1.Axis\x12\r\n\x05\x64\x65\x64up\x18\x46 \x01(\x02\"\xc8\x01\n\x0eUnifiedJobSpec\x12\'\n\x04rows\x18\x01 \x01(\x0b\x32\x19.synthmill.v1.TextJobSpec\x12\x17\n\x0fprompt_template\x18\x02 \x01(\t\x12\x0f\n\x07prompts\x18\x03 \x03(\t\x12\x16\n\x0eimages_per_row\x18\x04 \x01(\r\x12)\n\x06params\x18\x05 \x01(\x0b\x32\x19.synthmill.v1.ImageParams\x12 \n\x04\x61xes\x18\x06 \x03(\x0b\x32\x12.synthmill.v1.Axis\"-\n\nInputImage\x12\x11\n\tfile_name\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"`\n\x0f\x41nnotateJobSpec\x12(\n\x06images\x18\x01 \x03(\x0b\x32\x18.synthmill.v1.InputImage\x12\x13\n\x0b\x61nnotations\x18\x02 \x03(\t\x12\x0e\n\x06labels\x18\x03 \x03(\t\"\xea\x01\n\x07JobSpec\x12\x11\n\x04seed\x18\x01 \x01(\x03H\x01\x88\x01\x01\x12)\n\x04text\x18\x02 \x01(\x0b\x32\x19.synthmill.v1.TextJobSpecH\x00\x12,\n\x06images\x18\x03 \x01(\x0b\x32\x1a.synthmill.v1.ImageJobSpecH\x00\x12/\n\x07unified\x18\x04 \x01(\x0b\x32\x1c.synthmill.v1.UnifiedJobSpecH\x00\x12\x31\n\x08\x61nnotate\x18\x05 \x01(\x0b\x32\x1d.synthmill.v1.AnnotateJobSpecH\x00\x42\x06\n\x04kindB\x07\n\x05_seed\"]\n\tJobCounts\x12\x12\n\nrows_total\x18\x01 \x01(\r\x12\x11\n\trows_done\x18\x02 \x01(\r\x12\x14\n\x0cimages_total\x18\x03 \x01(\r\x12\x13\n\x0bimages_done\x18\x04 \x01(\r\"\xd9\x03\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12#\n\x04spec\x18\x02 \x01(\x0b\x32\x15.synthmill.v1.JobSpec\x12%\n\x05state\x18\x03 \x01(\x0e\x32\x16.synthmill.v1.JobState\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\'\n\x06\x63ounts\x18\x05 \x01(\x0b\x32\x17.synthmill.v1.JobCounts\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstarted_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\noutput_dir\x18\t \x01(\t\x12\x1a\n\x12\x64istinct_row_ratio\x18\n \x01(\x01\x12\r\n\x05owner\x18\x0b \x01(\t\x12)\n\x05score\x18\x0c \x01(\x0b\x32\x1a.synthmill.v1.ScoreSummary\x12\x16\n\x0estats_headline\x18\r \x01(\t\x12/\n\tdiversity\x18\x46 \x01(\x0b\x32\x1c.synthmill.v1.ImageDiversity\"\x82\x01\n\x0eImageDiversity\x12\x0e\n\x06images\x18\x01 \x01(\r\x12\x13\n\x0bvendi_score\x18\x02 \x01(\x01\x12\x1e\n\x16mean_pairwise_distance\x18\x03 \x01(\x01\x12\x17\n\x0fnear_duplicates\x18\x04 \x01(\r\x12\x12\n\nrerendered\x18\x05 \x01(\r\"^\n\x0cScoreSummary\x12\r\n\x05\x63ount\x18\x01 \x01(\r\x12\x0c\n\x04mean\x18\x02 \x01(\x01\x12\x0b\n\x03min\x18\x03 \x01(\x01\x12\x0b\n\x03p10\x18\x04 \x01(\x01\x12\x17\n\x0f\x62\x65low_min_score\x18\x05 \x01(\r\"7\n\x10SubmitJobRequest\x12#\n\x04spec\x18\x01 \x01(\x0b\x32\x15.synthmill.v1.JobSpec\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\xe3\x01\n\x0fListJobsRequest\x12%\n\x05state\x18\x01 \x01(\x0e\x32\x16.synthmill.v1.JobState\x12\r\n\x05limit\x18\x02 \x01(\r\x12\x11\n\tpage_size\x18\x14 \x01(\r\x12\x12\n\npage_token\x18\x15 \x01(\t\x12\x0c\n\x04kind\x18\x16 \x01(\t\x12\x31\n\rcreated_after\x18\x17 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x63reated_before\x18\x18 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"L\n\x10ListJobsResponse\x12\x1f\n\x04jobs\x18\x01 \x03(\x0b\x32\x11.synthmill.v1.Job\x12\x17\n\x0fnext_page_token\x18\x14 \x01(\t\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\"\n\x10\x44\x65leteJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"4\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x04\"D\n\x0cStateChanged\x12%\n\x05state\x18\x01 \x01(\x0e\x32\x16.synthmill.v1.JobState\x12\r\n\x05\x65rror\x18\x02 \x01(\t\"\x1b\n\nRowWritten\x12\r\n\x05index\x18\x01 \x01(\r\"a\n\tImageStep\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04step\x18\x02 \x01(\r\x12\x13\n\x0btotal_steps\x18\x03 \x01(\r\x12\"\n\x05phase\x18\x04 \x01(\x0e\x32\x13.synthmill.v1.Phase\"0\n\x0cImageWritten\x12\r\n\x05index\x18\x01 \x01(\r\x12\x11\n\tfile_name\x18\x02 \x01(\t\"\xaf\x02\n\x08JobEvent\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0b\n\x03seq\x18\x02 \x01(\x04\x12(\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x06\x63ounts\x18\x04 \x01(\x0b\x32\x17.synthmill.v1.JobCounts\x12+\n\x05state\x18\x05 \x01(\x0b\x32\x1a.synthmill.v1.StateChangedH\x00\x12\'\n\x03row\x18\x06 \x01(\x0b\x32\x18.synthmill.v1.RowWrittenH\x00\x12\'\n\x04step\x18\x07 \x01(\x0b\x32\x17.synthmill.v1.ImageStepH\x00\x12+\n\x05image\x18\x08 \x01(\x0b\x32\x1a.synthmill.v1.ImageWrittenH\x00\x42\x07\n\x05\x65vent\"3\n\x12\x44ownloadJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\r\n\x05paths\x18\x02 \x03(\t\"E\n\tFileChunk\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x04\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\x12\x0c\n\x04last\x18\x04 \x01(\x08\"\x12\n\x10GetHealthRequest\"v\n\rServiceHealth\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x0f\n\x07serving\x18\x03 \x01(\x08\x12\'\n\x06models\x18\x04 \x03(\x0b\x32\x17.synthmill.v1.ModelInfo\x12\r\n\x05\x65rror\x18\x05 \x01(\t\"y\n\x0cHealthReport\x12\x0f\n\x07serving\x18\x01 \x01(\x08\x12-\n\x08services\x18\x02 \x03(\x0b\x32\x1b.synthmill.v1.ServiceHealth\x12\x14\n\x0cjobs_running\x18\x03 \x01(\r\x12\x13\n\x0bjobs_queued\x18\x04 \x01(\r\">\n\x05Style\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06prompt\x18\x02 \x01(\t\x12\x17\n\x0fnegative_prompt\x18\x03 \x01(\t\"\x13\n\x11ListStylesRequest\"9\n\x12ListStylesResponse\x12#\n\x06styles\x18\x01 \x03(\x0b\x32\x13.synthmill.v1.Style*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_COMPLETED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05\x32\xf9\x04\n\x07Gateway\x12>\n\tSubmitJob\x12\x1e.synthmill.v1.SubmitJobRequest\x1a\x11.synthmill.v1.Job\x12\x38\n\x06GetJob\x12\x1b.synthmill.v1.GetJobRequest\x1a\x11.synthmill.v1.Job\x12I\n\x08ListJobs\x12\x1d.synthmill.v1.ListJobsRequest\x1a\x1e.synthmill.v1.ListJobsResponse\x12>\n\tCancelJob\x12\x1e.synthmill.v1.CancelJobRequest\x1a\x11.synthmill.v1.Job\x12>\n\tDeleteJob\x12\x1e.synthmill.v1.DeleteJobRequest\x1a\x11.synthmill.v1.Job\x12\x43\n\x08WatchJob\x12\x1d.synthmill.v1.WatchJobRequest\x1a\x16.synthmill.v1.JobEvent0\x01\x12J\n\x0b\x44ownloadJob\x12 .synthmill.v1.DownloadJobRequest\x1a\x17.synthmill.v1.FileChunk0\x01\x12G\n\tGetHealth\x12\x1e.synthmill.v1.GetHealthRequest\x1a\x1a.synthmill.v1.HealthReport\x12O\n\nListStyles\x12\x1f.synthmill.v1.ListStylesRequest\x1a .synthmill.v1.ListStylesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'synthmill.v1.gateway_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_JOBSTATE']._serialized_start=3341
-  _globals['_JOBSTATE']._serialized_end=3495
+  _globals['_JOBSTATE']._serialized_start=3559
+  _globals['_JOBSTATE']._serialized_end=3713
   _globals['_AXIS']._serialized_start=104
   _globals['_AXIS']._serialized_end=140
   _globals['_CAPTION']._serialized_start=142
@@ -63,40 +63,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUBMITJOBREQUEST']._serialized_end=2004
   _globals['_GETJOBREQUEST']._serialized_start=2006
   _globals['_GETJOBREQUEST']._serialized_end=2037
-  _globals['_LISTJOBSREQUEST']._serialized_start=2039
-  _globals['_LISTJOBSREQUEST']._serialized_end=2110
-  _globals['_LISTJOBSRESPONSE']._serialized_start=2112
-  _globals['_LISTJOBSRESPONSE']._serialized_end=2163
-  _globals['_CANCELJOBREQUEST']._serialized_start=2165
-  _globals['_CANCELJOBREQUEST']._serialized_end=2199
-  _globals['_WATCHJOBREQUEST']._serialized_start=2201
-  _globals['_WATCHJOBREQUEST']._serialized_end=2253
-  _globals['_STATECHANGED']._serialized_start=2255
-  _globals['_STATECHANGED']._serialized_end=2323
-  _globals['_ROWWRITTEN']._serialized_start=2325
-  _globals['_ROWWRITTEN']._serialized_end=2352
-  _globals['_IMAGESTEP']._serialized_start=2354
-  _globals['_IMAGESTEP']._serialized_end=2451
-  _globals['_IMAGEWRITTEN']._serialized_start=2453
-  _globals['_IMAGEWRITTEN']._serialized_end=2501
-  _globals['_JOBEVENT']._serialized_start=2504
-  _globals['_JOBEVENT']._serialized_end=2807
-  _globals['_DOWNLOADJOBREQUEST']._serialized_start=2809
-  _globals['_DOWNLOADJOBREQUEST']._serialized_end=2860
-  _globals['_FILECHUNK']._serialized_start=2862
-  _globals['_FILECHUNK']._serialized_end=2931
-  _globals['_GETHEALTHREQUEST']._serialized_start=2933
-  _globals['_GETHEALTHREQUEST']._serialized_end=2951
-  _globals['_SERVICEHEALTH']._serialized_start=2953
-  _globals['_SERVICEHEALTH']._serialized_end=3071
-  _globals['_HEALTHREPORT']._serialized_start=3073
-  _globals['_HEALTHREPORT']._serialized_end=3194
-  _globals['_STYLE']._serialized_start=3196
-  _globals['_STYLE']._serialized_end=3258
-  _globals['_LISTSTYLESREQUEST']._serialized_start=3260
-  _globals['_LISTSTYLESREQUEST']._serialized_end=3279
-  _globals['_LISTSTYLESRESPONSE']._serialized_start=3281
-  _globals['_LISTSTYLESRESPONSE']._serialized_end=3338
-  _globals['_GATEWAY']._serialized_start=3498
-  _globals['_GATEWAY']._serialized_end=4067
+  _globals['_LISTJOBSREQUEST']._serialized_start=2040
+  _globals['_LISTJOBSREQUEST']._serialized_end=2267
+  _globals['_LISTJOBSRESPONSE']._serialized_start=2269
+  _globals['_LISTJOBSRESPONSE']._serialized_end=2345
+  _globals['_CANCELJOBREQUEST']._serialized_start=2347
+  _globals['_CANCELJOBREQUEST']._serialized_end=2381
+  _globals['_DELETEJOBREQUEST']._serialized_start=2383
+  _globals['_DELETEJOBREQUEST']._serialized_end=2417
+  _globals['_WATCHJOBREQUEST']._serialized_start=2419
+  _globals['_WATCHJOBREQUEST']._serialized_end=2471
+  _globals['_STATECHANGED']._serialized_start=2473
+  _globals['_STATECHANGED']._serialized_end=2541
+  _globals['_ROWWRITTEN']._serialized_start=2543
+  _globals['_ROWWRITTEN']._serialized_end=2570
+  _globals['_IMAGESTEP']._serialized_start=2572
+  _globals['_IMAGESTEP']._serialized_end=2669
+  _globals['_IMAGEWRITTEN']._serialized_start=2671
+  _globals['_IMAGEWRITTEN']._serialized_end=2719
+  _globals['_JOBEVENT']._serialized_start=2722
+  _globals['_JOBEVENT']._serialized_end=3025
+  _globals['_DOWNLOADJOBREQUEST']._serialized_start=3027
+  _globals['_DOWNLOADJOBREQUEST']._serialized_end=3078
+  _globals['_FILECHUNK']._serialized_start=3080
+  _globals['_FILECHUNK']._serialized_end=3149
+  _globals['_GETHEALTHREQUEST']._serialized_start=3151
+  _globals['_GETHEALTHREQUEST']._serialized_end=3169
+  _globals['_SERVICEHEALTH']._serialized_start=3171
+  _globals['_SERVICEHEALTH']._serialized_end=3289
+  _globals['_HEALTHREPORT']._serialized_start=3291
+  _globals['_HEALTHREPORT']._serialized_end=3412
+  _globals['_STYLE']._serialized_start=3414
+  _globals['_STYLE']._serialized_end=3476
+  _globals['_LISTSTYLESREQUEST']._serialized_start=3478
+  _globals['_LISTSTYLESREQUEST']._serialized_end=3497
+  _globals['_LISTSTYLESRESPONSE']._serialized_start=3499
+  _globals['_LISTSTYLESRESPONSE']._serialized_end=3556
+  _globals['_GATEWAY']._serialized_start=3716
+  _globals['_GATEWAY']._serialized_end=4349
 # @@protoc_insertion_point(module_scope)

@@ -56,6 +56,11 @@ class GatewayStub:
                 request_serializer=synthmill_dot_v1_dot_gateway__pb2.CancelJobRequest.SerializeToString,
                 response_deserializer=synthmill_dot_v1_dot_gateway__pb2.Job.FromString,
                 _registered_method=True)
+        self.DeleteJob = channel.unary_unary(
+                '/synthmill.v1.Gateway/DeleteJob',
+                request_serializer=synthmill_dot_v1_dot_gateway__pb2.DeleteJobRequest.SerializeToString,
+                response_deserializer=synthmill_dot_v1_dot_gateway__pb2.Job.FromString,
+                _registered_method=True)
         self.WatchJob = channel.unary_stream(
                 '/synthmill.v1.Gateway/WatchJob',
                 request_serializer=synthmill_dot_v1_dot_gateway__pb2.WatchJobRequest.SerializeToString,
@@ -98,7 +103,7 @@ class GatewayServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListJobs(self, request, context):
-        """Lists jobs, newest first.
+        """Lists jobs, newest first, a page at a time (50 by default); `next_page_token` asks for the next.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -106,6 +111,14 @@ class GatewayServicer:
 
     def CancelJob(self, request, context):
         """Cancels a queued or running job. Finished items are kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteJob(self, request, context):
+        """Deletes a job: cancels it if it runs, then removes its output folder and its records. Returns
+        the job as it was last recorded; NOT_FOUND for an unknown id (or another tenant's job).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -161,6 +174,11 @@ def add_GatewayServicer_to_server(servicer, server):
             'CancelJob': grpc.unary_unary_rpc_method_handler(
                     servicer.CancelJob,
                     request_deserializer=synthmill_dot_v1_dot_gateway__pb2.CancelJobRequest.FromString,
+                    response_serializer=synthmill_dot_v1_dot_gateway__pb2.Job.SerializeToString,
+            ),
+            'DeleteJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteJob,
+                    request_deserializer=synthmill_dot_v1_dot_gateway__pb2.DeleteJobRequest.FromString,
                     response_serializer=synthmill_dot_v1_dot_gateway__pb2.Job.SerializeToString,
             ),
             'WatchJob': grpc.unary_stream_rpc_method_handler(
@@ -293,6 +311,33 @@ class Gateway:
             target,
             '/synthmill.v1.Gateway/CancelJob',
             synthmill_dot_v1_dot_gateway__pb2.CancelJobRequest.SerializeToString,
+            synthmill_dot_v1_dot_gateway__pb2.Job.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/synthmill.v1.Gateway/DeleteJob',
+            synthmill_dot_v1_dot_gateway__pb2.DeleteJobRequest.SerializeToString,
             synthmill_dot_v1_dot_gateway__pb2.Job.FromString,
             options,
             channel_credentials,

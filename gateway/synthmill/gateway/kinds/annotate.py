@@ -15,6 +15,7 @@ import asyncio
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.judging import Capabilities, check_annotate
 from synthmill.common.rules import IMAGE_SUFFIXES
+from synthmill.gateway.disk import estimate_bytes
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.gateway.outputs.records import ImageRecord
@@ -62,6 +63,9 @@ class Annotate(JobKind):
             if not image.data:
                 raise InvalidArgument(f"annotate.images[{i}].data", "is empty")
         check_annotate(annotate.annotations, annotate.labels, "annotate", caps)
+
+    def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
+        return estimate_bytes(counts, inputs=sum(len(image.data) for image in spec.annotate.images))
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(images_total=len(spec.annotate.images))

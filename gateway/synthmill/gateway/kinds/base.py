@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from synthmill.gateway.disk import estimate_bytes
 from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.gateway.outputs.results import Recorded
 from synthmill.gateway.run.job_run import JobRun
@@ -60,6 +61,10 @@ class JobKind:
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         raise NotImplementedError
+
+    def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
+        """At most how many bytes the job's outputs take (checked against the free space at submit)."""
+        return estimate_bytes(counts)
 
     def store_inputs(self, folder: JobFolder, spec: pb.JobSpec) -> None:
         """At submit, once the spec passed its checks: keeps what the job was given in its folder and

@@ -8,6 +8,7 @@ import asyncio
 from synthmill.common import rules
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.prompt_syntax import escape
+from synthmill.gateway.disk import estimate_bytes
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.kinds.prompts import check_axes, check_axes_used, check_prompt, chosen_styles
 from synthmill.gateway.outputs.folder import JobFolder
@@ -66,6 +67,9 @@ class Images(JobKind):
             check_axes_used(images.axes, used, "images.axes")
         rules.check_count(self._count(images), settings.max_images, "images.count")
         check_dedup(images.dedup, "images.dedup", info.image)
+
+    def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
+        return estimate_bytes(counts, spec.images.params)
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(images_total=self._count(spec.images))

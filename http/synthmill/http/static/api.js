@@ -8,7 +8,19 @@ function detailText(detail) {
   return JSON.stringify(detail);
 }
 
-export async function api(path, { method = "GET", body } = {}) {
+export async function api(path, options = {}) {
+  return (await apiReply(path, options)).data;
+}
+
+// A page of a listing: its items, and the URL of the next page (the `Link: <...>; rel="next"` header), or null.
+export async function apiPage(path) {
+  const { data, reply } = await apiReply(path);
+  const link = reply.headers.get("link") || "";
+  const next = /<([^>]*)>\s*;\s*rel="next"/.exec(link);
+  return { items: data, next: next ? next[1] : null };
+}
+
+async function apiReply(path, { method = "GET", body } = {}) {
   const init = { method, headers: {} };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
@@ -29,7 +41,7 @@ export async function api(path, { method = "GET", body } = {}) {
     err.data = data;
     throw err;
   }
-  return data;
+  return { data, reply };
 }
 
 export const fileUrl = (jobId, path) => `/jobs/${encodeURIComponent(jobId)}/files/${path}`;

@@ -10,6 +10,13 @@ function rowsSpec(job) {
   return job.spec.text || (job.spec.unified && job.spec.unified.rows) || null;
 }
 
+// Only a job that asked for boxes or masks writes annotations/instances.json: asking any other job for it
+// is a 404 in the console.
+function annotated(job) {
+  const params = (job.spec.images || job.spec.unified || {}).params || {};
+  return Boolean(job.spec.annotate || (params.annotations || []).length);
+}
+
 function parseCsv(text) {
   const rows = [];
   let row = [], cell = "", quoted = false;
@@ -154,7 +161,7 @@ function table(jobId, rows) {
 async function fill(job, gallery, rowsCard) {
   const jobId = job.job_id;
   if (job.counts.images_total) {
-    const [meta, boxes] = await Promise.all([loadJsonl(jobId, "metadata.jsonl"), loadBoxes(jobId)]);
+    const [meta, boxes] = await Promise.all([loadJsonl(jobId, "metadata.jsonl"), annotated(job) ? loadBoxes(jobId) : new Map()]);
     gallery.replaceChildren(...(meta.length ? meta.map((m) => thumb(jobId, m, boxes.get(m.file_name))) : [h("p.empty", {}, "No images were made.")]));
   }
   if (rowsSpec(job)) {

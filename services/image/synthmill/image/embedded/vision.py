@@ -11,8 +11,8 @@ random weights, saved with `save_pretrained` on first use and loaded back like a
 - "tiny-grounding-dino": a `GroundingDinoForObjectDetection` (a two-stage Swin backbone, 32-wide) with
   its processor, to test the Grounding DINO path of the open-vocabulary detector.
 
-No real CLIP, SigLIP, OWL, SAM, BLIP or Grounding DINO weights reach these machines; point the settings at a hub id or a path
-for real ones (README, "Scores and labels").
+No real CLIP, SigLIP, OWL, SAM, BLIP or Grounding DINO weights reach these machines; point the settings
+at a hub id or a path for real ones (docs/labels.md, docs/describe.md).
 """
 
 from __future__ import annotations
