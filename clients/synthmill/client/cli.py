@@ -242,6 +242,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("dir", metavar="DIR", help="a folder of .png/.jpg images")
 
+    p = sub.add_parser(
+        "evaluate",
+        parents=[common],
+        help="FD-CLIP, KID, precision and recall of the images in DIR against those in --reference",
+    )
+    p.add_argument("dir", metavar="DIR", help="a folder of .png/.jpg images")
+    p.add_argument("--reference", required=True, metavar="REF", help="the reference folder")
+
     p = sub.add_parser("jobs", parents=[common], help="list jobs, newest first")
     p.add_argument("--state", metavar="S", help="queued, running, completed, failed or cancelled")
     p.add_argument("--kind", metavar="K", default="", help="text, images, unified or annotate")

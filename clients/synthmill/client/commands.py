@@ -312,12 +312,19 @@ def cmd_keys(args: Any, client: Client) -> int:
     return OK
 
 
+def _evaluate(args: Any, client: Client) -> int:
+    from synthmill.client.evaluate import cmd_evaluate  # numpy and scipy, only when evaluating
+
+    return cmd_evaluate(args, client)
+
+
 CLIENT_COMMANDS = {
     "images": cmd_submit,
     "text": cmd_submit,
     "unified": cmd_submit,
     "annotate": cmd_annotate,
     "caption": cmd_annotate,
+    "evaluate": _evaluate,
     "jobs": cmd_jobs,
     "status": cmd_status,
     "watch": cmd_watch,

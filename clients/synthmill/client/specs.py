@@ -291,9 +291,14 @@ def parse_kinds(values: Sequence[str] | None) -> list[str]:
 
 
 def annotate_job(
-    folder: str | Path, *, annotations: Sequence[str] = ("bbox",), labels: Sequence[str] = ()
+    folder: str | Path,
+    *,
+    annotations: Sequence[str] = ("bbox",),
+    labels: Sequence[str] = (),
+    embed: bool = False,
 ) -> gateway_pb2.JobSpec:
-    """Boxes for the .png/.jpg/.jpeg images directly in `folder` (sorted by name)."""
+    """Annotations (and CLIP embeddings, with `embed`) for the .png/.jpg/.jpeg images directly in
+    `folder` (sorted by name)."""
     path = Path(folder).expanduser()
     if not path.is_dir():
         raise SpecError(f"annotate: {folder} is not a folder")
@@ -303,7 +308,7 @@ def annotate_job(
     images = [gateway_pb2.InputImage(file_name=p.name, data=p.read_bytes()) for p in files]
     return gateway_pb2.JobSpec(
         annotate=gateway_pb2.AnnotateJobSpec(
-            images=images, annotations=list(annotations), labels=list(labels)
+            images=images, annotations=list(annotations), labels=list(labels), embed=embed
         )
     )
 

@@ -97,10 +97,17 @@ def check_labelling(
 
 
 def check_annotate(
-    annotations: Sequence[str], labels: Sequence[str], path: str, caps: Capabilities | None
+    annotations: Sequence[str],
+    labels: Sequence[str],
+    path: str,
+    caps: Capabilities | None,
+    embed: bool = False,
 ) -> None:
-    """An annotate request (a job's or the server's): at least one annotation kind, then its labelling."""
-    if not annotations:
+    """An annotate request (a job's or the server's): at least one annotation kind unless it asks for
+    embeddings (which need a scorer), then its labelling."""
+    if embed and caps and not caps.scorer:
+        raise InvalidArgument(f"{path}.embed", "the image server has no scorer loaded")
+    if not annotations and not embed:
         raise InvalidArgument(f"{path}.annotations", 'at least one kind is required, e.g. ["bbox"]')
     check_labelling(annotations, labels, path, caps)
 

@@ -101,14 +101,16 @@ class InputImage(_message.Message):
     def __init__(self, file_name: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class AnnotateJobSpec(_message.Message):
-    __slots__ = ("images", "annotations", "labels")
+    __slots__ = ("images", "annotations", "labels", "embed")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
+    EMBED_FIELD_NUMBER: _ClassVar[int]
     images: _containers.RepeatedCompositeFieldContainer[InputImage]
     annotations: _containers.RepeatedScalarFieldContainer[str]
     labels: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, images: _Optional[_Iterable[_Union[InputImage, _Mapping]]] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ...) -> None: ...
+    embed: bool
+    def __init__(self, images: _Optional[_Iterable[_Union[InputImage, _Mapping]]] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., embed: _Optional[bool] = ...) -> None: ...
 
 class JobSpec(_message.Message):
     __slots__ = ("seed", "text", "images", "unified", "annotate")

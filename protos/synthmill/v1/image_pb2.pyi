@@ -124,28 +124,32 @@ class AnnotateItem(_message.Message):
     def __init__(self, index: _Optional[int] = ..., image: _Optional[bytes] = ...) -> None: ...
 
 class AnnotateRequest(_message.Message):
-    __slots__ = ("annotations", "labels", "items")
+    __slots__ = ("annotations", "labels", "items", "embed")
     ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
+    EMBED_FIELD_NUMBER: _ClassVar[int]
     annotations: _containers.RepeatedScalarFieldContainer[str]
     labels: _containers.RepeatedScalarFieldContainer[str]
     items: _containers.RepeatedCompositeFieldContainer[AnnotateItem]
-    def __init__(self, annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., items: _Optional[_Iterable[_Union[AnnotateItem, _Mapping]]] = ...) -> None: ...
+    embed: bool
+    def __init__(self, annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., items: _Optional[_Iterable[_Union[AnnotateItem, _Mapping]]] = ..., embed: _Optional[bool] = ...) -> None: ...
 
 class AnnotatedImage(_message.Message):
-    __slots__ = ("index", "width", "height", "boxes", "caption")
+    __slots__ = ("index", "width", "height", "boxes", "caption", "embedding")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     BOXES_FIELD_NUMBER: _ClassVar[int]
     CAPTION_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     index: int
     width: int
     height: int
     boxes: _containers.RepeatedCompositeFieldContainer[Box]
     caption: str
-    def __init__(self, index: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., boxes: _Optional[_Iterable[_Union[Box, _Mapping]]] = ..., caption: _Optional[str] = ...) -> None: ...
+    embedding: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, index: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., boxes: _Optional[_Iterable[_Union[Box, _Mapping]]] = ..., caption: _Optional[str] = ..., embedding: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class GenerateImagesResponse(_message.Message):
     __slots__ = ("step", "image")

@@ -18,11 +18,12 @@ from synthmill.common.rules import IMAGE_SUFFIXES
 from synthmill.gateway.disk import estimate_bytes
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.outputs.folder import JobFolder
-from synthmill.gateway.outputs.records import ImageRecord
+from synthmill.gateway.outputs.records import EMBEDDING, ImageRecord
 from synthmill.gateway.outputs.results import Recorded, write_images
 from synthmill.gateway.run.job_run import JobRun
 from synthmill.gateway.run.judging import labelled, note_categories
 from synthmill.gateway.settings import GatewaySettings
+from synthmill.gateway.store.job_store import Item
 from synthmill.gateway.upstream import REQUEST_TIMEOUT_S
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2
@@ -62,7 +63,7 @@ class Annotate(JobKind):
             seen.add(name)
             if not image.data:
                 raise InvalidArgument(f"annotate.images[{i}].data", "is empty")
-        check_annotate(annotate.annotations, annotate.labels, "annotate", caps)
+        check_annotate(annotate.annotations, annotate.labels, "annotate", caps, annotate.embed)
 
     def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
         return estimate_bytes(counts, inputs=sum(len(image.data) for image in spec.annotate.images))
@@ -92,7 +93,11 @@ class Annotate(JobKind):
                     height=reply.height,
                     **labelled(list(spec.annotations), reply),
                 )
-                await run.record_image(reply.index, record)
+                beside = []
+                if reply.embedding:
+                    vector = [round(v, 6) for v in reply.embedding]
+                    beside.append(Item(EMBEDDING, reply.index, {"vector": vector, "retry": 0}))
+                await run.record_image(reply.index, record, beside)
 
         await run.retrying(run.ctx.image, attempt, lambda: len(run.images_done), lambda: bool(missing()))
 
@@ -107,4 +112,6 @@ def _request(folder: JobFolder, spec: pb.AnnotateJobSpec, indexes: list[int]) ->
         )
         for i in indexes
     ]
-    return image_pb2.AnnotateRequest(annotations=spec.annotations, labels=spec.labels, items=items)
+    return image_pb2.AnnotateRequest(
+        annotations=spec.annotations, labels=spec.labels, items=items, embed=spec.embed
+    )

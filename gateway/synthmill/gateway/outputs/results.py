@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
+import numpy as np
 from google.protobuf.json_format import MessageToDict
 
 from synthmill.common.schema import parse_schema
@@ -74,6 +75,9 @@ def write_images(
     _note_diversity(job, folder, recorded, dedup, axes)
     if images:
         folder.write_metadata([image.to_json() for image in images])
+        if recorded.embeddings and set(recorded.images) <= set(recorded.embeddings):
+            vectors = [recorded.embeddings[i]["vector"] for i in recorded.images]
+            folder.write_npy(EMBEDDINGS_FILE, np.asarray(vectors, dtype=np.float32))
         if any(image.boxes is not None for image in images):
             folder.write_json(coco.FILE, coco.instances(images, recorded.categories))
         if any(image.caption is not None for image in images):
@@ -81,6 +85,9 @@ def write_images(
     score = scores.summary(images, params.min_score if params else 0.0)
     if score is not None:
         job.score.CopyFrom(score)
+
+
+EMBEDDINGS_FILE = "embeddings.npy"  # one row per image, in metadata.jsonl's order
 
 
 def _note_diversity(

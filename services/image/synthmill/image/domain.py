@@ -153,14 +153,14 @@ class AnnotateRequest:
     annotations: tuple[str, ...]
     labels: tuple[str, ...]
     images: list[tuple[int, Image.Image]]
+    embed: bool = False
 
     @classmethod
     def from_pb(
         cls, request: image_pb2.AnnotateRequest, info: image_pb2.ImageServerInfo, max_items: int
     ) -> AnnotateRequest:
-        judging.check_annotate(
-            request.annotations, request.labels, "request", judging.Capabilities.from_info(info)
-        )
+        caps = judging.Capabilities.from_info(info)
+        judging.check_annotate(request.annotations, request.labels, "request", caps, request.embed)
         _check_item_count(len(request.items), max_items)
         images = []
         for position, item in enumerate(request.items):
@@ -172,7 +172,7 @@ class AnnotateRequest:
                     f"items[{position}].image", f"is not a PNG or JPEG image: {exc}"
                 ) from None
             images.append((item.index, image.convert("RGB")))
-        return cls(tuple(request.annotations), tuple(request.labels), images)
+        return cls(tuple(request.annotations), tuple(request.labels), images, request.embed)
 
 
 @dataclass(frozen=True)
@@ -258,11 +258,17 @@ class AnnotatedImage:
     height: int
     boxes: tuple[Box, ...]
     caption: str = ""
+    embedding: tuple[float, ...] = ()
 
     def to_pb(self) -> image_pb2.AnnotatedImage:
         boxes = [box_to_pb(box) for box in self.boxes]
         return image_pb2.AnnotatedImage(
-            index=self.index, width=self.width, height=self.height, boxes=boxes, caption=self.caption
+            index=self.index,
+            width=self.width,
+            height=self.height,
+            boxes=boxes,
+            caption=self.caption,
+            embedding=self.embedding,
         )
 
 

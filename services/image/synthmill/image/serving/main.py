@@ -61,6 +61,9 @@ def build_service(settings: ImageSettings) -> Service:
         def annotate(images, labels, kinds):
             return worker.run(judged_by.label, images, labels, kinds)
 
+        def embed(images):
+            return worker.run(judged_by.embed, images)
+
         described = {name: model.describe() for name, model in models.items()}
         batcher = Batcher(
             run_batch,
@@ -73,7 +76,7 @@ def build_service(settings: ImageSettings) -> Service:
         )
         batching.append(asyncio.create_task(batcher.run()))
         info = server_info(described, settings, judged_by.describe())
-        return Serving(described, batcher, info, annotate)
+        return Serving(described, batcher, info, annotate, embed)
 
     def stop() -> None:
         for task in batching:

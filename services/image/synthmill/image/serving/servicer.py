@@ -35,6 +35,8 @@ class Serving:
     annotate: Callable[
         [list[Image.Image], tuple[str, ...], tuple[str, ...]], Awaitable[list[tuple[list[Box], str]]]
     ]
+    # images → the scorer's embedding of each (on the device worker).
+    embed: Callable[[list[Image.Image]], Awaitable[list[list[float]]]]
 
 
 def server_info(
@@ -100,4 +102,7 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         )
         for index, image in req.images:
             [(boxes, caption)] = await serving.annotate([image], req.labels, req.annotations)
-            yield AnnotatedImage(index, image.width, image.height, tuple(boxes), caption).to_pb()
+            [embedding] = await serving.embed([image]) if req.embed else [()]
+            yield AnnotatedImage(
+                index, image.width, image.height, tuple(boxes), caption, tuple(embedding)
+            ).to_pb()
