@@ -315,7 +315,7 @@ def cmd_keys(args: Any, client: Client) -> int:
 def _evaluate(args: Any, client: Client) -> int:
     from synthmill.client.evaluate import cmd_evaluate  # numpy and scipy, only when evaluating
 
-    return cmd_evaluate(args, client)
+    return cmd_evaluate(args, client, emit)
 
 
 CLIENT_COMMANDS = {

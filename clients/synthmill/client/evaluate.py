@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +111,8 @@ def embeddings_of(args: Any, client: Client, folder: str) -> np.ndarray:
         return np.load(io.BytesIO((Path(tmp) / "embeddings.npy").read_bytes()), allow_pickle=False)
 
 
-def cmd_evaluate(args: Any, client: Client) -> int:
-    from synthmill.client.commands import emit
-
+def cmd_evaluate(args: Any, client: Client, emit: Callable[[Any], None]) -> int:
+    """Prints the figures: with --json through `emit` (the CLI's one JSON line)."""
     images, reference = embeddings_of(args, client, args.dir), embeddings_of(args, client, args.reference)
     result = metrics(images.astype(np.float64), reference.astype(np.float64))
     if args.json:
