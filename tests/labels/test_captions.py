@@ -101,3 +101,40 @@ def test_the_gateways_near_duplicates_find_a_copied_photo_among_distinct_ones(ca
     assert diversity.vendi_score(vectors[[1, 1, 1]]) == pytest.approx(1.0, abs=1e-6)
     assert diversity.vendi_score(np.eye(4)) == pytest.approx(4.0)
     assert diversity.mean_pairwise_distance(np.eye(3)) == pytest.approx(1.0)
+
+
+def test_judges_load_on_first_use_and_only_the_ones_used() -> None:
+    """On the defaults nothing but checks runs at start; each judge loads when a request needs it."""
+    from synthmill.common.settings import default_cache_dir
+    from synthmill.image.judging import models
+    from synthmill.image.judging.lazy import Lazy
+    from synthmill.image.serving.settings import ImageSettings
+
+    judges = models.load(ImageSettings(cache_dir=default_cache_dir(), device="cpu"))
+    lazy = {name: getattr(judges, name) for name in ("scorer", "detector", "segmenter", "captioner")}
+    assert all(isinstance(judge, Lazy) and not judge.loaded for judge in lazy.values())
+    assert judges.describe()["detector_labels"][:2] == ("person", "bicycle")  # known before it loads
+    assert judges.capabilities().annotation_kinds == ("bbox", "mask", "caption")
+    [(boxes, caption)] = judges.label([grace_hopper()], (), ("bbox", "caption"))
+    assert caption and any(box.label == "tie" for box in boxes)
+    assert [name for name, judge in lazy.items() if judge.loaded] == ["detector", "captioner"]
+    again = judges.caption([grace_hopper()])
+    assert again == [caption] and judges.captioner.get() is judges.captioner.get()  # loaded once, shared
+
+
+def test_a_missing_lazy_judge_still_stops_the_server_at_start(tmp_path: Path) -> None:
+    from synthmill.image.judging import models
+    from synthmill.image.serving.settings import ImageSettings
+    from synthmill.runtime.hub import ModelUnavailable
+
+    settings = ImageSettings(
+        cache_dir=tmp_path, device="cpu", detector="none", captioner=str(tmp_path / "no-such-captioner")
+    )
+    with pytest.raises(ModelUnavailable, match=r"SYNTHMILL_IMAGE_CAPTIONER: model .*no-such-captioner"):
+        models.load(settings)  # a folder that is not there, at start, not at the first caption
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+        patch.setenv("HF_HOME", str(tmp_path / "hf"))
+        offline = ImageSettings(cache_dir=tmp_path, device="cpu", detector="none", captioner="nobody/none")
+        with pytest.raises(ModelUnavailable, match="SYNTHMILL_IMAGE_CAPTIONER"):
+            models.load(offline)

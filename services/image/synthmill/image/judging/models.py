@@ -1,24 +1,29 @@
 """The image server's judges: the scorer, the detectors, the segmenter and the captioner it has loaded,
 and what they allow.
 
-Loaded on the device worker at start-up (after the diffusion models) and warmed with one tiny image;
-their calls run on that worker too. "none" in a setting leaves that judge out.
+Each judge loads on the device worker on first use (`lazy`), or at start-up (after the diffusion
+models) with SYNTHMILL_IMAGE_JUDGES_AT_START, and is warmed with one tiny image when it loads; their
+calls run on that worker. "none" in a setting leaves
+that judge out.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from synthmill.common.judging import BBOX, CAPTION, DETECTIONS, MASK, Capabilities
+from synthmill.image.embedded import vision
 from synthmill.image.judging import captioner, owl, sam, scorer, yolo
 from synthmill.image.judging.boxes import Box, masked
-from synthmill.image.serving.settings import ImageSettings
-from synthmill.runtime import devices
+from synthmill.image.judging.lazy import Lazy, ready
+from synthmill.image.serving.settings import PREFIX, ImageSettings
+from synthmill.runtime import devices, hub
 
 log = logging.getLogger(__name__)
 OFF = "none"
@@ -26,13 +31,13 @@ OFF = "none"
 
 @dataclass
 class JudgingModels:
-    scorer: scorer.Scorer | None
-    detector: yolo.YoloDetector | None
-    open_detector: owl.OpenVocabDetector | None
-    segmenter: sam.Segmenter | None
+    scorer: scorer.Scorer | Lazy[scorer.Scorer] | None
+    detector: yolo.YoloDetector | Lazy[yolo.YoloDetector] | None
+    open_detector: owl.OpenVocabDetector | Lazy[owl.OpenVocabDetector] | None
+    segmenter: sam.Segmenter | Lazy[sam.Segmenter] | None
     max_best_of: int
     max_rounds: int
-    captioner: captioner.Captioner | None = None
+    captioner: captioner.Captioner | Lazy[captioner.Captioner] | None = None
 
     def capabilities(self) -> Capabilities:
         has_detector = self.detector is not None or self.open_detector is not None
@@ -64,12 +69,12 @@ class JudgingModels:
     def score(self, images: Sequence[Image.Image], prompts: Sequence[str]) -> list[float]:
         """CLIPScores (worker thread); the caller checked that a scorer is loaded."""
         assert self.scorer is not None
-        return self.scorer.score(images, prompts)
+        return ready(self.scorer).score(images, prompts)
 
     def embed(self, images: Sequence[Image.Image]) -> list[list[float]]:
         """The scorer's L2-normalised image embeddings (worker thread); the caller checked for a scorer."""
         assert self.scorer is not None
-        return self.scorer.embed(images)
+        return ready(self.scorer).embed(images)
 
     def label(
         self, images: Sequence[Image.Image], labels: Sequence[str], kinds: Sequence[str]
@@ -83,7 +88,7 @@ class JudgingModels:
     def caption(self, images: Sequence[Image.Image]) -> list[str]:
         """One caption per image (worker thread); the caller checked that a captioner is loaded."""
         assert self.captioner is not None
-        return self.captioner.caption(images)
+        return ready(self.captioner).caption(images)
 
     def annotate(
         self, images: Sequence[Image.Image], labels: Sequence[str], kinds: Sequence[str]
@@ -92,66 +97,105 @@ class JudgingModels:
         open-vocabulary detector when `labels` are given; the caller checked what is loaded."""
         if labels:
             assert self.open_detector is not None
-            found = self.open_detector.detect(images, labels)
+            found = ready(self.open_detector).detect(images, labels)
         else:
             assert self.detector is not None
-            found = self.detector.detect(images)
+            found = ready(self.detector).detect(images)
         if MASK not in kinds:
             return found
         assert self.segmenter is not None
+        segmenter = ready(self.segmenter)
         return [
-            [masked(box, mask) for box, mask in zip(boxes, self.segmenter.segment(image, boxes), strict=True)]
+            [masked(box, mask) for box, mask in zip(boxes, segmenter.segment(image, boxes), strict=True)]
             for image, boxes in zip(images, found, strict=True)
         ]
 
 
 def load(settings: ImageSettings) -> JudgingModels:
-    """Loads and warms the configured judges (on the worker thread)."""
+    """The configured judges (on the worker thread): each checked and lazy, or loaded and warmed with
+    `judges_at_start`."""
     device = devices.resolve_device(settings.device)
     dtype = devices.resolve_dtype(settings.dtype, device)
-    judges = JudgingModels(
-        scorer=None
-        if settings.scorer == OFF
-        else scorer.load(settings.scorer, settings.cache_dir, device, dtype),
-        detector=None if settings.detector == OFF else _closed(settings),
-        open_detector=None
-        if settings.open_detector == OFF
-        else owl.load(
-            settings.open_detector,
-            settings.cache_dir,
-            device,
-            dtype,
-            settings.open_detect_threshold,
-            settings.open_detect_text_threshold,
+    blank = [Image.new("RGB", (64, 64))]
+    cache = settings.cache_dir
+
+    def judge(
+        setting: str, name: str, load: Callable[[], Any], warm: Callable[[Any], Any], labels: tuple = ()
+    ) -> Any:
+        if name == OFF:
+            return None
+        lazy = Lazy(name, load, warm, labels)
+        if settings.judges_at_start:
+            lazy.get()
+        elif setting != "DETECTOR":  # the detector's check is its labels: fetched files, read
+            check(name, cache, f"{PREFIX}{setting}")
+        return lazy
+
+    return JudgingModels(
+        scorer=judge(
+            "SCORER",
+            settings.scorer,
+            lambda: scorer.load(settings.scorer, cache, device, dtype),
+            lambda model: model.score(blank, ["warm-up"]),
         ),
-        segmenter=None
-        if settings.segmenter == OFF
-        else sam.load(settings.segmenter, settings.cache_dir, device, dtype),
+        detector=judge(
+            "DETECTOR",
+            settings.detector,
+            lambda: _closed(settings),
+            lambda model: model.detect(blank),
+            _closed_labels(settings),
+        ),
+        open_detector=judge(
+            "OPEN_DETECTOR",
+            settings.open_detector,
+            lambda: owl.load(
+                settings.open_detector,
+                cache,
+                device,
+                dtype,
+                settings.open_detect_threshold,
+                settings.open_detect_text_threshold,
+            ),
+            lambda model: model.detect(blank, ["warm-up"]),
+        ),
+        segmenter=judge(
+            "SEGMENTER",
+            settings.segmenter,
+            lambda: sam.load(settings.segmenter, cache, device, dtype),
+            lambda model: model.segment(blank[0], [Box("warm-up", 1, 1.0, 8, 8, 32, 32)]),
+        ),
         max_best_of=settings.max_best_of,
         max_rounds=settings.max_rounds,
-        captioner=None
-        if settings.captioner == OFF
-        else captioner.load(
-            settings.captioner, settings.cache_dir, device, dtype, settings.caption_max_tokens
+        captioner=judge(
+            "CAPTIONER",
+            settings.captioner,
+            lambda: captioner.load(settings.captioner, cache, device, dtype, settings.caption_max_tokens),
+            lambda model: model.caption(blank),
         ),
     )
-    blank = [Image.new("RGB", (64, 64))]
-    if judges.scorer:
-        judges.scorer.score(blank, ["warm-up"])
-    if judges.detector:
-        judges.detector.detect(blank)
-    if judges.open_detector:
-        judges.open_detector.detect(blank, ["warm-up"])
-    if judges.segmenter:
-        judges.segmenter.segment(blank[0], [Box("warm-up", 1, 1.0, 8, 8, 32, 32)])
-    if judges.captioner:
-        judges.captioner.caption(blank)
-    return judges
 
 
-def _closed(settings: ImageSettings) -> yolo.YoloDetector:
+def check(name: str, cache_dir: Path, setting: str) -> None:
+    """A lazy judge's model exists: an embedded one is built (and saved, not kept), a hub id or folder
+    has a config that transformers reads (a hub id's is fetched into the cache, or must be there
+    offline); else the server stops at start, naming `setting`."""
+    from transformers import AutoConfig
+
+    source = vision.source_of(name, cache_dir)
+    with hub.missing_model(name, setting):
+        AutoConfig.from_pretrained(source)
+
+
+def _closed_labels(settings: ImageSettings) -> tuple[str, ...]:
+    """The closed-vocabulary detector's classes (checking its name first); () when it is off."""
+    if settings.detector == OFF:
+        return ()
     if settings.detector != yolo.NAME:
         raise ValueError(
             f"SYNTHMILL_IMAGE_DETECTOR: unknown detector {settings.detector!r}; use {yolo.NAME} or {OFF}"
         )
+    return yolo.labels(settings.cache_dir)
+
+
+def _closed(settings: ImageSettings) -> yolo.YoloDetector:
     return yolo.load(settings.cache_dir, settings.detect_threshold)

@@ -169,6 +169,14 @@ class ImageSettings(ServerSecurity):
         },
     )
     caption_max_tokens: int = field(default=30, metadata={"doc": "Most new tokens of one caption."})
+    judges_at_start: bool = field(
+        default=False,
+        metadata={
+            "doc": "Load and warm the scorer, open-vocabulary detector, segmenter and captioner at start; "
+            "by default each loads on its first use (the closed-vocabulary detector always loads at "
+            "start). Either way a missing model stops the server at start."
+        },
+    )
     detect_threshold: float = field(default=0.25, metadata={"doc": "Least confidence of a kept box."})
     open_detect_threshold: float = field(
         default=0.1,
