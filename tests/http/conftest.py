@@ -4,14 +4,11 @@ is Debian's headless Chromium driven by Playwright."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from http_helpers import HttpStack, start_http
-from playwright.sync_api import Browser, sync_playwright
 from servers import ServerProcess, wait_serving
 
 
@@ -35,14 +32,3 @@ def http_stack(tiny_upstreams, tmp_path_factory: pytest.TempPathFactory) -> Iter
 def api(http_stack: HttpStack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=http_stack.url, timeout=300) as client:
         yield client
-
-
-CHROMIUM = os.environ.get("SYNTHMILL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()

@@ -45,9 +45,12 @@ class AsyncClient:
         api_key: str | None = None,
         tls_ca: str | Path | None = None,
         channel: grpc.aio.Channel | None = None,
+        access: Access | None = None,
     ):
+        """`access`, when given, is taken as it is, with nothing read from the environment: a
+        server acting for its callers passes `Access()` so its own `$SYNTHMILL_API_KEY` is never used."""
         self.target = resolve_target(target)
-        self.access = Access.resolve(api_key, tls_ca)
+        self.access = access if access is not None else Access.resolve(api_key, tls_ca)
         self.timeout = timeout
         self.reconnect_timeout = reconnect_timeout
         self._own_channel = channel is None
@@ -106,6 +109,11 @@ class AsyncClient:
     @converts_errors_async
     async def health(self) -> gateway_pb2.HealthReport:
         return await self.stub.GetHealth(gateway_pb2.GetHealthRequest(), timeout=self.timeout)
+
+    @converts_errors_async
+    async def caller(self) -> gateway_pb2.Caller:
+        """Who this client's key is, as the gateway sees it."""
+        return await self.stub.GetCaller(gateway_pb2.GetCallerRequest(), timeout=self.timeout)
 
     @converts_errors_async
     async def styles(self) -> list[gateway_pb2.Style]:

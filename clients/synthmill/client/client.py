@@ -124,6 +124,11 @@ class Client:
         return self.stub.GetHealth(gateway_pb2.GetHealthRequest(), timeout=self.timeout)
 
     @converts_errors
+    def caller(self) -> gateway_pb2.Caller:
+        """Who this client's key is, as the gateway sees it."""
+        return self.stub.GetCaller(gateway_pb2.GetCallerRequest(), timeout=self.timeout)
+
+    @converts_errors
     def styles(self) -> list[gateway_pb2.Style]:
         """The gateway's saved styles, which `styles=[...]` in image params may name."""
         return list(self.stub.ListStyles(gateway_pb2.ListStylesRequest(), timeout=self.timeout).styles)

@@ -60,6 +60,9 @@ class Jobs:
         settings = self.ctx.settings
         kind = kind_of(spec)
         kind.apply_styles(spec, self.ctx.styles)  # before any check: the styled prompts are what will run
+        if not spec.HasField("seed") or spec.seed == -1:  # drawn first: a kind's totals may depend on it
+            spec.seed = random.randrange(2**31)
+        await asyncio.to_thread(kind.prepare, spec, settings)  # e.g. a schema fitted to a sample
         try:
             info = await self.server_info(spec, kind)
         except Unavailable:
@@ -68,8 +71,6 @@ class Jobs:
         validate_spec(spec, settings, info)
         counts = kind.totals(spec)
         await asyncio.to_thread(self.disk.check, kind.disk_bytes(spec, counts))
-        if not spec.HasField("seed") or spec.seed == -1:
-            spec.seed = random.randrange(2**31)
         job = await self.store_new(spec, kind, counts, who)
         audit(
             "submit",
@@ -98,9 +99,8 @@ class Jobs:
                 continue
             job.output_dir = str(folder.path.resolve())
             try:
-                await asyncio.to_thread(
-                    kind.store_inputs, folder, job.spec
-                )  # given inputs, kept out of the spec
+                await self.quotas.check(job, who)  # before any byte of its inputs is written
+                await asyncio.to_thread(kind.store_inputs, folder, job.spec)  # kept out of the spec
                 await self.quotas.create(
                     job, make_event(job, state=pb.StateChanged(state=pb.JOB_STATE_QUEUED)), who
                 )
@@ -159,8 +159,13 @@ class Jobs:
         audit("download", who=who.name, job=job.id, owner=job.owner, files=len(files))
         return folder, files
 
-    async def health(self) -> pb.HealthReport:
+    async def health(self, who: Principal) -> pb.HealthReport:
+        """The servers' health; their targets and errors are the admin's to see."""
         services = await asyncio.gather(self.ctx.text.health(), self.ctx.image.health())
+        if not who.admin:
+            for service in services:
+                service.target = ""
+                service.error = "" if service.serving else "not serving"
         report = pb.HealthReport(services=services)
         stored = await self.ctx.store.ping()  # without its job store a gateway is not serving
         try:

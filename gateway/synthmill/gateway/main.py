@@ -58,7 +58,7 @@ def build(settings: GatewaySettings) -> Service:
         jobs = Jobs(
             ctx, runner, events, Quotas(store, settings.max_queued_jobs), DiskCheck(settings.output_dir)
         )
-        gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(jobs), server)
+        gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(jobs, keyring), server)
         keys_pb2_grpc.add_KeysServicer_to_server(KeysServicer(store), server)
 
     async def startup() -> None:

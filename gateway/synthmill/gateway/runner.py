@@ -135,8 +135,7 @@ class JobRunner:
         if state in TERMINAL_STATES:
             job.finished_at.GetCurrentTime()
             if run is not None:
-                kind = kind_of(job.spec)
-                await run.finalize(kind.write_results, kind.rows(job.spec) is not None)
+                await kind_of(job.spec).finalize(run)
         await self.ctx.events.append(job, self.owner, state=pb.StateChanged(state=state, error=error))
 
     async def _run(self, claim: Claim) -> None:

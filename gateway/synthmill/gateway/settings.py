@@ -8,6 +8,7 @@ from pathlib import Path
 import grpc
 
 from synthmill.common.security import ServerSecurity
+from synthmill.common.settings import SECRET
 from synthmill.common.tls import channel_credentials
 
 PREFIX = "SYNTHMILL_GATEWAY_"
@@ -36,6 +37,7 @@ class GatewaySettings(ServerSecurity):
     output_dir: Path = field(default=Path("generated_data"), metadata=_doc("Output root, a folder per job."))
     db_url: str = field(
         default="",
+        repr=False,  # logged with its password masked (`loggable`)
         metadata=_doc(
             "Job store: sqlite:///path/jobs.sqlite3 (one gateway) or postgresql://user@host/db "
             "(several gateways share it); empty is SQLite at <output_dir>/jobs.sqlite3."
@@ -50,6 +52,12 @@ class GatewaySettings(ServerSecurity):
         metadata=_doc("How long a store call retries a lost database connection (with backoff)."),
     )
     max_rows: int = field(default=10000, metadata=_doc("Most rows one job may ask for."))
+    max_sampled_rows: int = field(
+        default=10_000_000,
+        metadata=_doc(
+            "Most rows a tables job may draw without the LLM (its LLM-written rows count to max_rows)."
+        ),
+    )
     max_images: int = field(default=10000, metadata=_doc("Most images one job may ask for."))
     dedup_retries: int = field(
         default=3, metadata=_doc("Most times a near-duplicate image (a job's dedup) is rendered again.")
@@ -88,6 +96,9 @@ class GatewaySettings(ServerSecurity):
         default=120.0, metadata=_doc("How long a request waits for an unreachable server to come back.")
     )
     max_message_bytes: int = field(default=64 * 1024 * 1024, metadata=_doc("Largest gRPC message."))
+    max_sample_bytes: int = field(
+        default=32 * 1024 * 1024, metadata=_doc("Largest sample a text job may be fitted to (`like`).")
+    )
     upstream_tls_cert: Path | None = field(
         default=None, metadata=_doc("PEM client certificate the gateway presents to the inference servers.")
     )
@@ -99,9 +110,10 @@ class GatewaySettings(ServerSecurity):
     admin_key: str | None = field(
         default=None,
         repr=False,
-        metadata=_doc(
-            "Admin API key: manages keys, sees every job. Set it (or create keys) to require keys."
-        ),
+        metadata={
+            **_doc("Admin API key: manages keys, sees every job. Set it (or create keys) to require keys."),
+            SECRET: True,
+        },
     )
 
     admin_key_file: Path | None = field(

@@ -19,6 +19,7 @@ ENDPOINTS = [
     "POST /generate/text",
     "POST /generate/images",
     "POST /generate/unified",
+    "POST /generate/tables",
     "POST /schema",
     "GET /status/{job_id}",
     "GET /jobs",

@@ -76,6 +76,11 @@ class GatewayStub:
                 request_serializer=synthmill_dot_v1_dot_gateway__pb2.GetHealthRequest.SerializeToString,
                 response_deserializer=synthmill_dot_v1_dot_gateway__pb2.HealthReport.FromString,
                 _registered_method=True)
+        self.GetCaller = channel.unary_unary(
+                '/synthmill.v1.Gateway/GetCaller',
+                request_serializer=synthmill_dot_v1_dot_gateway__pb2.GetCallerRequest.SerializeToString,
+                response_deserializer=synthmill_dot_v1_dot_gateway__pb2.Caller.FromString,
+                _registered_method=True)
         self.ListStyles = channel.unary_unary(
                 '/synthmill.v1.Gateway/ListStyles',
                 request_serializer=synthmill_dot_v1_dot_gateway__pb2.ListStylesRequest.SerializeToString,
@@ -141,6 +146,16 @@ class GatewayServicer:
 
     def GetHealth(self, request, context):
         """Aggregated health: each inference server, its models and device, and the jobs in progress.
+        Open to callers without a key, like grpc.health.v1; servers' targets and errors go to the
+        admin only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCaller(self, request, context):
+        """Who the call's API key is: UNAUTHENTICATED without a key on a keyed gateway, PERMISSION_DENIED
+        for a wrong one. A front end (the HTTP service) asks it before serving a route of its own.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -195,6 +210,11 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.GetHealth,
                     request_deserializer=synthmill_dot_v1_dot_gateway__pb2.GetHealthRequest.FromString,
                     response_serializer=synthmill_dot_v1_dot_gateway__pb2.HealthReport.SerializeToString,
+            ),
+            'GetCaller': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCaller,
+                    request_deserializer=synthmill_dot_v1_dot_gateway__pb2.GetCallerRequest.FromString,
+                    response_serializer=synthmill_dot_v1_dot_gateway__pb2.Caller.SerializeToString,
             ),
             'ListStyles': grpc.unary_unary_rpc_method_handler(
                     servicer.ListStyles,
@@ -420,6 +440,33 @@ class Gateway:
             '/synthmill.v1.Gateway/GetHealth',
             synthmill_dot_v1_dot_gateway__pb2.GetHealthRequest.SerializeToString,
             synthmill_dot_v1_dot_gateway__pb2.HealthReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCaller(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/synthmill.v1.Gateway/GetCaller',
+            synthmill_dot_v1_dot_gateway__pb2.GetCallerRequest.SerializeToString,
+            synthmill_dot_v1_dot_gateway__pb2.Caller.FromString,
             options,
             channel_credentials,
             insecure,

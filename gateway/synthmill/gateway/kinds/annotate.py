@@ -1,7 +1,8 @@
 """Annotate jobs: boxes (and masks) and captions for images the user already has (`synthmill annotate
 DIR`, `synthmill caption DIR`).
 
-At submit the images are checked, written under the job folder's images/ with their own names, and
+At submit the images are checked (plain names; PNG or JPEG within the pixel budget, read from their
+headers), written under the job folder's images/ with their own names, and
 dropped from the stored spec, which keeps only the names. The run sends them to the image servers'
 Annotate RPC a request at a time and records each image's boxes like a generated image's, so the
 folder ends as an imagefolder dataset with metadata.jsonl and annotations/instances.json (boxes) or
@@ -13,10 +14,11 @@ from __future__ import annotations
 import asyncio
 
 from synthmill.common.errors import InvalidArgument
+from synthmill.common.image_header import check_image
 from synthmill.common.judging import Capabilities, check_annotate
-from synthmill.common.rules import IMAGE_SUFFIXES
 from synthmill.gateway.disk import estimate_bytes
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
+from synthmill.gateway.kinds.image_inputs import check_file_name
 from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.gateway.outputs.records import EMBEDDING, ImageRecord
 from synthmill.gateway.outputs.results import Recorded, write_images
@@ -47,22 +49,13 @@ class Annotate(JobKind):
         seen: set[str] = set()
         for i, image in enumerate(annotate.images):
             name = image.file_name
-            if (
-                not name
-                or "/" in name
-                or "\\" in name
-                or name.startswith(".")
-                or not name.lower().endswith(IMAGE_SUFFIXES)
-            ):
-                raise InvalidArgument(
-                    f"annotate.images[{i}].file_name",
-                    f"{name!r} is not a plain .png, .jpg or .jpeg file name",
-                )
+            check_file_name(name, f"annotate.images[{i}].file_name")
             if name in seen:
                 raise InvalidArgument(f"annotate.images[{i}].file_name", f"{name!r} is given twice")
             seen.add(name)
             if not image.data:
                 raise InvalidArgument(f"annotate.images[{i}].data", "is empty")
+            check_image(image.data, f"annotate.images[{i}].data")  # the size from its header
         check_annotate(annotate.annotations, annotate.labels, "annotate", caps, annotate.embed)
 
     def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:

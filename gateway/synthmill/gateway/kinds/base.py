@@ -52,6 +52,10 @@ class JobKind:
         """The rows the job makes, if it makes any."""
         return None
 
+    def prepare(self, spec: pb.JobSpec, settings: GatewaySettings) -> None:
+        """At submit, before the checks and off the event loop: derives what the spec leaves to the
+        gateway (a text job's schema, fitted from its sample). InvalidArgument refuses the job."""
+
     def apply_styles(self, spec: pb.JobSpec, styles: Styles) -> None:
         """Rewrites the spec's prompts with the saved styles it names (before any check)."""
 
@@ -73,6 +77,11 @@ class JobKind:
     async def run(self, run: JobRun) -> None:
         """Makes the job's missing items, recording each through `run`."""
         raise NotImplementedError
+
+    async def finalize(self, run: JobRun) -> None:
+        """Writes the job's files when it ends: by default `write_results` from the recorded rows and
+        images, then job.json. A kind that records other items reads them itself."""
+        await run.finalize(self.write_results, self.rows(run.job.spec) is not None)
 
     def write_results(self, job: pb.Job, folder: JobFolder, recorded: Recorded) -> None:
         """Writes the job's files (all but job.json) from what it recorded (runs off the event loop)."""

@@ -45,9 +45,15 @@ def dedup_seed(item_seed: int, retry: int) -> int:
 
 
 async def rerender_duplicates(
-    run: JobRun, params: common_pb2.ImageParams, plans: Sequence[ImagePlan], threshold: float, retries: int
+    run: JobRun,
+    params: common_pb2.ImageParams,
+    template: image_pb2.ImageItem,
+    plans: Sequence[ImagePlan],
+    threshold: float,
+    retries: int,
 ) -> None:
-    """Renders the job's near-duplicates again (see the module) until none has a retry left."""
+    """Renders the job's near-duplicates again (see the module) until none has a retry left; every
+    item starts from `template`, as the job's first renders did."""
     by_index = {plan.index: plan for plan in plans}
     while True:
         stored = await run.store.items(run.job.id, EMBEDDING)
@@ -63,6 +69,6 @@ async def rerender_duplicates(
         ]
         if not again:
             return
-        renderer = Renderer(run, params, done=set())
+        renderer = Renderer(run, params, template, done=set())
         renderer.add(again)
         await renderer.render()

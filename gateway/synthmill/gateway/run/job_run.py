@@ -53,11 +53,13 @@ class JobRun:
 
     # Recording
 
-    async def record_row(self, index: int, record: RowRecord) -> None:
-        """Stores a row with its RowWritten event; from then on it is done."""
+    async def record_row(self, index: int, record: RowRecord, table: str = "") -> None:
+        """Stores a row with its RowWritten event; from then on it is done. A tables job's rows are
+        items of kind `row:<table>`."""
         self.job.counts.rows_done += 1
-        item = Item(ROW, index, record.to_json())
-        await self.ctx.events.append(self.job, self.owner, [item], row=pb.RowWritten(index=index))
+        item = Item(f"{ROW}:{table}" if table else ROW, index, record.to_json())
+        event = pb.RowWritten(index=index, table=table)
+        await self.ctx.events.append(self.job, self.owner, [item], row=event)
         metrics.ROWS.inc()
 
     async def record_image(self, index: int, record: ImageRecord, beside: Sequence[Item] = ()) -> None:

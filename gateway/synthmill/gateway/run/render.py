@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Iterable
 
 from synthmill.common.errors import Unavailable
 from synthmill.gateway.outputs.records import EMBEDDING, ImageRecord
+from synthmill.gateway.run.edits import edit_fields
 from synthmill.gateway.run.job_run import JobRun
 from synthmill.gateway.run.judging import judged_fields, note_categories
 from synthmill.gateway.run.plan import ImagePlan
@@ -21,11 +22,19 @@ from synthmill.v1 import gateway_pb2 as pb
 
 class Renderer:
     """Renders the images of one run with `params`; the plans come through `queue`, closed by None.
-    A plan whose index is in `done` (the run's finished images, unless given) is skipped."""
+    Every item starts as a copy of `template` (the job's init image, mask and control images). A plan
+    whose index is in `done` (the run's finished images, unless given) is skipped."""
 
-    def __init__(self, run: JobRun, params: common_pb2.ImageParams, done: set[int] | None = None):
+    def __init__(
+        self,
+        run: JobRun,
+        params: common_pb2.ImageParams,
+        template: image_pb2.ImageItem | None = None,
+        done: set[int] | None = None,
+    ):
         self.run = run
         self.params = params
+        self.template = template or image_pb2.ImageItem()
         self.queue: asyncio.Queue[ImagePlan | None] = asyncio.Queue()
         self.done = run.images_done if done is None else done
 
@@ -78,7 +87,12 @@ class Renderer:
             return [plan for plan in batch if plan.index not in self.done]
 
         async def attempt() -> None:
-            items = [image_pb2.ImageItem(index=p.index, prompt=p.prompt, seed=p.seed) for p in missing()]
+            items = []
+            for p in missing():
+                item = image_pb2.ImageItem()
+                item.CopyFrom(self.template)
+                item.index, item.prompt, item.seed = p.index, p.prompt, p.seed
+                items.append(item)
             request = image_pb2.GenerateImagesRequest(params=self.params, items=items)
             async for reply in run.ctx.image.stub.Generate(request, timeout=REQUEST_TIMEOUT_S):
                 if reply.HasField("step"):
@@ -95,10 +109,11 @@ class Renderer:
     async def _record(self, plan: ImagePlan, image: image_pb2.GeneratedImage) -> None:
         folder = self.run.folder
 
-        def write() -> tuple[str, dict]:  # the image and its kept candidates, off the event loop
-            return folder.write_image(plan.index, image.png), judged_fields(folder, plan.index, image)
+        def write() -> tuple[str, dict, dict]:  # the image, its candidates and controls, off the loop
+            name = folder.write_image(plan.index, image.png)
+            return name, judged_fields(folder, plan.index, image), edit_fields(folder, plan.index, image)
 
-        name, judged = await asyncio.to_thread(write)
+        name, judged, edited = await asyncio.to_thread(write)
         p = image.params
         record = ImageRecord(
             file_name=name,
@@ -118,6 +133,7 @@ class Renderer:
             row=dict(plan.row),
             dedup_retries=plan.retry or None,
             **judged,
+            **edited,
         )
         beside = []
         if image.embedding:

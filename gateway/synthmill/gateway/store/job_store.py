@@ -62,6 +62,10 @@ class LeaseLost(Exception):
 QUEUE_LIMIT = "queued_jobs"  # OverLimit's name for the gateway-wide queue limit
 
 
+class _Admissible(Exception):
+    """Ends `check_admission`'s transaction, undoing what the check counted."""
+
+
 class OverLimit(Exception):
     """A new job would pass the queue limit or one of its owner's limits; nothing was stored or counted."""
 
@@ -200,6 +204,19 @@ class JobStore(Upkeep):
             return stored
 
         return await self.db.run(work)
+
+    async def check_admission(self, job: pb.Job, admission: Admission) -> None:
+        """OverLimit when `job` would not be admitted now; stores and counts nothing (the check's
+        transaction is rolled back). For work to skip before it starts; `create` checks again."""
+
+        async def work(tx: Tx) -> None:
+            await self._admit(tx, job, admission)
+            raise _Admissible
+
+        try:
+            await self.db.run(work)
+        except _Admissible:
+            pass
 
     async def _admit(self, tx: Tx, job: pb.Job, admission: Admission) -> None:
         """Checks `job` against the queue and its owner's limits, and counts it. Submits, on any

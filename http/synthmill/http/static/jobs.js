@@ -1,12 +1,12 @@
 // The jobs panel: the newest jobs, a page at a time ("More jobs" loads the next), each with a progress bar
 // that moves live over Server-Sent Events, and cancel.
-import { api, apiPage, TERMINAL } from "./api.js";
+import { api, apiPage, eventStream, TERMINAL } from "./api.js";
 import { h } from "./dom.js";
 
 const PAGE = 50; // jobs per page, the HTTP service's default
 const MAX_PAGE = 1000;
 const MAX_STREAMS = 4; // browsers allow ~6 connections per host; keep some for the page itself
-const streams = new Map(); // job id -> EventSource
+const streams = new Map(); // job id -> event stream
 const listeners = new Set(); // callbacks (jobId, data) for the job page
 
 export function onJobEvent(callback) {
@@ -81,17 +81,15 @@ function update(jobId, data) {
 
 export function follow(jobId) {
   if (streams.has(jobId) || streams.size >= MAX_STREAMS) return;
-  const source = new EventSource(`/jobs/${encodeURIComponent(jobId)}/events`);
-  streams.set(jobId, source);
-  const handle = (message) => {
-    const data = JSON.parse(message.data);
+  const source = eventStream(`/jobs/${encodeURIComponent(jobId)}/events`, (kind, data) => {
+    if (kind === "error") {
+      stop(jobId); // the server said why
+      return;
+    }
     update(jobId, data);
     if (data.type === "state" && TERMINAL.has(data.state.state)) stop(jobId);
-  };
-  for (const kind of ["state", "row", "step", "image"]) source.addEventListener(kind, handle);
-  source.addEventListener("error", (message) => {
-    if (message.data) stop(jobId); // the server said why; a bare error is a reconnect (Last-Event-ID)
   });
+  streams.set(jobId, source);
 }
 
 function stop(jobId) {

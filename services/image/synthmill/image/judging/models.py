@@ -3,15 +3,16 @@ and what they allow.
 
 Each judge loads on the device worker on first use (`lazy`), or at start-up (after the diffusion
 models) with SYNTHMILL_IMAGE_JUDGES_AT_START, and is warmed with one tiny image when it loads; their
-calls run on that worker. "none" in a setting leaves
-that judge out.
+calls run on that worker. "none" in a setting leaves that judge out. A call that runs out of device
+memory is redone as two halves, down to single images (`oom.halving`); a single image that still does
+not fit fails with OutOfMemory.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,9 @@ from synthmill.image.embedded import vision
 from synthmill.image.judging import captioner, owl, sam, scorer, yolo
 from synthmill.image.judging.boxes import Box, masked
 from synthmill.image.judging.lazy import Lazy, ready
-from synthmill.image.serving.settings import PREFIX, ImageSettings
-from synthmill.runtime import devices, hub
+from synthmill.image.serving.settings import FAULT_STAGES, PREFIX, ImageSettings
+from synthmill.runtime import devices, hub, oom
+from synthmill.runtime.oom import Faults
 
 log = logging.getLogger(__name__)
 OFF = "none"
@@ -38,6 +40,7 @@ class JudgingModels:
     max_best_of: int
     max_rounds: int
     captioner: captioner.Captioner | Lazy[captioner.Captioner] | None = None
+    faults: Faults = field(default_factory=Faults)  # the test hook; empty unless FAULTS is set
 
     def capabilities(self) -> Capabilities:
         has_detector = self.detector is not None or self.open_detector is not None
@@ -68,13 +71,12 @@ class JudgingModels:
 
     def score(self, images: Sequence[Image.Image], prompts: Sequence[str]) -> list[float]:
         """CLIPScores (worker thread); the caller checked that a scorer is loaded."""
-        assert self.scorer is not None
-        return ready(self.scorer).score(images, prompts)
+        return oom.halving(self._scores, list(zip(images, prompts, strict=True)), _describe("scoring"))
 
     def embed(self, images: Sequence[Image.Image]) -> list[list[float]]:
         """The scorer's L2-normalised image embeddings (worker thread); the caller checked for a scorer."""
         assert self.scorer is not None
-        return ready(self.scorer).embed(images)
+        return oom.halving(ready(self.scorer).embed, list(images), _describe("embedding"))
 
     def label(
         self, images: Sequence[Image.Image], labels: Sequence[str], kinds: Sequence[str]
@@ -88,22 +90,38 @@ class JudgingModels:
     def caption(self, images: Sequence[Image.Image]) -> list[str]:
         """One caption per image (worker thread); the caller checked that a captioner is loaded."""
         assert self.captioner is not None
-        return ready(self.captioner).caption(images)
+        return oom.halving(ready(self.captioner).caption, list(images), _describe("captioning"))
 
     def annotate(
         self, images: Sequence[Image.Image], labels: Sequence[str], kinds: Sequence[str]
     ) -> list[list[Box]]:
         """Boxes of each image (worker thread), each with its mask when `kinds` holds "mask": the
         open-vocabulary detector when `labels` are given; the caller checked what is loaded."""
+        return oom.halving(
+            lambda part: self._boxes(part, labels, kinds), list(images), _describe("annotating")
+        )
+
+    def _scores(self, pairs: Sequence[tuple[Image.Image, str]]) -> list[float]:
+        assert self.scorer is not None
+        self.faults.load = len(pairs)
+        self.faults.check("scorer")
+        return ready(self.scorer).score([image for image, _ in pairs], [prompt for _, prompt in pairs])
+
+    def _boxes(
+        self, images: Sequence[Image.Image], labels: Sequence[str], kinds: Sequence[str]
+    ) -> list[list[Box]]:
+        self.faults.load = len(images)
         if labels:
             assert self.open_detector is not None
+            self.faults.check("detector")
             found = ready(self.open_detector).detect(images, labels)
         else:
-            assert self.detector is not None
+            assert self.detector is not None  # YOLO runs on the CPU: no device memory to run out of
             found = ready(self.detector).detect(images)
         if MASK not in kinds:
             return found
         assert self.segmenter is not None
+        self.faults.check("segmenter")
         segmenter = ready(self.segmenter)
         return [
             [masked(box, mask) for box, mask in zip(boxes, segmenter.segment(image, boxes), strict=True)]
@@ -172,6 +190,7 @@ def load(settings: ImageSettings) -> JudgingModels:
             lambda: captioner.load(settings.captioner, cache, device, dtype, settings.caption_max_tokens),
             lambda model: model.caption(blank),
         ),
+        faults=Faults.parse(settings.faults, FAULT_STAGES, f"{PREFIX}FAULTS"),
     )
 
 
@@ -186,13 +205,20 @@ def check(name: str, cache_dir: Path, setting: str) -> None:
         AutoConfig.from_pretrained(source)
 
 
+def _describe(work: str):
+    def describe(size: int, reason: str) -> str:
+        return f"out of device memory while {work} a batch of {size} image(s): {reason}"
+
+    return describe
+
+
 def _closed_labels(settings: ImageSettings) -> tuple[str, ...]:
     """The closed-vocabulary detector's classes (checking its name first); () when it is off."""
     if settings.detector == OFF:
         return ()
     if settings.detector != yolo.NAME:
         raise ValueError(
-            f"SYNTHMILL_IMAGE_DETECTOR: unknown detector {settings.detector!r}; use {yolo.NAME} or {OFF}"
+            f"{PREFIX}DETECTOR: unknown detector {settings.detector!r}; use {yolo.NAME} or {OFF}"
         )
     return yolo.labels(settings.cache_dir)
 
