@@ -39,8 +39,8 @@ class JudgingModels:
     segmenter: sam.Segmenter | Lazy[sam.Segmenter] | None
     max_best_of: int
     max_rounds: int
-    captioner: captioner.Captioner | Lazy[captioner.Captioner] | None = None
     faults: Faults = field(default_factory=Faults)  # the test hook; empty unless FAULTS is set
+    captioner: captioner.Captioner | Lazy[captioner.Captioner] | None = None
 
     def capabilities(self) -> Capabilities:
         has_detector = self.detector is not None or self.open_detector is not None
