@@ -104,3 +104,26 @@ def test_only_masked_repaints_the_region_at_the_output_size_and_keeps_the_init_s
     outside = np.asarray(mask) == 0
     assert np.array_equal(out[outside], source[outside])
     assert ", Mask blur: 0, Inpaint area: Only masked" in image.parameters_text
+
+
+def test_a_cancelled_inpainting_batch_stops_within_one_step(stub, image_server):
+    """ceil(60 x 0.5) = 30 steps run; a cancel at step 10 stops the batch at step 10 or 11 of 30."""
+    import re
+
+    init, mask = photo(128, 128), _mask((32, 32, 96, 96), (128, 128))
+    mark = image_server.log_mark()
+    req = edit_request(["a"] * 4, png_of(init), png_of(mask), steps=60, strength=0.5)
+    call = stub.Generate(req)
+    for response in call:
+        if response.step.step == 10:
+            assert response.step.total_steps == 30
+            call.cancel()
+            break
+    assert (
+        len(generate(stub, edit_request(["next"], png_of(photo(*SIZE)), steps=2, strength=0.5)).images) == 1
+    )
+    line = re.search(
+        r"requesters gone after step (\d+), stopped after step (\d+) of 30", image_server.log_since(mark)
+    )
+    assert line, image_server.log_since(mark)[-2000:]
+    assert int(line.group(2)) - int(line.group(1)) <= 1

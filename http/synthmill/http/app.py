@@ -24,6 +24,7 @@ from synthmill.http import (
     sdapi_controlnet,
     sdapi_img2img,
     sdapi_startup,
+    stability,
 )
 from synthmill.http.deps import authorized
 from synthmill.http.door import HostCheck, OriginCheck
@@ -71,6 +72,7 @@ def create_app(settings: HttpSettings | None = None) -> FastAPI:
         sdapi_img2img,
         sdapi_startup,
         sdapi_controlnet,
+        stability,
     )
     for module in routes:
         app.include_router(module.router, dependencies=[Depends(authorized)])
