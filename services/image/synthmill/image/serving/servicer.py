@@ -81,7 +81,8 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         if req.params.mask_labels:  # Edit Anything: the masks are found on the device worker
             labels = req.params.mask_labels if serving.info.open_detector else ()
             found = await serving.annotate([sent.init for sent in req.sent.items], labels, ("bbox", "mask"))
-            req = await asyncio.to_thread(req.with_found_masks, found)
+            boxes = [boxes for boxes, _caption in found]
+            req = await asyncio.to_thread(req.with_found_masks, boxes)
         req = await asyncio.to_thread(req.prepared)
         batcher = serving.batcher
         ticket = batcher.submit(req.params, req.items)
