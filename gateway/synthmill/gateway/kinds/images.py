@@ -71,7 +71,7 @@ class Images(JobKind):
         check_dedup(images.dedup, "images.dedup", info.image)
 
     def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
-        return estimate_bytes(counts, spec.images.params)
+        return estimate_bytes(counts, spec.images.params, inputs=spec.ByteSize())
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(images_total=self._count(spec.images))
