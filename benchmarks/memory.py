@@ -5,7 +5,9 @@ The stack runs the default models (smollm2-135m, tiny-sd). Figures per server, i
 - idle: RSS after start-up, split into anonymous memory and file-backed pages (the text model's
   safetensors file is memory-mapped, so its weights count as file pages, shared with the page cache);
 - under load: the largest RSS sampled every 50 ms while a text job and an image job run at once, and
-  VmHWM after them.
+  VmHWM after them;
+- judges: what loading each of the image server's judges adds to a process's RSS, and what the idle
+  server pays for them lazy (`judge_costs`).
 
     python -m benchmarks.memory --device cpu
     python -m benchmarks.memory --device cuda --text-model HuggingFaceTB/SmolLM2-1.7B-Instruct --model stable-diffusion-v1-5/stable-diffusion-v1-5 --size 512
@@ -16,7 +18,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from benchmarks import common
+from benchmarks import common, judge_costs
 from synthmill.client import Client, image_job, text_job
 from synthmill.client._common import state_name
 from synthmill.v1 import gateway_pb2
@@ -91,6 +93,7 @@ def run(args) -> dict[str, Any]:
             "torch_threads": args.threads or "torch default",
         },
         "servers": servers,
+        "judges": judge_costs.costs("cpu" if args.device == "auto" else args.device),
     }
 
 
@@ -103,6 +106,13 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
             f"{m['startup_peak_mib']:.0f} / {max(m['load_peak_sampled_mib'], m['load_peak_vmhwm_mib']):.0f} MiB",
         )
         for kind, m in result["servers"].items()
+    ] + [
+        common.row(
+            NAME,
+            "image judges loaded: " + ", ".join(j for j in judge_costs.JUDGES),
+            " / ".join(f"{result['judges'][f'{j}_mib']:.0f}" for j in judge_costs.JUDGES)
+            + f" MiB; all lazy: {result['judges']['all_lazy_mib']:.0f} MiB",
+        )
     ]
 
 

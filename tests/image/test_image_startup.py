@@ -33,6 +33,7 @@ def test_health_goes_not_serving_to_serving_and_racing_first_builds_agree(server
     for statuses in seen:
         assert statuses == [NOT_SERVING, SERVING]
     assert sorted(p.name for p in (tmp_path / "cache" / "models").iterdir()) == [
+        "tiny-blip",
         "tiny-clip",
         "tiny-sam",
         "tiny-sd",

@@ -78,10 +78,46 @@ def test_clipscore_is_torchmetrics_definition_and_deterministic(tmp_path: Path) 
     assert scores[1] == pytest.approx(100 * max(cosine, 0), abs=1e-3)
 
 
-def test_open_vocabulary_detector_loads_and_answers_in_the_given_labels(tmp_path: Path) -> None:
-    detector = owl.load("tiny-owlvit", tmp_path, "cpu", torch.float32, threshold=0.0)
+@pytest.mark.parametrize("name", ["tiny-owlvit", "tiny-grounding-dino"])
+def test_open_vocabulary_detector_loads_and_answers_in_the_given_labels(tmp_path: Path, name: str) -> None:
+    """OWL-ViT and Grounding DINO give the same kind of answer: boxes named by the request's labels,
+    category ids counting from 1 in their order, inside the image."""
+    detector = owl.load(name, tmp_path, "cpu", torch.float32, threshold=0.0, text_threshold=0.0)
     labels = ["tie", "person", "flag"]
-    [boxes] = detector.detect([grace_hopper()], labels)
+    image = grace_hopper()
+    [boxes] = detector.detect([image], labels)
     assert boxes  # random weights: boxes, but meaningless ones
     assert {box.label for box in boxes} <= set(labels)
     assert all(box.category_id == labels.index(box.label) + 1 for box in boxes)
+    assert all(0 <= box.x and box.x + box.width <= image.width for box in boxes)
+    assert all(0 <= box.y and box.y + box.height <= image.height for box in boxes)
+    assert [box.score for box in boxes] == sorted((box.score for box in boxes), reverse=True)
+
+
+def test_grounding_dino_thresholds_drop_boxes(tmp_path: Path) -> None:
+    """The box threshold applies to a box's best token, the text threshold to its label's tokens."""
+    labels = ["tie", "person"]
+    counts = {}
+    for box_threshold, text_threshold in ((0.0, 0.0), (0.0, 1.01), (1.01, 0.0)):
+        detector = owl.load(
+            "tiny-grounding-dino", tmp_path, "cpu", torch.float32, box_threshold, text_threshold
+        )
+        [boxes] = detector.detect([grace_hopper()], labels)
+        counts[box_threshold, text_threshold] = len(boxes)
+    assert counts == {(0.0, 0.0): 20, (0.0, 1.01): 0, (1.01, 0.0): 0}  # 20: the tiny model's queries
+
+
+def test_grounding_dino_spans_find_each_labels_tokens(tmp_path: Path) -> None:
+    from synthmill.image.judging import grounding
+
+    detector = owl.load("tiny-grounding-dino", tmp_path, "cpu", torch.float32, 0.0, 0.0)
+    tokenizer = detector.processor.tokenizer
+    labels = ["Tie", "red car", "zebra"]
+    ids = tokenizer(grounding.prompt(labels))["input_ids"]
+    tokens = tokenizer.convert_ids_to_tokens(ids)
+    assert grounding.prompt(labels) == "tie. red car. zebra."
+    spans = grounding.spans(tokenizer, labels)
+    assert [tokens[i] for i in spans[0]] == ["tie"] or "".join(tokens[i] for i in spans[0]) == "t##i##e"
+    assert [tokens[i] for i in spans[1]] == ["red", "car"]
+    assert "".join(tokens[i] for i in spans[2]).replace("##", "") == "zebra"
+    assert all(tokens[span.stop] == "." for span in spans)

@@ -30,7 +30,7 @@ def judges(tmp_path_factory: pytest.TempPathFactory) -> Judges:
     return Judges(
         scorer.load("tiny-clip", cache, "cpu", torch.float32),
         None,
-        owl.load("tiny-owlvit", cache, "cpu", torch.float32, threshold=0.0),
+        owl.load("tiny-owlvit", cache, "cpu", torch.float32, threshold=0.0, text_threshold=0.0),
         sam.load("tiny-sam", cache, "cpu", torch.float32),
         max_best_of=4,
         max_rounds=1,

@@ -116,8 +116,8 @@ def _labelling(group) -> None:
         "--annotate",
         action="append",
         metavar="KIND",
-        help="annotate every image: bbox (COCO boxes), mask (SAM instance masks in their boxes); "
-        "comma-separated or repeated, e.g. bbox,mask",
+        help="annotate every image: bbox (COCO boxes), mask (SAM instance masks in their boxes), "
+        "caption (a caption from the captioner); comma-separated or repeated, e.g. caption,bbox",
     )
     group.add_argument(
         "--labels",
@@ -162,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     common, waiting, image = _common(), _waiting(), _image_options()
 
     p = sub.add_parser("up", help="start text, image and gateway servers here; Ctrl-C stops them")
+    p.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="a named model for every role (see `synthmill models`): embedded, cpu-small, gpu, gpu-xl",
+    )
     p.add_argument("--text-model", metavar="M")
     p.add_argument("--image-model", action="append", metavar="M", help="repeatable")
     p.add_argument("--device", metavar="D", help='torch device, e.g. "cpu", "cuda"')
@@ -177,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"HTTP API and /ui port (default {DEFAULT_HTTP_PORT}; 0: none)",
     )
     _exposure(p)
+
+    p = sub.add_parser("models", help="list the model presets (models pull --preset NAME fetches one)")
+    p.add_argument("action", nargs="?", choices=["list", "pull"], default="list")
+    p.add_argument("--preset", metavar="NAME", help="pull: the preset whose models to fetch")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("serve", help="run one server in the foreground")
     p.add_argument("kind", choices=["text", "image", "gateway", "http"])
@@ -199,7 +209,25 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--prompts-file", metavar="F", help="one prompt per line")
     src.add_argument("--captions", metavar="F", help='JSON list of {"id": ..., "caption": ...}')
     src.add_argument("--expand", metavar="TOPIC", help="let the LLM write N prompts on a topic")
-    p.add_argument("-n", type=int, default=0, metavar="N", help="number of images (default one per prompt)")
+    src.add_argument(
+        "--from-captions-of",
+        metavar="DIR",
+        help="caption the images in DIR, then render N images per caption (linked by caption_id)",
+    )
+    p.add_argument(
+        "-n",
+        type=int,
+        default=0,
+        metavar="N",
+        help="number of images (default one per prompt; with --from-captions-of, per caption)",
+    )
+    p.add_argument(
+        "--dedup",
+        type=float,
+        metavar="T",
+        help="render again (next seed, a bounded number of times) an image whose CLIP image cosine to an "
+        "earlier one is >= T (0-1]",
+    )
     e = p.add_argument_group("images from images")
     e.add_argument("--init-image", metavar="PATH", help="img2img: start every image from this one")
     e.add_argument("--strength", type=float, metavar="S", help="how far the init image is noised, (0, 1]")
@@ -282,6 +310,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, metavar="S", help="base seed; output i uses seed + i")
     p.add_argument("--model", metavar="M", help="image model (default: the server's)")
 
+    p = sub.add_parser(
+        "caption",
+        parents=[common, waiting],
+        help="captions for the images in DIR (annotate --annotate caption); writes DIR/annotations/captions.json",
+        epilog=EPILOG,
+    )
+    p.add_argument("dir", metavar="DIR", help="a folder of .png/.jpg images")
+
+    p = sub.add_parser(
+        "evaluate",
+        parents=[common],
+        help="FD-CLIP, KID, precision and recall of the images in DIR against those in --reference",
+    )
+    p.add_argument("dir", metavar="DIR", help="a folder of .png/.jpg images")
+    p.add_argument("--reference", required=True, metavar="REF", help="the reference folder")
+
     p = sub.add_parser("jobs", parents=[common], help="list jobs, newest first")
     p.add_argument("--state", metavar="S", help="queued, running, completed, failed or cancelled")
     p.add_argument("--kind", metavar="K", default="", help="text, images, unified or annotate")
@@ -322,7 +366,15 @@ def main(argv: list[str] | None = None) -> int:
         if problem := check_serve_flags(args):
             parser.error(problem)
         return cmd_serve(args)
-    if args.command == "up":
+    if args.command in ("up", "models"):
+        from synthmill.client import presets
+
+        if args.preset is not None and args.preset not in presets.PRESETS:
+            parser.error(str(presets.UnknownPreset(args.preset)))
+        if args.command == "models":
+            if args.action == "pull" and args.preset is None:
+                parser.error("models pull: --preset is required")
+            return presets.cmd_models(args)
         from synthmill.client.local import cmd_up
 
         return cmd_up(args)

@@ -15,7 +15,7 @@ from synthmill.client._common import TERMINAL_STATES, list_request, state_name
 from synthmill.client.augment import augment_job
 from synthmill.client.client import Client
 from synthmill.client.progress import JobProgress
-from synthmill.client.specs import spec_from_args
+from synthmill.client.specs import image_flags, spec_from_args
 from synthmill.v1 import gateway_pb2, keys_pb2
 
 OK, FAILED, INTERRUPTED = 0, 1, 130
@@ -47,6 +47,8 @@ def job_json(job: gateway_pb2.Job) -> dict[str, Any]:
         out["quality_headline"] = job.quality_headline
     if job.HasField("score"):
         out["score"] = json_format.MessageToDict(job.score, preserving_proto_field_name=True)
+    if job.HasField("diversity"):
+        out["diversity"] = json_format.MessageToDict(job.diversity, preserving_proto_field_name=True)
     return out
 
 
@@ -78,6 +80,12 @@ def _report(args: Any, job: gateway_pb2.Job) -> int:
         if job.HasField("score"):
             sc = job.score
             print(f"CLIPScore: mean {sc.mean:.2f}, min {sc.min:.2f}, p10 {sc.p10:.2f} over {sc.count} images")
+        if job.HasField("diversity"):
+            dv = job.diversity
+            print(
+                f"diversity: Vendi {dv.vendi_score:.2f} of {dv.images}, mean pairwise distance "
+                f"{dv.mean_pairwise_distance:.3f}, {dv.near_duplicates} near-duplicates left"
+            )
     if job.score.below_min_score:
         print(
             f"warning: {job.score.below_min_score} images stayed below --min-score after every round; kept",
@@ -107,7 +115,16 @@ def follow(args: Any, client: Client, job_id: str) -> int:
 
 
 def cmd_submit(args: Any, client: Client) -> int:
-    """`images`, `text`, `unified`: submit the job, then follow it unless --no-wait."""
+    """`images`, `text`, `unified`: submit the job, then follow it unless --no-wait. `images
+    --from-captions-of DIR` captions DIR first (see `reimagine`)."""
+    if getattr(args, "from_captions_of", None):
+        from synthmill.client import reimagine
+
+        captions = reimagine.captions_of(args, client, args.from_captions_of)
+        if isinstance(captions, gateway_pb2.Job):
+            return _report(args, captions)
+        spec = reimagine.reimagine_job(captions, args.n, image_flags(args))
+        return _submit_and_follow(args, client, spec=spec)
     return _submit_and_follow(args, client)
 
 
@@ -141,24 +158,28 @@ def cmd_augment(args: Any, client: Client) -> int:
 
 
 def cmd_annotate(args: Any, client: Client) -> int:
-    """`annotate DIR`: a job over the folder's images; its COCO file is copied into DIR/annotations/."""
+    """`annotate DIR` (and `caption DIR`): a job over the folder's images; its COCO files are copied
+    into DIR/annotations/."""
     return _submit_and_follow(args, client, lambda job_id: _copy_coco(args, client, job_id))
 
 
 def _copy_coco(args: Any, client: Client, job_id: str) -> None:
-    """DIR/annotations/instances.json, with file names relative to DIR (the images lie there directly)."""
+    """DIR/annotations/instances.json and captions.json (those the job wrote), with file names relative
+    to DIR (the images lie there directly)."""
     with tempfile.TemporaryDirectory() as tmp:
         client.download(job_id, tmp)
-        coco = json.loads((Path(tmp) / "annotations" / "instances.json").read_text())
-    for image in coco["images"]:
-        image["file_name"] = image["file_name"].removeprefix("images/")
-    target = Path(args.dir) / "annotations" / "instances.json"
-    target.parent.mkdir(exist_ok=True)
-    partial = target.with_suffix(".json.tmp")
-    partial.write_text(json.dumps(coco, indent=2, ensure_ascii=False) + "\n")
-    partial.replace(target)
-    if not args.json and not args.quiet:
-        print(f"annotations: {target}", file=sys.stderr)
+        written = sorted((Path(tmp) / "annotations").glob("*.json"))
+        documents = {path.name: json.loads(path.read_text()) for path in written}
+    for name, coco in documents.items():
+        for image in coco["images"]:
+            image["file_name"] = image["file_name"].removeprefix("images/")
+        target = Path(args.dir) / "annotations" / name
+        target.parent.mkdir(exist_ok=True)
+        partial = target.with_suffix(".json.tmp")
+        partial.write_text(json.dumps(coco, indent=2, ensure_ascii=False) + "\n")
+        partial.replace(target)
+        if not args.json and not args.quiet:
+            print(f"annotations: {target}", file=sys.stderr)
 
 
 def cmd_jobs(args: Any, client: Client) -> int:
@@ -302,12 +323,20 @@ def cmd_keys(args: Any, client: Client) -> int:
     return OK
 
 
+def _evaluate(args: Any, client: Client) -> int:
+    from synthmill.client.evaluate import cmd_evaluate  # numpy and scipy, only when evaluating
+
+    return cmd_evaluate(args, client, emit)
+
+
 CLIENT_COMMANDS = {
     "images": cmd_submit,
     "text": cmd_submit,
     "unified": cmd_submit,
     "tables": cmd_submit,
     "annotate": cmd_annotate,
+    "caption": cmd_annotate,
+    "evaluate": _evaluate,
     "augment": cmd_augment,
     "jobs": cmd_jobs,
     "status": cmd_status,

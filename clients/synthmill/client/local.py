@@ -99,9 +99,15 @@ def cmd_serve(args: Any) -> int:
 
 
 def cmd_up(args: Any) -> int:
+    from synthmill.client import presets
     from synthmill.client.stack import Stack, StackError
 
+    chosen = presets.preset(args.preset) if args.preset else None
+    if chosen is not None and (problem := presets.missing_offline(chosen, args.preset)):
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     stack = Stack(
+        env=presets.environment_with(chosen),
         text_model=args.text_model,
         image_models=tuple(args.image_model or ()),
         device=args.device,

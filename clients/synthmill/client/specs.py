@@ -295,13 +295,15 @@ def image_job(
     expand_topic: str = "",
     vary: Axes = None,
     seed: int | None = None,
+    dedup: float = 0.0,
     init_image: Any = None,
     mask: Any = None,
     control_images: Sequence[Any] = (),
     **params: Any,
 ) -> gateway_pb2.JobSpec:
     """Images from prompts, captions or a topic; `n=0` makes one per prompt. Params are `image_params`'.
-    `init_image`, `mask` and `control_images` (one per unit of `controls`) are paths or PNG/JPEG bytes."""
+    `init_image`, `mask` and `control_images` (one per unit of `controls`) are paths or PNG/JPEG bytes;
+    `dedup` is the near-duplicate threshold (0: off)."""
     images = gateway_pb2.ImageJobSpec(
         prompts=[prompts] if isinstance(prompts, str) else list(prompts),
         captions=[make_caption(c) for c in captions],
@@ -309,6 +311,7 @@ def image_job(
         count=n,
         params=image_params(**params),
         axes=make_axes(vary),
+        dedup=dedup,
     )
     add_inputs(images, init_image, mask, list(control_images))
     return _job(seed, images=images)
@@ -392,7 +395,7 @@ def add_inputs(
 # ---------------------------------------------------------------------------------------------- CLI flags
 
 
-def _image_flags(args: Any) -> dict[str, Any]:
+def image_flags(args: Any) -> dict[str, Any]:
     return {
         "model": args.model or "",
         "size": args.size,
@@ -422,9 +425,14 @@ def parse_kinds(values: Sequence[str] | None) -> list[str]:
 
 
 def annotate_job(
-    folder: str | Path, *, annotations: Sequence[str] = ("bbox",), labels: Sequence[str] = ()
+    folder: str | Path,
+    *,
+    annotations: Sequence[str] = ("bbox",),
+    labels: Sequence[str] = (),
+    embed: bool = False,
 ) -> gateway_pb2.JobSpec:
-    """Boxes for the .png/.jpg/.jpeg images directly in `folder` (sorted by name)."""
+    """Annotations (and CLIP embeddings, with `embed`) for the .png/.jpg/.jpeg images directly in
+    `folder` (sorted by name)."""
     path = Path(folder).expanduser()
     if not path.is_dir():
         raise SpecError(f"annotate: {folder} is not a folder")
@@ -434,7 +442,7 @@ def annotate_job(
     images = [gateway_pb2.InputImage(file_name=p.name, data=p.read_bytes()) for p in files]
     return gateway_pb2.JobSpec(
         annotate=gateway_pb2.AnnotateJobSpec(
-            images=images, annotations=list(annotations), labels=list(labels)
+            images=images, annotations=list(annotations), labels=list(labels), embed=embed
         )
     )
 
@@ -476,6 +484,7 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
             args.n or 0,
             captions=captions,
             expand_topic=args.expand or "",
+            dedup=args.dedup or 0.0,
             init_image=args.init_image,
             mask=args.mask,
             control_images=[path for _, path in controls],
@@ -484,7 +493,7 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
             inpaint_full_res=args.only_masked,
             mask_labels=parse_labels(args.mask_labels),
             controls=[unit for unit, _ in controls],
-            **_image_flags(args),
+            **image_flags(args),
         )
     if args.command == "unified":
         return unified_job(
@@ -496,10 +505,12 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
             format=args.format,
             instructions=args.instructions or "",
             text_model=args.text_model or "",
-            **_image_flags(args),
+            **image_flags(args),
         )
     if args.command == "annotate":
         return annotate_job(
             args.dir, annotations=parse_kinds(args.annotate) or ["bbox"], labels=parse_labels(args.labels)
         )
+    if args.command == "caption":
+        return annotate_job(args.dir, annotations=["caption"])
     raise SpecError(f"{args.command} makes no job")

@@ -23,8 +23,9 @@ _SEED_MODULUS = 1 << 63
 # Scores are compared at this many decimals: a batch of another shape moves them by float noise only.
 SCORE_DECIMALS = 2
 MAX_SCORE = 100.0
-BBOX, MASK = "bbox", "mask"
-ANNOTATION_KINDS = (BBOX, MASK)  # a mask is drawn from its box, so "mask" implies "bbox"
+BBOX, MASK, CAPTION = "bbox", "mask", "caption"
+DETECTIONS = (BBOX, MASK)  # a mask is drawn from its box, so "mask" implies "bbox"
+ANNOTATION_KINDS = (*DETECTIONS, CAPTION)  # a caption needs no detector: a captioner describes the image
 
 
 def candidate_seed(item_seed: int, number: int) -> int:
@@ -47,6 +48,7 @@ class Capabilities:
     closed_detector: bool
     open_detector: bool
     segmenter: bool = False
+    captioner: bool = False
 
     @classmethod
     def from_info(cls, info: Any) -> Capabilities:
@@ -58,6 +60,7 @@ class Capabilities:
             closed_detector=bool(info.detector),
             open_detector=bool(info.open_detector),
             segmenter=bool(info.segmenter),
+            captioner=bool(info.captioner),
         )
 
 
@@ -70,8 +73,10 @@ def check_labelling(
         if kind in known:
             continue
         if kind not in ANNOTATION_KINDS:
-            have = ", ".join(known) or "none: the server has no detector"
+            have = ", ".join(known) or "none: the server has no detector or captioner"
             reason = f"unknown annotation kind {kind!r}; one of {have}"
+        elif kind == CAPTION:
+            reason = "'caption' needs a captioner, and none is loaded on the image server"
         elif kind == MASK and caps and not caps.segmenter:
             reason = "'mask' needs a segmenter, and none is loaded on the image server"
         else:
@@ -82,19 +87,27 @@ def check_labelling(
             raise InvalidArgument(f"{path}.labels[{i}]", "is empty")
     if labels and caps and not caps.open_detector:
         raise InvalidArgument(f"{path}.labels", "no open-vocabulary detector is loaded on the image server")
-    if annotations and not labels and caps and not caps.closed_detector:
+    detects = any(kind in DETECTIONS for kind in annotations)
+    if detects and not labels and caps and not caps.closed_detector:
         raise InvalidArgument(
             f"{path}.labels", "required: the image server has only an open-vocabulary detector"
         )
-    if labels and not annotations:
-        raise InvalidArgument(f"{path}.labels", 'labels need annotations, e.g. ["bbox"]')
+    if labels and not detects:
+        raise InvalidArgument(f"{path}.labels", 'labels need a detection kind, e.g. ["bbox"]')
 
 
 def check_annotate(
-    annotations: Sequence[str], labels: Sequence[str], path: str, caps: Capabilities | None
+    annotations: Sequence[str],
+    labels: Sequence[str],
+    path: str,
+    caps: Capabilities | None,
+    embed: bool = False,
 ) -> None:
-    """An annotate request (a job's or the server's): at least one annotation kind, then its labelling."""
-    if not annotations:
+    """An annotate request (a job's or the server's): at least one annotation kind unless it asks for
+    embeddings (which need a scorer), then its labelling."""
+    if embed and caps and not caps.scorer:
+        raise InvalidArgument(f"{path}.embed", "the image server has no scorer loaded")
+    if not annotations and not embed:
         raise InvalidArgument(f"{path}.annotations", 'at least one kind is required, e.g. ["bbox"]')
     check_labelling(annotations, labels, path, caps)
 
@@ -110,7 +123,7 @@ def check_params(params: Any, path: str, caps: Capabilities | None) -> None:
     if not math.isfinite(params.min_score) or not 0 <= params.min_score <= MAX_SCORE:
         raise InvalidArgument(f"{path}.min_score", f"{params.min_score:g} is outside 0–100")
     if caps and not caps.scorer:
-        for name in ("best_of", "min_score"):
+        for name in ("best_of", "min_score", "embed"):
             if getattr(params, name) > (1 if name == "best_of" else 0):
                 raise InvalidArgument(f"{path}.{name}", "the image server has no scorer loaded")
     check_labelling(params.annotations, params.labels, path, caps)

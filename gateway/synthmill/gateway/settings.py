@@ -59,6 +59,9 @@ class GatewaySettings(ServerSecurity):
         ),
     )
     max_images: int = field(default=10000, metadata=_doc("Most images one job may ask for."))
+    dedup_retries: int = field(
+        default=3, metadata=_doc("Most times a near-duplicate image (a job's dedup) is rendered again.")
+    )
     max_images_per_row: int = field(default=16, metadata=_doc("Most images per row in unified jobs."))
     max_concurrent_jobs: int = field(default=16, metadata=_doc("Jobs running at once; the rest queue."))
     max_queued_jobs: int = field(default=1000, metadata=_doc("Jobs waiting; more are RESOURCE_EXHAUSTED."))

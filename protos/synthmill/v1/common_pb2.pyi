@@ -62,7 +62,7 @@ class GetInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ImageParams(_message.Message):
-    __slots__ = ("model", "width", "height", "steps", "guidance", "scheduler", "negative_prompt", "best_of", "keep_candidates", "min_score", "annotations", "labels", "styles", "strength", "mask_blur", "inpaint_full_res", "inpaint_full_res_padding", "mask_invert", "controls", "mask_labels")
+    __slots__ = ("model", "width", "height", "steps", "guidance", "scheduler", "negative_prompt", "best_of", "keep_candidates", "min_score", "annotations", "labels", "styles", "embed", "strength", "mask_blur", "inpaint_full_res", "inpaint_full_res_padding", "mask_invert", "controls", "mask_labels")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -76,6 +76,7 @@ class ImageParams(_message.Message):
     ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     STYLES_FIELD_NUMBER: _ClassVar[int]
+    EMBED_FIELD_NUMBER: _ClassVar[int]
     STRENGTH_FIELD_NUMBER: _ClassVar[int]
     MASK_BLUR_FIELD_NUMBER: _ClassVar[int]
     INPAINT_FULL_RES_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +97,7 @@ class ImageParams(_message.Message):
     annotations: _containers.RepeatedScalarFieldContainer[str]
     labels: _containers.RepeatedScalarFieldContainer[str]
     styles: _containers.RepeatedScalarFieldContainer[str]
+    embed: bool
     strength: float
     mask_blur: int
     inpaint_full_res: bool
@@ -103,7 +105,7 @@ class ImageParams(_message.Message):
     mask_invert: bool
     controls: _containers.RepeatedCompositeFieldContainer[ControlUnit]
     mask_labels: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, model: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., steps: _Optional[int] = ..., guidance: _Optional[float] = ..., scheduler: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., best_of: _Optional[int] = ..., keep_candidates: _Optional[bool] = ..., min_score: _Optional[float] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., styles: _Optional[_Iterable[str]] = ..., strength: _Optional[float] = ..., mask_blur: _Optional[int] = ..., inpaint_full_res: _Optional[bool] = ..., inpaint_full_res_padding: _Optional[int] = ..., mask_invert: _Optional[bool] = ..., controls: _Optional[_Iterable[_Union[ControlUnit, _Mapping]]] = ..., mask_labels: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, model: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., steps: _Optional[int] = ..., guidance: _Optional[float] = ..., scheduler: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., best_of: _Optional[int] = ..., keep_candidates: _Optional[bool] = ..., min_score: _Optional[float] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., styles: _Optional[_Iterable[str]] = ..., embed: _Optional[bool] = ..., strength: _Optional[float] = ..., mask_blur: _Optional[int] = ..., inpaint_full_res: _Optional[bool] = ..., inpaint_full_res_padding: _Optional[int] = ..., mask_invert: _Optional[bool] = ..., controls: _Optional[_Iterable[_Union[ControlUnit, _Mapping]]] = ..., mask_labels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ControlUnit(_message.Message):
     __slots__ = ("kind", "model", "scale", "start", "end", "low_threshold", "high_threshold")

@@ -102,13 +102,14 @@ class TablesJobSpec(_message.Message):
     def __init__(self, schema_json: _Optional[str] = ..., scale: _Optional[int] = ..., instructions: _Optional[str] = ..., format: _Optional[_Union[_common_pb2.RowFormat, str]] = ..., model: _Optional[str] = ..., sampling: _Optional[_Union[_common_pb2.SamplingParams, _Mapping]] = ...) -> None: ...
 
 class ImageJobSpec(_message.Message):
-    __slots__ = ("prompts", "captions", "expand_topic", "count", "params", "axes", "init_image", "mask", "control_images")
+    __slots__ = ("prompts", "captions", "expand_topic", "count", "params", "axes", "dedup", "init_image", "mask", "control_images")
     PROMPTS_FIELD_NUMBER: _ClassVar[int]
     CAPTIONS_FIELD_NUMBER: _ClassVar[int]
     EXPAND_TOPIC_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     AXES_FIELD_NUMBER: _ClassVar[int]
+    DEDUP_FIELD_NUMBER: _ClassVar[int]
     INIT_IMAGE_FIELD_NUMBER: _ClassVar[int]
     MASK_FIELD_NUMBER: _ClassVar[int]
     CONTROL_IMAGES_FIELD_NUMBER: _ClassVar[int]
@@ -118,10 +119,11 @@ class ImageJobSpec(_message.Message):
     count: int
     params: _common_pb2.ImageParams
     axes: _containers.RepeatedCompositeFieldContainer[Axis]
+    dedup: float
     init_image: InputImage
     mask: InputImage
     control_images: _containers.RepeatedCompositeFieldContainer[InputImage]
-    def __init__(self, prompts: _Optional[_Iterable[str]] = ..., captions: _Optional[_Iterable[_Union[Caption, _Mapping]]] = ..., expand_topic: _Optional[str] = ..., count: _Optional[int] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., axes: _Optional[_Iterable[_Union[Axis, _Mapping]]] = ..., init_image: _Optional[_Union[InputImage, _Mapping]] = ..., mask: _Optional[_Union[InputImage, _Mapping]] = ..., control_images: _Optional[_Iterable[_Union[InputImage, _Mapping]]] = ...) -> None: ...
+    def __init__(self, prompts: _Optional[_Iterable[str]] = ..., captions: _Optional[_Iterable[_Union[Caption, _Mapping]]] = ..., expand_topic: _Optional[str] = ..., count: _Optional[int] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., axes: _Optional[_Iterable[_Union[Axis, _Mapping]]] = ..., dedup: _Optional[float] = ..., init_image: _Optional[_Union[InputImage, _Mapping]] = ..., mask: _Optional[_Union[InputImage, _Mapping]] = ..., control_images: _Optional[_Iterable[_Union[InputImage, _Mapping]]] = ...) -> None: ...
 
 class UnifiedJobSpec(_message.Message):
     __slots__ = ("rows", "prompt_template", "prompts", "images_per_row", "params", "axes")
@@ -190,14 +192,16 @@ class AugmentJobSpec(_message.Message):
     def __init__(self, sources: _Optional[_Iterable[_Union[AugmentSource, _Mapping]]] = ..., variations: _Optional[int] = ..., prompts: _Optional[_Iterable[str]] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., drop_unverified: _Optional[bool] = ..., verify_iou: _Optional[float] = ..., categories: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AnnotateJobSpec(_message.Message):
-    __slots__ = ("images", "annotations", "labels")
+    __slots__ = ("images", "annotations", "labels", "embed")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
+    EMBED_FIELD_NUMBER: _ClassVar[int]
     images: _containers.RepeatedCompositeFieldContainer[InputImage]
     annotations: _containers.RepeatedScalarFieldContainer[str]
     labels: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, images: _Optional[_Iterable[_Union[InputImage, _Mapping]]] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ...) -> None: ...
+    embed: bool
+    def __init__(self, images: _Optional[_Iterable[_Union[InputImage, _Mapping]]] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ..., embed: _Optional[bool] = ...) -> None: ...
 
 class JobSpec(_message.Message):
     __slots__ = ("seed", "text", "images", "unified", "annotate", "tables", "augment")
@@ -230,7 +234,7 @@ class JobCounts(_message.Message):
     def __init__(self, rows_total: _Optional[int] = ..., rows_done: _Optional[int] = ..., images_total: _Optional[int] = ..., images_done: _Optional[int] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("id", "spec", "state", "error", "counts", "created_at", "started_at", "finished_at", "output_dir", "distinct_row_ratio", "owner", "score", "stats_headline", "quality_headline")
+    __slots__ = ("id", "spec", "state", "error", "counts", "created_at", "started_at", "finished_at", "output_dir", "distinct_row_ratio", "owner", "score", "stats_headline", "quality_headline", "diversity")
     ID_FIELD_NUMBER: _ClassVar[int]
     SPEC_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -245,6 +249,7 @@ class Job(_message.Message):
     SCORE_FIELD_NUMBER: _ClassVar[int]
     STATS_HEADLINE_FIELD_NUMBER: _ClassVar[int]
     QUALITY_HEADLINE_FIELD_NUMBER: _ClassVar[int]
+    DIVERSITY_FIELD_NUMBER: _ClassVar[int]
     id: str
     spec: JobSpec
     state: JobState
@@ -259,7 +264,22 @@ class Job(_message.Message):
     score: ScoreSummary
     stats_headline: str
     quality_headline: str
-    def __init__(self, id: _Optional[str] = ..., spec: _Optional[_Union[JobSpec, _Mapping]] = ..., state: _Optional[_Union[JobState, str]] = ..., error: _Optional[str] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., output_dir: _Optional[str] = ..., distinct_row_ratio: _Optional[float] = ..., owner: _Optional[str] = ..., score: _Optional[_Union[ScoreSummary, _Mapping]] = ..., stats_headline: _Optional[str] = ..., quality_headline: _Optional[str] = ...) -> None: ...
+    diversity: ImageDiversity
+    def __init__(self, id: _Optional[str] = ..., spec: _Optional[_Union[JobSpec, _Mapping]] = ..., state: _Optional[_Union[JobState, str]] = ..., error: _Optional[str] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., output_dir: _Optional[str] = ..., distinct_row_ratio: _Optional[float] = ..., owner: _Optional[str] = ..., score: _Optional[_Union[ScoreSummary, _Mapping]] = ..., stats_headline: _Optional[str] = ..., quality_headline: _Optional[str] = ..., diversity: _Optional[_Union[ImageDiversity, _Mapping]] = ...) -> None: ...
+
+class ImageDiversity(_message.Message):
+    __slots__ = ("images", "vendi_score", "mean_pairwise_distance", "near_duplicates", "rerendered")
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    VENDI_SCORE_FIELD_NUMBER: _ClassVar[int]
+    MEAN_PAIRWISE_DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    NEAR_DUPLICATES_FIELD_NUMBER: _ClassVar[int]
+    RERENDERED_FIELD_NUMBER: _ClassVar[int]
+    images: int
+    vendi_score: float
+    mean_pairwise_distance: float
+    near_duplicates: int
+    rerendered: int
+    def __init__(self, images: _Optional[int] = ..., vendi_score: _Optional[float] = ..., mean_pairwise_distance: _Optional[float] = ..., near_duplicates: _Optional[int] = ..., rerendered: _Optional[int] = ...) -> None: ...
 
 class ScoreSummary(_message.Message):
     __slots__ = ("count", "mean", "min", "p10", "below_min_score")

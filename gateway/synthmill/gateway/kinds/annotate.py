@@ -1,10 +1,12 @@
-"""Annotate jobs: boxes (and masks) for images the user already has (`synthmill annotate DIR`).
+"""Annotate jobs: boxes (and masks) and captions for images the user already has (`synthmill annotate
+DIR`, `synthmill caption DIR`).
 
 At submit the images are checked (plain names; PNG or JPEG within the pixel budget, read from their
 headers), written under the job folder's images/ with their own names, and
 dropped from the stored spec, which keeps only the names. The run sends them to the image servers'
 Annotate RPC a request at a time and records each image's boxes like a generated image's, so the
-folder ends as an imagefolder dataset with metadata.jsonl and annotations/instances.json.
+folder ends as an imagefolder dataset with metadata.jsonl and annotations/instances.json (boxes) or
+annotations/captions.json (captions).
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from synthmill.common.image_header import check_image
 from synthmill.common.judging import Capabilities, check_annotate
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.kinds.image_inputs import check_file_name
-from synthmill.gateway.outputs.coco import box_row
 from synthmill.gateway.outputs.folder import JobFolder
-from synthmill.gateway.outputs.records import ImageRecord
+from synthmill.gateway.outputs.records import EMBEDDING, ImageRecord
 from synthmill.gateway.outputs.results import Recorded, write_images
 from synthmill.gateway.run.job_run import JobRun
-from synthmill.gateway.run.judging import note_categories
+from synthmill.gateway.run.judging import labelled, note_categories
 from synthmill.gateway.settings import GatewaySettings
+from synthmill.gateway.store.job_store import Item
 from synthmill.gateway.upstream import REQUEST_TIMEOUT_S
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2
@@ -53,7 +55,7 @@ class Annotate(JobKind):
             if not image.data:
                 raise InvalidArgument(f"annotate.images[{i}].data", "is empty")
             check_image(image.data, f"annotate.images[{i}].data")  # the size from its header
-        check_annotate(annotate.annotations, annotate.labels, "annotate", caps)
+        check_annotate(annotate.annotations, annotate.labels, "annotate", caps, annotate.embed)
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(images_total=len(spec.annotate.images))
@@ -78,9 +80,13 @@ class Annotate(JobKind):
                     file_name=f"images/{spec.images[reply.index].file_name}",
                     width=reply.width,
                     height=reply.height,
-                    boxes=[box_row(box) for box in reply.boxes],
+                    **labelled(list(spec.annotations), reply),
                 )
-                await run.record_image(reply.index, record)
+                beside = []
+                if reply.embedding:
+                    vector = [round(v, 6) for v in reply.embedding]
+                    beside.append(Item(EMBEDDING, reply.index, {"vector": vector, "retry": 0}))
+                await run.record_image(reply.index, record, beside)
 
         await run.retrying(run.ctx.image, attempt, lambda: len(run.images_done), lambda: bool(missing()))
 
@@ -95,4 +101,6 @@ def _request(folder: JobFolder, spec: pb.AnnotateJobSpec, indexes: list[int]) ->
         )
         for i in indexes
     ]
-    return image_pb2.AnnotateRequest(annotations=spec.annotations, labels=spec.labels, items=items)
+    return image_pb2.AnnotateRequest(
+        annotations=spec.annotations, labels=spec.labels, items=items, embed=spec.embed
+    )

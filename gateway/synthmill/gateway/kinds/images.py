@@ -14,6 +14,7 @@ from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.kinds.prompts import check_axes, check_axes_used, check_prompt, chosen_styles
 from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.gateway.outputs.results import Recorded, write_images
+from synthmill.gateway.run.dedup import check_dedup, rerender_duplicates
 from synthmill.gateway.run.job_run import JobRun
 from synthmill.gateway.run.plan import image_count, plan_images
 from synthmill.gateway.run.render import Renderer
@@ -67,6 +68,7 @@ class Images(JobKind):
         if images.axes and not images.expand_topic and not images.captions:
             check_axes_used(images.axes, used, "images.axes")
         rules.check_count(self._count(images), settings.max_images, "images.count")
+        check_dedup(images.dedup, "images.dedup", info.image)
 
     def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
         return estimate_bytes(counts, spec.images.params, inputs=spec.ByteSize())
@@ -97,13 +99,18 @@ class Images(JobKind):
             prompts = [caption.caption for caption in spec.captions]
         else:
             prompts = list(spec.prompts)
+        plans = plan_images(spec, prompts, run.seed)
         template = await asyncio.to_thread(image_inputs.item_template, run.folder.path, spec)
         renderer = Renderer(run, spec.params, template)
-        renderer.add(plan_images(spec, prompts, run.seed))
+        renderer.add(plans)
         await renderer.render()
+        if spec.dedup:
+            retries = run.ctx.settings.dedup_retries
+            await rerender_duplicates(run, spec.params, template, plans, spec.dedup, retries)
 
     def write_results(self, job: pb.Job, folder: JobFolder, recorded: Recorded) -> None:
-        write_images(job, folder, recorded, job.spec.images.params)
+        spec = job.spec.images
+        write_images(job, folder, recorded, spec.params, spec.dedup, spec.axes)
 
 
 async def _expanded_prompts(run: JobRun, spec: pb.ImageJobSpec) -> list[str]:

@@ -80,4 +80,4 @@ class Unified(JobKind):
         for image in recorded.images.values():
             images_of_row.setdefault(image.row_index, []).append(image.file_name)
         write_rows(job, folder, job.spec.unified.rows, recorded.rows, images_of_row)
-        write_images(job, folder, recorded, job.spec.unified.params)
+        write_images(job, folder, recorded, job.spec.unified.params, axes=job.spec.unified.axes)

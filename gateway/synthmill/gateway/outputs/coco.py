@@ -1,4 +1,5 @@
-"""annotations/instances.json in COCO's detection format, from the boxes of a job's image records.
+"""annotations/instances.json in COCO's detection format, from the boxes of a job's image records, and
+annotations/captions.json in COCO's captions format, from their captions.
 
     images       id, file_name (relative to the job folder), width, height
     annotations  id, image_id, category_id, bbox [x, y, w, h] in pixels, area, score, iscrowd
@@ -7,7 +8,9 @@
                  then the mask's pixels, else the box's)
     categories   id, name: the detector's classes, or the job's labels, numbered from 1
 
-pycocotools' `COCO(path)` loads it; `loadRes` takes its annotations as detections too.
+pycocotools' `COCO(path)` loads it; `loadRes` takes its annotations as detections too. The captions
+file has the same images, and annotations of id, image_id and caption (as COCO's captions_*.json):
+`COCO(path)` loads it, and `loadAnns` gives each image's caption.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from synthmill.gateway.outputs.records import ImageRecord
 
 FILE = "annotations/instances.json"
+CAPTIONS_FILE = "annotations/captions.json"
 
 
 def instances(records: Sequence[ImageRecord], categories: Sequence[str]) -> dict[str, Any]:
@@ -48,6 +52,18 @@ def instances(records: Sequence[ImageRecord], categories: Sequence[str]) -> dict
         "annotations": annotations,
         "categories": [{"id": i, "name": name, "supercategory": ""} for i, name in enumerate(categories, 1)],
     }
+
+
+def captions(records: Sequence[ImageRecord]) -> dict[str, Any]:
+    """The COCO captions document of a job's image records (those with a caption)."""
+    images, annotations = [], []
+    for image_id, record in enumerate(records, start=1):
+        images.append(
+            {"id": image_id, "file_name": record.file_name, "width": record.width, "height": record.height}
+        )
+        if record.caption is not None:
+            annotations.append({"id": len(annotations) + 1, "image_id": image_id, "caption": record.caption})
+    return {"info": {"description": "synthmill captions"}, "images": images, "annotations": annotations}
 
 
 def box_row(box: Any) -> dict[str, Any]:

@@ -12,7 +12,9 @@ Files are served only from inside the folder: no `..`, no absolute paths, no sym
     <job_id>/images/00000.png  images with an A1111-style "parameters" chunk
     <job_id>/metadata.jsonl    one line per image: file_name, prompt, seed, score, boxes, ... (+ row fields)
     <job_id>/candidates/00000-3.png   best-of candidates that lost (with --keep-candidates)
-    <job_id>/annotations/instances.json   COCO boxes (jobs with annotations)
+    <job_id>/annotations/instances.json   COCO boxes (jobs with bbox or mask annotations)
+    <job_id>/annotations/captions.json    COCO captions (jobs with caption annotations)
+    <job_id>/embeddings.npy    CLIP image embeddings, a row per metadata.jsonl line (when embedded)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -95,6 +98,11 @@ class JobFolder:
 
     def write_text(self, name: str, text: str) -> None:
         write_atomic(self.path / name, text.encode())
+
+    def write_npy(self, name: str, array: np.ndarray) -> None:
+        buffer = io.BytesIO()
+        np.save(buffer, array, allow_pickle=False)
+        write_atomic(self.path / name, buffer.getvalue())
 
     def write_image(self, index: int, png: bytes) -> str:
         name = image_name(index)

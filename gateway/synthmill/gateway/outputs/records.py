@@ -15,6 +15,8 @@ from typing import Any
 
 ROW = "row"  # the store's item kind of a row
 IMAGE = "image"  # the store's item kind of an image
+# The store's item kind of an image's CLIP embedding: {"vector": [...], "retry": dedup re-renders}.
+EMBEDDING = "embedding"
 
 
 @dataclass
@@ -51,6 +53,9 @@ class ImageRecord:
     candidate: int | None = None
     candidates: list[dict[str, Any]] | None = None
     boxes: list[dict[str, Any]] | None = None
+    caption: str | None = None  # the captioner's, when "caption" was asked for
+    dedup_retries: int | None = None  # times it was rendered again as a near-duplicate (with --dedup)
+    near_duplicate_of: int | None = None  # the earlier index it still nearly copies, retries spent
     styles: list[str] | None = None
     # Made from images (run.edits): the strength, the steps that ran, the init image's SHA-256, the
     # mask blur, and each ControlNet unit with the control image it was given.

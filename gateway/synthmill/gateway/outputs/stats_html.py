@@ -1,6 +1,7 @@
 """stats.html: the stats report as one self-contained page, a histogram per column as inline SVG
 (no scripts, no external files). Bars are the written values; dots are what the declared
-distribution expects in each bar, so a fit can be judged at a glance."""
+distribution expects in each bar, so a fit can be judged at a glance. A job with images adds their
+diversity figures and the images per axis value."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ h1 { font-size: 20px; margin: 0 0 4px; } .headline { color: #444; margin: 0 0 20
 
 def render(title: str, stats: dict[str, Any]) -> str:
     cards = "\n".join(_card(name, column) for name, column in stats["columns"].items())
+    if "images" in stats:
+        cards = _images_card(stats["images"]) + cards
     return (
         f"<!doctype html>\n<html><head><meta charset='utf-8'><title>{escape(title)}</title>"
         f"<style>{_STYLE}</style></head><body>\n<h1>{escape(title)}</h1>\n"
@@ -53,6 +56,22 @@ def _card(name: str, column: dict[str, Any]) -> str:
         f"<p class='facts'>{fit_text}{column['count']} values, {column['distinct']} distinct, "
         f"{column['nulls']} null · top: {top}</p></div>"
     )
+
+
+def _images_card(images: dict[str, Any]) -> str:
+    figures = images["diversity"]
+    facts = (
+        f"{figures['images']} images · Vendi score {figures['vendi_score']:.2f} · mean pairwise distance "
+        f"{figures['mean_pairwise_distance']:.3f} · {figures['near_duplicates']} near-duplicates · "
+        f"{figures['rerendered']} re-rendered"
+    )
+    axes = "".join(
+        f"<p class='facts'>{escape(axis)}: "
+        + ", ".join(f"{escape(value)} ({n})" for value, n in counts.items())
+        + "</p>"
+        for axis, counts in images["coverage"].items()
+    )
+    return f"<div class='card'><h2>images</h2><p class='facts'>{facts}</p>{axes}</div>\n"
 
 
 def _svg(histogram: dict[str, Any]) -> str:

@@ -5,13 +5,13 @@ hands what was recorded to the kind's writer, then writes job.json."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from synthmill.common.errors import Unavailable
 from synthmill.gateway import metrics
 from synthmill.gateway.outputs.folder import JobFolder
-from synthmill.gateway.outputs.records import IMAGE, ROW, ImageRecord, RowRecord
+from synthmill.gateway.outputs.records import EMBEDDING, IMAGE, ROW, ImageRecord, RowRecord
 from synthmill.gateway.outputs.results import Recorded, write_job_json
 from synthmill.gateway.run.judging import categories
 from synthmill.gateway.run.retries import RetryPolicy, retrying
@@ -62,12 +62,14 @@ class JobRun:
         await self.ctx.events.append(self.job, self.owner, [item], row=event)
         metrics.ROWS.inc()
 
-    async def record_image(self, index: int, record: ImageRecord) -> None:
-        """Stores an image's record with its ImageWritten event; from then on it is done."""
-        self.job.counts.images_done += 1
+    async def record_image(self, index: int, record: ImageRecord, beside: Sequence[Item] = ()) -> None:
+        """Stores an image's record (and the items `beside` it) with its ImageWritten event; from then
+        on it is done. An image made again (a near-duplicate's re-render) replaces its record."""
+        if index not in self.images_done:
+            self.job.counts.images_done += 1
         event = pb.ImageWritten(index=index, file_name=record.file_name)
         item = Item(IMAGE, index, record.to_json())
-        await self.ctx.events.append(self.job, self.owner, [item], image=event)
+        await self.ctx.events.append(self.job, self.owner, [item, *beside], image=event)
         self.images_done.add(index)
         metrics.IMAGES.inc()
 
@@ -104,7 +106,8 @@ class JobRun:
         stored = await self.store.items(self.job.id, IMAGE)
         images = {i: ImageRecord.from_json(d) for i, d in stored.items()}
         names = await categories(self.store, self.job.id, list(images.values()))
-        recorded = Recorded(rows, images, names, self.text_model)
+        embeddings = await self.store.items(self.job.id, EMBEDDING)
+        recorded = Recorded(rows, images, names, self.text_model, embeddings)
         # What is stored is what was made: a record cut short by a cancel had counted itself already.
         self.job.counts.rows_done, self.job.counts.images_done = len(rows), len(images)
 

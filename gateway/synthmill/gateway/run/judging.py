@@ -1,11 +1,12 @@
 """What the gateway records of an image server's judging: the score, the candidates (losers written
-under candidates/), the boxes, and the class list the boxes' category ids refer to."""
+under candidates/), the boxes, the caption, and the class list the boxes' category ids refer to."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from synthmill.common.errors import Unavailable
+from synthmill.common.judging import CAPTION, DETECTIONS
 from synthmill.gateway.outputs.coco import box_row
 from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.gateway.outputs.records import ImageRecord
@@ -32,8 +33,18 @@ def judged_fields(folder: JobFolder, index: int, image: image_pb2.GeneratedImage
             }
             for c in image.candidates
         ]
-    if image.params.annotations:
+    fields.update(labelled(image.params.annotations, image))
+    return fields
+
+
+def labelled(annotations: list[str], image: Any) -> dict[str, Any]:
+    """The `ImageRecord` fields of what `annotations` asked for, from a `GeneratedImage` or an
+    `AnnotatedImage`: its boxes, its caption."""
+    fields: dict[str, Any] = {}
+    if any(kind in DETECTIONS for kind in annotations):
         fields["boxes"] = [box_row(box) for box in image.boxes]
+    if CAPTION in annotations:
+        fields["caption"] = image.caption
     return fields
 
 
@@ -41,7 +52,7 @@ async def note_categories(
     store: JobStore, upstream: Upstream, job: gateway_pb2.Job, owner: str, params: common_pb2.ImageParams
 ) -> None:
     """Records, once per job, the class names that its boxes' category ids count from 1."""
-    if not params.annotations or await store.items(job.id, CATEGORIES):
+    if not any(kind in DETECTIONS for kind in params.annotations) or await store.items(job.id, CATEGORIES):
         return
     names = list(params.labels)
     if not names:

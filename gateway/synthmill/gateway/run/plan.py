@@ -29,6 +29,7 @@ class ImagePlan:
     # the row's fields in `row`.
     extra: dict[str, Any] = field(default_factory=dict)
     row: dict[str, Any] = field(default_factory=dict)
+    retry: int = 0  # times it was rendered again as a near-duplicate (its seed is then another)
 
 
 def placeholders(text: str) -> list[str]:

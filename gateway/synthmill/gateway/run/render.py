@@ -1,17 +1,20 @@
 """Images of a job, rendered by the image servers: several requests stay in flight, gRPC spreads them
 over the image replicas, and their batchers merge them into GPU batches. Each finished image is
-written, then recorded with what its plan puts beside it."""
+written, then recorded with what its plan puts beside it (and its CLIP embedding, when the image
+server has a scorer: see `dedup`)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterable
 
-from synthmill.gateway.outputs.records import ImageRecord
+from synthmill.common.errors import Unavailable
+from synthmill.gateway.outputs.records import EMBEDDING, ImageRecord
 from synthmill.gateway.run.edits import edit_fields
 from synthmill.gateway.run.job_run import JobRun
 from synthmill.gateway.run.judging import judged_fields, note_categories
 from synthmill.gateway.run.plan import ImagePlan
+from synthmill.gateway.store.job_store import Item
 from synthmill.gateway.upstream import REQUEST_TIMEOUT_S
 from synthmill.v1 import common_pb2, image_pb2
 from synthmill.v1 import gateway_pb2 as pb
@@ -19,15 +22,21 @@ from synthmill.v1 import gateway_pb2 as pb
 
 class Renderer:
     """Renders the images of one run with `params`; the plans come through `queue`, closed by None.
-    Every item starts as a copy of `template` (the job's init image, mask and control images)."""
+    Every item starts as a copy of `template` (the job's init image, mask and control images). A plan
+    whose index is in `done` (the run's finished images, unless given) is skipped."""
 
     def __init__(
-        self, run: JobRun, params: common_pb2.ImageParams, template: image_pb2.ImageItem | None = None
+        self,
+        run: JobRun,
+        params: common_pb2.ImageParams,
+        template: image_pb2.ImageItem | None = None,
+        done: set[int] | None = None,
     ):
         self.run = run
         self.params = params
         self.template = template or image_pb2.ImageItem()
         self.queue: asyncio.Queue[ImagePlan | None] = asyncio.Queue()
+        self.done = run.images_done if done is None else done
 
     def add(self, plans: Iterable[ImagePlan]) -> None:
         for plan in plans:
@@ -37,6 +46,11 @@ class Renderer:
         """Image workers drain the queue while `produce` (the rows of a unified job) fills it."""
         run = self.run
         await note_categories(run.store, run.ctx.image, run.job, run.owner, self.params)
+        if not self.params.embed and await _has_scorer(run):
+            embedded = common_pb2.ImageParams()
+            embedded.CopyFrom(self.params)
+            embedded.embed = True  # the request's, not the spec's: the job asked for no embeddings
+            self.params = embedded
         workers = run.ctx.settings.image_requests_in_flight
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(self._worker()) for _ in range(workers)]
@@ -59,7 +73,7 @@ class Renderer:
                     last = True
                 else:
                     batch.append(item)
-            batch = [plan for plan in batch if plan.index not in self.run.images_done]
+            batch = [plan for plan in batch if plan.index not in self.done]
             if batch:
                 await self._render_batch(batch)
             if last:
@@ -70,7 +84,7 @@ class Renderer:
         plans = {plan.index: plan for plan in batch}
 
         def missing() -> list[ImagePlan]:
-            return [plan for plan in batch if plan.index not in run.images_done]
+            return [plan for plan in batch if plan.index not in self.done]
 
         async def attempt() -> None:
             items = []
@@ -90,7 +104,7 @@ class Renderer:
                 else:
                     await self._record(plans[reply.image.index], reply.image)
 
-        await run.retrying(run.ctx.image, attempt, lambda: len(run.images_done), lambda: bool(missing()))
+        await run.retrying(run.ctx.image, attempt, lambda: len(self.done), lambda: bool(missing()))
 
     async def _record(self, plan: ImagePlan, image: image_pb2.GeneratedImage) -> None:
         folder = self.run.folder
@@ -117,7 +131,21 @@ class Renderer:
             styles=list(self.params.styles) or None,
             extra=dict(plan.extra),
             row=dict(plan.row),
+            dedup_retries=plan.retry or None,
             **judged,
             **edited,
         )
-        await self.run.record_image(plan.index, record)
+        beside = []
+        if image.embedding:
+            vector = [round(v, 6) for v in image.embedding]
+            beside.append(Item(EMBEDDING, plan.index, {"vector": vector, "retry": plan.retry}))
+        await self.run.record_image(plan.index, record, beside)
+        self.done.add(plan.index)
+
+
+async def _has_scorer(run: JobRun) -> bool:
+    """Whether the image server embeds images (has a scorer); False when it cannot say now."""
+    try:
+        return bool((await run.ctx.image.info()).scorer)
+    except Unavailable:
+        return False

@@ -87,6 +87,7 @@ class GenerationParams:
     min_score: float = 0.0  # 0: no re-rendering
     annotations: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()  # for the open-vocabulary detector
+    embed: bool = False  # return the kept image's embedding
     task: str = "txt2img"  # rules.TASKS: what every item of the batch asks for
     strength: float | None = None  # img2img and inpainting
     mask_blur: int = 0
@@ -130,6 +131,7 @@ class GenerationParams:
             min_score=p.min_score,
             annotations=tuple(p.annotations),
             labels=tuple(p.labels),
+            embed=p.embed,
             task=task,
             strength=round(p.strength, 6) if task != "txt2img" else None,  # float32's 0.3 is 0.3
             mask_blur=p.mask_blur,
@@ -154,6 +156,7 @@ class GenerationParams:
             min_score=self.min_score,
             annotations=self.annotations,
             labels=self.labels,
+            embed=self.embed,
             strength=self.strength,
             mask_blur=self.mask_blur,
             inpaint_full_res=self.inpaint_full_res,
@@ -217,14 +220,14 @@ class AnnotateRequest:
     annotations: tuple[str, ...]
     labels: tuple[str, ...]
     images: list[tuple[int, Image.Image]]
+    embed: bool = False
 
     @classmethod
     def from_pb(
         cls, request: image_pb2.AnnotateRequest, info: image_pb2.ImageServerInfo, max_items: int
     ) -> AnnotateRequest:
-        judging.check_annotate(
-            request.annotations, request.labels, "request", judging.Capabilities.from_info(info)
-        )
+        caps = judging.Capabilities.from_info(info)
+        judging.check_annotate(request.annotations, request.labels, "request", caps, request.embed)
         _check_item_count(len(request.items), max_items)
         images = []
         for position, item in enumerate(request.items):
@@ -237,7 +240,7 @@ class AnnotateRequest:
                     f"items[{position}].image", f"is not a PNG or JPEG image: {exc}"
                 ) from None
             images.append((item.index, image.convert("RGB")))
-        return cls(tuple(request.annotations), tuple(request.labels), images)
+        return cls(tuple(request.annotations), tuple(request.labels), images, request.embed)
 
 
 @dataclass(frozen=True)
@@ -288,6 +291,8 @@ class ImageEvent:
     candidates: tuple[CandidateEvent, ...] = ()
     boxes: tuple[Box, ...] = ()
     judge_seconds: float = 0.0
+    caption: str = ""
+    embedding: tuple[float, ...] = ()
     denoising_steps: int = 0  # the steps that ran
     init_sha256: str = ""
     control_pngs: tuple[bytes, ...] = ()  # the control images the ControlNets were given
@@ -309,6 +314,8 @@ class ImageEvent:
             candidates=[c.to_pb() for c in self.candidates],
             boxes=[box_to_pb(box) for box in self.boxes],
             judge_seconds=self.judge_seconds,
+            caption=self.caption,
+            embedding=self.embedding,
             denoising_steps=self.denoising_steps,
             init_image_sha256=self.init_sha256,
             control_images=self.control_pngs,
@@ -328,10 +335,19 @@ class AnnotatedImage:
     width: int
     height: int
     boxes: tuple[Box, ...]
+    caption: str = ""
+    embedding: tuple[float, ...] = ()
 
     def to_pb(self) -> image_pb2.AnnotatedImage:
         boxes = [box_to_pb(box) for box in self.boxes]
-        return image_pb2.AnnotatedImage(index=self.index, width=self.width, height=self.height, boxes=boxes)
+        return image_pb2.AnnotatedImage(
+            index=self.index,
+            width=self.width,
+            height=self.height,
+            boxes=boxes,
+            caption=self.caption,
+            embedding=self.embedding,
+        )
 
 
 def box_to_pb(box: Box) -> image_pb2.Box:

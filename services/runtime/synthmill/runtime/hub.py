@@ -21,6 +21,29 @@ def offline() -> bool:
     return bool(constants.HF_HUB_OFFLINE)
 
 
+def cached(repo_id: str) -> bool:
+    """Whether a snapshot of hub model `repo_id` is in the cache (nothing is downloaded)."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        snapshot_download(repo_id, local_files_only=True)
+    except LocalEntryNotFoundError:
+        return False
+    return True
+
+
+def pull(repo_id: str) -> None:
+    """Downloads hub model `repo_id` into the cache (`synthmill models pull`)."""
+    from huggingface_hub import snapshot_download
+
+    snapshot_download(repo_id)
+
+
+def cache_dir() -> str:
+    return str(constants.HF_HUB_CACHE)
+
+
 @contextlib.contextmanager
 def missing_model(name: str, setting: str) -> Iterator[None]:
     """Turns the hub's OSError for model `name` (configured by `setting`) into ModelUnavailable."""

@@ -1,6 +1,6 @@
 """In-process tokenizers for the embedded tiny pipelines: no hub, no sentencepiece model files.
 
-Both are real `transformers` tokenizer classes, built from a small vocabulary, so `save_pretrained`
+All are real `transformers` tokenizer classes, built from a small vocabulary, so `save_pretrained`
 writes ordinary tokenizer files and `from_pretrained` reads them back like a real checkpoint's.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import string
 
 from tokenizers.pre_tokenizers import ByteLevel
-from transformers import CLIPTokenizer, T5Tokenizer
+from transformers import BertTokenizer, CLIPTokenizer, T5Tokenizer
 
 # Words the tokenizers know whole, so common prompt words become single tokens.
 _WORDS = (
@@ -45,3 +45,14 @@ def t5_tokenizer() -> T5Tokenizer:
     pieces += [(c, -5.0) for c in string.ascii_letters + string.digits + string.punctuation]
     pieces += [("▁" + word, -1.0) for word in _WORDS]
     return T5Tokenizer(vocab=pieces, extra_ids=0, model_max_length=256)
+
+
+def bert_tokenizer(**specials: str) -> BertTokenizer:
+    """A BERT WordPiece tokenizer (BLIP's and Grounding DINO's text side): the specials, ".", the words,
+    then letters whole and as `##` pieces, so every lower-case word encodes. `specials` adds more, e.g.
+    BLIP's `bos_token="[DEC]"`."""
+    letters = string.ascii_lowercase
+    pieces = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *specials.values(), "."]
+    pieces += [*_WORDS, *letters, *(f"##{c}" for c in letters)]
+    vocab = {piece: i for i, piece in enumerate(dict.fromkeys(pieces))}
+    return BertTokenizer(vocab=vocab, model_max_length=32, **specials)

@@ -6,9 +6,13 @@ random weights, saved with `save_pretrained` on first use and loaded back like a
   over a few tenths rather than scattered around zero; the scores themselves mean nothing.
 - "tiny-owlvit": an `OwlViTForObjectDetection` with its processor, to test the open-vocabulary path.
 - "tiny-sam": a `SamModel` (64-pixel input, 32-wide) with its `SamProcessor`, the embedded segmenter.
+- "tiny-blip": a `BlipForConditionalGeneration` with its `BlipProcessor`, the embedded captioner: its
+  captions are words of its small vocabulary, the same whatever the image shows.
+- "tiny-grounding-dino": a `GroundingDinoForObjectDetection` (a two-stage Swin backbone, 32-wide) with
+  its processor, to test the Grounding DINO path of the open-vocabulary detector.
 
-No real CLIP, SigLIP, OWL or SAM weights reach these machines; point the settings at a hub id or a path
-for real ones (docs/labels.md).
+No real CLIP, SigLIP, OWL, SAM, BLIP or Grounding DINO weights reach these machines; point the settings
+at a hub id or a path for real ones (docs/labels.md, docs/describe.md).
 """
 
 from __future__ import annotations
@@ -18,11 +22,22 @@ from pathlib import Path
 
 import torch
 from transformers import (
+    BertConfig,
+    BlipConfig,
+    BlipForConditionalGeneration,
+    BlipImageProcessorPil,
+    BlipProcessor,
+    BlipTextConfig,
+    BlipVisionConfig,
     CLIPConfig,
     CLIPImageProcessor,
     CLIPModel,
     CLIPProcessor,
     CLIPVisionConfig,
+    GroundingDinoConfig,
+    GroundingDinoForObjectDetection,
+    GroundingDinoImageProcessorPil,
+    GroundingDinoProcessor,
     OwlViTConfig,
     OwlViTForObjectDetection,
     OwlViTImageProcessor,
@@ -35,10 +50,11 @@ from transformers import (
     SamProcessor,
     SamPromptEncoderConfig,
     SamVisionConfig,
+    SwinConfig,
 )
 
 from synthmill.image.embedded.pipelines import text_config
-from synthmill.image.embedded.tokenizers import clip_tokenizer
+from synthmill.image.embedded.tokenizers import bert_tokenizer, clip_tokenizer
 from synthmill.runtime.model_cache import build_once
 
 _IMAGE_SIZE = 32
@@ -127,10 +143,80 @@ def _save_sam(target: Path) -> None:
     SamProcessor(image_processor=pixels).save_pretrained(target)
 
 
+def _save_blip(target: Path) -> None:
+    torch.manual_seed(0)
+    tokenizer = bert_tokenizer(bos_token="[DEC]")  # BLIP starts its text with [DEC] and ends it at [SEP]
+    text = BlipTextConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=37,
+        num_attention_heads=4,
+        num_hidden_layers=2,
+        encoder_hidden_size=32,
+        max_position_embeddings=tokenizer.model_max_length,
+        bos_token_id=tokenizer.bos_token_id,
+        sep_token_id=tokenizer.sep_token_id,
+        eos_token_id=tokenizer.sep_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    config = BlipConfig(
+        text_config=text.to_dict(), vision_config=_vision(BlipVisionConfig).to_dict(), projection_dim=32
+    )
+    BlipForConditionalGeneration(config).eval().save_pretrained(target)
+    pixels = BlipImageProcessorPil(size={"height": _IMAGE_SIZE, "width": _IMAGE_SIZE})
+    BlipProcessor(image_processor=pixels, tokenizer=tokenizer).save_pretrained(target)
+
+
+def _save_grounding_dino(target: Path) -> None:
+    torch.manual_seed(0)
+    tokenizer = bert_tokenizer()
+    text = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=37,
+        num_attention_heads=4,
+        num_hidden_layers=2,
+        max_position_embeddings=tokenizer.model_max_length,
+    )
+    swin = SwinConfig(
+        image_size=_IMAGE_SIZE,
+        patch_size=4,
+        embed_dim=8,
+        depths=[1, 1],
+        num_heads=[1, 1],
+        window_size=2,
+        out_features=["stage1", "stage2"],
+    )
+    config = GroundingDinoConfig(
+        backbone_config=swin.to_dict(),
+        text_config=text.to_dict(),
+        use_timm_backbone=False,
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=2,  # the box heads of layers 1.. are tied to layer 0's: at least two
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_n_points=2,
+        decoder_n_points=2,
+        num_queries=20,
+        num_feature_levels=2,
+        max_text_len=tokenizer.model_max_length,
+    )
+    GroundingDinoForObjectDetection(config).eval().save_pretrained(target)
+    pixels = GroundingDinoImageProcessorPil(
+        size={"shortest_edge": _IMAGE_SIZE, "longest_edge": 2 * _IMAGE_SIZE}
+    )
+    GroundingDinoProcessor(image_processor=pixels, tokenizer=tokenizer).save_pretrained(target)
+
+
 BUILDERS: dict[str, Callable[[Path], None]] = {
     "tiny-clip": _save_clip,
     "tiny-owlvit": _save_owlvit,
     "tiny-sam": _save_sam,
+    "tiny-blip": _save_blip,
+    "tiny-grounding-dino": _save_grounding_dino,
 }
 
 

@@ -1,26 +1,30 @@
-"""The image server's judges: the scorer, the detectors and the segmenter it has loaded, and what they
-allow.
+"""The image server's judges: the scorer, the detectors, the segmenter and the captioner it has loaded,
+and what they allow.
 
-Loaded on the device worker at start-up (after the diffusion models) and warmed with one tiny image;
-their calls run on that worker too. "none" in a setting leaves that judge out. A call that runs out of
-device memory is redone as two halves, down to single images (`oom.halving`); a single image that
-still does not fit fails with OutOfMemory.
+Each judge loads on the device worker on first use (`lazy`), or at start-up (after the diffusion
+models) with SYNTHMILL_IMAGE_JUDGES_AT_START, and is warmed with one tiny image when it loads; their
+calls run on that worker. "none" in a setting leaves that judge out. A call that runs out of device
+memory is redone as two halves, down to single images (`oom.halving`); a single image that still does
+not fit fails with OutOfMemory.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
-from synthmill.common.judging import BBOX, MASK, Capabilities
-from synthmill.image.judging import owl, sam, scorer, yolo
+from synthmill.common.judging import BBOX, CAPTION, DETECTIONS, MASK, Capabilities
+from synthmill.image.embedded import vision
+from synthmill.image.judging import captioner, owl, sam, scorer, yolo
 from synthmill.image.judging.boxes import Box, masked
+from synthmill.image.judging.lazy import Lazy, ready
 from synthmill.image.serving.settings import FAULT_STAGES, PREFIX, ImageSettings
-from synthmill.runtime import devices, oom
+from synthmill.runtime import devices, hub, oom
 from synthmill.runtime.oom import Faults
 
 log = logging.getLogger(__name__)
@@ -29,24 +33,26 @@ OFF = "none"
 
 @dataclass
 class JudgingModels:
-    scorer: scorer.Scorer | None
-    detector: yolo.YoloDetector | None
-    open_detector: owl.OpenVocabDetector | None
-    segmenter: sam.Segmenter | None
+    scorer: scorer.Scorer | Lazy[scorer.Scorer] | None
+    detector: yolo.YoloDetector | Lazy[yolo.YoloDetector] | None
+    open_detector: owl.OpenVocabDetector | Lazy[owl.OpenVocabDetector] | None
+    segmenter: sam.Segmenter | Lazy[sam.Segmenter] | None
     max_best_of: int
     max_rounds: int
     faults: Faults = field(default_factory=Faults)  # the test hook; empty unless FAULTS is set
+    captioner: captioner.Captioner | Lazy[captioner.Captioner] | None = None
 
     def capabilities(self) -> Capabilities:
         has_detector = self.detector is not None or self.open_detector is not None
-        kinds = (BBOX, MASK) if self.segmenter else (BBOX,)
+        detections = (BBOX, MASK) if self.segmenter else (BBOX,)
         return Capabilities(
             scorer=self.scorer is not None,
             max_best_of=self.max_best_of if self.scorer else 1,
-            annotation_kinds=kinds if has_detector else (),
+            annotation_kinds=(*(detections if has_detector else ()), *((CAPTION,) if self.captioner else ())),
             closed_detector=self.detector is not None,
             open_detector=self.open_detector is not None,
             segmenter=self.segmenter is not None,
+            captioner=self.captioner is not None,
         )
 
     def describe(self) -> dict[str, Any]:
@@ -60,11 +66,31 @@ class JudgingModels:
             "detector_labels": self.detector.labels if self.detector else (),
             "open_detector": self.open_detector.name if self.open_detector else "",
             "segmenter": self.segmenter.name if self.segmenter else "",
+            "captioner": self.captioner.name if self.captioner else "",
         }
 
     def score(self, images: Sequence[Image.Image], prompts: Sequence[str]) -> list[float]:
         """CLIPScores (worker thread); the caller checked that a scorer is loaded."""
         return oom.halving(self._scores, list(zip(images, prompts, strict=True)), _describe("scoring"))
+
+    def embed(self, images: Sequence[Image.Image]) -> list[list[float]]:
+        """The scorer's L2-normalised image embeddings (worker thread); the caller checked for a scorer."""
+        assert self.scorer is not None
+        return oom.halving(ready(self.scorer).embed, list(images), _describe("embedding"))
+
+    def label(
+        self, images: Sequence[Image.Image], labels: Sequence[str], kinds: Sequence[str]
+    ) -> list[tuple[list[Box], str]]:
+        """Every annotation `kinds` asks for, per image (worker thread): its boxes (see `annotate`; none
+        unless a detection kind is asked for) and its caption ("" unless "caption" is)."""
+        boxes = self.annotate(images, labels, kinds) if any(k in DETECTIONS for k in kinds) else None
+        captions = self.caption(images) if CAPTION in kinds else None
+        return [(boxes[i] if boxes else [], captions[i] if captions else "") for i in range(len(images))]
+
+    def caption(self, images: Sequence[Image.Image]) -> list[str]:
+        """One caption per image (worker thread); the caller checked that a captioner is loaded."""
+        assert self.captioner is not None
+        return oom.halving(ready(self.captioner).caption, list(images), _describe("captioning"))
 
     def annotate(
         self, images: Sequence[Image.Image], labels: Sequence[str], kinds: Sequence[str]
@@ -79,7 +105,7 @@ class JudgingModels:
         assert self.scorer is not None
         self.faults.load = len(pairs)
         self.faults.check("scorer")
-        return self.scorer.score([image for image, _ in pairs], [prompt for _, prompt in pairs])
+        return ready(self.scorer).score([image for image, _ in pairs], [prompt for _, prompt in pairs])
 
     def _boxes(
         self, images: Sequence[Image.Image], labels: Sequence[str], kinds: Sequence[str]
@@ -88,51 +114,95 @@ class JudgingModels:
         if labels:
             assert self.open_detector is not None
             self.faults.check("detector")
-            found = self.open_detector.detect(images, labels)
+            found = ready(self.open_detector).detect(images, labels)
         else:
             assert self.detector is not None  # YOLO runs on the CPU: no device memory to run out of
-            found = self.detector.detect(images)
+            found = ready(self.detector).detect(images)
         if MASK not in kinds:
             return found
         assert self.segmenter is not None
         self.faults.check("segmenter")
+        segmenter = ready(self.segmenter)
         return [
-            [masked(box, mask) for box, mask in zip(boxes, self.segmenter.segment(image, boxes), strict=True)]
+            [masked(box, mask) for box, mask in zip(boxes, segmenter.segment(image, boxes), strict=True)]
             for image, boxes in zip(images, found, strict=True)
         ]
 
 
 def load(settings: ImageSettings) -> JudgingModels:
-    """Loads and warms the configured judges (on the worker thread)."""
+    """The configured judges (on the worker thread): each checked and lazy, or loaded and warmed with
+    `judges_at_start`."""
     device = devices.resolve_device(settings.device)
     dtype = devices.resolve_dtype(settings.dtype, device)
-    judges = JudgingModels(
-        scorer=None
-        if settings.scorer == OFF
-        else scorer.load(settings.scorer, settings.cache_dir, device, dtype),
-        detector=None if settings.detector == OFF else _closed(settings),
-        open_detector=None
-        if settings.open_detector == OFF
-        else owl.load(
-            settings.open_detector, settings.cache_dir, device, dtype, settings.open_detect_threshold
+    blank = [Image.new("RGB", (64, 64))]
+    cache = settings.cache_dir
+
+    def judge(
+        setting: str, name: str, load: Callable[[], Any], warm: Callable[[Any], Any], labels: tuple = ()
+    ) -> Any:
+        if name == OFF:
+            return None
+        lazy = Lazy(name, load, warm, labels)
+        if settings.judges_at_start:
+            lazy.get()
+        elif setting != "DETECTOR":  # the detector's check is its labels: fetched files, read
+            check(name, cache, f"{PREFIX}{setting}")
+        return lazy
+
+    return JudgingModels(
+        scorer=judge(
+            "SCORER",
+            settings.scorer,
+            lambda: scorer.load(settings.scorer, cache, device, dtype),
+            lambda model: model.score(blank, ["warm-up"]),
         ),
-        segmenter=None
-        if settings.segmenter == OFF
-        else sam.load(settings.segmenter, settings.cache_dir, device, dtype),
+        detector=judge(
+            "DETECTOR",
+            settings.detector,
+            lambda: _closed(settings),
+            lambda model: model.detect(blank),
+            _closed_labels(settings),
+        ),
+        open_detector=judge(
+            "OPEN_DETECTOR",
+            settings.open_detector,
+            lambda: owl.load(
+                settings.open_detector,
+                cache,
+                device,
+                dtype,
+                settings.open_detect_threshold,
+                settings.open_detect_text_threshold,
+            ),
+            lambda model: model.detect(blank, ["warm-up"]),
+        ),
+        segmenter=judge(
+            "SEGMENTER",
+            settings.segmenter,
+            lambda: sam.load(settings.segmenter, cache, device, dtype),
+            lambda model: model.segment(blank[0], [Box("warm-up", 1, 1.0, 8, 8, 32, 32)]),
+        ),
         max_best_of=settings.max_best_of,
         max_rounds=settings.max_rounds,
+        captioner=judge(
+            "CAPTIONER",
+            settings.captioner,
+            lambda: captioner.load(settings.captioner, cache, device, dtype, settings.caption_max_tokens),
+            lambda model: model.caption(blank),
+        ),
         faults=Faults.parse(settings.faults, FAULT_STAGES, f"{PREFIX}FAULTS"),
     )
-    blank = [Image.new("RGB", (64, 64))]
-    if judges.scorer:
-        judges.scorer.score(blank, ["warm-up"])
-    if judges.detector:
-        judges.detector.detect(blank)
-    if judges.open_detector:
-        judges.open_detector.detect(blank, ["warm-up"])
-    if judges.segmenter:
-        judges.segmenter.segment(blank[0], [Box("warm-up", 1, 1.0, 8, 8, 32, 32)])
-    return judges
+
+
+def check(name: str, cache_dir: Path, setting: str) -> None:
+    """A lazy judge's model exists: an embedded one is built (and saved, not kept), a hub id or folder
+    has a config that transformers reads (a hub id's is fetched into the cache, or must be there
+    offline); else the server stops at start, naming `setting`."""
+    from transformers import AutoConfig
+
+    source = vision.source_of(name, cache_dir)
+    with hub.missing_model(name, setting):
+        AutoConfig.from_pretrained(source)
 
 
 def _describe(work: str):
@@ -142,9 +212,16 @@ def _describe(work: str):
     return describe
 
 
-def _closed(settings: ImageSettings) -> yolo.YoloDetector:
+def _closed_labels(settings: ImageSettings) -> tuple[str, ...]:
+    """The closed-vocabulary detector's classes (checking its name first); () when it is off."""
+    if settings.detector == OFF:
+        return ()
     if settings.detector != yolo.NAME:
         raise ValueError(
             f"{PREFIX}DETECTOR: unknown detector {settings.detector!r}; use {yolo.NAME} or {OFF}"
         )
+    return yolo.labels(settings.cache_dir)
+
+
+def _closed(settings: ImageSettings) -> yolo.YoloDetector:
     return yolo.load(settings.cache_dir, settings.detect_threshold)

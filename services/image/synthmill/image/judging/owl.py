@@ -1,7 +1,7 @@
-"""The open-vocabulary detector: OWL-ViT or OWLv2 through transformers, from a hub id or a path
-(`AutoModelForZeroShotObjectDetection`), with the class names given per request. Torch only: runs on
-the device worker thread. "tiny-owlvit" is a random-weight test model (see `embedded.vision`): it runs the
-real code path and finds nothing meaningful.
+"""The open-vocabulary detector: OWL-ViT, OWLv2 or Grounding DINO through transformers, from a hub id
+or a path (`AutoModelForZeroShotObjectDetection`), with the class names given per request. Torch only:
+runs on the device worker thread. "tiny-owlvit" and "tiny-grounding-dino" are random-weight test models
+(see `embedded.vision`): they run the real code paths and find nothing meaningful.
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ from PIL import Image
 from transformers import AutoModelForZeroShotObjectDetection, AutoProcessor
 
 from synthmill.image.embedded import vision
+from synthmill.image.judging import grounding
 from synthmill.image.judging.boxes import Box, clipped
 from synthmill.image.judging.pretrained import Pretrained
+from synthmill.image.serving.settings import PREFIX
+from synthmill.runtime import hub
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +28,15 @@ log = logging.getLogger(__name__)
 @dataclass
 class OpenVocabDetector(Pretrained):
     threshold: float
+    text_threshold: float = 0.0  # Grounding DINO's (see `grounding`)
 
     @torch.inference_mode()
     def detect(self, images: Sequence[Image.Image], labels: Sequence[str]) -> list[list[Box]]:
         images = [image.convert("RGB") for image in images]
+        if self.model.config.model_type == grounding.GROUNDING_DINO:
+            return grounding.detect(
+                self.model, self.processor, self.device, images, labels, self.threshold, self.text_threshold
+            )
         queries = [list(labels)] * len(images)
         inputs = self.processor(
             text=queries, images=images, return_tensors="pt", padding=True, truncation=True
@@ -60,8 +68,12 @@ class OpenVocabDetector(Pretrained):
         return found
 
 
-def load(name: str, cache_dir: Path, device: str, dtype: torch.dtype, threshold: float) -> OpenVocabDetector:
+def load(
+    name: str, cache_dir: Path, device: str, dtype: torch.dtype, threshold: float, text_threshold: float
+) -> OpenVocabDetector:
     source = vision.source_of(name, cache_dir)
-    model = AutoModelForZeroShotObjectDetection.from_pretrained(source, dtype=dtype).to(device).eval()
+    with hub.missing_model(name, f"{PREFIX}OPEN_DETECTOR"):
+        model = AutoModelForZeroShotObjectDetection.from_pretrained(source, dtype=dtype).to(device).eval()
+        processor = AutoProcessor.from_pretrained(source)
     log.info("loaded open-vocabulary detector %s (%s) from %s", name, type(model).__name__, source)
-    return OpenVocabDetector(name, source, model, AutoProcessor.from_pretrained(source), device, threshold)
+    return OpenVocabDetector(name, source, model, processor, device, threshold, text_threshold)

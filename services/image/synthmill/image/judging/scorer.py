@@ -47,6 +47,16 @@ class Scorer(Pretrained):
         cosine = torch.nn.functional.cosine_similarity(image.float(), text.float(), dim=-1)
         return (100 * cosine.clamp(min=0)).tolist()
 
+    @torch.inference_mode()
+    def embed(self, images: Sequence[Image.Image]) -> list[list[float]]:
+        """Each image's embedding, L2-normalised: the cosine of two is their dot product."""
+        pixels = self.processor(images=[image.convert("RGB") for image in images], return_tensors="pt")
+        dtype = next(self.model.parameters()).dtype
+        features = _embedding(
+            self.model.get_image_features(pixel_values=pixels["pixel_values"].to(self.device, dtype))
+        )
+        return torch.nn.functional.normalize(features.float(), dim=-1).cpu().tolist()
+
 
 def _embedding(output: Any) -> torch.Tensor:
     # transformers 5 returns a model output whose pooler_output is the projected embedding.

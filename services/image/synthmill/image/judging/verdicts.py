@@ -4,7 +4,8 @@ The batch rendered `best_of` candidates per item (candidate k with seed `candida
 Every candidate is scored against its prompt; each item keeps its best candidate over all of its
 rounds (`winner`: ties go to the lower number). An item whose best stays below `min_score` is sent
 round again while rounds are left; the others are final, and the detector runs on their kept images
-(and the segmenter on its boxes, when masks are asked for: still the "detecting" phase).
+(and the segmenter on its boxes, when masks are asked for, and the captioner, when captions are: still
+the "detecting" phase); the scorer embeds their kept images when `embed` asks for it.
 Model work runs on the device worker; this module only orders it.
 """
 
@@ -58,6 +59,8 @@ class Verdict:
     kept: Rendered
     final: bool
     boxes: list[Box] = field(default_factory=list)
+    caption: str = ""
+    embedding: list[float] = field(default_factory=list)
 
 
 async def judge(
@@ -91,12 +94,16 @@ async def judge(
     if params.best_of > 1 or params.min_score:
         on_phase("selecting", positions)
     final = [p for p in positions if verdicts[p].final]
+    kept_images = [verdicts[p].kept.image for p in final]
     if params.annotations and final:
-        kept = [verdicts[p].kept.image for p in final]
-        found = await worker.run(judges.annotate, kept, params.labels, params.annotations)
-        for p, boxes in zip(final, found, strict=True):
-            verdicts[p].boxes = boxes
+        found = await worker.run(judges.label, kept_images, params.labels, params.annotations)
+        for p, (boxes, caption) in zip(final, found, strict=True):
+            verdicts[p].boxes, verdicts[p].caption = boxes, caption
         on_phase("detecting", final)
+    if params.embed and final and judges.scorer is not None:
+        embedded = await worker.run(judges.embed, kept_images)
+        for p, embedding in zip(final, embedded, strict=True):
+            verdicts[p].embedding = embedding
     return verdicts
 
 

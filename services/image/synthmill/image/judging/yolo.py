@@ -15,7 +15,6 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image
 
@@ -49,10 +48,12 @@ class YoloDetector:
     """YOLOv3-tiny on OpenCV's DNN (CPU); `detect` runs on the device worker thread."""
 
     def __init__(self, folder: Path, threshold: float):
+        import cv2  # OpenCV costs memory: imported when the detector loads, not with this module
+
         self.name = NAME
         self.source = SOURCE
         self.threshold = threshold
-        self.labels = tuple((folder / "coco.names").read_text().split("\n")[:80])
+        self.labels = _labels(folder)
         self._net = cv2.dnn.readNetFromDarknet(
             str(folder / "yolov3-tiny.cfg"), str(folder / "yolov3-tiny.weights")
         )
@@ -62,6 +63,8 @@ class YoloDetector:
         return [self._detect_one(image.convert("RGB")) for image in images]
 
     def _detect_one(self, image: Image.Image) -> list[Box]:
+        import cv2
+
         rgb = np.asarray(image)
         blob = cv2.dnn.blobFromImage(rgb, 1 / 255, (_INPUT, _INPUT), swapRB=False, crop=False)
         self._net.setInput(blob)
@@ -84,7 +87,20 @@ class YoloDetector:
         ]
 
 
+def _folder(cache_dir: Path) -> Path:
+    return build_once(Path(cache_dir) / "models" / NAME, "yolov3-tiny.weights", _fetch)
+
+
+def _labels(folder: Path) -> tuple[str, ...]:
+    return tuple((folder / "coco.names").read_text().split("\n")[:80])
+
+
+def labels(cache_dir: Path) -> tuple[str, ...]:
+    """The 80 COCO class names, in category order, without loading the network (fetched on first use)."""
+    return _labels(_folder(cache_dir))
+
+
 def load(cache_dir: Path, threshold: float) -> YoloDetector:
-    folder = build_once(Path(cache_dir) / "models" / NAME, "yolov3-tiny.weights", _fetch)
+    folder = _folder(cache_dir)
     log.info("loaded detector %s from %s", NAME, folder)
     return YoloDetector(folder, threshold)

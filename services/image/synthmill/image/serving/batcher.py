@@ -373,6 +373,8 @@ class Batcher:
             candidates=candidates if len(candidates) > 1 else (),
             boxes=tuple(verdict.boxes),
             judge_seconds=judge_seconds,
+            caption=verdict.caption,
+            embedding=tuple(verdict.embedding),
             denoising_steps=params.denoising_steps,
             init_sha256=entry.item.init_sha256,
             control_pngs=tuple(png.encode(image) for image in entry.item.controls),

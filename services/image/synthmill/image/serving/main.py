@@ -70,7 +70,10 @@ def build_service(settings: ImageSettings) -> Service:
             return images
 
         def annotate(images, labels, kinds):
-            return worker.run(judged_by.annotate, images, labels, kinds)
+            return worker.run(judged_by.label, images, labels, kinds)
+
+        def embed(images):
+            return worker.run(judged_by.embed, images)
 
         described = {name: model.describe() for name, model in models.items()}
         batcher = Batcher(
@@ -84,7 +87,7 @@ def build_service(settings: ImageSettings) -> Service:
         )
         batching.append(asyncio.create_task(batcher.run()))
         info = server_info(described, replace(settings, max_batch=max_batch), judged_by.describe())
-        return Serving(described, batcher, info, annotate)
+        return Serving(described, batcher, info, annotate, embed)
 
     def stop() -> None:
         for task in batching:

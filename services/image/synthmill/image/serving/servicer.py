@@ -32,9 +32,13 @@ class Serving:
     models: Mapping[str, ImageModel]
     batcher: Batcher
     info: image_pb2.ImageServerInfo
-    # (images, labels, kinds) → the boxes of each image, with masks when kinds holds "mask" (on the
-    # device worker): the open-vocabulary detector when labels are given.
-    annotate: Callable[[list[Image.Image], tuple[str, ...], tuple[str, ...]], Awaitable[list[list[Box]]]]
+    # (images, labels, kinds) → each image's boxes, with masks when kinds holds "mask" (the
+    # open-vocabulary detector when labels are given), and its caption (on the device worker).
+    annotate: Callable[
+        [list[Image.Image], tuple[str, ...], tuple[str, ...]], Awaitable[list[tuple[list[Box], str]]]
+    ]
+    # images → the scorer's embedding of each (on the device worker).
+    embed: Callable[[list[Image.Image]], Awaitable[list[list[float]]]]
 
 
 def server_info(
@@ -77,7 +81,8 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         if req.params.mask_labels:  # Edit Anything: the masks are found on the device worker
             labels = req.params.mask_labels if serving.info.open_detector else ()
             found = await serving.annotate([sent.init for sent in req.sent.items], labels, ("bbox", "mask"))
-            req = await asyncio.to_thread(req.with_found_masks, found)
+            boxes = [boxes for boxes, _caption in found]
+            req = await asyncio.to_thread(req.with_found_masks, boxes)
         req = await asyncio.to_thread(req.prepared)
         batcher = serving.batcher
         ticket = batcher.submit(req.params, req.items)
@@ -110,5 +115,8 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
             AnnotateRequest.from_pb, request, serving.info, self._settings.max_items
         )
         for index, image in req.images:
-            [boxes] = await serving.annotate([image], req.labels, req.annotations)
-            yield AnnotatedImage(index, image.width, image.height, tuple(boxes)).to_pb()
+            [(boxes, caption)] = await serving.annotate([image], req.labels, req.annotations)
+            [embedding] = await serving.embed([image]) if req.embed else [()]
+            yield AnnotatedImage(
+                index, image.width, image.height, tuple(boxes), caption, tuple(embedding)
+            ).to_pb()

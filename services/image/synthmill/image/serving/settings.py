@@ -158,8 +158,9 @@ class ImageSettings(ServerSecurity):
     open_detector: str = field(
         default="none",
         metadata={
-            "doc": "Open-vocabulary detector for requests with labels: an OWL-ViT/OWLv2 hub id such as "
-            "google/owlv2-base-patch16-ensemble, a local directory, tiny-owlvit (random weights), or none."
+            "doc": "Open-vocabulary detector for requests with labels: an OWL-ViT/OWLv2 or Grounding DINO "
+            "hub id such as google/owlv2-base-patch16-ensemble or IDEA-Research/grounding-dino-tiny, a "
+            "local directory, tiny-owlvit or tiny-grounding-dino (random weights), or none."
         },
     )
     segmenter: str = field(
@@ -170,9 +171,38 @@ class ImageSettings(ServerSecurity):
             "facebook/sam-vit-base, a local directory, or none."
         },
     )
+    captioner: str = field(
+        default="tiny-blip",
+        metadata={
+            "doc": "Image-to-text model for caption annotations: tiny-blip (random weights: captions of "
+            "the right form, meaningless), a hub id such as Salesforce/blip-image-captioning-base or "
+            "Salesforce/blip2-opt-2.7b (loaded by AutoModelForImageTextToText, no remote code), a local "
+            "directory, or none."
+        },
+    )
+    caption_max_tokens: int = field(default=30, metadata={"doc": "Most new tokens of one caption."})
+    judges_at_start: bool = field(
+        default=False,
+        metadata={
+            "doc": "Load and warm the scorer, open-vocabulary detector, segmenter and captioner at start; "
+            "by default each loads on its first use (the closed-vocabulary detector always loads at "
+            "start). Either way a missing model stops the server at start."
+        },
+    )
     detect_threshold: float = field(default=0.25, metadata={"doc": "Least confidence of a kept box."})
     open_detect_threshold: float = field(
-        default=0.1, metadata={"doc": "Least confidence of a kept box from the open-vocabulary detector."}
+        default=0.1,
+        metadata={
+            "doc": "Least confidence of a kept box from the open-vocabulary detector (Grounding DINO's box "
+            "threshold: its best score over all of the text's tokens)."
+        },
+    )
+    open_detect_text_threshold: float = field(
+        default=0.25,
+        metadata={
+            "doc": "Grounding DINO only: least score of a box's label (its best over the label's own "
+            "tokens); a box whose best label is below it is dropped. OWL-ViT scores labels directly."
+        },
     )
     max_input_pixels: int = field(
         default=MAX_INPUT_PIXELS,
