@@ -1,4 +1,5 @@
-"""The one exception type client users catch, converted from `grpc.RpcError`."""
+"""The one exception type client users catch, converted from `grpc.RpcError`; and SpecError, for a flag
+or file of the user's that cannot be read before anything is sent."""
 
 from __future__ import annotations
 
@@ -59,3 +60,7 @@ def converts_errors_async(func: F) -> F:
             raise_error_grpc(exc)
 
     return wrapper  # type: ignore[return-value]
+
+
+class SpecError(ValueError):
+    """A flag or a file the user named cannot be read; the message says which."""

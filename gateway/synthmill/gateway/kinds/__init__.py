@@ -16,6 +16,7 @@ from synthmill.gateway.kinds.tables import TablesKind
 from synthmill.gateway.kinds.text import Text
 from synthmill.gateway.kinds.unified import Unified
 from synthmill.gateway.settings import GatewaySettings
+from synthmill.gateway.spec_kind import kind_name
 from synthmill.gateway.styles import Styles
 from synthmill.v1 import gateway_pb2 as pb
 
@@ -28,8 +29,8 @@ KINDS: dict[str, JobKind] = {
 
 def kind_of(spec: pb.JobSpec) -> JobKind:
     """The kind of `spec`; INVALID_ARGUMENT naming `spec.kind` when it has none."""
-    name = spec.WhichOneof("kind")
-    if name is None:
+    name = kind_name(spec)
+    if not name:
         raise InvalidArgument("spec.kind", f"one of {', '.join(KINDS)} is required")
     return KINDS[name]
 

@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlparse
 
 from synthmill.common.pages import DEFAULT_PAGE
 from synthmill.common.states import TERMINAL_STATES
+from synthmill.gateway.spec_kind import kind_name
 from synthmill.gateway.store.database import Database, Notice, StoreUnavailable, Tx
 from synthmill.gateway.store.paging import EVERY_JOB, Cursor, JobFilter, Page
 from synthmill.gateway.store.upkeep import Upkeep
@@ -159,7 +160,7 @@ class JobStore(Upkeep):
                     await tx.execute(
                         "UPDATE jobs SET kind = $2, ended = $3 WHERE id = $1",
                         job.id,
-                        job.spec.WhichOneof("kind") or "",
+                        kind_name(job.spec),
                         _ended(job),
                     )
 
@@ -195,7 +196,7 @@ class JobStore(Upkeep):
                 job.state,
                 job.SerializeToString(),
                 job.owner,
-                job.spec.WhichOneof("kind") or "",
+                kind_name(job.spec),
             )
             if inserted is None:
                 raise IdTaken(job.id)
