@@ -31,6 +31,8 @@ BENCHMARKS = {
     "distributions": "text",
     "http_api": "image",
     "judging": "image",
+    "store_scale": "image",  # runs no model: the flag is accepted and unused
+    "tables": "text",
 }
 
 

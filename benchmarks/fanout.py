@@ -1,16 +1,20 @@
 """Gateway fan-out: event delivery latency to many watchers of one running job, and submissions per second.
 
-Watchers: `--watchers` WatchJob streams opened from this one process (raw `grpc.aio` stubs over
-`--channels` channels) on one running image job. Latency is receive time minus the event's own
-`JobEvent.time` stamp (the gateway stamps it when it records the event; both clocks are this machine's).
-Events stamped before every watcher was attached (they arrive as a replay) are left out. The same job
-is first watched by a single watcher: that is the baseline the fan-out is compared with.
+Watchers: `--watchers` WatchJob streams opened from this process, apart from the gateway's (raw
+`grpc.aio` stubs over `--channels` channels), on one running image job. Latency is receive time minus
+the event's own `JobEvent.time` stamp (the gateway stamps it when it records the event; both clocks
+are this machine's). For each watcher, the events stamped before its first one arrived (a replay, the
+time it took to attach) are left out; how long attaching took is reported apart. The same job is first watched by a single watcher: that is the baseline the fan-out is
+compared with. Every watcher must get every stored event in order; a watcher that lags is sent only
+the newest step of each item (the gateway's coalescing), so the steps it got are counted too. The
+gateway's CPU seconds (user + system, from /proc) are reported per 1,000 deliveries.
 
 Submissions: `--submissions` tiny jobs (one 64x64 image, 1 step), submitted one after another with
 `Client.submit`, then all at once with `AsyncClient`. The jobs are real and start running (8 at a time)
 while the rest are still being submitted, as they would for a user.
 
     python -m benchmarks.fanout --device cpu --model tiny-sd
+    python -m benchmarks.fanout --watchers 1000 --watch-images 64 --watch-size 64 --watch-steps 20
 """
 
 from __future__ import annotations
@@ -30,7 +34,6 @@ from synthmill.v1 import gateway_pb2, gateway_pb2_grpc
 
 NAME = "fanout"
 
-
 # --smoke: one round at the smallest sizes
 SMOKE = {
     "watchers": 4,
@@ -49,15 +52,20 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-async def _watch(target: str, args, watchers: int) -> dict[str, Any]:
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+async def _watch(target: str, args, watchers: int, gateway: psutil.Process) -> dict[str, Any]:
     """Submits the watched job, attaches `watchers` streams, collects latencies until the job ends."""
     channels = [
         grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
         for _ in range(min(args.channels, watchers))
     ]
     stubs = [gateway_pb2_grpc.GatewayStub(ch) for ch in channels]
-    first_seen: list[float] = []
-    # (seq, stamped, received, stored): step events are live only and carry the last stored event's seq
+    first_seen = [0.0] * watchers  # when each watcher got its first event
+    # (seq, stamped, received, stored?) of each event each watcher got
     received: list[list[tuple[int, float, float, bool]]] = [[] for _ in range(watchers)]
 
     async def watcher(k: int, job_id: str) -> None:
@@ -65,7 +73,7 @@ async def _watch(target: str, args, watchers: int) -> dict[str, Any]:
         async for event in call:
             now = time.time()
             if not received[k]:
-                first_seen.append(now)
+                first_seen[k] = now
             stored = event.WhichOneof("event") != "step"
             received[k].append((event.seq, event.time.ToNanoseconds() / 1e9, now, stored))
             if event.WhichOneof("event") == "state" and event.state.state in TERMINAL_STATES:
@@ -83,36 +91,48 @@ async def _watch(target: str, args, watchers: int) -> dict[str, Any]:
         )
         process = psutil.Process()
         process.cpu_percent()
+        gateway_cpu = _cpu_seconds(gateway)
         started = time.perf_counter()
+        submitted = time.time()
         job = await stub.SubmitJob(gateway_pb2.SubmitJobRequest(spec=spec))
         await asyncio.gather(*(watcher(k, job.id) for k in range(watchers)))
         wall = time.perf_counter() - started
         client_cpu = process.cpu_percent()
+        gateway_cpu = _cpu_seconds(gateway) - gateway_cpu
     finally:
         for ch in channels:
             await ch.close()
-    attached = max(first_seen)
-    latencies = [
-        recv - stamped for events in received for _, stamped, recv, _ in events if stamped > attached
+    live = [
+        [(stamped, recv - stamped) for _, stamped, recv, _ in events if stamped > first_seen[k]]
+        for k, events in enumerate(received)
     ]
-    # Stored events (rows, images, states) are numbered 1, 2, ... without gaps and reach every watcher;
-    # steps are live only, and a slow watcher may miss some.
-    stored = [[seq for seq, _, _, is_stored in events if is_stored] for events in received]
-    complete = all(seqs == list(range(1, len(seqs) + 1)) for seqs in stored)
-    total_events = max(len(events) for events in received)
-    live_events = sum(1 for _, stamped, _, _ in received[0] if stamped > attached)
+    latencies = [latency for events in live for _, latency in events]
+    attach = [seen - submitted for seen in first_seen]
+    stored = [[seq for seq, _, _, kept in events if kept] for events in received]
+    complete = (
+        all(seqs == list(range(1, len(seqs) + 1)) for seqs in stored) and len(set(map(len, stored))) == 1
+    )
+    steps = sorted(sum(1 for *_, kept in events if not kept) for events in received)
+    deliveries = sum(len(events) for events in received)
     job_span = received[0][-1][1] - received[0][0][1]
+    # Latency by when the event was made, in quarters of the job: flat when nothing backs up.
+    begin = received[0][0][1]
+    quarters: list[list[float]] = [[], [], [], []]
+    for events in live:
+        for stamped, latency in events:
+            quarters[min(3, int(4 * (stamped - begin) / job_span))].append(latency)
     return {
         "watchers": watchers,
-        "events_in_job": total_events,
-        "events_measured_per_watcher": live_events,
-        "deliveries_measured": len(latencies),
         "stored_events_in_job": len(stored[0]),
-        "every_watcher_got_every_stored_event_in_order": complete and len({len(s) for s in stored}) == 1,
+        "steps_per_watcher": {"min": steps[0], "median": steps[len(steps) // 2], "max": steps[-1]},
+        "deliveries": deliveries,
+        "deliveries_measured": len(latencies),
+        "every_watcher_got_every_stored_event_in_order": complete,
         "job_seconds": round(job_span, 3),
-        "event_rate_per_s": round(total_events / job_span, 1) if job_span else None,
-        "deliveries_per_s": round(watchers * total_events / job_span, 1) if job_span else None,
+        "deliveries_per_s": round(deliveries / job_span, 1) if job_span else None,
         "wall_seconds": round(wall, 3),
+        "gateway_cpu_seconds": round(gateway_cpu, 3),
+        "gateway_cpu_ms_per_1000_deliveries": round(1e6 * gateway_cpu / deliveries, 1),
         "latency_ms": {
             "p50": round(1000 * _pct(latencies, 50), 2),
             "p90": round(1000 * _pct(latencies, 90), 2),
@@ -120,6 +140,11 @@ async def _watch(target: str, args, watchers: int) -> dict[str, Any]:
             "max": round(1000 * max(latencies), 2) if latencies else None,
             "mean": round(1000 * statistics.fmean(latencies), 2) if latencies else None,
         },
+        "first_event_after_submit_ms": {
+            "p50": round(1000 * _pct(attach, 50), 1),
+            "p99": round(1000 * _pct(attach, 99), 1),
+        },
+        "latency_p50_ms_by_quarter_of_the_job": [round(1000 * _pct(q, 50), 1) for q in quarters],
         "bench_process_cpu_percent": round(client_cpu, 1),
     }
 
@@ -153,10 +178,10 @@ def run(args) -> dict[str, Any]:
     ) as s:
         gateway_pid = common.server_pids(s)["gateway"]
         gateway = psutil.Process(gateway_pid)
-        asyncio.run(_watch(s.gateway_target, args, 1))  # warm-up: first job, first grpc calls
-        single = asyncio.run(_watch(s.gateway_target, args, 1))
+        asyncio.run(_watch(s.gateway_target, args, 1, gateway))  # warm-up: first job, first grpc calls
+        single = asyncio.run(_watch(s.gateway_target, args, 1, gateway))
         gateway.cpu_percent()
-        many = asyncio.run(_watch(s.gateway_target, args, args.watchers))
+        many = asyncio.run(_watch(s.gateway_target, args, args.watchers, gateway))
         many["gateway_cpu_percent"] = round(gateway.cpu_percent(), 1)
         common.log(f"  1 watcher p50 {single['latency_ms']['p50']} ms; {args.watchers}: {many['latency_ms']}")
         sequential = _submit_sequential(s.gateway_target, args)
@@ -203,15 +228,20 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
         ),
         common.row(
             NAME,
-            "1 watcher: delivery latency p50 / p99",
-            f"{o['latency_ms']['p50']:.1f} / {o['latency_ms']['p99']:.1f} ms",
-        ),
-        common.row(
-            NAME,
             "every watcher got every stored event, in order",
             str(m["every_watcher_got_every_stored_event_in_order"]),
             "True",
             m["every_watcher_got_every_stored_event_in_order"],
+        ),
+        common.row(
+            NAME,
+            f"gateway CPU per 1,000 deliveries ({m['watchers']} watchers)",
+            f"{m['gateway_cpu_ms_per_1000_deliveries']:.0f} ms",
+        ),
+        common.row(
+            NAME,
+            "1 watcher: delivery latency p50 / p99",
+            f"{o['latency_ms']['p50']:.1f} / {o['latency_ms']['p99']:.1f} ms",
         ),
         common.row(
             NAME,

@@ -234,8 +234,8 @@ class PlainRows:
     def row(self, index: int, arm: Arm) -> None:
         import torch
 
+        from synthmill.common.seeds import sample_seed
         from synthmill.text import prompting
-        from synthmill.text.row_policy import sample_seed
 
         tok, model, s = self.loaded.tokenizer, self.loaded.model, self.settings
         started = time.perf_counter()

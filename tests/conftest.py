@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from pg import PostgresCluster
-from servers import ServerProcess, free_port, wait_serving
+from playwright.sync_api import Browser, sync_playwright
+from servers import ServerProcess, free_port, start_http, wait_serving
+
+from synthmill.client import Client
+from synthmill.v1 import keys_pb2
+
+CHROMIUM = os.environ.get("SYNTHMILL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 # Fixtures that start real servers or load models: every test using one (directly or through another
 # fixture) is marked `e2e`, so `make test-fast` (-m "not e2e") runs without them.
 SERVER_FIXTURES = frozenset(
-    {"server_factory", "tiny_upstreams", "image_server", "tiny_sdxl_dir", "tiny_text_server"}
+    {"server_factory", "tiny_upstreams", "image_server", "tiny_sdxl_dir", "tiny_text_server", "keyed_stack"}
 )
 
 
@@ -88,6 +97,52 @@ def gateway_factory(server_factory, tiny_upstreams: Upstreams, tmp_path: Path):
         return server_factory("gateway", env, wait=wait)
 
     return start
+
+
+@dataclass
+class KeyedStack:
+    """A gateway with API keys over the shared tiny servers, and the HTTP service in front of it,
+    started with the admin key in its own environment (`SYNTHMILL_API_KEY`), as a careless
+    `export` would leave it. Keys: `alice` and `bob` (no limits), `spent` (1 row a day)."""
+
+    gateway: ServerProcess
+    url: str
+    output_dir: Path
+    admin: str
+    keys: dict[str, str]
+
+    def http(self, key: str | None = None) -> httpx.Client:
+        """An HTTP client of the service, sending `key` (a name in `keys`, or a secret) as its bearer."""
+        headers = {"Authorization": f"Bearer {self.keys.get(key, key)}"} if key else {}
+        return httpx.Client(base_url=self.url, timeout=120, headers=headers)
+
+
+@pytest.fixture(scope="session")
+def keyed_stack(tiny_upstreams: Upstreams, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyedStack]:
+    root = tmp_path_factory.mktemp("keyed-stack")
+    admin = "admin-secret-" + secrets.token_hex(8)
+    env = {**tiny_upstreams.gateway_env(root / "out"), "SYNTHMILL_GATEWAY_ADMIN_KEY": admin}
+    gateway = ServerProcess("gateway", env, root / "gateway.log").start()
+    try:
+        with Client(gateway.target, timeout=60, api_key=admin) as client:
+            keys = {name: client.create_key(name).secret for name in ("alice", "bob")}
+            keys["spent"] = client.create_key("spent", keys_pb2.KeyLimits(rows_per_day=1)).secret
+        http = start_http(gateway.target, root / "http.log", {"SYNTHMILL_API_KEY": admin})
+        try:
+            yield KeyedStack(gateway, f"http://{http.target}", root / "out", admin, keys)
+        finally:
+            http.stop()
+    finally:
+        gateway.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium, driven by Playwright (Playwright's own download cannot run here)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from synthmill.client.stack import free_port
 from synthmill.common.tls import sync_channel
 
-__all__ = ["ServerProcess", "free_port", "pinned", "wait_serving"]
+__all__ = ["HttpProcess", "ServerProcess", "free_port", "pinned", "start_http", "wait_serving"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -115,3 +115,39 @@ class ServerProcess:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode if self.proc else None
+
+
+class HttpProcess(ServerProcess):
+    """The HTTP service as a real process. It has no grpc.health.v1: it is ready once uvicorn says it
+    listens, a line read from its output as it is printed (nothing polled); the output goes to the log."""
+
+    READY = "Uvicorn running on"
+
+    def start(self, wait: bool = True) -> HttpProcess:
+        cmd = [sys.executable, "-m", "synthmill.http"]
+        self.proc = subprocess.Popen(
+            cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+        ready = threading.Event()
+
+        def copy() -> None:
+            with open(self.log_path, "ab") as log:
+                for line in self.proc.stdout:
+                    log.write(line)
+                    log.flush()
+                    if self.READY.encode() in line:
+                        ready.set()
+            ready.set()  # EOF: the process is gone
+
+        threading.Thread(target=copy, daemon=True).start()
+        ready.wait()
+        if self.proc.poll() is not None:
+            raise RuntimeError(
+                f"http service exited with {self.proc.returncode}: {self.log_path.read_text()[-3000:]}"
+            )
+        return self
+
+
+def start_http(gateway_target: str, log_path: Path, env: dict[str, str] | None = None) -> HttpProcess:
+    """The HTTP service in front of `gateway_target`, with `env` added to its environment."""
+    return HttpProcess("http", {"SYNTHMILL_HTTP_GATEWAY": gateway_target, **(env or {})}, log_path).start()

@@ -63,7 +63,12 @@ def test_each_server_reads_only_its_settings_and_is_probed_over_grpc_health(rend
     probes = [container[kind] for kind in ("readinessProbe", "livenessProbe")]
     probes += [container["startupProbe"]] if name != "gateway" else []
     for probe in probes:
-        assert probe["grpc"] == {"port": port}  # grpc.health.v1, the overall ("") service
+        if name == "gateway":  # TLS: kubelet's grpc probe cannot speak it; synthmill's own probe does
+            command = probe["exec"]["command"]
+            assert command[:3] == ["python", "-m", "synthmill.common.probe"]
+            assert command[-1] == f"localhost:{port}" and "--tls-ca" in command
+        else:
+            assert probe["grpc"] == {"port": port}  # grpc.health.v1, the overall ("") service
 
 
 @pytest.mark.parametrize("name", ["text", "image"])
@@ -89,12 +94,41 @@ def test_the_http_face_reaches_the_gateways_and_is_probed_on_its_own_routes(rend
     assert {"configMapRef": {"name": "synthmill-http"}} in container["envFrom"]
     port = int(config[f"{prefix}PORT"])
     assert {"name": "http", "containerPort": port} in container["ports"]
-    assert container["readinessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/health", "port": "http", "scheme": "HTTPS"}
     gateway_port = next(
         p["port"] for p in rendered[("Service", "gateway")]["spec"]["ports"] if p["name"] == "grpc"
     )
     assert config[f"{prefix}GATEWAY"] == f"gateway.synthmill.svc.cluster.local:{gateway_port}"
     assert "nvidia.com/gpu" not in container["resources"].get("limits", {})
+
+
+def test_keys_cross_the_network_inside_tls(rendered) -> None:
+    """The gateway and the HTTP service serve TLS from cert-manager's certificate for their names, and
+    the HTTP service dials the gateway with its CA: neither would start keyed on 0.0.0.0 without it."""
+    certificate = rendered[("Certificate", "synthmill-tls")]["spec"]
+    secret = certificate["secretName"]
+    gateway, http = _config(rendered, "gateway"), _config(rendered, "http")
+    for name, config, prefix in (
+        ("gateway", gateway, "SYNTHMILL_GATEWAY_"),
+        ("http", http, "SYNTHMILL_HTTP_"),
+    ):
+        container = _container(rendered, name)
+        volumes = rendered[("Deployment", name)]["spec"]["template"]["spec"]["volumes"]
+        (volume,) = [v["name"] for v in volumes if v.get("secret", {}).get("secretName") == secret]
+        (mount,) = [m["mountPath"] for m in container["volumeMounts"] if m["name"] == volume]
+        assert (
+            config[f"{prefix}TLS_CERT"] == f"{mount}/tls.crt"
+            and config[f"{prefix}TLS_KEY"] == f"{mount}/tls.key"
+        )
+        assert f"{prefix}ALLOW_CLEARTEXT" not in config
+    assert http["SYNTHMILL_HTTP_TLS_CA"].endswith("/ca.crt")
+    assert http["SYNTHMILL_HTTP_GATEWAY"].rsplit(":", 1)[0] in certificate["dnsNames"]
+    assert set(http["SYNTHMILL_HTTP_ALLOWED_HOSTS"].split(",")) <= {*certificate["dnsNames"]}
+    issuer = certificate["issuerRef"]["name"]
+    assert (
+        rendered[("Issuer", issuer)]["spec"]["ca"]["secretName"]
+        == rendered[("Certificate", issuer)]["spec"]["secretName"]
+    )
 
 
 def test_gateways_are_several_on_one_database_and_one_shared_output_volume(rendered) -> None:

@@ -21,18 +21,18 @@ def args(*argv: str):
 
 def test_serve_kwargs_pass_none_for_unset_flags():
     assert serve_kwargs(args("serve", "text")) == {
-        "host": None, "port": None, "allow_unauthenticated": None, "model": None, "device": None,
+        "host": None, "port": None, "allow_unauthenticated": None, "allow_cleartext": None, "model": None, "device": None,
         "cache_dir": None,
     }  # fmt: skip
     assert serve_kwargs(args("serve", "image", "--model", "tiny-sd", "--model", "sd15", "--port", "7")) == {
-        "host": None, "port": 7, "allow_unauthenticated": None, "models": ("tiny-sd", "sd15"),
+        "host": None, "port": 7, "allow_unauthenticated": None, "allow_cleartext": None, "models": ("tiny-sd", "sd15"),
         "device": None, "cache_dir": None,
     }  # fmt: skip
     assert serve_kwargs(args("serve", "gateway", "--output-dir", "o", "--text-target", "t:1")) == {
-        "host": None, "port": None, "allow_unauthenticated": None, "output_dir": Path("o"), "text_target": "t:1", "image_target": None,
+        "host": None, "port": None, "allow_unauthenticated": None, "allow_cleartext": None, "output_dir": Path("o"), "text_target": "t:1", "image_target": None,
     }  # fmt: skip
-    assert serve_kwargs(args("serve", "http", "--gateway", "g:1", "--port", "8")) == {
-        "host": None, "port": 8, "gateway": "g:1",
+    assert serve_kwargs(args("serve", "http", "--gateway", "g:1", "--port", "8", "--allow-cleartext")) == {
+        "host": None, "port": 8, "allow_unauthenticated": None, "allow_cleartext": True, "gateway": "g:1",
     }  # fmt: skip
     assert (
         check_serve_flags(args("serve", "http", "--model", "x")) == "--model does not apply to `serve http`"

@@ -70,8 +70,8 @@ def test_steps_reach_live_watchers_and_are_never_stored(store_url: str) -> None:
 
         watcher = asyncio.create_task(watch())
         await watching.wait()
-        for step in (1, 2, 3):
-            await log.progress(job, step=pb.ImageStep(index=0, step=step, total_steps=3))
+        for index in (0, 1, 2):  # three items: no step supersedes another (test_fanout_coalesce)
+            await log.progress(job, step=pb.ImageStep(index=index, step=1, total_steps=3))
         job.state = pb.JOB_STATE_COMPLETED
         await log.append(job, "me", state=pb.StateChanged(state=pb.JOB_STATE_COMPLETED))
         await watcher

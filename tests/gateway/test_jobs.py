@@ -45,14 +45,16 @@ def test_image_job_streams_every_step_and_writes_a_dataset(gateway) -> None:
         if event.HasField("step"):
             assert event.seq == last_stored
         last_stored = event.seq
-    for index in range(4):  # steps seen live (the watcher may join late) run in order up to the last
+    # Steps seen live run in order up to the last (the watcher may join late, and a watcher that lags
+    # is sent only the newest step of an item).
+    for index in range(4):
         mine = [
             e
             for e in events
             if e.WhichOneof("event") != "state" and getattr(e, e.WhichOneof("event")).index == index
         ]
         steps = [e.step.step for e in mine if e in denoising]
-        assert steps == list(range(4 - len(steps) + 1, 5))
+        assert steps == sorted(set(steps)) and steps[-1:] == [4]
         assert mine[-1].HasField("image")
     # Steps are never stored: a watcher that comes later gets only rows, images and states.
     replay = list(gateway.WatchJob(pb.WatchJobRequest(job_id=job.id), timeout=60))
@@ -189,7 +191,7 @@ def test_cancel_ends_the_job_and_keeps_finished_images(gateway) -> None:
     events = []
     for event in gateway.WatchJob(pb.WatchJobRequest(job_id=job.id), timeout=300):
         events.append(event)
-        if event.HasField("step") and event.step.step == 25:
+        if event.HasField("step") and event.step.step >= 25:
             cancelled = gateway.CancelJob(pb.CancelJobRequest(job_id=job.id), timeout=60)
             break
     else:

@@ -11,9 +11,11 @@ import pytest
 from store_helpers import opened
 
 from synthmill.common.errors import ResourceExhausted
+from synthmill.common.pages import MAX_PAGE
 from synthmill.gateway.access.keyring import Principal
 from synthmill.gateway.access.quotas import Quotas
 from synthmill.gateway.store.job_store import JobStore, make_event
+from synthmill.gateway.store.paging import JobFilter
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import keys_pb2
 
@@ -50,7 +52,9 @@ def test_daily_limits_name_the_limit_and_reset_the_next_day(store_url: str) -> N
             await _submit(quotas, alice, _job("j2", "alice", rows=5))
         with pytest.raises(ResourceExhausted, match="images_per_day=4"):
             await _submit(quotas, alice, _job("j3", "alice", images=1))
-        assert [job.id for job in await store.list_jobs(owner="alice")] == ["j1"]  # refused: not stored
+        assert [job.id for job in (await store.list_jobs(JobFilter(owner="alice"))).jobs] == [
+            "j1"
+        ]  # refused: not stored
         await _submit(quotas, alice, _job("j4", "alice", rows=4))  # exactly at the limit is fine
         now[0] += DAY
         await _submit(quotas, alice, _job("j5", "alice", rows=10, images=4))
@@ -78,7 +82,7 @@ def test_job_count_limits_count_only_the_keys_own_jobs(store_url: str) -> None:
         await store.commit(claim.job, "gw")
         with pytest.raises(ResourceExhausted, match=r"max_running_jobs=1 \(1 now\)"):
             await _submit(quotas, alice, _job("j4", "alice"))
-        assert [job.id for job in await store.list_jobs(owner="alice")] == ["j2", "j1"]
+        assert [job.id for job in (await store.list_jobs(JobFilter(owner="alice"))).jobs] == ["j2", "j1"]
         await store.close()
 
     asyncio.run(scenario())
@@ -110,7 +114,7 @@ def test_submits_racing_on_several_gateways_never_slip_past_a_limit(
         day = Quotas(stores[0], max_queued).day()
         counted = (30, 0) if who.limits is not None else (0, 0)
         assert await stores[0].usage("alice", day) == counted  # only the admitted jobs counted
-        return [job.id for job in await stores[0].list_jobs(owner="alice")]
+        return [job.id for job in (await stores[0].list_jobs(JobFilter(owner="alice"), MAX_PAGE)).jobs]
 
     async def main() -> list[str]:
         stores = [await opened(store_url) for _ in range(3 if "postgresql" in store_url else 1)]

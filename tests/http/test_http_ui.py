@@ -5,7 +5,6 @@ Screenshots are kept under test-artifacts/ (gitignored) for a person to look at.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -13,26 +12,18 @@ from pathlib import Path
 
 import matplotlib.cbook
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from pycocotools.coco import COCO
+from shop import two_tables
 
 from synthmill.client import Client, image_job
-from synthmill.client.specs import annotate_job
+from synthmill.client.specs import annotate_job, tables_job
 
 pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = os.environ.get("SYNTHMILL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 TIMEOUT_MS = 120_000  # a generous bound on waits for events, never a sleep
 expect.set_options(timeout=TIMEOUT_MS)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -127,8 +118,9 @@ def test_images_form_gallery_and_thumbnails(page: Page, api) -> None:
     thumbs = page.locator("#gallery .thumb img")
     expect(thumbs).to_have_count(4)
     for i in range(4):
-        expect(thumbs.nth(i)).to_have_js_property("complete", True)
-        assert thumbs.nth(i).evaluate("img => img.naturalWidth") == 64
+        # Fetched with the key, then shown: wait for the decoded picture (an <img> without a src yet
+        # is already `complete`).
+        expect(thumbs.nth(i)).to_have_js_property("naturalWidth", 64)
     expect(page.locator("#gallery .caption").first).to_contain_text("seed 7")
     expect(page.locator("#gallery")).to_contain_text("at night")
     _shot(page, "ui-gallery.png")
@@ -136,8 +128,9 @@ def test_images_form_gallery_and_thumbnails(page: Page, api) -> None:
     expect(page.locator("#lightbox")).to_contain_text("Euler a")
     _shot(page, "ui-image.png")
     page.keyboard.press("Escape")
-    download = page.locator(f'a[href="/jobs/{job_id}/download"]')
-    expect(download).to_be_visible()
+    with page.expect_download() as download:
+        page.click("#download")
+    assert download.value.suggested_filename == f"{job_id}.zip"
 
 
 def test_the_api_docs_list_every_operation_without_internet(page: Page, api) -> None:
@@ -218,3 +211,17 @@ def test_a_job_page_draws_each_box_and_its_mask(page: Page, http_stack, tmp_path
     assert painted == [int(coco.annToMask(a).sum()) for a in annotations]
     assert all(painted)
     _shot(page, "ui-masks.png")
+
+
+def test_a_tables_job_page_lists_its_tables_and_row_counts(page: Page, http_stack) -> None:
+    schema = two_tables(12, "uniform(1, 3)")
+    with Client(http_stack.gateway.target, timeout=60) as client:
+        job = client.wait(client.submit(tables_job(schema, format="csv", seed=2)).id)
+    orders = len(Path(job.output_dir, "orders.csv").read_text().splitlines()) - 1
+    page.goto(f"/ui#/jobs/{job.id}")
+    rows = page.locator("#tables-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_have_text("customers12customers.csv")
+    expect(rows.nth(1)).to_have_text(f"orders{orders}orders.csv")
+    expect(page.get_by_role("link", name="schema.sql")).to_be_visible()
+    _shot(page, "ui-tables.png")

@@ -38,7 +38,7 @@ CASES = {
     ),
     "no items": (image_pb2.GenerateImagesRequest(), r"items: at least one item is required"),
     "too many items": (request(["a dog"] * 65), r"items: 65 items is more than the maximum 64"),
-    "empty prompt": (request([*FOUR[:3], "  "]), r"items\[3\].prompt: the prompt is empty"),
+    "empty prompt": (request([*FOUR[:3], "  "]), r"items\[3\].prompt: is empty"),
     "repeated index": (
         image_pb2.GenerateImagesRequest(items=[image_pb2.ImageItem(index=5, prompt="a")] * 2),
         r"items\[1\].index: 5 repeats items\[0\].index",

@@ -54,7 +54,8 @@ def test_keys_tenants_limits_and_audit(gateway_factory, tmp_path: Path, capsys) 
         assert code_of(bob.list_keys) == grpc.StatusCode.PERMISSION_DENIED
 
         job = alice.submit(text_job(SCHEMA, 2, seed=3))
-        assert job.owner == "alice" and Path(job.output_dir) == (out / "alice" / job.id).resolve()
+        assert job.owner == "alice" and job.output_dir == job.id  # relative to alice's folder
+        assert admin.get(job.id).output_dir == str((out / "alice" / job.id).resolve())
         done = alice.wait(job.id)
         assert done.state == 3, done.error  # COMPLETED
 
@@ -110,5 +111,6 @@ def test_a_gateway_on_a_public_address_needs_keys(server_factory, tmp_path: Path
     refused = server_factory("gateway", env, wait=False)
     assert refused.proc.wait(timeout=120) != 0
     assert "--allow-unauthenticated" in refused.log_path.read_text()
-    server_factory("gateway", {**env, "SYNTHMILL_GATEWAY_ADMIN_KEY": ADMIN})  # starts and serves
+    keyed = {**env, "SYNTHMILL_GATEWAY_ADMIN_KEY": ADMIN, "SYNTHMILL_GATEWAY_ALLOW_CLEARTEXT": "1"}
+    server_factory("gateway", keyed)  # starts and serves (test_bind_rules: keys need TLS there)
     server_factory("gateway", {**env, "SYNTHMILL_GATEWAY_ALLOW_UNAUTHENTICATED": "1"})

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from synthmill.common.errors import PermissionDenied, Unauthenticated
+from synthmill.common.errors import InvalidArgument, PermissionDenied, Unauthenticated
+from synthmill.common.paths import BadPath, plain_name
 from synthmill.common.security import ExposedWithoutAuth, ServerSecurity, check_exposure, is_loopback
 from synthmill.gateway.access.keyring import ADMIN, OPEN, Keyring, Principal, hash_secret, new_secret
 from synthmill.gateway.outputs.folder import JobFolder, OutsideFolder
 from synthmill.gateway.store.job_store import JobStore, open_store
+from synthmill.gateway.store.paging import JobFilter
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import keys_pb2
 
@@ -126,8 +128,69 @@ def test_a_store_made_before_owners_gains_the_column(tmp_path: Path) -> None:
 
     async def scenario() -> list[str]:
         store = await _store(path)
-        jobs = [job.id for job in await store.list_jobs(owner="")]
+        jobs = [job.id for job in (await store.list_jobs(JobFilter(owner=""))).jobs]
         await store.close()
         return jobs
 
     assert asyncio.run(scenario()) == ["old"]
+
+
+@pytest.mark.parametrize("path", ["a\x00b", "data.jsonl\x00", "images/\x1b[2J.png", "x\x7f", "a" * 256])
+def test_control_characters_and_long_names_are_refused_before_any_file_call(
+    folder: JobFolder, path: str
+) -> None:
+    with pytest.raises(OutsideFolder):
+        folder.open_file(path)
+    with pytest.raises(InvalidArgument, match=r"paths\[1\]"):
+        folder.select(["data.jsonl", path])
+
+
+def test_a_folder_swapped_for_a_link_after_the_listing_is_not_followed(
+    folder: JobFolder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check and the open are one walk of descriptors: swapping `images` for a link to a folder
+    outside makes the open fail, not read the outside file, even when the swap lands right after a
+    check by path (played by a check that saw no link)."""
+    monkeypatch.setattr(Path, "is_symlink", lambda self: False)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "00000.png").write_bytes(b"secret")
+    os.rename(folder.path / "images", tmp_path / "moved")
+    os.symlink(outside, folder.path / "images")
+    with pytest.raises(OutsideFolder, match="symbolic link"):
+        folder.open_file("images/00000.png")
+
+
+def test_a_job_folder_that_is_itself_a_link_is_not_followed(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "data.jsonl").write_text("{}\n")
+    (tmp_path / "out" / "alice").mkdir(parents=True)
+    os.symlink(elsewhere, tmp_path / "out" / "alice" / "job9")
+    with pytest.raises(OutsideFolder):
+        JobFolder(tmp_path / "out", "job9", "alice").open_file("data.jsonl")
+
+
+def test_a_planted_fifo_is_not_a_file_and_does_not_block(folder: JobFolder) -> None:
+    os.mkfifo(folder.path / "pipe")
+    with pytest.raises(FileNotFoundError):
+        folder.open_file("pipe")
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("a.png", True),
+        ("é" * 127, True),
+        ("é" * 128, False),
+        ("a/b.png", False),
+        ("..", False),
+        ("a\nb", False),
+    ],
+)
+def test_plain_names(name: str, ok: bool) -> None:
+    if ok:
+        assert plain_name(name) == name
+    else:
+        with pytest.raises(BadPath):
+            plain_name(name)

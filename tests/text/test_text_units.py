@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from synthmill.common.schema import InvalidRow, parse_schema
+from synthmill.common.seeds import sample_seed
 from synthmill.common.uniqueness import RowDeduper
 from synthmill.text import grammar, prompting
-from synthmill.text.row_policy import sample_seed
 from synthmill.text.sampling import RowSampler
 
 
@@ -119,3 +119,11 @@ def test_row_hints_follow_the_seed_and_spread():
         ages.add(int(re.search(r"age = (\d+)", text).group(1)))
         assert "tier = " in text
     assert len(ages) > 25 and min(ages) >= 18 and max(ages) <= 90
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2**63 - 3, -(2**63)])
+def test_a_request_seeded_for_attempt_a_draws_the_rows_later_samples(seed: int):
+    # the gateway asks for row i's next samples with seed sample_seed(seed, 0, a): the server's
+    # attempt k of row i must then be attempt a + k of row i under the job's seed
+    for index, drawn, k in [(0, 1, 0), (5, 3, 2), (2**32 - 1, 7, 1)]:
+        assert sample_seed(sample_seed(seed, 0, drawn), index, k) == sample_seed(seed, index, drawn + k)

@@ -7,11 +7,11 @@
 Torch-free by design: nothing here imports torch, transformers or diffusers.
 """
 
-from synthmill.client._common import DEFAULT_TARGET, TERMINAL_STATES, resolve_target, state_name
+from synthmill.client._common import DEFAULT_TARGET, TERMINAL_STATES, list_request, resolve_target, state_name
 from synthmill.client.aio import AsyncClient
 from synthmill.client.client import Client
 from synthmill.client.errors import SynthmillError
-from synthmill.client.specs import SpecError, image_job, image_params, text_job, unified_job
+from synthmill.client.specs import SpecError, image_job, image_params, tables_job, text_job, unified_job
 from synthmill.v1.gateway_pb2 import HealthReport, Job, JobEvent, JobSpec, JobState
 
 __all__ = [
@@ -28,8 +28,10 @@ __all__ = [
     "SynthmillError",
     "image_job",
     "image_params",
+    "list_request",
     "resolve_target",
     "state_name",
+    "tables_job",
     "text_job",
     "unified_job",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import os
 import tempfile
@@ -82,6 +83,25 @@ def parse_state(state: int | str | None) -> int:
     except ValueError:
         names = ", ".join(state_name(v).lower() for v in gateway_pb2.JobState.values() if v)
         raise ValueError(f"unknown job state {state!r}; expected one of {names}") from None
+
+
+def list_request(
+    state: int | str | None = None,
+    page_size: int = 0,
+    page_token: str = "",
+    kind: str = "",
+    created_after: datetime.datetime | None = None,
+    created_before: datetime.datetime | None = None,
+) -> gateway_pb2.ListJobsRequest:
+    """A ListJobs request: one page (`page_size` 0 is the gateway's 50) of the jobs in `state`, of
+    `kind`, submitted in [created_after, created_before), from `page_token` on."""
+    request = gateway_pb2.ListJobsRequest(
+        state=parse_state(state), page_size=page_size, page_token=page_token, kind=kind
+    )
+    for field, when in (("created_after", created_after), ("created_before", created_before)):
+        if when is not None:
+            getattr(request, field).FromDatetime(when.astimezone(datetime.UTC))
+    return request
 
 
 def state_name(state: int) -> str:

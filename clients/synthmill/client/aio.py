@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -22,7 +23,7 @@ from synthmill.client._common import (
     Downloader,
     Resume,
     is_terminal_event,
-    parse_state,
+    list_request,
     resolve_target,
 )
 from synthmill.client.errors import converts_errors_async, from_rpc_error
@@ -44,9 +45,12 @@ class AsyncClient:
         api_key: str | None = None,
         tls_ca: str | Path | None = None,
         channel: grpc.aio.Channel | None = None,
+        access: Access | None = None,
     ):
+        """`access`, when given, is taken as it is, with nothing read from the environment: a
+        server acting for its callers passes `Access()` so its own `$SYNTHMILL_API_KEY` is never used."""
         self.target = resolve_target(target)
-        self.access = Access.resolve(api_key, tls_ca)
+        self.access = access if access is not None else Access.resolve(api_key, tls_ca)
         self.timeout = timeout
         self.reconnect_timeout = reconnect_timeout
         self._own_channel = channel is None
@@ -73,8 +77,30 @@ class AsyncClient:
 
     @converts_errors_async
     async def list(self, state: int | str | None = None, limit: int = 0) -> list[gateway_pb2.Job]:
-        request = gateway_pb2.ListJobsRequest(state=parse_state(state), limit=limit)
-        return list((await self.stub.ListJobs(request, timeout=self.timeout)).jobs)
+        """The newest `limit` jobs (0: the gateway's page, 50); `iter_jobs` goes through them all."""
+        return list((await self.page(list_request(state, limit))).jobs)
+
+    @converts_errors_async
+    async def page(self, request: gateway_pb2.ListJobsRequest) -> gateway_pb2.ListJobsResponse:
+        """One page of jobs (a `list_request`) and the token of the next."""
+        return await self.stub.ListJobs(request, timeout=self.timeout)
+
+    async def iter_jobs(
+        self, state: int | str | None = None, page_size: int = 0, **filters: Any
+    ) -> AsyncIterator[gateway_pb2.Job]:
+        """Every job (in `state`; `kind`, `created_after`, `created_before` as in `list_request`),
+        newest first, a page at a time."""
+        token = None
+        while token != "":
+            response = await self.page(list_request(state, page_size, token or "", **filters))
+            for job in response.jobs:
+                yield job
+            token = response.next_page_token
+
+    @converts_errors_async
+    async def delete(self, job_id: str) -> gateway_pb2.Job:
+        """Cancels the job if it runs, then deletes its outputs and records; returns it as it was."""
+        return await self.stub.DeleteJob(gateway_pb2.DeleteJobRequest(job_id=job_id), timeout=self.timeout)
 
     @converts_errors_async
     async def cancel(self, job_id: str) -> gateway_pb2.Job:
@@ -83,6 +109,11 @@ class AsyncClient:
     @converts_errors_async
     async def health(self) -> gateway_pb2.HealthReport:
         return await self.stub.GetHealth(gateway_pb2.GetHealthRequest(), timeout=self.timeout)
+
+    @converts_errors_async
+    async def caller(self) -> gateway_pb2.Caller:
+        """Who this client's key is, as the gateway sees it."""
+        return await self.stub.GetCaller(gateway_pb2.GetCallerRequest(), timeout=self.timeout)
 
     @converts_errors_async
     async def styles(self) -> list[gateway_pb2.Style]:

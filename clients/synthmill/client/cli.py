@@ -54,6 +54,12 @@ def _exposure(p: argparse.ArgumentParser) -> None:
         default=None,
         help="listen on a non-loopback address without API keys or mutual TLS",
     )
+    p.add_argument(
+        "--allow-cleartext",
+        action="store_true",
+        default=None,
+        help="listen on a non-loopback address with API keys but without TLS",
+    )
 
 
 def _waiting() -> argparse.ArgumentParser:
@@ -186,6 +192,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="M", help="text model (default: the server's)")
 
     p = sub.add_parser(
+        "tables", parents=[common, waiting], help="several tables whose references join", epilog=EPILOG
+    )
+    p.add_argument("--schema", required=True, metavar="JSON|@file", help='{"tables": {...}}, inline or @path')
+    p.add_argument(
+        "-n-scale",
+        "--n-scale",
+        dest="n_scale",
+        type=int,
+        default=1,
+        metavar="K",
+        help="multiply root tables' rows",
+    )
+    p.add_argument(
+        "--format", choices=list(FORMATS), default="jsonl", help="table file format (default jsonl)"
+    )
+    p.add_argument("--instructions", metavar="T", help="free-form instructions for every table")
+    p.add_argument("--seed", type=int, metavar="S", help="the same seed gives the same tables")
+    p.add_argument("--model", metavar="M", help="text model (default: the server's)")
+
+    p = sub.add_parser(
         "unified", parents=[common, waiting, image], help="rows, then images from each row", epilog=EPILOG
     )
     _rows_options(p)
@@ -208,11 +234,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("jobs", parents=[common], help="list jobs, newest first")
     p.add_argument("--state", metavar="S", help="queued, running, completed, failed or cancelled")
-    p.add_argument("--limit", type=int, default=0, metavar="N")
+    p.add_argument("--kind", metavar="K", default="", help="text, images, unified or annotate")
+    p.add_argument(
+        "--limit", type=int, default=0, metavar="N", help="the newest N (default 50, at most 1000)"
+    )
+    p.add_argument("--all", action="store_true", help="every job, fetched a page at a time")
     for name, text in (
         ("status", "show a job"),
         ("watch", "follow a job's progress"),
         ("cancel", "cancel a job"),
+        ("delete", "cancel a job if it runs, then delete its outputs and records"),
     ):
         p = sub.add_parser(name, parents=[common, waiting] if name == "watch" else [common], help=text)
         p.add_argument("job", metavar="JOB")

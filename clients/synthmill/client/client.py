@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -25,7 +26,7 @@ from synthmill.client._common import (
     Downloader,
     Resume,
     is_terminal_event,
-    parse_state,
+    list_request,
     resolve_target,
 )
 from synthmill.client.errors import converts_errors, from_rpc_error
@@ -76,9 +77,30 @@ class Client:
 
     @converts_errors
     def list(self, state: int | str | None = None, limit: int = 0) -> list[gateway_pb2.Job]:
-        """Jobs, newest first; `state` is a JobState or its name ("running")."""
-        request = gateway_pb2.ListJobsRequest(state=parse_state(state), limit=limit)
-        return list(self.stub.ListJobs(request, timeout=self.timeout).jobs)
+        """The newest `limit` jobs (0: the gateway's page, 50), in `state`, a JobState or its name
+        ("running"); `iter_jobs` goes through them all."""
+        return list(self.page(list_request(state, limit)).jobs)
+
+    @converts_errors
+    def page(self, request: gateway_pb2.ListJobsRequest) -> gateway_pb2.ListJobsResponse:
+        """One page of jobs (a `list_request`) and the token of the next."""
+        return self.stub.ListJobs(request, timeout=self.timeout)
+
+    def iter_jobs(
+        self, state: int | str | None = None, page_size: int = 0, **filters: Any
+    ) -> Iterator[gateway_pb2.Job]:
+        """Every job (in `state`; `kind`, `created_after`, `created_before` as in `list_request`),
+        newest first, a page at a time."""
+        token = None
+        while token != "":
+            response = self.page(list_request(state, page_size, token or "", **filters))
+            yield from response.jobs
+            token = response.next_page_token
+
+    @converts_errors
+    def delete(self, job_id: str) -> gateway_pb2.Job:
+        """Cancels the job if it runs, then deletes its outputs and records; returns it as it was."""
+        return self.stub.DeleteJob(gateway_pb2.DeleteJobRequest(job_id=job_id), timeout=self.timeout)
 
     @converts_errors
     def cancel(self, job_id: str) -> gateway_pb2.Job:
@@ -100,6 +122,11 @@ class Client:
     @converts_errors
     def health(self) -> gateway_pb2.HealthReport:
         return self.stub.GetHealth(gateway_pb2.GetHealthRequest(), timeout=self.timeout)
+
+    @converts_errors
+    def caller(self) -> gateway_pb2.Caller:
+        """Who this client's key is, as the gateway sees it."""
+        return self.stub.GetCaller(gateway_pb2.GetCallerRequest(), timeout=self.timeout)
 
     @converts_errors
     def styles(self) -> list[gateway_pb2.Style]:

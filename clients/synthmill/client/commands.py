@@ -11,7 +11,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from synthmill.client._common import TERMINAL_STATES, state_name
+from synthmill.client._common import TERMINAL_STATES, list_request, state_name
 from synthmill.client.client import Client
 from synthmill.client.progress import JobProgress
 from synthmill.client.specs import spec_from_args
@@ -146,18 +146,27 @@ def _copy_coco(args: Any, client: Client, job_id: str) -> None:
 
 
 def cmd_jobs(args: Any, client: Client) -> int:
-    jobs = client.list(state=args.state, limit=args.limit)
+    more = False
+    if args.all:
+        jobs = client.iter_jobs(args.state, args.limit, kind=args.kind)
+    else:
+        page = client.page(list_request(args.state, args.limit, kind=args.kind))
+        jobs, more = page.jobs, bool(page.next_page_token)
     if args.json:
         emit({"jobs": [job_json(job) for job in jobs]})
         return OK
-    if not jobs:
-        print("no jobs")
+    shown = 0
     for job in jobs:
         created = (
             job.created_at.ToDatetime().strftime("%Y-%m-%d %H:%M:%S") if job.HasField("created_at") else ""
         )
         kind = job.spec.WhichOneof("kind") or "-"
         print(f"{job.id}  {state_name(job.state):<9}  {kind:<7}  {_counts(job):<28}  {created}")
+        shown += 1
+    if not shown:
+        print("no jobs")
+    if more:
+        print(f"(the newest {shown}; --all lists every job)", file=sys.stderr)
     return OK
 
 
@@ -176,6 +185,15 @@ def cmd_status(args: Any, client: Client) -> int:
 
 def cmd_watch(args: Any, client: Client) -> int:
     return follow(args, client, args.job)
+
+
+def cmd_delete(args: Any, client: Client) -> int:
+    job = client.delete(args.job)
+    if args.json:
+        emit({**job_json(job), "deleted": True})
+    else:
+        print(f"{job.id}: deleted ({state_name(job.state).lower()} when deleted)")
+    return OK
 
 
 def cmd_cancel(args: Any, client: Client) -> int:
@@ -272,11 +290,13 @@ CLIENT_COMMANDS = {
     "images": cmd_submit,
     "text": cmd_submit,
     "unified": cmd_submit,
+    "tables": cmd_submit,
     "annotate": cmd_annotate,
     "jobs": cmd_jobs,
     "status": cmd_status,
     "watch": cmd_watch,
     "cancel": cmd_cancel,
+    "delete": cmd_delete,
     "download": cmd_download,
     "health": cmd_health,
     "styles": cmd_styles,

@@ -29,16 +29,7 @@ EXTRA_MODULES = {
 SERVER_ONLY = {
     "gateway": ("model", "device", "cache_dir", "gateway"),
     "text": ("output_dir", "text_target", "image_target", "gateway"),
-    # The HTTP service has no bind rule of its own: the gateway behind it checks every key.
-    "http": (
-        "model",
-        "device",
-        "cache_dir",
-        "output_dir",
-        "text_target",
-        "image_target",
-        "allow_unauthenticated",
-    ),
+    "http": ("model", "device", "cache_dir", "output_dir", "text_target", "image_target"),
 }
 SERVER_ONLY["image"] = SERVER_ONLY["text"]
 # Each kind is served by the `run` of `synthmill.<kind>.<module>`, imported by path only when served:
@@ -56,9 +47,14 @@ def serve_kwargs(args: Any) -> dict[str, Any]:
     """The keyword arguments of the kind's `ENTRY_MODULE`'s `run`; None leaves the env/default setting.
     Values have the settings' types (Path folders, a tuple of image models)."""
     kind = args.kind
+    common = {
+        "host": args.host,
+        "port": args.port,
+        "allow_unauthenticated": args.allow_unauthenticated,
+        "allow_cleartext": args.allow_cleartext,
+    }
     if kind == "http":
-        return {"host": args.host, "port": args.port, "gateway": args.gateway}
-    common = {"host": args.host, "port": args.port, "allow_unauthenticated": args.allow_unauthenticated}
+        return {**common, "gateway": args.gateway}
     if kind == "text":
         model = args.model[-1] if args.model else None
         return {**common, "model": model, "device": args.device, "cache_dir": _path(args.cache_dir)}
@@ -116,6 +112,7 @@ def cmd_up(args: Any) -> int:
         image_port=args.image_port,
         http_port=args.http_port or None,
         allow_unauthenticated=bool(args.allow_unauthenticated),
+        allow_cleartext=bool(args.allow_cleartext),
     )
     # From here on a SIGINT or SIGTERM, whenever it lands (loading included), stops every child: exit 0.
     with stack.stop_on_signals():

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from synthmill.common.rules import IMAGE_SUFFIXES
 from synthmill.v1 import common_pb2, gateway_pb2
 
 FORMATS = {
@@ -24,7 +25,6 @@ FORMATS = {
     "parquet": common_pb2.ROW_FORMAT_PARQUET,
 }
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 Size = tuple[int, int] | str | None
 Axes = Mapping[str, Sequence[str]] | Iterable[tuple[str, Sequence[str]]] | None
 
@@ -155,6 +155,13 @@ def image_params(
     return params
 
 
+def row_format(name: str) -> int:
+    """The RowFormat of `--format` NAME."""
+    if name not in FORMATS:
+        raise SpecError(f"--format: expected one of {', '.join(FORMATS)}, got {name!r}")
+    return FORMATS[name]
+
+
 def sampling_params(
     temperature: float | None = None, top_p: float | None = None, max_new_tokens: int = 0
 ) -> common_pb2.SamplingParams:
@@ -177,13 +184,11 @@ def text_spec(
     top_p: float | None = None,
     max_new_tokens: int = 0,
 ) -> gateway_pb2.TextJobSpec:
-    if format not in FORMATS:
-        raise SpecError(f"--format: expected one of {', '.join(FORMATS)}, got {format!r}")
     return gateway_pb2.TextJobSpec(
         schema_json=load_schema(schema),
         count=n,
         instructions=instructions or "",
-        format=FORMATS[format],
+        format=row_format(format),
         model=model or "",
         sampling=sampling_params(temperature, top_p, max_new_tokens),
     )
@@ -201,6 +206,31 @@ def text_job(
 ) -> gateway_pb2.JobSpec:
     """Rows: `schema` is a dict, JSON text or `@path`; options are `text_spec`'s."""
     return _job(seed, text=text_spec(schema, n, **options))
+
+
+def tables_job(
+    schema: str | Mapping[str, Any],
+    *,
+    scale: int = 1,
+    format: str = "jsonl",
+    instructions: str = "",
+    model: str = "",
+    seed: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    max_new_tokens: int = 0,
+) -> gateway_pb2.JobSpec:
+    """Several tables: `schema` is `{"tables": {...}}` as a dict, JSON text or `@path`; `scale`
+    multiplies the rows of every table without a parent."""
+    tables = gateway_pb2.TablesJobSpec(
+        schema_json=load_schema(schema),
+        scale=scale,
+        instructions=instructions or "",
+        format=row_format(format),
+        model=model or "",
+        sampling=sampling_params(temperature, top_p, max_new_tokens),
+    )
+    return _job(seed, tables=tables)
 
 
 def image_job(
@@ -311,6 +341,15 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
         return text_job(
             args.schema,
             args.n,
+            format=args.format,
+            instructions=args.instructions or "",
+            model=args.model or "",
+            seed=args.seed,
+        )
+    if args.command == "tables":
+        return tables_job(
+            args.schema,
+            scale=args.n_scale,
             format=args.format,
             instructions=args.instructions or "",
             model=args.model or "",

@@ -103,6 +103,8 @@ class Stack:
     http_port: int | None = None
     # Lets the servers listen on a non-loopback `host` without API keys or mutual TLS.
     allow_unauthenticated: bool = False
+    # Lets them take API keys on a non-loopback `host` without TLS.
+    allow_cleartext: bool = False
     # Children's stdout/stderr go to `<log_dir>/<kind>.log`; None lets them share this terminal.
     log_dir: str | Path | None = None
     env: Mapping[str, str] = field(default_factory=dict)
@@ -142,6 +144,8 @@ class Stack:
         env = {f"{prefix}HOST": self.host, f"{prefix}PORT": str(self._port(kind))}
         if self.allow_unauthenticated:
             env[f"{prefix}ALLOW_UNAUTHENTICATED"] = "1"
+        if self.allow_cleartext:
+            env[f"{prefix}ALLOW_CLEARTEXT"] = "1"
         if kind == "text" and self.text_model:
             env[f"{prefix}MODEL"] = self.text_model
         if kind == "image" and self.image_models:

@@ -90,6 +90,15 @@ def check_labelling(
         raise InvalidArgument(f"{path}.labels", 'labels need annotations, e.g. ["bbox"]')
 
 
+def check_annotate(
+    annotations: Sequence[str], labels: Sequence[str], path: str, caps: Capabilities | None
+) -> None:
+    """An annotate request (a job's or the server's): at least one annotation kind, then its labelling."""
+    if not annotations:
+        raise InvalidArgument(f"{path}.annotations", 'at least one kind is required, e.g. ["bbox"]')
+    check_labelling(annotations, labels, path, caps)
+
+
 def check_params(params: Any, path: str, caps: Capabilities | None) -> None:
     """The judging fields of an `ImageParams`: best_of, min_score, annotations and labels."""
     if params.HasField("best_of") and params.best_of == 0:

@@ -17,6 +17,8 @@ from synthmill.common.errors import InvalidArgument
 from synthmill.v1 import common_pb2, image_pb2, text_pb2
 
 MAX_TEMPERATURE = 5.0
+# The file endings of the images an annotate job takes (the image server decodes PNG and JPEG).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 # Width and height are multiples of this when the model (and so its own multiple) is not known.
 SIZE_MULTIPLE = 8
 
@@ -26,6 +28,12 @@ def check_count(count: int, limit: int, path: str, allow_zero: bool = False) -> 
         raise InvalidArgument(path, "must be at least 1")
     if count > limit:
         raise InvalidArgument(path, f"{count} is over the limit of {limit}")
+
+
+def check_not_empty(text: str, path: str) -> None:
+    """A prompt, caption or topic must hold more than blanks."""
+    if not text.strip():
+        raise InvalidArgument(path, "is empty")
 
 
 def check_model(name: str, loaded: Sequence[str], path: str) -> None:

@@ -52,9 +52,13 @@ class ColumnSampler:
     def all_sampled(self) -> bool:
         return len(self.sampled) == len(self.schema.fields)
 
-    def rows(self, seed: int, indices: Sequence[int]) -> list[dict[str, Any]]:
-        """The sampled values of rows `indices`, each a dict in schema order."""
-        rows: list[dict[str, Any]] = [{} for _ in indices]
+    def rows(
+        self, seed: int, indices: Sequence[int], given: Sequence[dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
+        """The sampled values of rows `indices`, each a dict in schema order. `given` holds, per row,
+        values of other tables' columns a `by` reads (``{"customers.plan": "pro"}``); they are not
+        returned."""
+        rows: list[dict[str, Any]] = [dict(g) for g in given] if given is not None else [{} for _ in indices]
         for j, field in self.sampled:
             u = np.array([uniform(seed + i, j) for i in indices])
             dist = field.distribution
@@ -64,6 +68,10 @@ class ColumnSampler:
                 values = self._conditional(field, dist, u, seed, indices, j, rows)
             for row, value in zip(rows, values, strict=True):
                 row[field.name] = value
+        if given:
+            for row in rows:
+                for name in given[0]:
+                    del row[name]
         return rows
 
     def _conditional(self, field, dist: ByColumn, u, seed, indices, j, rows) -> list[Any]:

@@ -21,9 +21,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from synthmill.common import logs, metrics
+from synthmill.common.decoding import DecodeGuard
 from synthmill.common.errors import ErrorInterceptor
-from synthmill.common.security import ExposedWithoutAuth, ServerSecurity, check_exposure
-from synthmill.common.settings import from_env
+from synthmill.common.security import ExposedWithoutAuth, ServerSecurity, check_cleartext, check_exposure
+from synthmill.common.settings import from_env, loggable
 from synthmill.common.tls import TlsConfigError
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def run(
     Prometheus metrics on the settings' `metrics_port`, and `serve` until SIGTERM/SIGINT."""
     logs.configure(name)
     settings = from_env(settings_class, prefix, **overrides)
-    log.info("%s settings: %s", name, settings)
+    log.info("%s settings: %s", name, loggable(settings))
     metrics.serve(name, settings.host, settings.metrics_port)
     asyncio.run(
         serve(
@@ -96,14 +97,15 @@ async def serve(
     """Serves until SIGTERM/SIGINT (or `stop` is set), then shuts down gracefully. `security` holds
     the TLS files and `ALLOW_UNAUTHENTICATED` of the service's settings, whose variables start with `prefix`."""
     security = security or ServerSecurity()
-    server = grpc.aio.server(
-        interceptors=[*service.interceptors, ErrorInterceptor()], options=server_options(max_message_bytes)
-    )
+    # Innermost: a request that does not decode is refused before the handler (and after the key check).
+    interceptors = [*service.interceptors, ErrorInterceptor(), DecodeGuard()]
+    server = grpc.aio.server(interceptors=interceptors, options=server_options(max_message_bytes))
     try:
         service.register(server)
         credentials = security.credentials(prefix)
         protected = service.protected() if service.protected else security.tls_ca is not None
         check_exposure(service.name, host, protected, security, service.protected_by)
+        check_cleartext(service.name, host, protected, credentials is not None, security)
     except (TlsConfigError, ExposedWithoutAuth) as exc:
         await service.shutdown()
         raise SystemExit(f"error: {exc}") from None  # the message, not a traceback

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import types
 import typing
 from pathlib import Path
@@ -17,6 +18,32 @@ T = TypeVar("T")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+
+
+# A field whose metadata has `secret: True` holds a password or key: logged as `***` when set.
+SECRET = "secret"
+# A password inside a URL's user part (`postgresql://user:PASSWORD@host`) or its query (`?password=`).
+_URL_PASSWORD = re.compile(r"(?<=://)([^/@:\s'\"]*):[^@/\s'\"]*@")
+_QUERY_PASSWORD = re.compile(r"(?i)([?&](?:password|passwd|pwd|sslpassword|token)=)[^&\s'\"]*")
+
+
+def masked(text: str) -> str:
+    """`text` with any password inside a URL replaced by `***`."""
+    return _QUERY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1:***@", text))
+
+
+def loggable(settings: Any) -> str:
+    """The settings dataclass as one log line, with no secret in it: fields marked `SECRET` are `***`
+    when set, and passwords inside URLs are masked in every text field."""
+    parts = []
+    for field in dataclasses.fields(settings):
+        value = getattr(settings, field.name)
+        if field.metadata.get(SECRET) and value:
+            shown = "'***'"
+        else:
+            shown = masked(repr(value))
+        parts.append(f"{field.name}={shown}")
+    return f"{type(settings).__name__}({', '.join(parts)})"
 
 
 def default_cache_dir() -> Path:

@@ -13,7 +13,9 @@ from synthmill.gateway.access.auth import ApiKeyInterceptor
 from synthmill.gateway.access.keyring import Keyring
 from synthmill.gateway.access.keys_servicer import KeysServicer
 from synthmill.gateway.access.quotas import Quotas
+from synthmill.gateway.disk import DiskCheck
 from synthmill.gateway.jobs import Jobs
+from synthmill.gateway.retention import Sweeper
 from synthmill.gateway.run.job_run import Context
 from synthmill.gateway.runner import JobRunner
 from synthmill.gateway.servicer import GatewayServicer
@@ -49,15 +51,21 @@ def build(settings: GatewaySettings) -> Service:
             styles=Styles.load(settings.styles),
         )
         runner = JobRunner(ctx)
-        state.update(ctx=ctx, runner=runner)
-        jobs = Jobs(ctx, runner, events, Quotas(store, settings.max_queued_jobs))
-        gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(jobs), server)
+        sweeper = Sweeper(
+            store, settings.output_dir, runner.owner, settings.retention_days, settings.compact_events_after_s
+        )
+        state.update(ctx=ctx, runner=runner, sweeper=sweeper)
+        jobs = Jobs(
+            ctx, runner, events, Quotas(store, settings.max_queued_jobs), DiskCheck(settings.output_dir)
+        )
+        gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(jobs, keyring), server)
         keys_pb2_grpc.add_KeysServicer_to_server(KeysServicer(store), server)
 
     async def startup() -> None:
         await store.open()
         metrics.watch_jobs(store.count_jobs)
         state["runner"].start()
+        state["sweeping"] = asyncio.create_task(state["sweeper"].run(settings.sweep_every_s), name="sweeper")
 
     async def monitor(set_serving) -> None:
         """NOT_SERVING while the job store does not answer."""
@@ -71,6 +79,9 @@ def build(settings: GatewaySettings) -> Service:
                 await set_serving(serving)
 
     async def shutdown() -> None:
+        if "sweeping" in state:
+            state["sweeping"].cancel()
+            await asyncio.gather(state["sweeping"], return_exceptions=True)
         if "runner" in state:
             await state["runner"].shutdown()
             await state["ctx"].text.close()

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
-import secrets
 import socket
 
 from synthmill.common.errors import NotFound
 from synthmill.common.states import TERMINAL_STATES
+from synthmill.gateway.ids import new_id
 from synthmill.gateway.kinds import kind_of
 from synthmill.gateway.run.job_run import Context, JobRun
 from synthmill.gateway.run.retries import JobFailed
@@ -34,7 +35,7 @@ CANCEL_WAIT_S = 30.0  # how long CancelJob waits for the job's gateway to stop i
 class JobRunner:
     def __init__(self, ctx: Context):
         self.ctx = ctx
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()}"  # unique: 80 random bits
         self._tasks: dict[str, asyncio.Task] = {}
         self._claimed_at: dict[str, float] = {}
         self._cancelling: set[str] = set()
@@ -134,7 +135,7 @@ class JobRunner:
         if state in TERMINAL_STATES:
             job.finished_at.GetCurrentTime()
             if run is not None:
-                await run.finalize()
+                await kind_of(job.spec).finalize(run)
         await self.ctx.events.append(job, self.owner, state=pb.StateChanged(state=state, error=error))
 
     async def _run(self, claim: Claim) -> None:
@@ -144,8 +145,10 @@ class JobRunner:
                 self._cancelling.add(job.id)
                 raise asyncio.CancelledError
             await self._set_state(job, pb.JOB_STATE_RUNNING)
-            run = JobRun(job, self.ctx, self.owner, kind_of(job.spec))
-            await run.execute()
+            kind = kind_of(job.spec)
+            run = JobRun(job, self.ctx, self.owner)
+            await run.prepare()
+            await kind.run(run)
             await self._set_state(job, pb.JOB_STATE_COMPLETED, run=run)
         except asyncio.CancelledError:
             if job.id in self._cancelling:  # else: shutdown or lease lost; the job stays as it is
@@ -155,7 +158,7 @@ class JobRunner:
             if isinstance(root, LeaseLost | StoreUnavailable):
                 log.warning("job %s stops here: %s", job.id, root)
                 return
-            reason = str(root) if isinstance(root, JobFailed) else f"{type(root).__name__}: {root}"
+            reason = _reason(root)
             log.error(
                 "job %s failed: %s", job.id, reason, exc_info=not isinstance(exc, JobFailed | ExceptionGroup)
             )
@@ -178,6 +181,15 @@ class JobRunner:
                 await self._set_state(job, pb.JOB_STATE_FAILED, f"{reason}; {why}" if reason else why)
         except (LeaseLost, StoreUnavailable) as exc:
             log.warning("job %s: cannot record %s: %s", job.id, pb.JobState.Name(state), exc)
+
+
+def _reason(root: BaseException) -> str:
+    """Why a job failed, in the words its record keeps."""
+    if isinstance(root, JobFailed):
+        return str(root)
+    if isinstance(root, OSError) and root.errno == errno.ENOSPC:
+        return f"no space left on device writing {root.filename or 'the outputs'}; the items written are kept"
+    return f"{type(root).__name__}: {root}"
 
 
 def _root(exc: BaseException) -> BaseException:

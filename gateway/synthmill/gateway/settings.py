@@ -8,6 +8,7 @@ from pathlib import Path
 import grpc
 
 from synthmill.common.security import ServerSecurity
+from synthmill.common.settings import SECRET
 from synthmill.common.tls import channel_credentials
 
 PREFIX = "SYNTHMILL_GATEWAY_"
@@ -36,6 +37,7 @@ class GatewaySettings(ServerSecurity):
     output_dir: Path = field(default=Path("generated_data"), metadata=_doc("Output root, a folder per job."))
     db_url: str = field(
         default="",
+        repr=False,  # logged with its password masked (`loggable`)
         metadata=_doc(
             "Job store: sqlite:///path/jobs.sqlite3 (one gateway) or postgresql://user@host/db "
             "(several gateways share it); empty is SQLite at <output_dir>/jobs.sqlite3."
@@ -50,10 +52,29 @@ class GatewaySettings(ServerSecurity):
         metadata=_doc("How long a store call retries a lost database connection (with backoff)."),
     )
     max_rows: int = field(default=10000, metadata=_doc("Most rows one job may ask for."))
+    max_sampled_rows: int = field(
+        default=10_000_000,
+        metadata=_doc(
+            "Most rows a tables job may draw without the LLM (its LLM-written rows count to max_rows)."
+        ),
+    )
     max_images: int = field(default=10000, metadata=_doc("Most images one job may ask for."))
     max_images_per_row: int = field(default=16, metadata=_doc("Most images per row in unified jobs."))
     max_concurrent_jobs: int = field(default=16, metadata=_doc("Jobs running at once; the rest queue."))
     max_queued_jobs: int = field(default=1000, metadata=_doc("Jobs waiting; more are RESOURCE_EXHAUSTED."))
+    retention_days: float = field(
+        default=0.0,
+        metadata=_doc("Jobs that ended this many days ago are deleted, outputs and records; 0 keeps them."),
+    )
+    compact_events_after_s: float = field(
+        default=3600.0,
+        metadata=_doc(
+            "A job that ended this long ago keeps only its final stored event; 0 keeps every event."
+        ),
+    )
+    sweep_every_s: float = field(
+        default=600.0, metadata=_doc("How often the retention sweeper runs (one gateway at a time).")
+    )
     rows_per_request: int = field(default=8, metadata=_doc("Rows asked of the text server per request."))
     row_requests_in_flight: int = field(
         default=4, metadata=_doc("Row requests one job keeps in flight (spread over text replicas).")
@@ -83,9 +104,10 @@ class GatewaySettings(ServerSecurity):
     admin_key: str | None = field(
         default=None,
         repr=False,
-        metadata=_doc(
-            "Admin API key: manages keys, sees every job. Set it (or create keys) to require keys."
-        ),
+        metadata={
+            **_doc("Admin API key: manages keys, sees every job. Set it (or create keys) to require keys."),
+            SECRET: True,
+        },
     )
 
     admin_key_file: Path | None = field(

@@ -6,13 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from synthmill.client import SynthmillError
 from synthmill.http import events, files, generate, info, jobs, schema_check, sdapi
+from synthmill.http.deps import authorized
+from synthmill.http.door import HostCheck, OriginCheck
 from synthmill.http.errors import LimitBody, gateway_error
 from synthmill.http.gateway import ForwardAuthorization, connect
 from synthmill.http.runs import Runs
@@ -44,14 +46,18 @@ def create_app(settings: HttpSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.runs = Runs()
     app.add_exception_handler(SynthmillError, gateway_error)
-    for module in (info, generate, schema_check, jobs, events, files, sdapi):
-        app.include_router(module.router)
+    app.include_router(info.router)  # `/` and `/health` answer without a key, like the page itself
+    for module in (generate, schema_check, jobs, events, files, sdapi):
+        app.include_router(module.router, dependencies=[Depends(authorized)])
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
 
     @app.get("/ui", include_in_schema=False)
     async def ui_page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
+    # The last added runs first: the Host and Origin checks, then the header, then the body's size.
     app.add_middleware(LimitBody, max_bytes=settings.max_body_bytes)
     app.add_middleware(ForwardAuthorization)
+    app.add_middleware(OriginCheck)
+    app.add_middleware(HostCheck, allowed=settings.allowed_hosts)
     return app

@@ -1,4 +1,5 @@
-"""What routes share through FastAPI's dependencies: the gateway client of this process."""
+"""What routes share through FastAPI's dependencies: the gateway client of this process, and the
+key check every route but the health and the pages' own needs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from synthmill.client import AsyncClient
+from synthmill.v1 import gateway_pb2 as pb
 
 
 def gateway(request: Request) -> AsyncClient:
@@ -14,3 +16,9 @@ def gateway(request: Request) -> AsyncClient:
 
 
 Gateway = Annotated[AsyncClient, Depends(gateway)]
+
+
+async def authorized(client: Gateway) -> pb.Caller:
+    """The caller as the gateway sees their key: 401 without one on a keyed gateway, 403 for a
+    wrong one, before the route runs (routes that never call the gateway are guarded too)."""
+    return await client.caller()

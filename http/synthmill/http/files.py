@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import StreamingResponse
 
+from synthmill.common.paths import BadPath, relative_path
 from synthmill.http.deps import Gateway
 from synthmill.v1 import gateway_pb2 as pb
 
@@ -24,10 +25,10 @@ STORED = {".png", ".jpg", ".jpeg", ".webp", ".parquet"}
 
 
 def check_path(path: str) -> str:
-    pure = PurePosixPath(path)
-    if not path or "\\" in path or "\x00" in path or pure.is_absolute() or ".." in pure.parts:
-        raise HTTPException(400, f"path: {path!r} is not a path inside the job folder")
-    return pure.as_posix()
+    try:
+        return relative_path(path).as_posix()
+    except BadPath as exc:
+        raise HTTPException(400, f"path: {path!r} is not a path inside the job folder ({exc})") from None
 
 
 async def _first(chunks: AsyncIterator[pb.FileChunk]) -> tuple[pb.FileChunk | None, AsyncIterator]:

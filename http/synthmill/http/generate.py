@@ -1,5 +1,5 @@
 """Seed 003's `POST /generate/{text,images,unified}`: its request shapes unchanged, synthmill's own
-options as optional keys. Each request becomes one gateway job; the gateway checks every value and
+options as optional keys; `POST /generate/tables` for several related tables. Each request becomes one gateway job; the gateway checks every value and
 its refusal (400) names the field. Unknown keys are ignored; known keys of the wrong type are 422."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from synthmill.client import AsyncClient, SpecError, image_job, text_job, unified_job
+from synthmill.client import AsyncClient, SpecError, image_job, tables_job, text_job, unified_job
 from synthmill.http.deps import Gateway
 from synthmill.v1 import gateway_pb2 as pb
 
@@ -74,6 +74,22 @@ class RowOptions(BaseModel):
 class TextRequest(RowOptions):
     model_config = ConfigDict(extra="ignore", protected_namespaces=())
 
+    seed: Seed | None = None
+    model: str = Field("", description="Text model; empty picks the server default.")
+    temperature: float | None = None
+    top_p: float | None = None
+
+
+class TablesRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore", protected_namespaces=())
+
+    schema_: dict[str, Any] = Field(
+        alias="schema",
+        description='{"tables": {"customers": {"rows": 50, "primary_key": "id", "fields": ...}}}',
+    )
+    scale: UInt = Field(1, description="Multiplies the rows of every table without a parent.")
+    output_format: Format = "json"
+    instructions: str = Field("", description="Free-form instructions for every table.")
     seed: Seed | None = None
     model: str = Field("", description="Text model; empty picks the server default.")
     temperature: float | None = None
@@ -155,4 +171,23 @@ async def generate_unified(body: UnifiedRequest, client: Gateway) -> Queued:
             **body.params(),
         ),
         "Unified",
+    )
+
+
+@router.post("/generate/tables", status_code=202, response_model=Queued)
+async def generate_tables(body: TablesRequest, client: Gateway) -> Queued:
+    """Several tables whose references always join: one file per table, schema.sql, a report."""
+    return await _submit(
+        client,
+        lambda: tables_job(
+            body.schema_,
+            scale=body.scale,
+            format=body.output_format,
+            instructions=body.instructions,
+            model=body.model,
+            temperature=body.temperature,
+            top_p=body.top_p,
+            seed=body.seed,
+        ),
+        "Tables",
     )

@@ -1,11 +1,15 @@
-"""Job routes: seed 003's `GET /status/{job_id}` and `GET /jobs`, and the job page's detail and cancel."""
+"""Job routes: seed 003's `GET /status/{job_id}` and `GET /jobs` (paged), and the job page's detail,
+cancel and delete."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
+from synthmill.client import list_request
+from synthmill.client.errors import SynthmillError
+from synthmill.common.pages import DEFAULT_PAGE, MAX_PAGE
 from synthmill.http import views
 from synthmill.http.deps import Gateway
 
@@ -20,16 +24,30 @@ async def job_status(job_id: str, client: Gateway) -> dict[str, Any]:
 
 @router.get("/jobs")
 async def list_jobs(
+    request: Request,
+    response: Response,
     client: Gateway,
     state: str | None = Query(None, description="queued, running, completed, failed or cancelled"),
-    limit: int = Query(0, ge=0, le=2**32 - 1, description="At most this many; 0 lists all."),
+    kind: str = Query("", description="text, images, unified or annotate; empty lists every kind"),
+    limit: int = Query(
+        DEFAULT_PAGE, ge=0, le=MAX_PAGE, description=f"Jobs on this page; 0 means {DEFAULT_PAGE}."
+    ),
+    cursor: str = Query("", description="Where the page starts: the `cursor` of the previous page's `Link`."),
 ) -> list[dict[str, Any]]:
-    """Jobs, newest first: `[{job_id, type, status, created_at}]`, plus progress and counts."""
+    """A page of jobs, newest first: `[{job_id, type, status, created_at}]`, plus progress and counts.
+    When more jobs follow, the `Link` header holds the next page's URL (`rel="next"`)."""
     try:
-        jobs = await client.list(state, limit)
+        page = await client.page(list_request(state, limit, cursor, kind))
     except ValueError as exc:  # an unknown state name
         raise HTTPException(400, f"state: {exc}") from None
-    return [views.summary(job) for job in jobs]
+    except SynthmillError as exc:  # the gateway's name of the field is page_token
+        if exc.details.startswith("page_token:"):
+            raise HTTPException(400, "cursor:" + exc.details.removeprefix("page_token:")) from None
+        raise
+    if page.next_page_token:
+        following = request.url.include_query_params(cursor=page.next_page_token, limit=limit or DEFAULT_PAGE)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return [views.summary(job) for job in page.jobs]
 
 
 @router.get("/jobs/{job_id}")
@@ -42,3 +60,9 @@ async def job_detail(job_id: str, client: Gateway) -> dict[str, Any]:
 async def cancel_job(job_id: str, client: Gateway) -> dict[str, Any]:
     """Cancels a queued or running job; what it made is kept."""
     return views.detail(await client.cancel(job_id))
+
+
+@router.delete("/jobs/{job_id}")
+async def delete_job(job_id: str, client: Gateway) -> dict[str, Any]:
+    """Cancels the job if it runs, then deletes its outputs and records; returns it as it was last."""
+    return views.detail(await client.delete(job_id))

@@ -34,6 +34,25 @@ class HttpSettings:
     max_body_bytes: int = field(
         default=1024 * 1024, metadata=_doc("Largest request body; bigger ones get 413.")
     )
+    allow_unauthenticated: bool = field(
+        default=False,
+        metadata=_doc("Start on a non-loopback address in front of a gateway without API keys."),
+    )
+    allow_cleartext: bool = field(
+        default=False,
+        metadata=_doc("Start on a non-loopback address without HTTPS while the gateway takes API keys."),
+    )
+    allowed_hosts: tuple[str, ...] = field(
+        default=("localhost", "127.0.0.1"),
+        metadata=_doc(
+            "Host header values served (comma-separated; `*.example.com` matches subdomains); others "
+            "get 400, so a DNS-rebinding page cannot drive the service. `/` and `/health` answer any."
+        ),
+    )
+    gateway_wait_s: float = field(
+        default=60.0,
+        metadata=_doc("How long a non-loopback start waits for the gateway to say whether it needs keys."),
+    )
     txt2img_timeout_s: float = field(
         default=3600.0,
         metadata=_doc("How long /sdapi/v1/txt2img waits for its job; the job is cancelled after that."),

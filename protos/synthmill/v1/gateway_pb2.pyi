@@ -58,6 +58,22 @@ class TextJobSpec(_message.Message):
     sampling: _common_pb2.SamplingParams
     def __init__(self, schema_json: _Optional[str] = ..., count: _Optional[int] = ..., instructions: _Optional[str] = ..., format: _Optional[_Union[_common_pb2.RowFormat, str]] = ..., model: _Optional[str] = ..., sampling: _Optional[_Union[_common_pb2.SamplingParams, _Mapping]] = ...) -> None: ...
 
+class TablesJobSpec(_message.Message):
+    __slots__ = ("schema_json", "scale", "instructions", "format", "model", "sampling")
+    SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
+    SCALE_FIELD_NUMBER: _ClassVar[int]
+    INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    SAMPLING_FIELD_NUMBER: _ClassVar[int]
+    schema_json: str
+    scale: int
+    instructions: str
+    format: _common_pb2.RowFormat
+    model: str
+    sampling: _common_pb2.SamplingParams
+    def __init__(self, schema_json: _Optional[str] = ..., scale: _Optional[int] = ..., instructions: _Optional[str] = ..., format: _Optional[_Union[_common_pb2.RowFormat, str]] = ..., model: _Optional[str] = ..., sampling: _Optional[_Union[_common_pb2.SamplingParams, _Mapping]] = ...) -> None: ...
+
 class ImageJobSpec(_message.Message):
     __slots__ = ("prompts", "captions", "expand_topic", "count", "params", "axes")
     PROMPTS_FIELD_NUMBER: _ClassVar[int]
@@ -109,18 +125,20 @@ class AnnotateJobSpec(_message.Message):
     def __init__(self, images: _Optional[_Iterable[_Union[InputImage, _Mapping]]] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class JobSpec(_message.Message):
-    __slots__ = ("seed", "text", "images", "unified", "annotate")
+    __slots__ = ("seed", "text", "images", "unified", "annotate", "tables")
     SEED_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     UNIFIED_FIELD_NUMBER: _ClassVar[int]
     ANNOTATE_FIELD_NUMBER: _ClassVar[int]
+    TABLES_FIELD_NUMBER: _ClassVar[int]
     seed: int
     text: TextJobSpec
     images: ImageJobSpec
     unified: UnifiedJobSpec
     annotate: AnnotateJobSpec
-    def __init__(self, seed: _Optional[int] = ..., text: _Optional[_Union[TextJobSpec, _Mapping]] = ..., images: _Optional[_Union[ImageJobSpec, _Mapping]] = ..., unified: _Optional[_Union[UnifiedJobSpec, _Mapping]] = ..., annotate: _Optional[_Union[AnnotateJobSpec, _Mapping]] = ...) -> None: ...
+    tables: TablesJobSpec
+    def __init__(self, seed: _Optional[int] = ..., text: _Optional[_Union[TextJobSpec, _Mapping]] = ..., images: _Optional[_Union[ImageJobSpec, _Mapping]] = ..., unified: _Optional[_Union[UnifiedJobSpec, _Mapping]] = ..., annotate: _Optional[_Union[AnnotateJobSpec, _Mapping]] = ..., tables: _Optional[_Union[TablesJobSpec, _Mapping]] = ...) -> None: ...
 
 class JobCounts(_message.Message):
     __slots__ = ("rows_total", "rows_done", "images_total", "images_done")
@@ -191,20 +209,38 @@ class GetJobRequest(_message.Message):
     def __init__(self, job_id: _Optional[str] = ...) -> None: ...
 
 class ListJobsRequest(_message.Message):
-    __slots__ = ("state", "limit")
+    __slots__ = ("state", "limit", "page_size", "page_token", "kind", "created_after", "created_before")
     STATE_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
     state: JobState
     limit: int
-    def __init__(self, state: _Optional[_Union[JobState, str]] = ..., limit: _Optional[int] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    kind: str
+    created_after: _timestamp_pb2.Timestamp
+    created_before: _timestamp_pb2.Timestamp
+    def __init__(self, state: _Optional[_Union[JobState, str]] = ..., limit: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., kind: _Optional[str] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListJobsResponse(_message.Message):
-    __slots__ = ("jobs",)
+    __slots__ = ("jobs", "next_page_token")
     JOBS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     jobs: _containers.RepeatedCompositeFieldContainer[Job]
-    def __init__(self, jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CancelJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class DeleteJobRequest(_message.Message):
     __slots__ = ("job_id",)
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     job_id: str
@@ -227,10 +263,12 @@ class StateChanged(_message.Message):
     def __init__(self, state: _Optional[_Union[JobState, str]] = ..., error: _Optional[str] = ...) -> None: ...
 
 class RowWritten(_message.Message):
-    __slots__ = ("index",)
+    __slots__ = ("index", "table")
     INDEX_FIELD_NUMBER: _ClassVar[int]
+    TABLE_FIELD_NUMBER: _ClassVar[int]
     index: int
-    def __init__(self, index: _Optional[int] = ...) -> None: ...
+    table: str
+    def __init__(self, index: _Optional[int] = ..., table: _Optional[str] = ...) -> None: ...
 
 class ImageStep(_message.Message):
     __slots__ = ("index", "step", "total_steps", "phase")
@@ -295,6 +333,20 @@ class FileChunk(_message.Message):
 class GetHealthRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class GetCallerRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Caller(_message.Message):
+    __slots__ = ("name", "admin", "keyed")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_FIELD_NUMBER: _ClassVar[int]
+    KEYED_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    admin: bool
+    keyed: bool
+    def __init__(self, name: _Optional[str] = ..., admin: _Optional[bool] = ..., keyed: _Optional[bool] = ...) -> None: ...
 
 class ServiceHealth(_message.Message):
     __slots__ = ("name", "target", "serving", "models", "error")

@@ -56,6 +56,11 @@ class GatewayStub:
                 request_serializer=synthmill_dot_v1_dot_gateway__pb2.CancelJobRequest.SerializeToString,
                 response_deserializer=synthmill_dot_v1_dot_gateway__pb2.Job.FromString,
                 _registered_method=True)
+        self.DeleteJob = channel.unary_unary(
+                '/synthmill.v1.Gateway/DeleteJob',
+                request_serializer=synthmill_dot_v1_dot_gateway__pb2.DeleteJobRequest.SerializeToString,
+                response_deserializer=synthmill_dot_v1_dot_gateway__pb2.Job.FromString,
+                _registered_method=True)
         self.WatchJob = channel.unary_stream(
                 '/synthmill.v1.Gateway/WatchJob',
                 request_serializer=synthmill_dot_v1_dot_gateway__pb2.WatchJobRequest.SerializeToString,
@@ -70,6 +75,11 @@ class GatewayStub:
                 '/synthmill.v1.Gateway/GetHealth',
                 request_serializer=synthmill_dot_v1_dot_gateway__pb2.GetHealthRequest.SerializeToString,
                 response_deserializer=synthmill_dot_v1_dot_gateway__pb2.HealthReport.FromString,
+                _registered_method=True)
+        self.GetCaller = channel.unary_unary(
+                '/synthmill.v1.Gateway/GetCaller',
+                request_serializer=synthmill_dot_v1_dot_gateway__pb2.GetCallerRequest.SerializeToString,
+                response_deserializer=synthmill_dot_v1_dot_gateway__pb2.Caller.FromString,
                 _registered_method=True)
         self.ListStyles = channel.unary_unary(
                 '/synthmill.v1.Gateway/ListStyles',
@@ -98,7 +108,7 @@ class GatewayServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListJobs(self, request, context):
-        """Lists jobs, newest first.
+        """Lists jobs, newest first, a page at a time (50 by default); `next_page_token` asks for the next.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -106,6 +116,14 @@ class GatewayServicer:
 
     def CancelJob(self, request, context):
         """Cancels a queued or running job. Finished items are kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteJob(self, request, context):
+        """Deletes a job: cancels it if it runs, then removes its output folder and its records. Returns
+        the job as it was last recorded; NOT_FOUND for an unknown id (or another tenant's job).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -128,6 +146,16 @@ class GatewayServicer:
 
     def GetHealth(self, request, context):
         """Aggregated health: each inference server, its models and device, and the jobs in progress.
+        Open to callers without a key, like grpc.health.v1; servers' targets and errors go to the
+        admin only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCaller(self, request, context):
+        """Who the call's API key is: UNAUTHENTICATED without a key on a keyed gateway, PERMISSION_DENIED
+        for a wrong one. A front end (the HTTP service) asks it before serving a route of its own.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -163,6 +191,11 @@ def add_GatewayServicer_to_server(servicer, server):
                     request_deserializer=synthmill_dot_v1_dot_gateway__pb2.CancelJobRequest.FromString,
                     response_serializer=synthmill_dot_v1_dot_gateway__pb2.Job.SerializeToString,
             ),
+            'DeleteJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteJob,
+                    request_deserializer=synthmill_dot_v1_dot_gateway__pb2.DeleteJobRequest.FromString,
+                    response_serializer=synthmill_dot_v1_dot_gateway__pb2.Job.SerializeToString,
+            ),
             'WatchJob': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchJob,
                     request_deserializer=synthmill_dot_v1_dot_gateway__pb2.WatchJobRequest.FromString,
@@ -177,6 +210,11 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.GetHealth,
                     request_deserializer=synthmill_dot_v1_dot_gateway__pb2.GetHealthRequest.FromString,
                     response_serializer=synthmill_dot_v1_dot_gateway__pb2.HealthReport.SerializeToString,
+            ),
+            'GetCaller': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCaller,
+                    request_deserializer=synthmill_dot_v1_dot_gateway__pb2.GetCallerRequest.FromString,
+                    response_serializer=synthmill_dot_v1_dot_gateway__pb2.Caller.SerializeToString,
             ),
             'ListStyles': grpc.unary_unary_rpc_method_handler(
                     servicer.ListStyles,
@@ -305,6 +343,33 @@ class Gateway:
             _registered_method=True)
 
     @staticmethod
+    def DeleteJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/synthmill.v1.Gateway/DeleteJob',
+            synthmill_dot_v1_dot_gateway__pb2.DeleteJobRequest.SerializeToString,
+            synthmill_dot_v1_dot_gateway__pb2.Job.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def WatchJob(request,
             target,
             options=(),
@@ -375,6 +440,33 @@ class Gateway:
             '/synthmill.v1.Gateway/GetHealth',
             synthmill_dot_v1_dot_gateway__pb2.GetHealthRequest.SerializeToString,
             synthmill_dot_v1_dot_gateway__pb2.HealthReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCaller(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/synthmill.v1.Gateway/GetCaller',
+            synthmill_dot_v1_dot_gateway__pb2.GetCallerRequest.SerializeToString,
+            synthmill_dot_v1_dot_gateway__pb2.Caller.FromString,
             options,
             channel_credentials,
             insecure,

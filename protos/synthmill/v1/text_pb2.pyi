@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GenerateRowsRequest(_message.Message):
-    __slots__ = ("schema_json", "start_index", "count", "seed", "instructions", "model", "sampling", "existing_rows_json", "pinned_rows_json")
+    __slots__ = ("schema_json", "start_index", "count", "seed", "instructions", "model", "sampling", "existing_rows_json", "pinned_rows_json", "context_rows_json")
     SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
     START_INDEX_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -18,6 +18,7 @@ class GenerateRowsRequest(_message.Message):
     SAMPLING_FIELD_NUMBER: _ClassVar[int]
     EXISTING_ROWS_JSON_FIELD_NUMBER: _ClassVar[int]
     PINNED_ROWS_JSON_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_ROWS_JSON_FIELD_NUMBER: _ClassVar[int]
     schema_json: str
     start_index: int
     count: int
@@ -27,7 +28,8 @@ class GenerateRowsRequest(_message.Message):
     sampling: _common_pb2.SamplingParams
     existing_rows_json: _containers.RepeatedScalarFieldContainer[str]
     pinned_rows_json: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, schema_json: _Optional[str] = ..., start_index: _Optional[int] = ..., count: _Optional[int] = ..., seed: _Optional[int] = ..., instructions: _Optional[str] = ..., model: _Optional[str] = ..., sampling: _Optional[_Union[_common_pb2.SamplingParams, _Mapping]] = ..., existing_rows_json: _Optional[_Iterable[str]] = ..., pinned_rows_json: _Optional[_Iterable[str]] = ...) -> None: ...
+    context_rows_json: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, schema_json: _Optional[str] = ..., start_index: _Optional[int] = ..., count: _Optional[int] = ..., seed: _Optional[int] = ..., instructions: _Optional[str] = ..., model: _Optional[str] = ..., sampling: _Optional[_Union[_common_pb2.SamplingParams, _Mapping]] = ..., existing_rows_json: _Optional[_Iterable[str]] = ..., pinned_rows_json: _Optional[_Iterable[str]] = ..., context_rows_json: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GeneratedRow(_message.Message):
     __slots__ = ("index", "row_json", "seed", "attempts")

@@ -6,10 +6,7 @@ import datetime as dt
 import math
 import re
 import uuid
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from synthmill.common.schema.model import Field
+from typing import Any, Protocol
 
 # Strict e-mail check: dot-atom local part, dotted host names, an alphabetic top-level domain.
 EMAIL_RE = re.compile(
@@ -17,6 +14,13 @@ EMAIL_RE = re.compile(
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
 INT64_MAX = 2**63 - 1
+
+
+class Checked(Protocol):
+    """What a check reads of the field it checks (`model.Field` has it; this module comes first)."""
+
+    name: str
+    choices: tuple[str, ...]
 
 
 class InvalidRow(ValueError):
@@ -27,31 +31,31 @@ class InvalidRow(ValueError):
         self.field = field
 
 
-def _check_string(field: Field, value: Any) -> None:
+def _check_string(field: Checked, value: Any) -> None:
     if not isinstance(value, str):
         raise InvalidRow(field.name, f"must be a string, not {type(value).__name__}")
 
 
-def _check_int(field: Field, value: Any) -> None:
+def _check_int(field: Checked, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRow(field.name, f"must be an integer, not {type(value).__name__}")
     if abs(value) > INT64_MAX:
         raise InvalidRow(field.name, "does not fit in 64 bits")
 
 
-def _check_float(field: Field, value: Any) -> None:
+def _check_float(field: Checked, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidRow(field.name, f"must be a number, not {type(value).__name__}")
     if not math.isfinite(value):
         raise InvalidRow(field.name, "must be finite")
 
 
-def _check_bool(field: Field, value: Any) -> None:
+def _check_bool(field: Checked, value: Any) -> None:
     if not isinstance(value, bool):
         raise InvalidRow(field.name, f"must be true or false, not {type(value).__name__}")
 
 
-def _check_iso(field: Field, value: Any, pattern: str, parse: Any, what: str) -> None:
+def _check_iso(field: Checked, value: Any, pattern: str, parse: Any, what: str) -> None:
     """`value` is a string in the shape `pattern` that `parse` accepts: a valid `what`."""
     _check_string(field, value)
     if not re.fullmatch(pattern, value):
@@ -62,23 +66,23 @@ def _check_iso(field: Field, value: Any, pattern: str, parse: Any, what: str) ->
         raise InvalidRow(field.name, f"{value!r} is not {what}: {exc}") from None
 
 
-def _check_date(field: Field, value: Any) -> None:
+def _check_date(field: Checked, value: Any) -> None:
     _check_iso(field, value, r"\d{4}-\d{2}-\d{2}", dt.date.fromisoformat, "a YYYY-MM-DD date")
 
 
-def _check_datetime(field: Field, value: Any) -> None:
+def _check_datetime(field: Checked, value: Any) -> None:
     pattern = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?"
     what = "an ISO 8601 date-time (YYYY-MM-DDTHH:MM:SS)"
     _check_iso(field, value, pattern, dt.datetime.fromisoformat, what)
 
 
-def _check_email(field: Field, value: Any) -> None:
+def _check_email(field: Checked, value: Any) -> None:
     _check_string(field, value)
     if len(value) > 254 or EMAIL_RE.fullmatch(value) is None or len(value.split("@")[0]) > 64:
         raise InvalidRow(field.name, f"{value!r} is not an e-mail address")
 
 
-def _check_uuid(field: Field, value: Any) -> None:
+def _check_uuid(field: Checked, value: Any) -> None:
     _check_string(field, value)
     try:
         parsed = uuid.UUID(value)
@@ -88,7 +92,7 @@ def _check_uuid(field: Field, value: Any) -> None:
         raise InvalidRow(field.name, f"{value!r} is not a canonical UUID")
 
 
-def _check_enum(field: Field, value: Any) -> None:
+def _check_enum(field: Checked, value: Any) -> None:
     if value not in field.choices:
         raise InvalidRow(field.name, f"{value!r} is not one of {list(field.choices)}")
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from synthmill.common.errors import InvalidArgument
@@ -237,15 +237,22 @@ def support(dist: Distribution | None) -> set[str] | None:
     return None
 
 
-def check_conditions(fields: Sequence[Field], where_of: Callable[[str], str]) -> None:
-    """Checks every `by`: an earlier sampled categorical column whose values all have a case."""
+def check_conditions(
+    fields: Sequence[Field], where_of: Callable[[str], str], outer: Mapping[str, set[str]] | None = None
+) -> None:
+    """Checks every `by`: an earlier sampled categorical column whose values all have a case, or a
+    column `outer` names (another table's, e.g. ``customers.plan``) with the values it takes."""
     position = {field.name: k for k, field in enumerate(fields)}
     by_name = {field.name: field for field in fields}
+    outer = outer or {}
     for k, field in enumerate(fields):
         dist = field.distribution
         if not isinstance(dist, ByColumn):
             continue
         where = f"{where_of(field.name)}.by"
+        if dist.by in outer:
+            _check_cases(dist, outer[dist.by], field.name, where_of)
+            continue
         if dist.by not in position:
             raise InvalidArgument(where, f"names {dist.by!r}, which is not a column")
         if dist.by == field.name:
@@ -263,14 +270,19 @@ def check_conditions(fields: Sequence[Field], where_of: Callable[[str], str]) ->
                 where,
                 f"{dist.by!r} is not a sampled categorical column (weights, bernoulli, or by over them)",
             )
-        for key, _ in dist.cases:
-            if key not in values:
-                raise InvalidArgument(f"{where_of(field.name)}.cases.{key}", f"{dist.by} never takes {key!r}")
-        missing = sorted(values - {key for key, _ in dist.cases})
-        if missing and dist.default is None:
-            raise InvalidArgument(
-                f"{where_of(field.name)}.cases", f"no case for {dist.by} = {missing[0]!r} and no default"
-            )
+        _check_cases(dist, values, field.name, where_of)
+
+
+def _check_cases(dist: ByColumn, values: set[str], name: str, where_of: Callable[[str], str]) -> None:
+    """Every case is a value `by` takes, and every value has a case (or there is a default)."""
+    for key, _ in dist.cases:
+        if key not in values:
+            raise InvalidArgument(f"{where_of(name)}.cases.{key}", f"{dist.by} never takes {key!r}")
+    missing = sorted(values - {key for key, _ in dist.cases})
+    if missing and dist.default is None:
+        raise InvalidArgument(
+            f"{where_of(name)}.cases", f"no case for {dist.by} = {missing[0]!r} and no default"
+        )
 
 
 def _chain(by_name: dict[str, Field], start: str, target: str) -> list[str]:

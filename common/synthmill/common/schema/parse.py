@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -45,8 +46,19 @@ _SIMPLE_KEYS = {
 }  # fmt: skip
 
 
-def parse_schema(value: str | dict, path: str = "schema") -> Schema:
-    """Parses any accepted form into a Schema; raises InvalidArgument naming the bad part's path."""
+def parse_schema(
+    value: str | dict, path: str = "schema", outer: Mapping[str, set[str]] | None = None
+) -> Schema:
+    """Parses any accepted form into a Schema; raises InvalidArgument naming the bad part's path.
+    `outer` names columns of other tables a `by` may read, with the values each takes (tables jobs)."""
+    value = json_object(value, path)
+    if value.get("type") == "object" or isinstance(value.get("properties"), dict):
+        return _parse_json_schema(value, path)
+    return _parse_simple(value, path, outer)
+
+
+def json_object(value: str | dict, path: str) -> dict:
+    """`value` as a JSON object: a dict, or JSON text of one; InvalidArgument naming `path` if not."""
     if isinstance(value, str):
         if not value.strip():
             raise InvalidArgument(path, "is empty")
@@ -56,12 +68,10 @@ def parse_schema(value: str | dict, path: str = "schema") -> Schema:
             raise InvalidArgument(path, f"is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise InvalidArgument(path, f"must be a JSON object, not {type(value).__name__}")
-    if value.get("type") == "object" or isinstance(value.get("properties"), dict):
-        return _parse_json_schema(value, path)
-    return _parse_simple(value, path)
+    return value
 
 
-def _parse_simple(value: dict, path: str) -> Schema:
+def _parse_simple(value: dict, path: str, outer: Mapping[str, set[str]] | None = None) -> Schema:
     if not value:
         raise InvalidArgument(path, "has no fields")
     fields = []
@@ -101,7 +111,7 @@ def _parse_simple(value: dict, path: str) -> Schema:
                 distribution=spec.get("distribution"),
             )
         )
-    distributions.check_conditions(fields, lambda name: f"{path}.{name}.distribution")
+    distributions.check_conditions(fields, lambda name: f"{path}.{name}.distribution", outer)
     return Schema(tuple(fields))
 
 

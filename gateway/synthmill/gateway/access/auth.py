@@ -4,7 +4,9 @@ It reads `authorization: Bearer <key>` metadata, identifies the caller (see `key
 refuses the call at once (UNAUTHENTICATED without a key, PERMISSION_DENIED with a wrong or revoked
 one, or a non-admin key on the Keys service) or lets it through with the caller in `caller()` for
 the handlers. grpc.aio runs the interceptor and the handler in the same task, so the context
-variable set here is the one the handler reads. Health and reflection stay open for probes.
+variable set here is the one the handler reads. Health and reflection stay open for probes, and so
+does the gateway's own GetHealth: a caller without a key gets it as `ANONYMOUS`, which sees no
+server targets or errors.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from collections.abc import Awaitable, Callable
 import grpc
 
 from synthmill.common.errors import FailedPrecondition, PermissionDenied, SynthmillError
-from synthmill.gateway.access.keyring import ADMIN, Keyring, Principal
+from synthmill.gateway.access.keyring import ADMIN, ANONYMOUS, Keyring, Principal
 
 log = logging.getLogger(__name__)
 
 GUARDED = ("/synthmill.v1.Gateway/", "/synthmill.v1.Keys/")
 _KEYS = "/synthmill.v1.Keys/"
+# Answered without a key (and as the key's principal when one is sent).
+_OPEN = frozenset({"/synthmill.v1.Gateway/GetHealth"})
 _CALLER: contextvars.ContextVar[Principal] = contextvars.ContextVar("synthmill_caller")
 
 
@@ -52,7 +56,11 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or not details.method.startswith(GUARDED):
             return handler
         try:
-            who = await self.keyring.identify(bearer(details.invocation_metadata))
+            secret = bearer(details.invocation_metadata)
+            if details.method in _OPEN and not secret and not await self.keyring.is_open():
+                _CALLER.set(ANONYMOUS)
+                return handler
+            who = await self.keyring.identify(secret)
             if details.method.startswith(_KEYS):
                 if not self.keyring.admin_key:
                     raise FailedPrecondition(

@@ -42,6 +42,8 @@ class Principal:
 
 
 OPEN = Principal("", admin=True)
+# A caller without a key on a keyed gateway, where a method is open to one (GetHealth).
+ANONYMOUS = Principal("")
 ADMIN = Principal(ADMIN_NAME, admin=True)
 
 

@@ -28,6 +28,15 @@ class Quotas:
     def day(self) -> str:
         return dt.datetime.fromtimestamp(self.clock(), dt.UTC).date().isoformat()
 
+    async def check(self, job: pb.Job, who: Principal) -> None:
+        """ResourceExhausted naming the limit if `job` would not fit now (nothing is counted): checked
+        before a submit writes its inputs; `create` checks again, atomically."""
+        admission = Admission(self.max_queued, who.limits, self.day())
+        try:
+            await self.store.check_admission(job, admission)
+        except OverLimit as over:
+            raise ResourceExhausted(_refusal(who.name, over, admission.day)) from None
+
     async def create(self, job: pb.Job, event: pb.JobEvent, who: Principal) -> None:
         """Stores the new `job` if the queue has room and it fits `who`'s limits, or raises
         ResourceExhausted naming the limit."""

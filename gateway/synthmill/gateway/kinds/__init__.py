@@ -7,9 +7,11 @@ Adding a kind: its message in `JobSpec`'s `kind` oneof (gateway.proto), one modu
 from __future__ import annotations
 
 from synthmill.common.errors import InvalidArgument
+from synthmill.common.schema import INT64_MAX
 from synthmill.gateway.kinds.annotate import Annotate
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.kinds.images import Images
+from synthmill.gateway.kinds.tables import TablesKind
 from synthmill.gateway.kinds.text import Text
 from synthmill.gateway.kinds.unified import Unified
 from synthmill.gateway.settings import GatewaySettings
@@ -18,7 +20,9 @@ from synthmill.v1 import gateway_pb2 as pb
 
 __all__ = ["KINDS", "JobKind", "ServerInfo", "apply_styles", "kind_of", "validate_spec"]
 
-KINDS: dict[str, JobKind] = {kind.name: kind for kind in (Text(), Images(), Unified(), Annotate())}
+KINDS: dict[str, JobKind] = {
+    kind.name: kind for kind in (Text(), Images(), Unified(), Annotate(), TablesKind())
+}
 
 
 def kind_of(spec: pb.JobSpec) -> JobKind:
@@ -35,6 +39,14 @@ def validate_spec(spec: pb.JobSpec, settings: GatewaySettings, info: ServerInfo)
     if spec.HasField("seed") and spec.seed < -1:
         raise InvalidArgument("spec.seed", f"{spec.seed} is negative (use -1 for a random seed)")
     kind.validate(spec, settings, info)
+    counts = kind.totals(spec)
+    items = max(counts.rows_total, counts.images_total)
+    if spec.HasField("seed") and items and spec.seed + items - 1 > INT64_MAX:
+        raise InvalidArgument(
+            "spec.seed",
+            f"{spec.seed}: item i uses seed + i, and {items} items pass {INT64_MAX}; "
+            f"the largest seed for this job is {INT64_MAX - items + 1}",
+        )
 
 
 def apply_styles(spec: pb.JobSpec, styles: Styles) -> None:

@@ -1,6 +1,7 @@
 """Annotate jobs: boxes (and masks) for images the user already has (`synthmill annotate DIR`).
 
-At submit the images are checked, written under the job folder's images/ with their own names, and
+At submit the images are checked (plain names; PNG or JPEG within the pixel budget, read from their
+headers), written under the job folder's images/ with their own names, and
 dropped from the stored spec, which keeps only the names. The run sends them to the image servers'
 Annotate RPC a request at a time and records each image's boxes like a generated image's, so the
 folder ends as an imagefolder dataset with metadata.jsonl and annotations/instances.json.
@@ -11,7 +12,11 @@ from __future__ import annotations
 import asyncio
 
 from synthmill.common.errors import InvalidArgument
-from synthmill.common.judging import Capabilities, check_labelling
+from synthmill.common.image_header import check_image
+from synthmill.common.judging import Capabilities, check_annotate
+from synthmill.common.paths import BadPath, plain_name
+from synthmill.common.rules import IMAGE_SUFFIXES
+from synthmill.gateway.disk import estimate_bytes
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.outputs.coco import box_row
 from synthmill.gateway.outputs.folder import JobFolder
@@ -23,8 +28,6 @@ from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.upstream import REQUEST_TIMEOUT_S
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2
-
-SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 class Annotate(JobKind):
@@ -45,13 +48,11 @@ class Annotate(JobKind):
         seen: set[str] = set()
         for i, image in enumerate(annotate.images):
             name = image.file_name
-            if (
-                not name
-                or "/" in name
-                or "\\" in name
-                or name.startswith(".")
-                or not name.lower().endswith(SUFFIXES)
-            ):
+            try:
+                plain_name(name)
+            except BadPath as exc:
+                raise InvalidArgument(f"annotate.images[{i}].file_name", str(exc)) from None
+            if name.startswith(".") or not name.lower().endswith(IMAGE_SUFFIXES):
                 raise InvalidArgument(
                     f"annotate.images[{i}].file_name",
                     f"{name!r} is not a plain .png, .jpg or .jpeg file name",
@@ -61,9 +62,11 @@ class Annotate(JobKind):
             seen.add(name)
             if not image.data:
                 raise InvalidArgument(f"annotate.images[{i}].data", "is empty")
-        if not annotate.annotations:
-            raise InvalidArgument("annotate.annotations", 'at least one kind is required, e.g. ["bbox"]')
-        check_labelling(annotate.annotations, annotate.labels, "annotate", caps)
+            check_image(image.data, f"annotate.images[{i}].data")  # the size from its header
+        check_annotate(annotate.annotations, annotate.labels, "annotate", caps)
+
+    def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
+        return estimate_bytes(counts, inputs=sum(len(image.data) for image in spec.annotate.images))
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(images_total=len(spec.annotate.images))

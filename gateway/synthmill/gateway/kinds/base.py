@@ -12,17 +12,16 @@ ask the job's `JobKind` (from `kinds.kind_of`). A kind owns, for its part of `Jo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from synthmill.gateway.disk import estimate_bytes
 from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.gateway.outputs.results import Recorded
+from synthmill.gateway.run.job_run import JobRun
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.styles import Styles
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import image_pb2, text_pb2
-
-if TYPE_CHECKING:
-    from synthmill.gateway.run.job_run import JobRun
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,10 @@ class JobKind:
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         raise NotImplementedError
 
+    def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
+        """At most how many bytes the job's outputs take (checked against the free space at submit)."""
+        return estimate_bytes(counts)
+
     def store_inputs(self, folder: JobFolder, spec: pb.JobSpec) -> None:
         """At submit, once the spec passed its checks: keeps what the job was given in its folder and
         out of the stored spec (runs off the event loop)."""
@@ -70,6 +73,11 @@ class JobKind:
     async def run(self, run: JobRun) -> None:
         """Makes the job's missing items, recording each through `run`."""
         raise NotImplementedError
+
+    async def finalize(self, run: JobRun) -> None:
+        """Writes the job's files when it ends: by default `write_results` from the recorded rows and
+        images, then job.json. A kind that records other items reads them itself."""
+        await run.finalize(self.write_results, self.rows(run.job.spec) is not None)
 
     def write_results(self, job: pb.Job, folder: JobFolder, recorded: Recorded) -> None:
         """Writes the job's files (all but job.json) from what it recorded (runs off the event loop)."""

@@ -8,6 +8,7 @@ import asyncio
 from synthmill.common import rules
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.prompt_syntax import escape
+from synthmill.gateway.disk import estimate_bytes
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.kinds.prompts import check_axes, check_axes_used, check_prompt, chosen_styles
 from synthmill.gateway.outputs.folder import JobFolder
@@ -57,14 +58,16 @@ class Images(JobKind):
         for i, prompt in enumerate(images.prompts):
             check_prompt(prompt, f"images.prompts[{i}]", axis_names, used, model)
         for i, caption in enumerate(images.captions):
-            if not caption.caption.strip():
-                raise InvalidArgument(f"images.captions[{i}].caption", "is empty")
+            rules.check_not_empty(caption.caption, f"images.captions[{i}].caption")
             rules.check_prompt(caption.caption, f"images.captions[{i}].caption", model)
-        if images.expand_topic.strip() == "" and images.expand_topic:
-            raise InvalidArgument("images.expand_topic", "is empty")
+        if images.expand_topic:
+            rules.check_not_empty(images.expand_topic, "images.expand_topic")
         if images.axes and not images.expand_topic and not images.captions:
             check_axes_used(images.axes, used, "images.axes")
         rules.check_count(self._count(images), settings.max_images, "images.count")
+
+    def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
+        return estimate_bytes(counts, spec.images.params)
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(images_total=self._count(spec.images))

@@ -34,8 +34,7 @@ def check_prompt(
     prompt: str, path: str, known: set[str], used: set[str], model: common_pb2.ModelInfo | None
 ) -> None:
     """An image prompt whose placeholders name only `known` fields or axes; adds them to `used`."""
-    if not prompt.strip():
-        raise InvalidArgument(path, "is empty")
+    rules.check_not_empty(prompt, path)
     rules.check_prompt(prompt, path, model)
     for name in placeholders(prompt):
         if name not in known:

@@ -9,6 +9,7 @@ from synthmill.common import rules
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.sampler import ColumnSampler
 from synthmill.common.schema import InvalidRow, Schema, parse_schema
+from synthmill.common.schema.capacity import check_capacity
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.gateway.outputs.records import ROW, RowRecord
@@ -53,6 +54,7 @@ def validate_rows(
     """The checks of a job's rows at `path`; returns their schema."""
     schema = parse_schema(rows.schema_json, f"{path}.schema")
     rules.check_count(rows.count, settings.max_rows, f"{path}.count")
+    check_capacity(schema, rows.count, f"{path}.count")
     if rows.format not in common_pb2.RowFormat.values():
         raise InvalidArgument(f"{path}.format", f"unknown format {rows.format}")
     if info is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from synthmill.common import rules
 from synthmill.common.errors import InvalidArgument
+from synthmill.gateway.disk import estimate_bytes
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.kinds.prompts import check_axes, check_axes_used, check_prompt, chosen_styles
 from synthmill.gateway.kinds.text import make_rows, validate_rows
@@ -54,6 +55,9 @@ class Unified(JobKind):
             check_prompt(prompt, f"unified.prompts[{i}]", known, used, model)
         check_axes_used(unified.axes, used, "unified.axes")
         rules.check_count(unified_image_count(unified), settings.max_images, "unified.images_per_row")
+
+    def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
+        return estimate_bytes(counts, spec.unified.params)
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         unified = spec.unified

@@ -25,13 +25,14 @@ import os
 import stat
 import tempfile
 from collections.abc import Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthmill.common.errors import InvalidArgument, NotFound
+from synthmill.common.paths import BadPath, relative_path
 from synthmill.common.schema import Schema
 from synthmill.v1 import common_pb2
 from synthmill.v1 import gateway_pb2 as pb
@@ -44,7 +45,7 @@ EXTENSIONS = {
     common_pb2.ROW_FORMAT_PARQUET: "parquet",
 }
 
-_ARROW_TYPES = {
+ARROW_TYPES = {
     "int": pa.int64(),
     "float": pa.float64(),
     "bool": pa.bool_(),
@@ -75,7 +76,9 @@ class OutsideFolder(ValueError):
 
 class JobFolder:
     def __init__(self, root: Path, job_id: str, owner: str = ""):
-        self.path = root / owner / job_id if owner else root / job_id
+        self.root = root
+        self.parts = (owner, job_id) if owner else (job_id,)
+        self.path = root.joinpath(*self.parts)
 
     @classmethod
     def of(cls, root: Path, job: pb.Job) -> JobFolder:
@@ -143,29 +146,39 @@ class JobFolder:
         return sorted(found)
 
     def open_file(self, relative: str | Path) -> BinaryIO:
-        """Opens a file of the folder for reading; raises OutsideFolder for a path that would leave it."""
-        pure = PurePosixPath(relative)
-        if not pure.parts or pure.is_absolute() or ".." in pure.parts or "\\" in str(relative):
-            raise OutsideFolder(f"{str(relative)!r} is not a path inside the job's folder")
-        current = self.path
-        for part in pure.parts[:-1]:
-            current = current / part
-            if current.is_symlink():
-                raise OutsideFolder(f"{str(relative)!r} goes through a symbolic link")
+        """Opens a file of the folder for reading; raises OutsideFolder for a path that would leave it.
+        Each part is opened relative to its parent folder's descriptor with O_NOFOLLOW (openat), from
+        the output root down: a symbolic link swapped in after any check is still never followed."""
         try:
-            fd = os.open(current / pure.parts[-1], os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:  # the file itself is a symbolic link
-                raise OutsideFolder(f"{str(relative)!r} is a symbolic link") from None
-            raise
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            pure = relative_path(str(relative))
+        except BadPath as exc:
+            raise OutsideFolder(str(exc)) from None
+        steps = [(part, os.O_DIRECTORY) for part in (*self.parts, *pure.parts[:-1])]
+        steps.append((pure.parts[-1], os.O_NONBLOCK))  # a FIFO planted here must not block the open
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for part, flags in steps:
+                child = _open_below(fd, part, os.O_RDONLY | flags, relative)
+                os.close(fd)
+                fd = child
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise FileNotFoundError(f"{str(relative)!r} is not a file")
+            os.set_blocking(fd, True)
+            handle = os.fdopen(fd, "rb")
+        except BaseException:
             os.close(fd)
-            raise FileNotFoundError(f"{str(relative)!r} is not a file")
-        return os.fdopen(fd, "rb")
+            raise
+        return handle
 
     def select(self, paths: Sequence[str]) -> list[Path]:
-        """The named files (relative to the folder) among `files()`; a path leaving the folder is
-        InvalidArgument (by `open_file`'s rule), one the folder lacks NotFound."""
+        """The named files (relative to the folder) among `files()`; a path that is not one inside the
+        folder is InvalidArgument, checked for every path before any is looked up, one the folder
+        lacks NotFound."""
+        for i, name in enumerate(paths):
+            try:
+                relative_path(name)
+            except BadPath as exc:
+                raise InvalidArgument(f"paths[{i}]", str(exc)) from None
         listed = {path.as_posix(): path for path in self.files()}
         chosen = []
         for i, name in enumerate(paths):
@@ -182,6 +195,16 @@ class JobFolder:
         return chosen
 
 
+def _open_below(parent: int, name: str, flags: int, relative: str | Path) -> int:
+    """`name` opened inside the folder open as `parent`, never through a symbolic link."""
+    try:
+        return os.open(name, flags | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR) and stat.S_ISLNK(os.lstat(name, dir_fd=parent).st_mode):
+            raise OutsideFolder(f"{str(relative)!r} goes through a symbolic link") from None
+        raise
+
+
 def _csv(rows: Sequence[dict[str, Any]], columns: list[str]) -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
@@ -192,7 +215,7 @@ def _csv(rows: Sequence[dict[str, Any]], columns: list[str]) -> bytes:
 
 
 def _parquet(rows: Sequence[dict[str, Any]], columns: list[str], schema: Schema) -> bytes:
-    fields = [pa.field(f.name, _ARROW_TYPES.get(f.type, pa.string()), nullable=True) for f in schema.fields]
+    fields = [pa.field(f.name, ARROW_TYPES.get(f.type, pa.string()), nullable=True) for f in schema.fields]
     if "images" in columns:
         fields.append(pa.field("images", pa.list_(pa.string())))
     table = pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows], schema=pa.schema(fields))

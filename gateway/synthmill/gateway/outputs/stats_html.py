@@ -29,6 +29,14 @@ def render(title: str, stats: dict[str, Any]) -> str:
     )
 
 
+def render_tables(title: str, report: dict[str, Any]) -> str:
+    """A tables job's report: child counts per parent first, then every table's columns."""
+    columns = {f"{name} per {c['parent']}": c for name, c in report["children"].items()}
+    for table, table_stats in report["tables"].items():
+        columns.update({f"{table}.{name}": c for name, c in table_stats.get("columns", {}).items()})
+    return render(title, {"columns": columns, "headline": report["headline"]})
+
+
 def _card(name: str, column: dict[str, Any]) -> str:
     dist = column["distribution"]
     spec = json.dumps(dist) if isinstance(dist, dict) else dist

@@ -1,13 +1,12 @@
 """One run of one job: what every kind's run shares. It knows the job's folder, seed and lease, records
 each finished item durably (with its event), runs upstream calls by the retry policy, and at the end
-has the kind write its files from what was recorded, then job.json."""
+hands what was recorded to the kind's writer, then writes job.json."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from synthmill.common.errors import Unavailable
 from synthmill.gateway import metrics
@@ -23,9 +22,6 @@ from synthmill.gateway.styles import Styles
 from synthmill.gateway.upstream import Upstream
 from synthmill.v1 import gateway_pb2 as pb
 
-if TYPE_CHECKING:
-    from synthmill.gateway.kinds.base import JobKind
-
 
 @dataclass
 class Context:
@@ -40,29 +36,30 @@ class Context:
 
 
 class JobRun:
-    def __init__(self, job: pb.Job, ctx: Context, owner: str, kind: JobKind):
+    def __init__(self, job: pb.Job, ctx: Context, owner: str):
         self.job = job
         self.ctx = ctx
         self.owner = owner  # the lease every write is fenced on
-        self.kind = kind
         self.store = ctx.store
         self.folder = JobFolder.of(ctx.settings.output_dir, job)
         self.seed = job.spec.seed
         self.text_model = ""  # the text model's name, once known
         self.images_done: set[int] = set()
 
-    async def execute(self) -> None:
+    async def prepare(self) -> None:
+        """Reads which images are done and removes what a killed gateway left half-written."""
         self.images_done = set(await self.store.items(self.job.id, IMAGE))
         await asyncio.to_thread(self.folder.remove_partial_files)
-        await self.kind.run(self)
 
     # Recording
 
-    async def record_row(self, index: int, record: RowRecord) -> None:
-        """Stores a row with its RowWritten event; from then on it is done."""
+    async def record_row(self, index: int, record: RowRecord, table: str = "") -> None:
+        """Stores a row with its RowWritten event; from then on it is done. A tables job's rows are
+        items of kind `row:<table>`."""
         self.job.counts.rows_done += 1
-        item = Item(ROW, index, record.to_json())
-        await self.ctx.events.append(self.job, self.owner, [item], row=pb.RowWritten(index=index))
+        item = Item(f"{ROW}:{table}" if table else ROW, index, record.to_json())
+        event = pb.RowWritten(index=index, table=table)
+        await self.ctx.events.append(self.job, self.owner, [item], row=event)
         metrics.ROWS.inc()
 
     async def record_image(self, index: int, record: ImageRecord) -> None:
@@ -101,8 +98,8 @@ class JobRun:
 
     # Files
 
-    async def finalize(self) -> None:
-        """Has the kind write its files from what is recorded, then writes job.json."""
+    async def finalize(self, write: Callable[[pb.Job, JobFolder, Recorded], None], has_rows: bool) -> None:
+        """Has `write` (the kind's) write the job's files from what is recorded, then writes job.json."""
         rows = {i: RowRecord.from_json(d) for i, d in (await self.store.items(self.job.id, ROW)).items()}
         stored = await self.store.items(self.job.id, IMAGE)
         images = {i: ImageRecord.from_json(d) for i, d in stored.items()}
@@ -111,8 +108,8 @@ class JobRun:
         # What is stored is what was made: a record cut short by a cancel had counted itself already.
         self.job.counts.rows_done, self.job.counts.images_done = len(rows), len(images)
 
-        def write() -> None:
-            self.kind.write_results(self.job, self.folder, recorded)
-            write_job_json(self.job, self.folder, recorded, self.kind.rows(self.job.spec) is not None)
+        def write_all() -> None:
+            write(self.job, self.folder, recorded)
+            write_job_json(self.job, self.folder, recorded, has_rows)
 
-        await asyncio.to_thread(write)
+        await asyncio.to_thread(write_all)

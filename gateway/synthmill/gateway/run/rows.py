@@ -8,8 +8,8 @@ from each other, and nothing more.
 
 The gateway is the authority on `unique` and whole-row duplicates across the job. It accepts rows
 strictly in index order, each against every row accepted before it. A row that repeats one is
-asked for again, alone, with the seed of its next sample (`seed + attempt·2³²`, the text server's
-own rule for retries), until a sample is new or `max_row_samples` samples were drawn. Only
+asked for again, alone, with the seed of its next sample (`synthmill.common.seeds`, the text
+server's own rule for retries), until a sample is new or `max_row_samples` samples were drawn. Only
 accepted rows are stored, and they are stored in index order.
 
 Sampled columns. Fields with a declared distribution are drawn here for each row from the job's
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from synthmill.common.sampler import ColumnSampler, plain
 from synthmill.common.schema import InvalidRow, Schema
+from synthmill.common.seeds import sample_seed
 from synthmill.common.uniqueness import RowDeduper
 from synthmill.gateway.outputs.records import RowRecord
 from synthmill.gateway.run.retries import JobFailed
@@ -37,18 +38,11 @@ from synthmill.gateway.upstream import REQUEST_TIMEOUT_S
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import text_pb2
 
-ATTEMPT_STRIDE = 2**32  # sample `a` of row `i` is drawn with seed + i + a·2³² (text server rule)
-
 
 @dataclass
 class _Chunk:
     rows: dict[int, text_pb2.GeneratedRow] = field(default_factory=dict)
     error: str = ""  # why the chunk's request failed, after the rows it did return
-
-
-def _wrap(seed: int) -> int:
-    value = seed % 2**64
-    return value - 2**64 if value >= 2**63 else value
 
 
 class RowMaker:
@@ -70,6 +64,8 @@ class RowMaker:
             [Callable[[], Awaitable[None]], Callable[[], int], Callable[[], bool]], Awaitable[None]
         ],
         accept: Callable[[text_pb2.GeneratedRow, dict], Awaitable[None]],
+        pinned: Callable[[int, int], list[dict]] | None = None,
+        context: Callable[[int, int], list[dict]] | None = None,
     ):
         self.spec = spec
         self.schema = schema
@@ -82,15 +78,24 @@ class RowMaker:
         self.accept = accept
         self._schema_json = json.dumps(plain(schema).json_schema())
         self.sampler = ColumnSampler(schema)
+        self._pins = pinned
+        self._context = context
 
     def _pinned(self, start: int, count: int) -> list[dict]:
-        """The sampled values of rows start .. start + count - 1 (always from the job's seed)."""
+        """The sampled values of rows start .. start + count - 1 (always from the job's seed), or
+        what `pinned` gives (a tables job: keys, references and sampled columns)."""
+        if self._pins is not None:
+            return self._pins(start, count)
         return self.sampler.rows(self.seed, range(start, start + count)) if self.sampler.sampled else []
 
     def _request(self, start: int, count: int, seed: int) -> text_pb2.GenerateRowsRequest:
         pinned = self._pinned(start, count)
         return text_pb2.GenerateRowsRequest(
             pinned_rows_json=[json.dumps(values, ensure_ascii=False) for values in pinned],
+            context_rows_json=[
+                json.dumps(row, ensure_ascii=False)
+                for row in (self._context(start, count) if self._context else [])
+            ],
             schema_json=self._schema_json,
             start_index=start,
             count=count,
@@ -172,7 +177,7 @@ class RowMaker:
 
     async def _again(self, index: int, drawn: int) -> text_pb2.GeneratedRow:
         """Row `index` alone, from its sample number `drawn` on."""
-        request = self._request(index, 1, _wrap(self.seed + drawn * ATTEMPT_STRIDE))
+        request = self._request(index, 1, sample_seed(self.seed, 0, drawn))
         got: list[text_pb2.GeneratedRow] = []
 
         async def attempt() -> None:

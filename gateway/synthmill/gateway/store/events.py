@@ -8,12 +8,19 @@ stored event before it, and resuming never replays steps.
 
 Each job with watchers on this gateway has one feed: on every notice of a stored event it reads
 the new events from the store once and hands them to each of its watchers.
+
+A watcher that reads slower than events come (a slow client, or more deliveries than the gateway's
+CPU can send) is not sent stale progress: a step of an item that it has not been sent yet is
+replaced by the newer step of the same item in the same phase (`Mailbox`), so it never falls further
+behind than the items in flight, and still sees each phase's last step. Stored events are never
+dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -23,11 +30,49 @@ from synthmill.gateway.store.job_store import Item, JobStore, make_event
 from synthmill.v1 import gateway_pb2 as pb
 
 log = logging.getLogger(__name__)
-STEP_BACKLOG = 256  # live steps a slow watcher may have pending; more are dropped for it
 
 
 def is_final(event: pb.JobEvent) -> bool:
     return event.WhichOneof("event") == "state" and event.state.state in TERMINAL_STATES
+
+
+class Mailbox:
+    """The events one watcher has yet to be sent, in order. A step replaces the step of the same item
+    and phase still waiting here (the watcher lags: that one is stale); every stored event stays."""
+
+    def __init__(self) -> None:
+        self._slots: deque[pb.JobEvent | None] = deque()  # None: a step replaced by a newer one
+        self._first = 0  # the number of the slot at the left end
+        self._steps: dict[tuple[int, int], int] = {}  # (item, phase) -> the slot number of its waiting step
+        self._ready = asyncio.Event()
+        self.superseded = 0  # steps replaced by newer ones, never sent
+
+    def put(self, event: pb.JobEvent) -> None:
+        if event.WhichOneof("event") == "step":
+            key = (event.step.index, event.step.phase)
+            waiting = self._steps.get(key)
+            if waiting is not None:
+                self._slots[waiting - self._first] = None
+                self.superseded += 1
+            self._steps[key] = self._first + len(self._slots)
+        self._slots.append(event)
+        self._ready.set()
+
+    async def get(self) -> pb.JobEvent:
+        while True:
+            while not self._slots:
+                self._ready.clear()
+                await self._ready.wait()
+            event = self._slots.popleft()
+            number = self._first
+            self._first += 1
+            if event is None:
+                continue
+            if event.WhichOneof("event") == "step":
+                key = (event.step.index, event.step.phase)
+                if self._steps.get(key) == number:
+                    del self._steps[key]
+            return event
 
 
 class _Feed:
@@ -37,7 +82,7 @@ class _Feed:
         self.store = store
         self.job_id = job_id
         self.last = last_seq  # the feed has handed out every stored event up to here
-        self.queues: set[asyncio.Queue[pb.JobEvent]] = set()
+        self.queues: set[Mailbox] = set()
         self._dirty = False
         self._task: asyncio.Task | None = None
 
@@ -58,12 +103,11 @@ class _Feed:
             for event in events:
                 self.last = event.seq
                 for queue in self.queues:
-                    queue.put_nowait(event)
+                    queue.put(event)
 
     def step(self, event: pb.JobEvent) -> None:
         for queue in self.queues:
-            if queue.qsize() < STEP_BACKLOG:
-                queue.put_nowait(event)
+            queue.put(event)
 
 
 class EventLog:
@@ -110,7 +154,7 @@ class EventLog:
         if feed is None:
             last = await self._store.last_seq(job_id)
             feed = self._feeds.setdefault(job_id, _Feed(self._store, job_id, last))
-        queue: asyncio.Queue[pb.JobEvent] = asyncio.Queue()
+        queue = Mailbox()
         feed.queues.add(queue)
         try:
             job = await self._store.get_job(job_id)

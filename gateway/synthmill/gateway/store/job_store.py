@@ -13,6 +13,8 @@ job is fenced on the lease, so a gateway that lost its lease cannot write (Lease
 
 Events. Each stored event takes the job's next sequence number (`last_seq`) in the transaction
 that stores its item, and is announced to every gateway after commit.
+
+Listings are pages (`paging`); deleting jobs, retention's queries and event compaction are in `upkeep`.
 """
 
 from __future__ import annotations
@@ -24,14 +26,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from synthmill.common.pages import DEFAULT_PAGE
 from synthmill.common.states import TERMINAL_STATES
 from synthmill.gateway.store.database import Database, Notice, StoreUnavailable, Tx
+from synthmill.gateway.store.paging import EVERY_JOB, Cursor, JobFilter, Page
+from synthmill.gateway.store.upkeep import Upkeep
 from synthmill.v1 import gateway_pb2 as pb
 from synthmill.v1 import keys_pb2 as pb_keys
 
 __all__ = [
     "Admission",
     "Claim",
+    "IdTaken",
     "Item",
     "JobStore",
     "LeaseLost",
@@ -45,11 +51,19 @@ _EXPIRED = "(lease_owner IS NULL OR lease_until < {now})"
 _TENANT = "($1 = 0 OR state = $1) AND (NOT $3 OR owner = $2)"  # state 0: any; $3: only owner $2
 
 
+class IdTaken(Exception):
+    """A new job's id is already a stored job's: nothing was stored or counted; try a fresh id."""
+
+
 class LeaseLost(Exception):
     """This gateway no longer holds the job's lease: another gateway runs it now."""
 
 
 QUEUE_LIMIT = "queued_jobs"  # OverLimit's name for the gateway-wide queue limit
+
+
+class _Admissible(Exception):
+    """Ends `check_admission`'s transaction, undoing what the check counted."""
 
 
 class OverLimit(Exception):
@@ -111,7 +125,14 @@ def open_store(url: str, default_path: Path, retry_s: float) -> JobStore:
     raise ValueError(f"SYNTHMILL_GATEWAY_DB_URL: {scheme!r} is not sqlite or postgresql")
 
 
-class JobStore:
+def _ended(job: pb.Job) -> float | None:
+    """When a job in a final state ended (epoch seconds), for retention; None while it may run."""
+    if job.state not in TERMINAL_STATES:
+        return None
+    return (job.finished_at if job.HasField("finished_at") else job.created_at).ToNanoseconds() / 1e9
+
+
+class JobStore(Upkeep):
     """Jobs (as serialized `Job` messages), their finished items, their events, their leases."""
 
     def __init__(self, db: Database):
@@ -121,6 +142,28 @@ class JobStore:
         await self.db.open()
         if self.db.exclusive:  # the previous process's leases died with it
             await self.db.run(lambda tx: tx.execute("UPDATE jobs SET lease_owner = NULL, lease_until = NULL"))
+        await self._fill_columns()
+
+    async def _fill_columns(self) -> None:
+        """Reads the kind and end time of jobs stored before those columns existed (migration 0004)."""
+        while True:
+            rows = await self.db.run(
+                lambda tx: tx.fetch("SELECT job FROM jobs WHERE kind IS NULL LIMIT 1000")
+            )
+            if not rows:
+                return
+
+            async def fill(tx: Tx, rows=rows) -> None:
+                for (data,) in rows:
+                    job = pb.Job.FromString(bytes(data))
+                    await tx.execute(
+                        "UPDATE jobs SET kind = $2, ended = $3 WHERE id = $1",
+                        job.id,
+                        job.spec.WhichOneof("kind") or "",
+                        _ended(job),
+                    )
+
+            await self.db.run(fill)
 
     async def close(self) -> None:
         await self.db.close()
@@ -138,24 +181,42 @@ class JobStore:
     ) -> pb.JobEvent:
         """Stores a new job with its first event, and wakes every gateway's claimer. With an
         `admission`, the queue and the owner's limits are checked and the day's usage counted in the
-        same transaction (OverLimit, and nothing stored, when it does not fit)."""
+        same transaction (OverLimit, and nothing stored, when it does not fit). IdTaken, and nothing
+        stored, when a job has its id already."""
 
         async def work(tx: Tx) -> pb.JobEvent:
             if admission is not None:
                 await self._admit(tx, job, admission)
-            await tx.execute(
-                "INSERT INTO jobs (id, created, state, job, owner) VALUES ($1, $2, $3, $4, $5)",
+            inserted = await tx.fetchrow(
+                "INSERT INTO jobs (id, created, state, job, owner, kind) VALUES ($1, $2, $3, $4, $5, $6) "
+                "ON CONFLICT (id) DO NOTHING RETURNING id",
                 job.id,
                 job.created_at.ToNanoseconds() / 1e9,
                 job.state,
                 job.SerializeToString(),
                 job.owner,
+                job.spec.WhichOneof("kind") or "",
             )
+            if inserted is None:
+                raise IdTaken(job.id)
             stored = await self._write(tx, job, None, event, ())
             tx.notify(Notice("queued", job.id))
             return stored
 
         return await self.db.run(work)
+
+    async def check_admission(self, job: pb.Job, admission: Admission) -> None:
+        """OverLimit when `job` would not be admitted now; stores and counts nothing (the check's
+        transaction is rolled back). For work to skip before it starts; `create` checks again."""
+
+        async def work(tx: Tx) -> None:
+            await self._admit(tx, job, admission)
+            raise _Admissible
+
+        try:
+            await self.db.run(work)
+        except _Admissible:
+            pass
 
     async def _admit(self, tx: Tx, job: pb.Job, admission: Admission) -> None:
         """Checks `job` against the queue and its owner's limits, and counts it. Submits, on any
@@ -211,7 +272,7 @@ class JobStore:
         fence = (" AND lease_owner = $6", owner) if owner is not None else (" AND $6 = ''", "")
         row = await tx.fetchrow(
             "UPDATE jobs SET state = $2, job = $3, last_seq = last_seq + $4, "
-            "lease_owner = CASE WHEN $5 THEN NULL ELSE lease_owner END "
+            "lease_owner = CASE WHEN $5 THEN NULL ELSE lease_owner END, ended = $7 "
             f"WHERE id = $1{fence[0]} RETURNING last_seq",
             job.id,
             job.state,
@@ -219,6 +280,7 @@ class JobStore:
             1 if event is not None else 0,
             job.state in TERMINAL_STATES,
             fence[1],
+            _ended(job),
         )
         if row is None:
             raise LeaseLost(f"job {job.id}: lease lost")
@@ -247,13 +309,37 @@ class JobStore:
         row = await self.db.run(lambda tx: tx.fetchrow("SELECT job FROM jobs WHERE id = $1", job_id))
         return pb.Job.FromString(bytes(row[0])) if row else None
 
-    async def list_jobs(self, state: int = 0, limit: int = 0, owner: str | None = None) -> list[pb.Job]:
-        """Newest first; `owner` (a key's name) keeps only that tenant's jobs, None keeps all."""
-        query = f"SELECT job FROM jobs WHERE {_TENANT} ORDER BY created DESC, id DESC"
-        if limit:
-            query += f" LIMIT {int(limit)}"
-        rows = await self.db.run(lambda tx: tx.fetch(query, state, owner or "", owner is not None))
-        return [pb.Job.FromString(bytes(row[0])) for row in rows]
+    async def list_jobs(
+        self, where: JobFilter = EVERY_JOB, size: int = DEFAULT_PAGE, after: Cursor | None = None
+    ) -> Page:
+        """A page of `size` jobs `where` says, newest first, after the cursor `after` (if any)."""
+        args: list[Any] = []
+        clauses = ["TRUE"]
+
+        def add(sql: str, *values: Any) -> None:  # only the filters asked for: each can use its index
+            clauses.append(sql.format(*(f"${len(args) + 1 + i}" for i in range(len(values)))))
+            args.extend(values)
+
+        if where.state:
+            add("state = {}", where.state)
+        if where.owner is not None:
+            add("owner = {}", where.owner)
+        if where.kind:
+            add("kind = {}", where.kind)
+        if where.created_after is not None:
+            add("created >= {}", where.created_after)
+        if where.created_before is not None:
+            add("created < {}", where.created_before)
+        if after is not None:
+            add("(created, id) < ({}, {})", after.created, after.id)
+        query = (
+            f"SELECT job, created, id FROM jobs WHERE {' AND '.join(clauses)} "
+            f"ORDER BY created DESC, id DESC LIMIT {int(size) + 1}"
+        )
+        rows = await self.db.run(lambda tx: tx.fetch(query, *args))
+        jobs = [pb.Job.FromString(bytes(row[0])) for row in rows[:size]]
+        last = rows[size - 1] if len(rows) > size else None
+        return Page(jobs, Cursor(last[1], last[2]) if last else None)
 
     async def count_jobs(self, state: int, owner: str | None = None) -> int:
         query = f"SELECT COUNT(*) FROM jobs WHERE {_TENANT}"

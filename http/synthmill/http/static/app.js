@@ -1,4 +1,5 @@
 // The page: a hash router over the rows form, the images form and a job's page, beside the jobs panel.
+import { apiKey } from "./api.js";
 import { imagesView } from "./images.js";
 import { jobView } from "./job.js";
 import { refreshJobs } from "./jobs.js";
@@ -37,6 +38,14 @@ async function health() {
     badge.textContent = "unreachable";
   }
 }
+
+const keyBox = document.getElementById("api-key");
+keyBox.value = apiKey.get();
+keyBox.addEventListener("change", () => {
+  apiKey.set(keyBox.value.trim());
+  route();
+  refreshJobs();
+});
 
 window.addEventListener("hashchange", route);
 document.getElementById("refresh-jobs").addEventListener("click", () => { refreshJobs(); health(); });

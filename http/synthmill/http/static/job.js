@@ -1,6 +1,7 @@
 // The job page: live progress, cancel and download; a gallery of thumbnails with each image's metadata
-// and its boxes and masks (annotations/instances.json, COCO) drawn over it; the rows as a table.
-import { api, fileUrl, TERMINAL } from "./api.js";
+// and its boxes and masks (annotations/instances.json, COCO) drawn over it; the rows as a table; a
+// tables job's tables with their row counts and files (job.json).
+import { api, blobUrl, fileUrl, TERMINAL } from "./api.js";
 import { h } from "./dom.js";
 import { follow, onJobEvent, progressBar, setBar } from "./jobs.js";
 
@@ -116,8 +117,15 @@ async function loadBoxes(jobId) {
   return byFile;
 }
 
+// An <img> of a job file, fetched with the API key.
+function image(jobId, file, alt) {
+  const img = h("img", { alt });
+  blobUrl(fileUrl(jobId, file)).then((url) => { img.src = url; }, (err) => { img.title = err.message; });
+  return img;
+}
+
 function framed(jobId, meta, boxes) {
-  const frame = h("div.frame", {}, h("img", { src: fileUrl(jobId, meta.file_name), alt: meta.prompt || meta.file_name, loading: "lazy" }));
+  const frame = h("div.frame", {}, image(jobId, meta.file_name, meta.prompt || meta.file_name));
   for (const box of boxes || []) {
     if (box.segmentation && box.segmentation.counts) frame.append(maskCanvas(box.segmentation));
     const [x, y, w, bh] = box.bbox;
@@ -152,14 +160,23 @@ function thumb(jobId, meta, boxes) {
 function table(jobId, rows) {
   const columns = Object.keys(rows[0] || {});
   const cell = (name, value) => {
-    if (name === "images" && Array.isArray(value)) return h("td", {}, value.map((file) => h("img", { src: fileUrl(jobId, file), alt: file })));
+    if (name === "images" && Array.isArray(value)) return h("td", {}, value.map((file) => image(jobId, file, file)));
     return h("td", {}, value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value));
   };
   return h("div.table-wrap", {}, h("table", { id: "rows-table" }, h("thead", {}, h("tr", {}, columns.map((c) => h("th", {}, c)))), h("tbody", {}, rows.map((row) => h("tr", {}, columns.map((c) => cell(c, row[c])))))));
 }
 
-async function fill(job, gallery, rowsCard) {
+async function tablesList(jobId) {
+  let info = await api(fileUrl(jobId, "job.json"));
+  if (typeof info === "string") info = JSON.parse(info);
+  const rows = (info.tables || []).map((t) => h("tr", {}, h("td", {}, t.table), h("td", {}, String(t.rows)), h("td", {}, t.file ? h("a", { href: fileUrl(jobId, t.file) }, t.file) : "not written")));
+  const extra = ["schema.sql", "stats.html"].map((file) => h("a", { href: fileUrl(jobId, file) }, file));
+  return [h("div.table-wrap", {}, h("table", { id: "tables-table" }, h("thead", {}, h("tr", {}, ["table", "rows", "file"].map((c) => h("th", {}, c)))), h("tbody", {}, rows))), h("p.facts", {}, extra.flatMap((a) => [a, " "]))];
+}
+
+async function fill(job, gallery, rowsCard, tablesCard) {
   const jobId = job.job_id;
+  if (job.spec.tables) tablesCard.append(...(await tablesList(jobId)));
   if (job.counts.images_total) {
     const [meta, boxes] = await Promise.all([loadJsonl(jobId, "metadata.jsonl"), annotated(job) ? loadBoxes(jobId) : new Map()]);
     gallery.replaceChildren(...(meta.length ? meta.map((m) => thumb(jobId, m, boxes.get(m.file_name))) : [h("p.empty", {}, "No images were made.")]));
@@ -184,13 +201,20 @@ export function jobView(jobId, setCleanup) {
     const bar = progressBar(job.status, job.progress);
     const pct = h("b", { id: "job-progress" }, `${Math.floor(job.progress)}%`);
     const cancel = h("button.danger", { type: "button", onclick: () => api(`/jobs/${jobId}/cancel`, { method: "POST" }).catch(() => {}) }, "Cancel");
-    const download = h("a", { href: `/jobs/${encodeURIComponent(jobId)}/download`, download: `${jobId}.zip` }, h("button.ghost", { type: "button", tabIndex: -1 }, "Download .zip"));
+    const save = async () => {
+      const link = h("a", { href: await blobUrl(`/jobs/${encodeURIComponent(jobId)}/download`), download: `${jobId}.zip` });
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    };
+    const download = h("button.ghost", { type: "button", id: "download", onclick: () => save().catch((err) => { download.title = err.message; }) }, "Download .zip");
     const gallery = h("div.gallery", { id: "gallery" });
     const imagesCard = h("section.card", {}, h("h2", {}, "Images"), gallery);
     const rowsCard = h("section.card", {}, h("h2", {}, "Rows"));
+    const tablesCard = h("section.card", {}, h("h2", {}, "Tables"));
     if (TERMINAL.has(job.status)) cancel.classList.add("hidden");
     if (!job.counts.images_total) imagesCard.classList.add("hidden");
     if (!rowsSpec({ spec: job.spec })) rowsCard.classList.add("hidden");
+    if (!job.spec.tables) tablesCard.classList.add("hidden");
     const facts = [["type", job.type], ["seed", job.seed], ["created", new Date(job.created_at).toLocaleString()], ["output", job.output_path]];
     root.replaceChildren(
       h("div.job-head", {}, h("div", {}, h("h1", {}, `Job ${jobId}`), h("div.facts", {}, facts.map(([k, v]) => h("span", {}, `${k} `, h("b", {}, String(v)))))), h("div.actions", {}, pill, cancel, download)),
@@ -198,7 +222,7 @@ export function jobView(jobId, setCleanup) {
       h("div.facts", {}, h("span", {}, "progress ", pct)),
     );
     if (job.error) root.append(h("div.alert.error", {}, job.error));
-    root.after(imagesCard, rowsCard);
+    root.after(imagesCard, rowsCard, tablesCard);
     gallery.append(h("p.empty", {}, TERMINAL.has(job.status) ? "Loading images…" : "Images appear here as they are made."));
 
     const done = async (status) => {
@@ -206,7 +230,7 @@ export function jobView(jobId, setCleanup) {
       pill.textContent = status;
       cancel.classList.add("hidden");
       try {
-        await fill({ ...job, status }, gallery, rowsCard);
+        await fill({ ...job, status }, gallery, rowsCard, tablesCard);
       } catch (err) {
         imagesCard.append(h("div.alert.error", {}, err.message));
       }

@@ -1,9 +1,12 @@
-// The jobs panel: every job with a progress bar that moves live over Server-Sent Events, and cancel.
-import { api, TERMINAL } from "./api.js";
+// The jobs panel: the newest jobs, a page at a time ("More jobs" loads the next), each with a progress bar
+// that moves live over Server-Sent Events, and cancel.
+import { api, apiPage, eventStream, TERMINAL } from "./api.js";
 import { h } from "./dom.js";
 
+const PAGE = 50; // jobs per page, the HTTP service's default
+const MAX_PAGE = 1000;
 const MAX_STREAMS = 4; // browsers allow ~6 connections per host; keep some for the page itself
-const streams = new Map(); // job id -> EventSource
+const streams = new Map(); // job id -> event stream
 const listeners = new Set(); // callbacks (jobId, data) for the job page
 
 export function onJobEvent(callback) {
@@ -78,17 +81,15 @@ function update(jobId, data) {
 
 export function follow(jobId) {
   if (streams.has(jobId) || streams.size >= MAX_STREAMS) return;
-  const source = new EventSource(`/jobs/${encodeURIComponent(jobId)}/events`);
-  streams.set(jobId, source);
-  const handle = (message) => {
-    const data = JSON.parse(message.data);
+  const source = eventStream(`/jobs/${encodeURIComponent(jobId)}/events`, (kind, data) => {
+    if (kind === "error") {
+      stop(jobId); // the server said why
+      return;
+    }
     update(jobId, data);
     if (data.type === "state" && TERMINAL.has(data.state.state)) stop(jobId);
-  };
-  for (const kind of ["state", "row", "step", "image"]) source.addEventListener(kind, handle);
-  source.addEventListener("error", (message) => {
-    if (message.data) stop(jobId); // the server said why; a bare error is a reconnect (Last-Event-ID)
   });
+  streams.set(jobId, source);
 }
 
 function stop(jobId) {
@@ -97,21 +98,44 @@ function stop(jobId) {
   refreshJobs(); // a slot is free: follow the next running job
 }
 
+// Reloads the jobs shown (at least a page, as many as "More jobs" loaded), newest first.
 export async function refreshJobs() {
   const list = document.getElementById("jobs");
-  let jobs;
+  const shown = Math.min(MAX_PAGE, Math.max(PAGE, list.querySelectorAll(".job").length));
+  let page;
   try {
-    jobs = await api("/jobs?limit=50");
+    page = await apiPage(`/jobs?limit=${shown}`);
   } catch (err) {
     list.replaceChildren(h("li.empty", {}, `Jobs are unavailable: ${err.message}`));
+    showMore(null);
     return;
   }
-  if (!jobs.length) {
+  if (!page.items.length) {
     list.replaceChildren(h("li.empty", {}, "No jobs yet. Build a schema or write a prompt, then Generate."));
+    showMore(null);
     return;
   }
-  list.replaceChildren(...jobs.map(card));
-  for (const job of jobs.filter((j) => !TERMINAL.has(j.status)).reverse()) follow(job.job_id);
+  list.replaceChildren(...page.items.map(card));
+  showMore(page.next);
+  for (const job of page.items.filter((j) => !TERMINAL.has(j.status)).reverse()) follow(job.job_id);
+}
+
+// The "More jobs" button under the list: loads the page at `next` (a URL), or hides when there is none.
+function showMore(next) {
+  const button = document.getElementById("more-jobs");
+  button.classList.toggle("hidden", !next);
+  button.disabled = false;
+  button.onclick = async () => {
+    button.disabled = true;
+    try {
+      const page = await apiPage(next.replace(/limit=\d+/, `limit=${PAGE}`));
+      document.getElementById("jobs").append(...page.items.map(card));
+      showMore(page.next);
+    } catch (err) {
+      button.disabled = false;
+      button.title = err.message;
+    }
+  };
 }
 
 // Submits a job from a form: the button waits, the alert shows the new job's link or the server's detail.

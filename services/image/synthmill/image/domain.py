@@ -13,6 +13,7 @@ from PIL import Image
 from synthmill.common import judging, rules
 from synthmill.common.cards import ModelCard
 from synthmill.common.errors import InvalidArgument
+from synthmill.common.image_header import check_image
 from synthmill.image.judging.boxes import Box
 from synthmill.image.serving.settings import ImageSettings
 from synthmill.v1 import common_pb2, image_pb2
@@ -98,14 +99,10 @@ class Item:
     @classmethod
     def list_from_pb(cls, items, max_items: int, model: ImageModel, negative: str) -> list[Item]:
         """The items, each prompt checked against the model's prompt syntax and measured in chunks."""
-        if not items:
-            raise InvalidArgument("items", "at least one item is required")
-        if len(items) > max_items:
-            raise InvalidArgument("items", f"{len(items)} items is more than the maximum {max_items}")
+        _check_item_count(len(items), max_items)
         seen: dict[int, int] = {}
         for position, item in enumerate(items):
-            if not item.prompt.strip():
-                raise InvalidArgument(f"items[{position}].prompt", "the prompt is empty")
+            rules.check_not_empty(item.prompt, f"items[{position}].prompt")
             rules.check_prompt(item.prompt, f"items[{position}].prompt", model.card)
             if item.index in seen:
                 raise InvalidArgument(
@@ -117,6 +114,14 @@ class Item:
             cls(index=item.index, prompt=item.prompt, seed=item.seed, chunks=count(item.prompt, negative))
             for item in items
         ]
+
+
+def _check_item_count(count: int, max_items: int) -> None:
+    """A request makes or annotates from one to `max_items` images."""
+    if not count:
+        raise InvalidArgument("items", "at least one item is required")
+    if count > max_items:
+        raise InvalidArgument("items", f"{count} items is more than the maximum {max_items}")
 
 
 @dataclass(frozen=True)
@@ -151,17 +156,13 @@ class AnnotateRequest:
     def from_pb(
         cls, request: image_pb2.AnnotateRequest, info: image_pb2.ImageServerInfo, max_items: int
     ) -> AnnotateRequest:
-        if not request.annotations:
-            raise InvalidArgument("annotations", 'at least one kind is required, e.g. ["bbox"]')
-        judging.check_labelling(
+        judging.check_annotate(
             request.annotations, request.labels, "request", judging.Capabilities.from_info(info)
         )
-        if not request.items:
-            raise InvalidArgument("items", "at least one item is required")
-        if len(request.items) > max_items:
-            raise InvalidArgument("items", f"{len(request.items)} items is more than the maximum {max_items}")
+        _check_item_count(len(request.items), max_items)
         images = []
         for position, item in enumerate(request.items):
+            check_image(item.image, f"items[{position}].image")  # the pixel budget, before decoding
             try:
                 image = Image.open(io.BytesIO(item.image))
                 image.load()

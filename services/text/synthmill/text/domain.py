@@ -46,6 +46,8 @@ class RowsJob:
     existing_rows: tuple[dict, ...] = ()
     # Values fixed in advance for row start_index + k at position k (empty: none pinned).
     pinned: tuple[dict, ...] = ()
+    # Rows of other tables that row start_index + k belongs to, at position k (empty: none).
+    context: tuple[dict, ...] = ()
 
     @property
     def pinned_names(self) -> tuple[str, ...]:
@@ -53,6 +55,9 @@ class RowsJob:
 
     def pinned_row(self, index: int) -> dict:
         return self.pinned[index - self.start_index] if self.pinned else {}
+
+    def context_row(self, index: int) -> dict:
+        return self.context[index - self.start_index] if self.context else {}
 
     @classmethod
     def from_pb(
@@ -75,6 +80,7 @@ class RowsJob:
             sampling=Sampling.from_pb(request.sampling, settings, info),
             existing_rows=tuple(existing),
             pinned=_pinned_rows(request, schema),
+            context=_context_rows(request),
         )
 
 
@@ -88,17 +94,18 @@ def _json_object(text: str, where: str) -> dict:
     return row
 
 
+def _per_row(request: text_pb2.GenerateRowsRequest, name: str) -> list[dict]:
+    """The JSON objects of a per-row request field: none, or exactly one per row."""
+    texts = getattr(request, name)
+    if texts and len(texts) != request.count:
+        raise InvalidArgument(name, f"has {len(texts)} rows; give none or one per row ({request.count})")
+    return [_json_object(text, f"{name}[{k}]") for k, text in enumerate(texts)]
+
+
 def _pinned_rows(request: text_pb2.GenerateRowsRequest, schema: Schema) -> tuple[dict, ...]:
     """Pinned values: none, or one object per row with the same keys, each value valid for its field."""
-    if not request.pinned_rows_json:
-        return ()
-    if len(request.pinned_rows_json) != request.count:
-        raise InvalidArgument(
-            "pinned_rows_json",
-            f"has {len(request.pinned_rows_json)} rows; give none or one per row ({request.count})",
-        )
+    rows = _per_row(request, "pinned_rows_json")
     fields = {field.name: field for field in schema.fields}
-    rows = [_json_object(text, f"pinned_rows_json[{k}]") for k, text in enumerate(request.pinned_rows_json)]
     for k, row in enumerate(rows):
         where = f"pinned_rows_json[{k}]"
         if list(row) != list(rows[0]):
@@ -115,6 +122,16 @@ def _pinned_rows(request: text_pb2.GenerateRowsRequest, schema: Schema) -> tuple
     return tuple(rows)
 
 
+def _context_rows(request: text_pb2.GenerateRowsRequest) -> tuple[dict, ...]:
+    """Context rows: none, or one object per row mapping table names to rows."""
+    rows = _per_row(request, "context_rows_json")
+    for k, row in enumerate(rows):
+        for table, value in row.items():
+            if not isinstance(value, dict):
+                raise InvalidArgument(f"context_rows_json[{k}].{table}", "must be a JSON object (a row)")
+    return tuple(rows)
+
+
 @dataclass(frozen=True)
 class PromptsJob:
     topic: str
@@ -126,8 +143,7 @@ class PromptsJob:
     def from_pb(
         cls, request: text_pb2.ExpandPromptsRequest, settings: TextSettings, info: text_pb2.TextServerInfo
     ) -> PromptsJob:
-        if not request.topic.strip():
-            raise InvalidArgument("topic", "must not be empty")
+        rules.check_not_empty(request.topic, "topic")
         rules.check_count(request.count, settings.max_rows, "count")
         sampling = Sampling.from_pb(request.sampling, settings, info)
         return cls(request.topic, request.count, request.seed, sampling)

@@ -24,13 +24,14 @@ from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteria
 
 from synthmill.common.errors import Cancelled, InvalidArgument, OutOfMemory, ResourceExhausted
 from synthmill.common.schema import Schema, parse_schema
+from synthmill.common.seeds import sample_seed
 from synthmill.runtime import devices, oom
 from synthmill.text import grammar, pinning, prompting
 from synthmill.text.domain import AcceptedRow, PromptsJob, RowsJob, RowsTotals, Sampling
 from synthmill.text.interrupt import Interrupt
 from synthmill.text.loader import LoadedModel
 from synthmill.text.masking import HostGrammarMask
-from synthmill.text.row_policy import RowPolicy, parse_prompts, prompt_key, sample_seed
+from synthmill.text.row_policy import RowPolicy, parse_prompts, prompt_key
 from synthmill.text.sampling import RowSampler
 from synthmill.text.settings import TextSettings
 
@@ -122,7 +123,12 @@ class TextEngine:
                 batch = policy.next_batch(self.settings.batch_size)
                 conversations = [
                     prompting.row_messages(
-                        job.schema, job.instructions, s.index, s.seed, job.pinned_row(s.index)
+                        job.schema,
+                        job.instructions,
+                        s.index,
+                        s.seed,
+                        job.pinned_row(s.index),
+                        job.context_row(s.index),
                     )
                     for s in batch
                 ]

@@ -81,10 +81,16 @@ def field_hint(field: Field, rng: random.Random) -> str | None:
 
 
 def row_messages(
-    schema: Schema, instructions: str, row_index: int, sample_seed: int, pinned: dict | None = None
+    schema: Schema,
+    instructions: str,
+    row_index: int,
+    sample_seed: int,
+    pinned: dict | None = None,
+    context: dict | None = None,
 ) -> list[Message]:
     """The conversation for one row sample; it depends only on its arguments. `pinned` values are
-    fixed: the prompt names them, so the other fields are written to fit them."""
+    fixed: the prompt names them, so the other fields are written to fit them. `context` maps other
+    tables to the row of each this row belongs to (a parent row), shown for the same purpose."""
     rng = random.Random(sample_seed)
     pinned = pinned or {}
     hints = [h for h in (field_hint(f, rng) for f in schema.fields if f.name not in pinned) if h]
@@ -99,6 +105,8 @@ def row_messages(
             f"{name} = {json.dumps(value, ensure_ascii=False)}" for name, value in pinned.items()
         )
         lines.append(f"This row's values are fixed: {fixed}. Write the other fields to fit them.")
+    for table, row in (context or {}).items():
+        lines.append(f"This row belongs to this {table} row: {json.dumps(row, ensure_ascii=False)}.")
     if hints:
         lines.append("For variety, this row uses: " + "; ".join(hints) + ".")
     return [{"role": "system", "content": SYSTEM_ROWS}, {"role": "user", "content": "\n".join(lines)}]

@@ -1,7 +1,8 @@
 """The text server's row policy (torch-free): which samples form the next batch, which are accepted,
 and which rows are sampled again. The engine only runs the model calls it asks for.
 
-Determinism. Sample `attempt` of row `i` uses the sample seed `sample_seed(seed, i, attempt)` for both
+Determinism. Sample `attempt` of row `i` uses the sample seed `sample_seed(seed, i, attempt)`
+(`synthmill.common.seeds`) for both
 its prompt hints and its token draws (`RowSampler`), so its tokens do not depend on which rows share
 its batch, up to float noise in the logits from the batch shape. Batches are formed deterministically
 (lowest pending index first, fixed batch size), so a request repeated with the same arguments gives
@@ -25,16 +26,11 @@ from dataclasses import dataclass
 
 from synthmill.common.errors import ResourceExhausted
 from synthmill.common.schema import InvalidRow, Schema
+from synthmill.common.seeds import sample_seed
 from synthmill.common.uniqueness import RowDeduper
 from synthmill.text.domain import AcceptedRow, RowsJob, RowsTotals
 
 log = logging.getLogger(__name__)
-
-
-def sample_seed(seed: int, index: int, attempt: int) -> int:
-    """The seed of sample `attempt` of row `index`, as a signed int64."""
-    value = (seed + index + attempt * 2**32) % 2**64
-    return value - 2**64 if value >= 2**63 else value
 
 
 @dataclass(frozen=True)
