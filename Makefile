@@ -4,9 +4,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv protos docs lint browser postgres test test-fast demo bench gpu-check clean
+.PHONY: venv venv-gpu protos docs lint browser postgres test test-fast demo bench gpu-check clean
 
-# The environment: CPU torch 2.13.0 (pinned in pyproject), every extra, and the dev tools.
+# torch as pinned in pyproject, and the index of its CUDA build for `make venv-gpu` (docs/gpu.md: the
+# CUDA 13.0 build needs NVIDIA driver >= 580; on an older driver pick the index of an older CUDA).
+TORCH := $(shell sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml | head -n 1)
+TORCH_INDEX ?= https://download.pytorch.org/whl/cu130
+
+# The environment: torch 2.13.0 (pinned in pyproject; the CPU build where the index offers it), every
+# extra, and the dev tools.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
@@ -14,6 +20,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# The environment on a GPU host: the CUDA build of the pinned torch first, then the rest as `venv`;
+# ends by saying whether CUDA answers ("CPU-only torch", "driver too old", ... otherwise, and fails).
+venv-gpu:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "torch==$(TORCH)" --index-url $(TORCH_INDEX)
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+	$(PY) -m tools.gpu_check --skip families,servers,figures,tests
 
 # Regenerates the committed stubs in protos/synthmill/v1, beside the .proto files, with the pinned grpcio-tools.
 protos: $(STAMP)
@@ -49,11 +65,10 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
-# On a GPU host, first: device, dtype, each model's load time, one image per family, the OOM path,
-# images/s; then the gpu-marked tests. GPU_CHECK_ARGS=--models stable-diffusion-v1-5/stable-diffusion-v1-5,...
+# The acceptance run on a GPU host (docs/gpu.md); non-zero on a CPU-only torch, a CUDA that does not
+# answer, or any failed check or skipped gpu test. GPU_CHECK_ARGS="--models tiny-sd,/models/sdxl ..."
 gpu-check: $(STAMP)
 	$(PY) -m tools.gpu_check $(GPU_CHECK_ARGS)
-	$(PY) -m pytest -q -m gpu -rs
 
 clean:
 	rm -rf $(VENV) generated_data .pytest_cache .ruff_cache

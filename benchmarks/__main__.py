@@ -31,8 +31,11 @@ BENCHMARKS = {
     "distributions": "text",
     "http_api": "image",
     "judging": "image",
+    "fitting": "text",  # takes --model like the others, uses no model
+    "edits": "image",
     "store_scale": "image",  # runs no model: the flag is accepted and unused
     "tables": "text",
+    "masking": "text",
 }
 
 

@@ -33,6 +33,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+# `make gpu-check` sets it: there a `gpu` test that skips (no CUDA, a CPU-only torch) is a failure.
+REQUIRE_GPU = "SYNTHMILL_REQUIRE_GPU"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator:
+    report = yield
+    if report.skipped and item.get_closest_marker("gpu") and os.environ.get(REQUIRE_GPU) == "1":
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        report.outcome = "failed"
+        report.longrepr = f"{REQUIRE_GPU}=1 and this gpu test skipped: {reason}"
+    return report
+
+
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator:
     """Starts real servers; every one is stopped at the end of the test."""

@@ -28,6 +28,7 @@ CHECKS = {
     ),
     "replicas": lambda r: r["same_rows_over_one_or_two_replicas"],
     "rows": lambda r: len(set(r["ratios"]["rows_identical_a_and_a_direct"].split(" of "))) == 1,
+    "masking": lambda r: r["same_tokens_host_and_device"],
 }
 
 

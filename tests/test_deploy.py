@@ -77,6 +77,44 @@ def test_each_inference_server_owns_its_own_gpu() -> None:
     assert "deploy" not in COMPOSE["services"]["http"]
 
 
+class _ComposeLoader(yaml.SafeLoader):
+    """YAML as Compose reads an override file: `!override` marks a value that replaces the base's."""
+
+
+class _Override(list):
+    pass
+
+
+_ComposeLoader.add_constructor(
+    "!override", lambda loader, node: _Override(loader.construct_sequence(node, deep=True))
+)
+
+
+def _merged(base: object, over: object) -> object:
+    """Compose's merge rules for what these files use: mappings merge, sequences append, `!override`
+    replaces (docs.docker.com/reference/compose-file/merge)."""
+    if isinstance(over, _Override):
+        return list(over)
+    if isinstance(base, dict) and isinstance(over, dict):
+        return {**base, **{k: _merged(base[k], v) if k in base else v for k, v in over.items()}}
+    if isinstance(base, list) and isinstance(over, list):
+        return base + over
+    return over
+
+
+def test_the_one_gpu_override_puts_both_inference_servers_on_gpu_0() -> None:
+    override = yaml.load((ROOT / "deploy" / "compose.one-gpu.yaml").read_text(), _ComposeLoader)
+    merged = _merged(COMPOSE, override)
+    for name in ("text", "image"):
+        (device,) = merged["services"][name]["deploy"]["resources"]["reservations"]["devices"]
+        assert device == {"driver": "nvidia", "device_ids": ["0"], "capabilities": ["gpu"]}
+    assert merged["services"]["gateway"] == COMPOSE["services"]["gateway"]
+    assert (
+        "docker compose -f compose.yaml -f deploy/compose.one-gpu.yaml"
+        in (ROOT / "docs" / "gpu.md").read_text()
+    )
+
+
 def test_gateway_reaches_the_servers_by_service_name_and_keeps_outputs() -> None:
     env = COMPOSE["services"]["gateway"]["environment"]
     assert (

@@ -10,7 +10,14 @@ import sys
 import pytest
 import torch
 
-from synthmill.runtime.devices import CudaState, DeviceUnavailable, choose_device, choose_half
+from synthmill.runtime.devices import (
+    CudaState,
+    DeviceUnavailable,
+    bind_thread,
+    choose_device,
+    choose_half,
+    resolve_device,
+)
 
 CPU_BUILD = CudaState(built=None, available=False, count=0)
 NO_DRIVER = CudaState(built="13.0", available=False, count=0)
@@ -18,7 +25,7 @@ TWO_GPUS = CudaState(built="13.0", available=True, count=2)
 
 
 def test_auto_is_cuda_when_cuda_works_and_cpu_quietly_on_a_cpu_build():
-    assert choose_device("auto", TWO_GPUS) == ("cuda", None)
+    assert choose_device("auto", TWO_GPUS) == ("cuda:0", None)
     assert choose_device("auto", CPU_BUILD) == ("cpu", None)
 
 
@@ -70,3 +77,32 @@ def test_deterministic_setting_turns_on_torchs_deterministic_algorithms():
     env = {k: v for k, v in os.environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.split() == ["True", ":4096:8"]
+
+
+@pytest.fixture
+def fake_cuda(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Two visible CUDA devices as torch's C layer sees them: `torch.cuda.set_device` itself runs (with
+    its own argument check, `_get_device_index`), and the index it hands the driver is recorded."""
+    calls: list[int] = []
+    monkeypatch.setattr(CudaState, "probe", classmethod(lambda cls: TWO_GPUS))
+    monkeypatch.setattr(torch._C, "_cuda_setDevice", calls.append, raising=False)
+    return calls
+
+
+@pytest.mark.parametrize(("setting", "index"), [("auto", 0), ("cuda", 0), ("cuda:0", 0), ("cuda:1", 1)])
+def test_the_worker_thread_binds_an_indexed_cuda_device_for_auto_and_bare_cuda(fake_cuda, setting, index):
+    device = resolve_device(setting)
+    assert device == torch.device("cuda", index)
+    bind_thread(device)  # a bare "cuda" raised ValueError here: torch needs an index
+    assert fake_cuda == [index]
+
+
+def test_binding_a_device_without_an_index_means_the_current_one(fake_cuda, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
+    bind_thread(torch.device("cuda"))
+    assert fake_cuda == [1]
+
+
+def test_binding_the_cpu_touches_no_cuda(fake_cuda):
+    bind_thread(torch.device("cpu"))
+    assert fake_cuda == []

@@ -35,7 +35,7 @@ def tv(counts: Counter, expected: dict, n: int) -> float:
 
 @pytest.fixture(scope="module")
 def customers() -> list[dict]:
-    return ColumnSampler(parse_schema(CUSTOMERS)).rows(seed=2024, indices=range(N))
+    return ColumnSampler(parse_schema(CUSTOMERS)).rows(seed=2025, indices=range(N))
 
 
 def test_ages_follow_the_truncated_normal_on_whole_years(customers) -> None:

@@ -225,3 +225,31 @@ def test_a_tables_job_page_lists_its_tables_and_row_counts(page: Page, http_stac
     expect(rows.nth(1)).to_have_text(f"orders{orders}orders.csv")
     expect(page.get_by_role("link", name="schema.sql")).to_be_visible()
     _shot(page, "ui-tables.png")
+
+
+def test_start_from_a_file_fills_the_builder_with_a_fitted_schema(page: Page, tmp_path: Path) -> None:
+    from benchmarks.people import as_csv, people
+
+    sample = tmp_path / "people.csv"
+    sample.write_bytes(as_csv(people(400)))
+    page.goto("/ui")
+    expect(page.locator(".field")).to_have_count(3)  # the starter schema
+    page.set_input_files("#sample-file", str(sample))
+    expect(page.locator(".field")).to_have_count(5)  # age, income, plan, churned, name
+    expect(page.locator(".field").nth(2).locator(".f-name")).to_have_value("plan")
+    expect(page.locator(".field").nth(3)).to_contain_text("sampled: by plan")
+    schema = page.locator("#json-schema")
+    expect(schema).to_contain_text('"x-copula"')
+    expect(schema).to_contain_text('"x-fitted-from"')
+    expect(schema).to_contain_text('"x-distribution": "weights(')
+    page.fill("#num-samples", "20")
+    page.click("#generate-rows")
+    expect(page.locator(".alert.ok")).to_contain_text("Text generation job queued")
+    job_id = page.locator(".alert.ok a").inner_text()
+    card = page.locator(f'.job[data-job-id="{job_id}"]')
+    expect(card.locator(".pill")).to_have_text("completed")
+    _shot(page, "ui-fit.png")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("age\n1\n2\nold\n4\n")
+    page.set_input_files("#sample-file", str(bad))
+    expect(page.locator(".alert.error").first).to_contain_text("bad.csv: 400: sample line 4: column 'age'")

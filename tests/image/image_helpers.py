@@ -93,3 +93,33 @@ def serve_image(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -
     process = ServerProcess("image", env, logs / "image.log").start()
     yield ImageServer(process.log_path, process.target)
     process.stop()
+
+
+def png_of(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def photo(width: int, height: int) -> Image.Image:
+    """A photograph shipped with matplotlib (Grace Hopper), resized: real edges for Canny."""
+    import matplotlib.cbook
+
+    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as file:
+        return Image.open(file).convert("RGB").resize((width, height))
+
+
+def edit_request(
+    prompts: list[str],
+    init: bytes = b"",
+    mask: bytes = b"",
+    control_images: tuple[bytes, ...] = (),
+    seeds: list[int] | None = None,
+    **params: object,
+) -> image_pb2.GenerateImagesRequest:
+    """A request whose every item carries the same init image, mask and control images."""
+    req = request(prompts, seeds, **params)
+    for item in req.items:
+        item.init_image, item.mask = init, mask
+        item.control_images.extend(control_images)
+    return req

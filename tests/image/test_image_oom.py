@@ -66,7 +66,7 @@ def test_an_image_that_does_not_fit_alone_fails_resource_exhausted_and_the_serve
         collect(oom_stub.Generate(request(["too big"], steps=2, width=128, height=128), timeout=120))
     assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     details = caught.value.details()
-    assert "out of device memory: a batch of 1 at 128x128, 2 steps" in details, details
+    assert "out of device memory: a batch of 1 txt2img at 128x128, 2 steps" in details, details
     assert "(cpu, float16)" in details and "oom@unet" in details
 
     assert is_serving(oom_server.target)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import accelerate
 import pytest
 import torch
 
-from synthmill.image.generation import loader
+from synthmill.image.generation import loader, prompt_embeds
 from synthmill.image.serving.settings import ImageSettings
 
 # Seed 000's floorplan prompt and negative prompt, as its users send them to the WebUI API.
@@ -96,3 +97,21 @@ def test_empty_sdxl_negative_is_zeros_as_in_diffusers(model: loader.LoadedModel)
     inputs = model.prompts.inputs(["a dog"], "")
     is_zero = not inputs["negative_prompt_embeds"].any()
     assert is_zero == bool(model.pipe.config.get("force_zeros_for_empty_prompt", False))
+
+
+def test_weighted_prompts_encode_the_same_with_the_text_encoders_offloaded(model, tmp_path) -> None:
+    """Sequential offload leaves the encoders' weights on the meta device, and hooks bring them onto the
+    execution device for each call (model offload: on the CPU between calls). The encoder must make its
+    token tensors on the execution device, not where the encoder's weights sit at load time."""
+    prompt, negative = "a (red:1.6) barn, (snow:0.5)", "(blurry:1.2)"
+    expected = model.prompts.inputs([prompt], negative)
+    offloaded = loader.load(model.name, ImageSettings(models=(model.name,), device="cpu", cache_dir=tmp_path))
+    for _, encoder in _encoders(offloaded):
+        accelerate.cpu_offload(encoder, execution_device=torch.device("cpu"))
+        assert encoder.device.type == "meta"  # as after enable_sequential_cpu_offload
+    got = prompt_embeds.encoder_for(offloaded.pipe, offloaded.family, offloaded.device).inputs(
+        [prompt], negative
+    )
+    assert got.keys() == expected.keys()
+    for name, tensor in got.items():
+        assert tensor.device == offloaded.device and torch.allclose(tensor, expected[name], atol=1e-5), name

@@ -116,15 +116,20 @@ def test_the_report_counts_an_orphan_and_children_per_parent():
     tables = parse_tables(SAMPLED)
     draws = Draws(tables, SEED)
     report = RelationsReport(tables)
+    distinct = 0
     for name in tables.names:
         rows = draws.rows(name, range(draws.counts[name]))
         if name == "order_items":
             rows[0] = {**rows[0], "order_id": "00000000-0000-4000-8000-000000000000"}
+        distinct += len({tuple(row.values()) for row in rows})
         report.add(name, rows)
     result = report.report()
     assert result["integrity"]["order_items.order_id"]["orphans"] == 1
     assert result["integrity"]["order_items.order_id"]["joined"] < 1.0
     assert result["integrity"]["orders.customer_id"]["orphans"] == 0
+    # keyed tables' rows all differ; order_items (no key) may repeat a row of the same order
+    assert result["distinct_row_ratio"] == pytest.approx(distinct / sum(draws.counts.values()))
+    assert distinct < sum(draws.counts.values())
     per = draws.children_per_parent(tables["orders"]).tolist()
     children = result["children"]["orders"]
     assert children["count"] == len(per) and sum(children["histogram"]["counts"]) == len(per)

@@ -11,7 +11,15 @@ from synthmill.client._common import DEFAULT_TARGET, TERMINAL_STATES, list_reque
 from synthmill.client.aio import AsyncClient
 from synthmill.client.client import Client
 from synthmill.client.errors import SynthmillError
-from synthmill.client.specs import SpecError, image_job, image_params, tables_job, text_job, unified_job
+from synthmill.client.specs import (
+    SpecError,
+    fit_sample,
+    image_job,
+    image_params,
+    tables_job,
+    text_job,
+    unified_job,
+)
 from synthmill.v1.gateway_pb2 import HealthReport, Job, JobEvent, JobSpec, JobState
 
 __all__ = [
@@ -26,6 +34,7 @@ __all__ = [
     "JobState",
     "SpecError",
     "SynthmillError",
+    "fit_sample",
     "image_job",
     "image_params",
     "list_request",

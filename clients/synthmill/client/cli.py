@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from synthmill.client import fitting
 from synthmill.client._common import DEFAULT_HTTP_PORT
 from synthmill.client.specs import FORMATS
 
@@ -125,13 +126,27 @@ def _labelling(group) -> None:
     )
 
 
-def _rows_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+def _rows_options(p: argparse.ArgumentParser, like: bool = False) -> None:
+    source = p.add_mutually_exclusive_group(required=True) if like else p
+    source.add_argument(
         "--schema",
-        required=True,
+        required=not like,
         metavar="JSON|@file",
         help='{"age": "int"} or a JSON Schema, inline or @path',
     )
+    if like:
+        source.add_argument(
+            "--like",
+            metavar="SAMPLE",
+            help="fit the schema to this sample (csv, jsonl, parquet) at the gateway; adds quality.json",
+        )
+        p.add_argument(
+            "--fail-under", default="", metavar="quality=0.85,dcr=0.6", help="with --like: fail below"
+        )
+        p.add_argument(
+            "--min-count", type=int, default=0, metavar="N", help="with --like: see 'synthmill fit'"
+        )
+        p.add_argument("--keep-rare", action="store_true", help="with --like: see 'synthmill fit'")
     p.add_argument("-n", type=int, required=True, metavar="N", help="number of rows")
     p.add_argument(
         "--format", choices=list(FORMATS), default="jsonl", help="data file format (default jsonl)"
@@ -185,9 +200,24 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--captions", metavar="F", help='JSON list of {"id": ..., "caption": ...}')
     src.add_argument("--expand", metavar="TOPIC", help="let the LLM write N prompts on a topic")
     p.add_argument("-n", type=int, default=0, metavar="N", help="number of images (default one per prompt)")
+    e = p.add_argument_group("images from images")
+    e.add_argument("--init-image", metavar="PATH", help="img2img: start every image from this one")
+    e.add_argument("--strength", type=float, metavar="S", help="how far the init image is noised, (0, 1]")
+    e.add_argument("--mask", metavar="PATH", help="inpainting: white is repainted (the init image's size)")
+    e.add_argument("--mask-blur", type=int, metavar="N", help="blur the mask's edge by N pixels (default 0)")
+    e.add_argument("--only-masked", action="store_true", help="repaint only the mask's region, at full size")
+    e.add_argument(
+        "--mask-labels", metavar="A,B", help="Edit Anything: repaint the objects found with these labels"
+    )
+    e.add_argument(
+        "--control",
+        action="append",
+        metavar="KIND:PATH[:SCALE]",
+        help="a ControlNet unit: canny, scribble, lineart or none, with its image (repeatable)",
+    )
 
     p = sub.add_parser("text", parents=[common, waiting], help="make rows from a schema", epilog=EPILOG)
-    _rows_options(p)
+    _rows_options(p, like=True)
     p.add_argument("--seed", type=int, metavar="S", help="base seed; the same seed gives the same rows")
     p.add_argument("--model", metavar="M", help="text model (default: the server's)")
 
@@ -232,6 +262,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", metavar="DIR", help="a folder of .png/.jpg images")
     _labelling(p)
 
+    p = sub.add_parser(
+        "augment",
+        parents=[common, waiting],
+        help="variations of a labelled dataset's images, its boxes carried over and checked again",
+        epilog=EPILOG,
+    )
+    p.add_argument("dir", metavar="DIR", help="images, with annotations/instances.json (COCO) if labelled")
+    p.add_argument("-n", type=int, required=True, metavar="K", help="variations per image")
+    p.add_argument(
+        "--prompt", action="extend", nargs="+", required=True, metavar="P", help="prompt(s), in turn"
+    )
+    p.add_argument("--strength", type=float, default=0.5, metavar="S", help="how far each image is noised")
+    p.add_argument(
+        "--control", action="append", metavar="KIND", help="a ControlNet on the source: canny, ..."
+    )
+    p.add_argument("--drop-unverified", action="store_true", help="leave out boxes the detector did not find")
+    p.add_argument("--steps", type=int, metavar="S", help="denoising steps")
+    p.add_argument("--seed", type=int, metavar="S", help="base seed; output i uses seed + i")
+    p.add_argument("--model", metavar="M", help="image model (default: the server's)")
+
     p = sub.add_parser("jobs", parents=[common], help="list jobs, newest first")
     p.add_argument("--state", metavar="S", help="queued, running, completed, failed or cancelled")
     p.add_argument("--kind", metavar="K", default="", help="text, images, unified or annotate")
@@ -253,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("health", parents=[common], help="exit 0 only when every service is SERVING")
     sub.add_parser("styles", parents=[common], help="list the gateway's saved styles")
     _keys(sub, common)
+    fitting.add_parsers(sub)
     return parser
 
 
@@ -275,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         from synthmill.client.local import cmd_up
 
         return cmd_up(args)
+    if args.command in ("fit", "quality"):
+        return fitting.run(args)
 
     from synthmill.client.client import Client
     from synthmill.client.commands import CLIENT_COMMANDS

@@ -12,6 +12,7 @@ from typing import Any
 from google.protobuf import json_format
 
 from synthmill.client._common import TERMINAL_STATES, list_request, state_name
+from synthmill.client.augment import augment_job
 from synthmill.client.client import Client
 from synthmill.client.progress import JobProgress
 from synthmill.client.specs import spec_from_args
@@ -42,6 +43,8 @@ def job_json(job: gateway_pb2.Job) -> dict[str, Any]:
         out["distinct_row_ratio"] = job.distinct_row_ratio
     if job.stats_headline:
         out["stats_headline"] = job.stats_headline
+    if job.quality_headline:
+        out["quality_headline"] = job.quality_headline
     if job.HasField("score"):
         out["score"] = json_format.MessageToDict(job.score, preserving_proto_field_name=True)
     return out
@@ -68,6 +71,8 @@ def _report(args: Any, job: gateway_pb2.Job) -> int:
         print(f"job {job.id} {state_name(job.state)}: {_counts(job)}")
         if job.stats_headline:
             print(f"stats: {job.stats_headline} (stats.html)")
+        if job.quality_headline:
+            print(f"quality: {job.quality_headline} (quality.html)")
         if job.output_dir:
             print(f"output: {job.output_dir}")
         if job.HasField("score"):
@@ -106,10 +111,12 @@ def cmd_submit(args: Any, client: Client) -> int:
     return _submit_and_follow(args, client)
 
 
-def _submit_and_follow(args: Any, client: Client, then: Callable[[str], None] | None = None) -> int:
-    """Submits the job of the command line and follows it unless --no-wait; `then(job_id)` runs
-    after a job that completed."""
-    job = client.submit(spec_from_args(args))
+def _submit_and_follow(
+    args: Any, client: Client, then: Callable[[str], None] | None = None, spec: Any = None
+) -> int:
+    """Submits the job of the command line (or `spec`) and follows it unless --no-wait; `then(job_id)`
+    runs after a job that completed."""
+    job = client.submit(spec if spec is not None else spec_from_args(args))
     if args.no_wait:
         if args.json:
             emit(job_json(job))
@@ -122,6 +129,15 @@ def _submit_and_follow(args: Any, client: Client, then: Callable[[str], None] | 
     if code == OK and then is not None:
         then(job.id)
     return code
+
+
+def cmd_augment(args: Any, client: Client) -> int:
+    """`augment DIR`: variations of the folder's (labelled) images."""
+    spec = augment_job(
+        args.dir, args.n, args.prompt, strength=args.strength, controls=args.control or [],
+        drop_unverified=args.drop_unverified, seed=args.seed, steps=args.steps or 0, model=args.model or "",
+    )  # fmt: skip
+    return _submit_and_follow(args, client, spec=spec)
 
 
 def cmd_annotate(args: Any, client: Client) -> int:
@@ -292,6 +308,7 @@ CLIENT_COMMANDS = {
     "unified": cmd_submit,
     "tables": cmd_submit,
     "annotate": cmd_annotate,
+    "augment": cmd_augment,
     "jobs": cmd_jobs,
     "status": cmd_status,
     "watch": cmd_watch,

@@ -129,10 +129,20 @@ def image_params(
     annotations: Sequence[str] = (),
     labels: Sequence[str] = (),
     styles: Sequence[str] = (),
+    strength: float | None = None,
+    mask_blur: int = 0,
+    inpaint_full_res: bool = False,
+    inpaint_full_res_padding: int = 0,
+    mask_invert: bool = False,
+    mask_labels: Sequence[str] = (),
+    controls: Sequence[common_pb2.ControlUnit | Mapping[str, Any]] = (),
 ) -> common_pb2.ImageParams:
     """ImageParams; zero/empty values leave the server's defaults. `best_of` keeps the best of N
     candidates by CLIPScore; `annotations=["bbox"]` labels every kept image (`["bbox", "mask"]` adds
-    instance masks; `labels` for an open-vocabulary detector); `styles` name saved styles."""
+    instance masks; `labels` for an open-vocabulary detector); `styles` name saved styles. From an
+    init image: `strength` in (0, 1], and for inpainting `mask_blur`, `inpaint_full_res` (with its
+    padding) and `mask_invert`, or `mask_labels` (Edit Anything: the objects to repaint);
+    `controls` are ControlNet units (`{"kind": "canny", "scale": 0.8}`)."""
     if size is not None:
         width, height = parse_size(size) if isinstance(size, str) else size
     params = common_pb2.ImageParams(
@@ -152,6 +162,15 @@ def image_params(
         params.guidance = guidance
     if best_of is not None:
         params.best_of = best_of
+    if strength is not None:
+        params.strength = strength
+    params.mask_blur, params.inpaint_full_res = mask_blur or 0, inpaint_full_res
+    params.inpaint_full_res_padding, params.mask_invert = inpaint_full_res_padding or 0, mask_invert
+    params.mask_labels.extend(mask_labels)
+    params.controls.extend(
+        unit if isinstance(unit, common_pb2.ControlUnit) else common_pb2.ControlUnit(**unit)
+        for unit in controls
+    )
     return params
 
 
@@ -173,10 +192,43 @@ def sampling_params(
     return params
 
 
+def fit_sample(
+    source: str | Path | bytes,
+    *,
+    format: str = "",
+    min_count: int = 0,
+    keep_rare: bool = False,
+    holdout: float | None = None,
+    fail_under: str | Mapping[str, float] = "",
+) -> gateway_pb2.FitSample:
+    """A sample for the gateway to fit (`--like`): a file (its format from its name: csv, jsonl,
+    parquet) or the bytes themselves (csv unless `format` says otherwise), the fit's options, and the
+    report's thresholds ("quality=0.85,dcr=0.6")."""
+    from synthmill.common.fit import thresholds
+    from synthmill.common.fit.sample import format_of
+
+    if isinstance(source, bytes):
+        data = source
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise SpecError(f"--like: cannot read {source}: {exc.strerror or exc}") from None
+        format = format or format_of(str(source))
+    minimums = thresholds.parse(fail_under, "--fail-under") if isinstance(fail_under, str) else fail_under
+    sample = gateway_pb2.FitSample(
+        data=data, format=format, min_count=min_count, keep_rare=keep_rare, fail_under=minimums
+    )
+    if holdout is not None:
+        sample.holdout = holdout
+    return sample
+
+
 def text_spec(
-    schema: str | Mapping[str, Any],
+    schema: str | Mapping[str, Any] | None,
     n: int,
     *,
+    like: gateway_pb2.FitSample | None = None,
     format: str = "jsonl",
     instructions: str = "",
     model: str = "",
@@ -185,7 +237,8 @@ def text_spec(
     max_new_tokens: int = 0,
 ) -> gateway_pb2.TextJobSpec:
     return gateway_pb2.TextJobSpec(
-        schema_json=load_schema(schema),
+        schema_json=load_schema(schema) if schema is not None else "",
+        like=like,
         count=n,
         instructions=instructions or "",
         format=row_format(format),
@@ -202,9 +255,10 @@ def _job(seed: int | None, **kind: Any) -> gateway_pb2.JobSpec:
 
 
 def text_job(
-    schema: str | Mapping[str, Any], n: int, *, seed: int | None = None, **options: Any
+    schema: str | Mapping[str, Any] | None, n: int, *, seed: int | None = None, **options: Any
 ) -> gateway_pb2.JobSpec:
-    """Rows: `schema` is a dict, JSON text or `@path`; options are `text_spec`'s."""
+    """Rows: `schema` is a dict, JSON text or `@path` (None with `like=fit_sample(path)`: the gateway
+    fits the sample); options are `text_spec`'s."""
     return _job(seed, text=text_spec(schema, n, **options))
 
 
@@ -241,20 +295,23 @@ def image_job(
     expand_topic: str = "",
     vary: Axes = None,
     seed: int | None = None,
+    init_image: Any = None,
+    mask: Any = None,
+    control_images: Sequence[Any] = (),
     **params: Any,
 ) -> gateway_pb2.JobSpec:
-    """Images from prompts, captions or a topic; `n=0` makes one per prompt. Params are `image_params`'."""
-    return _job(
-        seed,
-        images=gateway_pb2.ImageJobSpec(
-            prompts=[prompts] if isinstance(prompts, str) else list(prompts),
-            captions=[make_caption(c) for c in captions],
-            expand_topic=expand_topic or "",
-            count=n,
-            params=image_params(**params),
-            axes=make_axes(vary),
-        ),
+    """Images from prompts, captions or a topic; `n=0` makes one per prompt. Params are `image_params`'.
+    `init_image`, `mask` and `control_images` (one per unit of `controls`) are paths or PNG/JPEG bytes."""
+    images = gateway_pb2.ImageJobSpec(
+        prompts=[prompts] if isinstance(prompts, str) else list(prompts),
+        captions=[make_caption(c) for c in captions],
+        expand_topic=expand_topic or "",
+        count=n,
+        params=image_params(**params),
+        axes=make_axes(vary),
     )
+    add_inputs(images, init_image, mask, list(control_images))
+    return _job(seed, images=images)
 
 
 def unified_job(
@@ -283,6 +340,53 @@ def unified_job(
             axes=make_axes(vary),
         ),
     )
+
+
+# ------------------------------------------------------------------------------ images from images
+
+ImageSource = str | Path | bytes | gateway_pb2.InputImage | None
+
+
+def input_image(source: ImageSource, name: str) -> gateway_pb2.InputImage | None:
+    """A path (its file name is kept), raw bytes (named `name`.png) or an InputImage as it is."""
+    if source is None or isinstance(source, gateway_pb2.InputImage):
+        return source
+    if isinstance(source, bytes):
+        return gateway_pb2.InputImage(file_name=f"{name}.png", data=source)
+    path = Path(source).expanduser()
+    if not path.is_file():
+        raise SpecError(f"--{name.replace('_', '-')}: {source} is not a file")
+    return gateway_pb2.InputImage(file_name=path.name, data=path.read_bytes())
+
+
+def parse_control(text: str) -> tuple[common_pb2.ControlUnit, str]:
+    """`canny:in.png` or `scribble:plan.png:0.8` → (the unit, the image's path)."""
+    kind, _, rest = text.partition(":")
+    path, _, scale = rest.partition(":")
+    if not kind or not path:
+        raise SpecError(f"--control: expected KIND:PATH[:SCALE] such as canny:in.png, got {text!r}")
+    unit = common_pb2.ControlUnit(kind=kind)
+    if scale:
+        try:
+            unit.scale = float(scale)
+        except ValueError:
+            raise SpecError(f"--control: scale {scale!r} is not a number") from None
+    return unit, path
+
+
+def add_inputs(
+    spec: gateway_pb2.ImageJobSpec,
+    init_image: ImageSource = None,
+    mask: ImageSource = None,
+    control_images: list[ImageSource] | tuple = (),
+) -> None:
+    """Puts the input images into an images job's spec."""
+    for field, source in (("init_image", init_image), ("mask", mask)):
+        image = input_image(source, field)
+        if image is not None:
+            getattr(spec, field).CopyFrom(image)
+    for n, source in enumerate(control_images):
+        spec.control_images.append(input_image(source, f"control_{n}"))
 
 
 # ---------------------------------------------------------------------------------------------- CLI flags
@@ -338,9 +442,15 @@ def annotate_job(
 def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
     """The JobSpec of an `images`, `text` or `unified` command line (an argparse Namespace)."""
     if args.command == "text":
+        like = None
+        if args.like:
+            like = fit_sample(
+                args.like, min_count=args.min_count, keep_rare=args.keep_rare, fail_under=args.fail_under
+            )
         return text_job(
             args.schema,
             args.n,
+            like=like,
             format=args.format,
             instructions=args.instructions or "",
             model=args.model or "",
@@ -360,8 +470,21 @@ def spec_from_args(args: Any) -> gateway_pb2.JobSpec:
         if args.prompts_file:
             prompts += read_prompts_file(args.prompts_file)
         captions = read_captions(args.captions) if args.captions else []
+        controls = [parse_control(text) for text in args.control or []]
         return image_job(
-            prompts, args.n or 0, captions=captions, expand_topic=args.expand or "", **_image_flags(args)
+            prompts,
+            args.n or 0,
+            captions=captions,
+            expand_topic=args.expand or "",
+            init_image=args.init_image,
+            mask=args.mask,
+            control_images=[path for _, path in controls],
+            strength=args.strength,
+            mask_blur=args.mask_blur or 0,
+            inpaint_full_res=args.only_masked,
+            mask_labels=parse_labels(args.mask_labels),
+            controls=[unit for unit, _ in controls],
+            **_image_flags(args),
         )
     if args.command == "unified":
         return unified_job(

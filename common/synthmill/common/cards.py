@@ -18,6 +18,8 @@ class ModelCard:
     schedulers: tuple[str, ...] = ()
     size_multiple: int = 0
     max_size: int = 0
+    tasks: tuple[str, ...] = ()  # txt2img, img2img, inpaint
+    controlnets: tuple[str, ...] = ()  # the ControlNets that fit it
 
     def to_pb(self, is_default: bool) -> common_pb2.ModelInfo:
         return common_pb2.ModelInfo(
@@ -30,4 +32,6 @@ class ModelCard:
             schedulers=self.schedulers,
             size_multiple=self.size_multiple,
             max_size=self.max_size,
+            tasks=self.tasks,
+            controlnets=self.controlnets,
         )

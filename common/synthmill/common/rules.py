@@ -118,3 +118,107 @@ def check_sampling(
         raise InvalidArgument(
             f"{path}.max_new_tokens", f"{params.max_new_tokens} is over the limit of {info.max_new_tokens}"
         )
+
+
+# What an image model can make, and the ControlNet preprocessors (`ControlUnit.kind`).
+TASKS = ("txt2img", "img2img", "inpaint")
+CONTROL_KINDS = ("canny", "scribble", "lineart", "none")
+MAX_MASK_BLUR = 256
+
+
+def denoising_steps(steps: int, strength: float | None) -> int:
+    """The steps that run: ceil(steps x strength) for img2img and inpainting (at least 1), else steps.
+    The product is rounded to 6 decimals first, so a strength sent as float32 (0.3 arrives as
+    0.30000001) does not gain a step."""
+    if strength is None:
+        return steps
+    return max(1, math.ceil(round(steps * strength, 6)))
+
+
+def init_output_size(
+    width: int, height: int, init_size: tuple[int, int], multiple: int, path: str
+) -> tuple[int, int]:
+    """The output size of an image made from an init image of `init_size`: a width or height left at 0
+    takes the init image's, rounded down to `multiple` (as diffusers' VaeImageProcessor rounds)."""
+    out = []
+    for name, given, side in (("width", width, init_size[0]), ("height", height, init_size[1])):
+        if not given and side < multiple:
+            raise InvalidArgument(path, f"its {name} {side} is below {multiple} pixels")
+        out.append(given or side - side % multiple)
+    return out[0], out[1]
+
+
+def check_edit_params(
+    params: common_pb2.ImageParams, path: str, model: common_pb2.ModelInfo | None, task: str
+) -> None:
+    """Strength in (0, 1] exactly for img2img and inpainting, the inpainting settings, and each control
+    unit (kind, ControlNet, scale, start and end); `task` is what the items ask for (mask_labels turn
+    img2img into inpainting), `model` (when known) must make it and hold the ControlNets."""
+    if params.mask_labels:
+        if task != "img2img":
+            raise InvalidArgument(f"{path}.mask_labels", "needs an init image on every item, and no mask")
+        task = "inpaint"  # the mask is found on the image server
+    if task == "txt2img" and params.HasField("strength"):
+        raise InvalidArgument(f"{path}.strength", "applies only with an init image")
+    if task != "txt2img":
+        if not params.HasField("strength"):
+            raise InvalidArgument(f"{path}.strength", "is required with an init image, in (0, 1]")
+        _finite(params.strength, f"{path}.strength")
+        if not 0 < params.strength <= 1:
+            raise InvalidArgument(f"{path}.strength", f"{params.strength:g} is not in (0, 1]")
+    if model is not None and model.tasks and task not in model.tasks:
+        raise InvalidArgument(
+            f"{path}.model", f"{model.name} does not make {task}; it makes {', '.join(model.tasks)}"
+        )
+    if params.mask_blur > MAX_MASK_BLUR:
+        raise InvalidArgument(f"{path}.mask_blur", f"{params.mask_blur} is over the limit of {MAX_MASK_BLUR}")
+    for position, unit in enumerate(params.controls):
+        where = f"{path}.controls[{position}]"
+        if unit.kind not in CONTROL_KINDS:
+            raise InvalidArgument(
+                f"{where}.kind", f"unknown kind {unit.kind!r}; one of {', '.join(CONTROL_KINDS)}"
+            )
+        if model is not None and unit.model and unit.model not in model.controlnets:
+            fits = ", ".join(model.controlnets) or "none"
+            raise InvalidArgument(
+                f"{where}.model", f"ControlNet {unit.model!r} is not loaded for {model.name}; loaded: {fits}"
+            )
+        if model is not None and not unit.model and not model.controlnets:
+            raise InvalidArgument(f"{where}.model", f"no ControlNet is loaded for {model.name}")
+        for name in ("scale", "start", "end"):
+            _finite(getattr(unit, name), f"{where}.{name}")
+        if unit.HasField("scale") and not 0 <= unit.scale <= 2:
+            raise InvalidArgument(f"{where}.scale", f"{unit.scale:g} is not in [0, 2]")
+        end = unit.end if unit.HasField("end") else 1.0
+        if not 0 <= unit.start < end <= 1:
+            raise InvalidArgument(
+                f"{where}.end", f"start {unit.start:g} and end {end:g} are not 0 <= start < end <= 1"
+            )
+        for name in ("low_threshold", "high_threshold"):
+            if getattr(unit, name) > 255:
+                raise InvalidArgument(f"{where}.{name}", f"{getattr(unit, name)} is over 255")
+
+
+def check_mask_labels(
+    params: common_pb2.ImageParams, path: str, info: image_pb2.ImageServerInfo | None
+) -> None:
+    """Edit Anything's labels: none empty, and (with an info) a detector that knows them and a segmenter."""
+    for i, label in enumerate(params.mask_labels):
+        if not label.strip():
+            raise InvalidArgument(f"{path}.mask_labels[{i}]", "is empty")
+    if info is None or not params.mask_labels:
+        return
+    if "mask" not in info.annotation_kinds:
+        raise InvalidArgument(
+            f"{path}.mask_labels",
+            "the image server has no detector and segmenter to find them "
+            "(SYNTHMILL_IMAGE_DETECTOR, SYNTHMILL_IMAGE_SEGMENTER)",
+        )
+    if not info.open_detector:
+        unknown = [label for label in params.mask_labels if label not in info.detector_labels]
+        if unknown:
+            raise InvalidArgument(
+                f"{path}.mask_labels",
+                f"{', '.join(map(repr, unknown))} not among {info.detector}'s classes; an open-vocabulary "
+                "detector (SYNTHMILL_IMAGE_OPEN_DETECTOR) finds any label",
+            )

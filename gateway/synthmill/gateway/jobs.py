@@ -62,6 +62,7 @@ class Jobs:
         kind.apply_styles(spec, self.ctx.styles)  # before any check: the styled prompts are what will run
         if not spec.HasField("seed") or spec.seed == -1:  # drawn first: a kind's totals may depend on it
             spec.seed = random.randrange(2**31)
+        await asyncio.to_thread(kind.prepare, spec, settings)  # e.g. a schema fitted to a sample
         try:
             info = await self.server_info(spec, kind)
         except Unavailable:

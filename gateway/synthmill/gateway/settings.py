@@ -93,6 +93,9 @@ class GatewaySettings(ServerSecurity):
         default=120.0, metadata=_doc("How long a request waits for an unreachable server to come back.")
     )
     max_message_bytes: int = field(default=64 * 1024 * 1024, metadata=_doc("Largest gRPC message."))
+    max_sample_bytes: int = field(
+        default=32 * 1024 * 1024, metadata=_doc("Largest sample a text job may be fitted to (`like`).")
+    )
     upstream_tls_cert: Path | None = field(
         default=None, metadata=_doc("PEM client certificate the gateway presents to the inference servers.")
     )

@@ -12,7 +12,20 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from synthmill.client import SynthmillError
-from synthmill.http import events, files, generate, info, jobs, schema_check, sdapi
+from synthmill.http import (
+    events,
+    files,
+    fit,
+    generate,
+    info,
+    jobs,
+    schema_check,
+    sdapi,
+    sdapi_controlnet,
+    sdapi_img2img,
+    sdapi_startup,
+    stability,
+)
 from synthmill.http.deps import authorized
 from synthmill.http.door import HostCheck, OriginCheck
 from synthmill.http.errors import LimitBody, gateway_error
@@ -45,9 +58,23 @@ def create_app(settings: HttpSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.runs = Runs()
+    app.state.checkpoints = {}  # caller's authorization → the checkpoint chosen in /sdapi/v1/options
     app.add_exception_handler(SynthmillError, gateway_error)
     app.include_router(info.router)  # `/` and `/health` answer without a key, like the page itself
-    for module in (generate, schema_check, jobs, events, files, sdapi):
+    routes = (
+        generate,
+        schema_check,
+        fit,
+        jobs,
+        events,
+        files,
+        sdapi,
+        sdapi_img2img,
+        sdapi_startup,
+        sdapi_controlnet,
+        stability,
+    )
+    for module in routes:
         app.include_router(module.router, dependencies=[Depends(authorized)])
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
 

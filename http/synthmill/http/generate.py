@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from synthmill.client import AsyncClient, SpecError, image_job, tables_job, text_job, unified_job
+from synthmill.client import AsyncClient, SpecError, fit_sample, image_job, tables_job, text_job, unified_job
 from synthmill.http.deps import Gateway
 from synthmill.v1 import gateway_pb2 as pb
 
@@ -74,6 +74,21 @@ class RowOptions(BaseModel):
 class TextRequest(RowOptions):
     model_config = ConfigDict(extra="ignore", protected_namespaces=())
 
+    schema_: dict[str, Any] | None = Field(
+        None, alias="schema", description='{"age": "int"} or a JSON Schema object; or give `like`.'
+    )
+    like: str | None = Field(
+        None,
+        description="A sample (csv with a header, or jsonl) the gateway fits the schema to, instead of `schema`.",
+    )
+    like_format: Literal["csv", "jsonl"] = Field("csv", description="The format of `like`.")
+    min_count: UInt = Field(0, description="With `like`: drop categories seen fewer times (0: 5).")
+    keep_rare: bool = Field(False, description="With `like`: keep the rare categories.")
+    fail_under: dict[str, float] = Field(
+        default_factory=dict,
+        description='With `like`: e.g. {"quality": 0.85, "dcr": 0.6}; below, the job fails.',
+    )
+
     seed: Seed | None = None
     model: str = Field("", description="Text model; empty picks the server default.")
     temperature: float | None = None
@@ -122,11 +137,23 @@ async def _submit(client: AsyncClient, build: Any, what: str) -> Queued:
 @router.post("/generate/text", status_code=202, response_model=Queued)
 async def generate_text(body: TextRequest, client: Gateway) -> Queued:
     """Rows from a schema, written by the LLM under grammar constraints."""
+    if (body.schema_ is None) == (body.like is None):
+        raise HTTPException(400, "schema: give a schema or a sample to fit (like), one of the two")
+    like = None
+    if body.like is not None:
+        like = fit_sample(
+            body.like.encode(),
+            format=body.like_format,
+            min_count=body.min_count,
+            keep_rare=body.keep_rare,
+            fail_under=body.fail_under,
+        )
     return await _submit(
         client,
         lambda: text_job(
             body.schema_,
             body.num_samples,
+            like=like,
             format=body.output_format,
             instructions=body.instructions,
             model=body.model,

@@ -1,5 +1,6 @@
 """The AUTOMATIC1111 / SD.Next API subset that scripts use: `/sdapi/v1/txt2img`, `progress`,
-`sd-models`, `samplers` and `interrupt`, with A1111's request and response shapes.
+`sd-models`, `samplers` and `interrupt`, with A1111's request and response shapes (img2img and the
+start-up routes are in `sdapi_img2img` and `sdapi_startup`, ControlNet units in `sdapi_controlnet`).
 
 Where A1111 runs one generation at a time behind a global lock, each txt2img call here is a gateway
 job: concurrent callers are batched by the image servers and spread over their replicas.
@@ -24,6 +25,7 @@ from synthmill.http.deps import Gateway
 from synthmill.http.gateway import AUTHORIZATION
 from synthmill.http.info import version
 from synthmill.http.runs import Run, Runs
+from synthmill.http.sdapi_controlnet import units as controlnet_units
 from synthmill.v1 import gateway_pb2 as pb
 
 router = APIRouter(prefix="/sdapi/v1", tags=["a1111"])
@@ -58,9 +60,11 @@ class Txt2ImgRequest(BaseModel):
     scheduler: str | None = None
     override_settings: dict[str, Any] = Field(default_factory=dict)
     send_images: bool = True
+    alwayson_scripts: dict[str, Any] = Field(default_factory=dict)  # controlnet.args units
 
-    def model(self) -> str:
-        checkpoint = self.override_settings.get("sd_model_checkpoint") or ""
+    def model(self, chosen: str = "") -> str:
+        """override_settings' checkpoint, else the one the caller chose in /options."""
+        checkpoint = self.override_settings.get("sd_model_checkpoint") or chosen
         if not isinstance(checkpoint, str):
             raise HTTPException(422, "override_settings.sd_model_checkpoint: expected a string")
         return _TITLE_HASH.sub("", checkpoint)
@@ -75,12 +79,18 @@ class Txt2ImgRequest(BaseModel):
             return name
         return f"{name} {scheduler}" if name else scheduler
 
-    def spec(self) -> pb.JobSpec:
+    def spec(self, chosen: str = "", init: bytes | None = None, **edit: Any) -> pb.JobSpec:
+        """The images job; `init` and `edit` (mask, strength, ...) come from img2img."""
+        controls, control_images = controlnet_units(self.alwayson_scripts, init)
         return image_job(
             [self.prompt],
             self.batch_size * self.n_iter,
             seed=self.seed,
-            model=self.model(),
+            model=self.model(chosen),
+            init_image=init,
+            controls=controls,
+            control_images=control_images,
+            **edit,
             size=(self.width, self.height),
             steps=self.steps,
             guidance=self.cfg_scale,
@@ -169,7 +179,18 @@ def _info(body: Txt2ImgRequest, job: pb.Job, pngs: list[bytes], meta: list[dict[
 async def txt2img(body: Txt2ImgRequest, request: Request, client: Gateway) -> TextToImageResponse:
     """batch_size x n_iter images of one prompt, as one gateway job; returns when they are made.
     An interrupted call returns the images made so far."""
-    job = await client.submit(body.spec())
+    spec = body.spec(caller_checkpoint(request))
+    pngs, info = await run_job(body, spec, request, client)
+    return TextToImageResponse(
+        images=[base64.b64encode(png).decode() for png in pngs] if body.send_images else [],
+        parameters=body.model_dump(),
+        info=info,
+    )
+
+
+async def run_job(body: Txt2ImgRequest, spec: pb.JobSpec, request: Request, client: AsyncClient):
+    """Submits `spec`, follows it as one of the caller's runs, and returns its PNGs and A1111 info."""
+    job = await client.submit(spec)
     tracked = runs(request)
     run = tracked.add(job.id, AUTHORIZATION.get())
     try:
@@ -181,11 +202,12 @@ async def txt2img(body: Txt2ImgRequest, request: Request, client: Gateway) -> Te
     if job.state == pb.JOB_STATE_FAILED:
         raise HTTPException(502, f"job {job.id} failed: {job.error}")
     pngs, meta = await _images(client, job.id)
-    return TextToImageResponse(
-        images=[base64.b64encode(png).decode() for png in pngs] if body.send_images else [],
-        parameters=body.model_dump(),
-        info=_info(body, job, pngs, meta),
-    )
+    return pngs, _info(body, job, pngs, meta)
+
+
+def caller_checkpoint(request: Request) -> str:
+    """The checkpoint this caller chose with POST /sdapi/v1/options; empty: the server's default."""
+    return request.app.state.checkpoints.get(AUTHORIZATION.get(), "")
 
 
 @router.get("/progress", response_model=ProgressResponse)

@@ -43,20 +43,47 @@ class Caption(_message.Message):
     def __init__(self, id: _Optional[str] = ..., caption: _Optional[str] = ...) -> None: ...
 
 class TextJobSpec(_message.Message):
-    __slots__ = ("schema_json", "count", "instructions", "format", "model", "sampling")
+    __slots__ = ("schema_json", "count", "instructions", "format", "model", "sampling", "like")
     SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
     INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     SAMPLING_FIELD_NUMBER: _ClassVar[int]
+    LIKE_FIELD_NUMBER: _ClassVar[int]
     schema_json: str
     count: int
     instructions: str
     format: _common_pb2.RowFormat
     model: str
     sampling: _common_pb2.SamplingParams
-    def __init__(self, schema_json: _Optional[str] = ..., count: _Optional[int] = ..., instructions: _Optional[str] = ..., format: _Optional[_Union[_common_pb2.RowFormat, str]] = ..., model: _Optional[str] = ..., sampling: _Optional[_Union[_common_pb2.SamplingParams, _Mapping]] = ...) -> None: ...
+    like: FitSample
+    def __init__(self, schema_json: _Optional[str] = ..., count: _Optional[int] = ..., instructions: _Optional[str] = ..., format: _Optional[_Union[_common_pb2.RowFormat, str]] = ..., model: _Optional[str] = ..., sampling: _Optional[_Union[_common_pb2.SamplingParams, _Mapping]] = ..., like: _Optional[_Union[FitSample, _Mapping]] = ...) -> None: ...
+
+class FitSample(_message.Message):
+    __slots__ = ("data", "format", "min_count", "keep_rare", "holdout", "fail_under", "stored_as")
+    class FailUnderEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    MIN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    KEEP_RARE_FIELD_NUMBER: _ClassVar[int]
+    HOLDOUT_FIELD_NUMBER: _ClassVar[int]
+    FAIL_UNDER_FIELD_NUMBER: _ClassVar[int]
+    STORED_AS_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    format: str
+    min_count: int
+    keep_rare: bool
+    holdout: float
+    fail_under: _containers.ScalarMap[str, float]
+    stored_as: str
+    def __init__(self, data: _Optional[bytes] = ..., format: _Optional[str] = ..., min_count: _Optional[int] = ..., keep_rare: _Optional[bool] = ..., holdout: _Optional[float] = ..., fail_under: _Optional[_Mapping[str, float]] = ..., stored_as: _Optional[str] = ...) -> None: ...
 
 class TablesJobSpec(_message.Message):
     __slots__ = ("schema_json", "scale", "instructions", "format", "model", "sampling")
@@ -75,20 +102,26 @@ class TablesJobSpec(_message.Message):
     def __init__(self, schema_json: _Optional[str] = ..., scale: _Optional[int] = ..., instructions: _Optional[str] = ..., format: _Optional[_Union[_common_pb2.RowFormat, str]] = ..., model: _Optional[str] = ..., sampling: _Optional[_Union[_common_pb2.SamplingParams, _Mapping]] = ...) -> None: ...
 
 class ImageJobSpec(_message.Message):
-    __slots__ = ("prompts", "captions", "expand_topic", "count", "params", "axes")
+    __slots__ = ("prompts", "captions", "expand_topic", "count", "params", "axes", "init_image", "mask", "control_images")
     PROMPTS_FIELD_NUMBER: _ClassVar[int]
     CAPTIONS_FIELD_NUMBER: _ClassVar[int]
     EXPAND_TOPIC_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     AXES_FIELD_NUMBER: _ClassVar[int]
+    INIT_IMAGE_FIELD_NUMBER: _ClassVar[int]
+    MASK_FIELD_NUMBER: _ClassVar[int]
+    CONTROL_IMAGES_FIELD_NUMBER: _ClassVar[int]
     prompts: _containers.RepeatedScalarFieldContainer[str]
     captions: _containers.RepeatedCompositeFieldContainer[Caption]
     expand_topic: str
     count: int
     params: _common_pb2.ImageParams
     axes: _containers.RepeatedCompositeFieldContainer[Axis]
-    def __init__(self, prompts: _Optional[_Iterable[str]] = ..., captions: _Optional[_Iterable[_Union[Caption, _Mapping]]] = ..., expand_topic: _Optional[str] = ..., count: _Optional[int] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., axes: _Optional[_Iterable[_Union[Axis, _Mapping]]] = ...) -> None: ...
+    init_image: InputImage
+    mask: InputImage
+    control_images: _containers.RepeatedCompositeFieldContainer[InputImage]
+    def __init__(self, prompts: _Optional[_Iterable[str]] = ..., captions: _Optional[_Iterable[_Union[Caption, _Mapping]]] = ..., expand_topic: _Optional[str] = ..., count: _Optional[int] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., axes: _Optional[_Iterable[_Union[Axis, _Mapping]]] = ..., init_image: _Optional[_Union[InputImage, _Mapping]] = ..., mask: _Optional[_Union[InputImage, _Mapping]] = ..., control_images: _Optional[_Iterable[_Union[InputImage, _Mapping]]] = ...) -> None: ...
 
 class UnifiedJobSpec(_message.Message):
     __slots__ = ("rows", "prompt_template", "prompts", "images_per_row", "params", "axes")
@@ -114,6 +147,48 @@ class InputImage(_message.Message):
     data: bytes
     def __init__(self, file_name: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
 
+class AugmentObject(_message.Message):
+    __slots__ = ("label", "x", "y", "width", "height", "segmentation_json")
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    X_FIELD_NUMBER: _ClassVar[int]
+    Y_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTATION_JSON_FIELD_NUMBER: _ClassVar[int]
+    label: str
+    x: float
+    y: float
+    width: float
+    height: float
+    segmentation_json: str
+    def __init__(self, label: _Optional[str] = ..., x: _Optional[float] = ..., y: _Optional[float] = ..., width: _Optional[float] = ..., height: _Optional[float] = ..., segmentation_json: _Optional[str] = ...) -> None: ...
+
+class AugmentSource(_message.Message):
+    __slots__ = ("image", "objects")
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    image: InputImage
+    objects: _containers.RepeatedCompositeFieldContainer[AugmentObject]
+    def __init__(self, image: _Optional[_Union[InputImage, _Mapping]] = ..., objects: _Optional[_Iterable[_Union[AugmentObject, _Mapping]]] = ...) -> None: ...
+
+class AugmentJobSpec(_message.Message):
+    __slots__ = ("sources", "variations", "prompts", "params", "drop_unverified", "verify_iou", "categories")
+    SOURCES_FIELD_NUMBER: _ClassVar[int]
+    VARIATIONS_FIELD_NUMBER: _ClassVar[int]
+    PROMPTS_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    DROP_UNVERIFIED_FIELD_NUMBER: _ClassVar[int]
+    VERIFY_IOU_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    sources: _containers.RepeatedCompositeFieldContainer[AugmentSource]
+    variations: int
+    prompts: _containers.RepeatedScalarFieldContainer[str]
+    params: _common_pb2.ImageParams
+    drop_unverified: bool
+    verify_iou: float
+    categories: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, sources: _Optional[_Iterable[_Union[AugmentSource, _Mapping]]] = ..., variations: _Optional[int] = ..., prompts: _Optional[_Iterable[str]] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., drop_unverified: _Optional[bool] = ..., verify_iou: _Optional[float] = ..., categories: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class AnnotateJobSpec(_message.Message):
     __slots__ = ("images", "annotations", "labels")
     IMAGES_FIELD_NUMBER: _ClassVar[int]
@@ -125,20 +200,22 @@ class AnnotateJobSpec(_message.Message):
     def __init__(self, images: _Optional[_Iterable[_Union[InputImage, _Mapping]]] = ..., annotations: _Optional[_Iterable[str]] = ..., labels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class JobSpec(_message.Message):
-    __slots__ = ("seed", "text", "images", "unified", "annotate", "tables")
+    __slots__ = ("seed", "text", "images", "unified", "annotate", "tables", "augment")
     SEED_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     UNIFIED_FIELD_NUMBER: _ClassVar[int]
     ANNOTATE_FIELD_NUMBER: _ClassVar[int]
     TABLES_FIELD_NUMBER: _ClassVar[int]
+    AUGMENT_FIELD_NUMBER: _ClassVar[int]
     seed: int
     text: TextJobSpec
     images: ImageJobSpec
     unified: UnifiedJobSpec
     annotate: AnnotateJobSpec
     tables: TablesJobSpec
-    def __init__(self, seed: _Optional[int] = ..., text: _Optional[_Union[TextJobSpec, _Mapping]] = ..., images: _Optional[_Union[ImageJobSpec, _Mapping]] = ..., unified: _Optional[_Union[UnifiedJobSpec, _Mapping]] = ..., annotate: _Optional[_Union[AnnotateJobSpec, _Mapping]] = ..., tables: _Optional[_Union[TablesJobSpec, _Mapping]] = ...) -> None: ...
+    augment: AugmentJobSpec
+    def __init__(self, seed: _Optional[int] = ..., text: _Optional[_Union[TextJobSpec, _Mapping]] = ..., images: _Optional[_Union[ImageJobSpec, _Mapping]] = ..., unified: _Optional[_Union[UnifiedJobSpec, _Mapping]] = ..., annotate: _Optional[_Union[AnnotateJobSpec, _Mapping]] = ..., tables: _Optional[_Union[TablesJobSpec, _Mapping]] = ..., augment: _Optional[_Union[AugmentJobSpec, _Mapping]] = ...) -> None: ...
 
 class JobCounts(_message.Message):
     __slots__ = ("rows_total", "rows_done", "images_total", "images_done")
@@ -153,7 +230,7 @@ class JobCounts(_message.Message):
     def __init__(self, rows_total: _Optional[int] = ..., rows_done: _Optional[int] = ..., images_total: _Optional[int] = ..., images_done: _Optional[int] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("id", "spec", "state", "error", "counts", "created_at", "started_at", "finished_at", "output_dir", "distinct_row_ratio", "owner", "score", "stats_headline")
+    __slots__ = ("id", "spec", "state", "error", "counts", "created_at", "started_at", "finished_at", "output_dir", "distinct_row_ratio", "owner", "score", "stats_headline", "quality_headline")
     ID_FIELD_NUMBER: _ClassVar[int]
     SPEC_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -167,6 +244,7 @@ class Job(_message.Message):
     OWNER_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     STATS_HEADLINE_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_HEADLINE_FIELD_NUMBER: _ClassVar[int]
     id: str
     spec: JobSpec
     state: JobState
@@ -180,7 +258,8 @@ class Job(_message.Message):
     owner: str
     score: ScoreSummary
     stats_headline: str
-    def __init__(self, id: _Optional[str] = ..., spec: _Optional[_Union[JobSpec, _Mapping]] = ..., state: _Optional[_Union[JobState, str]] = ..., error: _Optional[str] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., output_dir: _Optional[str] = ..., distinct_row_ratio: _Optional[float] = ..., owner: _Optional[str] = ..., score: _Optional[_Union[ScoreSummary, _Mapping]] = ..., stats_headline: _Optional[str] = ...) -> None: ...
+    quality_headline: str
+    def __init__(self, id: _Optional[str] = ..., spec: _Optional[_Union[JobSpec, _Mapping]] = ..., state: _Optional[_Union[JobState, str]] = ..., error: _Optional[str] = ..., counts: _Optional[_Union[JobCounts, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., output_dir: _Optional[str] = ..., distinct_row_ratio: _Optional[float] = ..., owner: _Optional[str] = ..., score: _Optional[_Union[ScoreSummary, _Mapping]] = ..., stats_headline: _Optional[str] = ..., quality_headline: _Optional[str] = ...) -> None: ...
 
 class ScoreSummary(_message.Message):
     __slots__ = ("count", "mean", "min", "p10", "below_min_score")

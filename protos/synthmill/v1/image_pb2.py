@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from synthmill.v1 import common_pb2 as synthmill_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18synthmill/v1/image.proto\x12\x0csynthmill.v1\x1a\x19synthmill/v1/common.proto\"8\n\tImageItem\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0e\n\x06prompt\x18\x02 \x01(\t\x12\x0c\n\x04seed\x18\x03 \x01(\x03\"j\n\x15GenerateImagesRequest\x12)\n\x06params\x18\x01 \x01(\x0b\x32\x19.synthmill.v1.ImageParams\x12&\n\x05items\x18\x02 \x03(\x0b\x32\x17.synthmill.v1.ImageItem\"d\n\x0cStepProgress\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04step\x18\x02 \x01(\r\x12\x13\n\x0btotal_steps\x18\x03 \x01(\r\x12\"\n\x05phase\x18\x04 \x01(\x0e\x32\x13.synthmill.v1.Phase\"\x8f\x01\n\x03\x42ox\x12\r\n\x05label\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61tegory_id\x18\x02 \x01(\r\x12\r\n\x05score\x18\x03 \x01(\x02\x12\t\n\x01x\x18\x04 \x01(\x02\x12\t\n\x01y\x18\x05 \x01(\x02\x12\r\n\x05width\x18\x06 \x01(\x02\x12\x0e\n\x06height\x18\x07 \x01(\x02\x12 \n\x04mask\x18\x08 \x01(\x0b\x32\x12.synthmill.v1.Mask\"C\n\x04Mask\x12\x0e\n\x06height\x18\x01 \x01(\r\x12\r\n\x05width\x18\x02 \x01(\r\x12\x0e\n\x06\x63ounts\x18\x03 \x01(\t\x12\x0c\n\x04\x61rea\x18\x04 \x01(\x04\"E\n\tCandidate\x12\x0e\n\x06number\x18\x01 \x01(\r\x12\x0c\n\x04seed\x18\x02 \x01(\x03\x12\r\n\x05score\x18\x03 \x01(\x02\x12\x0b\n\x03png\x18\x04 \x01(\x0c\"\xc5\x02\n\x0eGeneratedImage\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0b\n\x03png\x18\x02 \x01(\x0c\x12\x0c\n\x04seed\x18\x03 \x01(\x03\x12)\n\x06params\x18\x04 \x01(\x0b\x32\x19.synthmill.v1.ImageParams\x12\x17\n\x0fparameters_text\x18\x05 \x01(\t\x12\x0f\n\x07seconds\x18\x06 \x01(\x01\x12\x0e\n\x06\x64\x65vice\x18\x07 \x01(\t\x12\r\n\x05\x64type\x18\x08 \x01(\t\x12\x12\n\x05score\x18\t \x01(\x02H\x00\x88\x01\x01\x12+\n\ncandidates\x18\n \x03(\x0b\x32\x17.synthmill.v1.Candidate\x12\x11\n\tcandidate\x18\x0b \x01(\r\x12 \n\x05\x62oxes\x18\x0c \x03(\x0b\x32\x11.synthmill.v1.Box\x12\x15\n\rjudge_seconds\x18\r \x01(\x01\x42\x08\n\x06_score\",\n\x0c\x41nnotateItem\x12\r\n\x05index\x18\x01 \x01(\r\x12\r\n\x05image\x18\x02 \x01(\x0c\"a\n\x0f\x41nnotateRequest\x12\x13\n\x0b\x61nnotations\x18\x01 \x03(\t\x12\x0e\n\x06labels\x18\x02 \x03(\t\x12)\n\x05items\x18\x03 \x03(\x0b\x32\x1a.synthmill.v1.AnnotateItem\"`\n\x0e\x41nnotatedImage\x12\r\n\x05index\x18\x01 \x01(\r\x12\r\n\x05width\x18\x02 \x01(\r\x12\x0e\n\x06height\x18\x03 \x01(\r\x12 \n\x05\x62oxes\x18\x04 \x03(\x0b\x32\x11.synthmill.v1.Box\"|\n\x16GenerateImagesResponse\x12*\n\x04step\x18\x01 \x01(\x0b\x32\x1a.synthmill.v1.StepProgressH\x00\x12-\n\x05image\x18\x02 \x01(\x0b\x32\x1c.synthmill.v1.GeneratedImageH\x00\x42\x07\n\x05\x65vent\"\xdb\x02\n\x0fImageServerInfo\x12\'\n\x06models\x18\x01 \x03(\x0b\x32\x17.synthmill.v1.ModelInfo\x12\x12\n\nschedulers\x18\x02 \x03(\t\x12\x10\n\x08max_size\x18\x03 \x01(\r\x12\x11\n\tmax_steps\x18\x04 \x01(\r\x12\x11\n\tmax_items\x18\x05 \x01(\r\x12\x11\n\tmax_batch\x18\x06 \x01(\r\x12\x18\n\x10max_batch_pixels\x18\x07 \x01(\x04\x12\x0e\n\x06scorer\x18\x08 \x01(\t\x12\x13\n\x0bmax_best_of\x18\t \x01(\r\x12\x12\n\nmax_rounds\x18\n \x01(\r\x12\x18\n\x10\x61nnotation_kinds\x18\x0b \x03(\t\x12\x10\n\x08\x64\x65tector\x18\x0c \x01(\t\x12\x17\n\x0f\x64\x65tector_labels\x18\r \x03(\t\x12\x15\n\ropen_detector\x18\x0e \x01(\t\x12\x11\n\tsegmenter\x18\x0f \x01(\t2\xfa\x01\n\x0cImageService\x12W\n\x08Generate\x12#.synthmill.v1.GenerateImagesRequest\x1a$.synthmill.v1.GenerateImagesResponse0\x01\x12\x46\n\x07GetInfo\x12\x1c.synthmill.v1.GetInfoRequest\x1a\x1d.synthmill.v1.ImageServerInfo\x12I\n\x08\x41nnotate\x12\x1d.synthmill.v1.AnnotateRequest\x1a\x1c.synthmill.v1.AnnotatedImage0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18synthmill/v1/image.proto\x12\x0csynthmill.v1\x1a\x19synthmill/v1/common.proto\"r\n\tImageItem\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0e\n\x06prompt\x18\x02 \x01(\t\x12\x0c\n\x04seed\x18\x03 \x01(\x03\x12\x12\n\ninit_image\x18< \x01(\x0c\x12\x0c\n\x04mask\x18= \x01(\x0c\x12\x16\n\x0e\x63ontrol_images\x18> \x03(\x0c\"j\n\x15GenerateImagesRequest\x12)\n\x06params\x18\x01 \x01(\x0b\x32\x19.synthmill.v1.ImageParams\x12&\n\x05items\x18\x02 \x03(\x0b\x32\x17.synthmill.v1.ImageItem\"d\n\x0cStepProgress\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04step\x18\x02 \x01(\r\x12\x13\n\x0btotal_steps\x18\x03 \x01(\r\x12\"\n\x05phase\x18\x04 \x01(\x0e\x32\x13.synthmill.v1.Phase\"\x8f\x01\n\x03\x42ox\x12\r\n\x05label\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61tegory_id\x18\x02 \x01(\r\x12\r\n\x05score\x18\x03 \x01(\x02\x12\t\n\x01x\x18\x04 \x01(\x02\x12\t\n\x01y\x18\x05 \x01(\x02\x12\r\n\x05width\x18\x06 \x01(\x02\x12\x0e\n\x06height\x18\x07 \x01(\x02\x12 \n\x04mask\x18\x08 \x01(\x0b\x32\x12.synthmill.v1.Mask\"C\n\x04Mask\x12\x0e\n\x06height\x18\x01 \x01(\r\x12\r\n\x05width\x18\x02 \x01(\r\x12\x0e\n\x06\x63ounts\x18\x03 \x01(\t\x12\x0c\n\x04\x61rea\x18\x04 \x01(\x04\"E\n\tCandidate\x12\x0e\n\x06number\x18\x01 \x01(\r\x12\x0c\n\x04seed\x18\x02 \x01(\x03\x12\r\n\x05score\x18\x03 \x01(\x02\x12\x0b\n\x03png\x18\x04 \x01(\x0c\"\xcd\x03\n\x0eGeneratedImage\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0b\n\x03png\x18\x02 \x01(\x0c\x12\x0c\n\x04seed\x18\x03 \x01(\x03\x12)\n\x06params\x18\x04 \x01(\x0b\x32\x19.synthmill.v1.ImageParams\x12\x17\n\x0fparameters_text\x18\x05 \x01(\t\x12\x0f\n\x07seconds\x18\x06 \x01(\x01\x12\x0e\n\x06\x64\x65vice\x18\x07 \x01(\t\x12\r\n\x05\x64type\x18\x08 \x01(\t\x12\x12\n\x05score\x18\t \x01(\x02H\x00\x88\x01\x01\x12+\n\ncandidates\x18\n \x03(\x0b\x32\x17.synthmill.v1.Candidate\x12\x11\n\tcandidate\x18\x0b \x01(\r\x12 \n\x05\x62oxes\x18\x0c \x03(\x0b\x32\x11.synthmill.v1.Box\x12\x15\n\rjudge_seconds\x18\r \x01(\x01\x12\x19\n\x11init_image_sha256\x18< \x01(\t\x12\x16\n\x0e\x63ontrol_images\x18= \x03(\x0c\x12\x17\n\x0f\x64\x65noising_steps\x18> \x01(\r\x12%\n\tedit_mask\x18? \x01(\x0b\x32\x12.synthmill.v1.Mask\x12\x13\n\x0b\x65\x64it_labels\x18@ \x03(\tB\x08\n\x06_score\",\n\x0c\x41nnotateItem\x12\r\n\x05index\x18\x01 \x01(\r\x12\r\n\x05image\x18\x02 \x01(\x0c\"a\n\x0f\x41nnotateRequest\x12\x13\n\x0b\x61nnotations\x18\x01 \x03(\t\x12\x0e\n\x06labels\x18\x02 \x03(\t\x12)\n\x05items\x18\x03 \x03(\x0b\x32\x1a.synthmill.v1.AnnotateItem\"`\n\x0e\x41nnotatedImage\x12\r\n\x05index\x18\x01 \x01(\r\x12\r\n\x05width\x18\x02 \x01(\r\x12\x0e\n\x06height\x18\x03 \x01(\r\x12 \n\x05\x62oxes\x18\x04 \x03(\x0b\x32\x11.synthmill.v1.Box\"|\n\x16GenerateImagesResponse\x12*\n\x04step\x18\x01 \x01(\x0b\x32\x1a.synthmill.v1.StepProgressH\x00\x12-\n\x05image\x18\x02 \x01(\x0b\x32\x1c.synthmill.v1.GeneratedImageH\x00\x42\x07\n\x05\x65vent\"\xa1\x03\n\x0fImageServerInfo\x12\'\n\x06models\x18\x01 \x03(\x0b\x32\x17.synthmill.v1.ModelInfo\x12\x12\n\nschedulers\x18\x02 \x03(\t\x12\x10\n\x08max_size\x18\x03 \x01(\r\x12\x11\n\tmax_steps\x18\x04 \x01(\r\x12\x11\n\tmax_items\x18\x05 \x01(\r\x12\x11\n\tmax_batch\x18\x06 \x01(\r\x12\x18\n\x10max_batch_pixels\x18\x07 \x01(\x04\x12\x0e\n\x06scorer\x18\x08 \x01(\t\x12\x13\n\x0bmax_best_of\x18\t \x01(\r\x12\x12\n\nmax_rounds\x18\n \x01(\r\x12\x18\n\x10\x61nnotation_kinds\x18\x0b \x03(\t\x12\x10\n\x08\x64\x65tector\x18\x0c \x01(\t\x12\x17\n\x0f\x64\x65tector_labels\x18\r \x03(\t\x12\x15\n\ropen_detector\x18\x0e \x01(\t\x12\x11\n\tsegmenter\x18\x0f \x01(\t\x12\x18\n\x10max_input_pixels\x18< \x01(\x04\x12\x13\n\x0b\x63ontrolnets\x18= \x03(\t\x12\x15\n\rcontrol_kinds\x18> \x03(\t2\xfa\x01\n\x0cImageService\x12W\n\x08Generate\x12#.synthmill.v1.GenerateImagesRequest\x1a$.synthmill.v1.GenerateImagesResponse0\x01\x12\x46\n\x07GetInfo\x12\x1c.synthmill.v1.GetInfoRequest\x1a\x1d.synthmill.v1.ImageServerInfo\x12I\n\x08\x41nnotate\x12\x1d.synthmill.v1.AnnotateRequest\x1a\x1c.synthmill.v1.AnnotatedImage0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,29 +33,29 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'synthmill.v1.image_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_IMAGEITEM']._serialized_start=69
-  _globals['_IMAGEITEM']._serialized_end=125
-  _globals['_GENERATEIMAGESREQUEST']._serialized_start=127
-  _globals['_GENERATEIMAGESREQUEST']._serialized_end=233
-  _globals['_STEPPROGRESS']._serialized_start=235
-  _globals['_STEPPROGRESS']._serialized_end=335
-  _globals['_BOX']._serialized_start=338
-  _globals['_BOX']._serialized_end=481
-  _globals['_MASK']._serialized_start=483
-  _globals['_MASK']._serialized_end=550
-  _globals['_CANDIDATE']._serialized_start=552
-  _globals['_CANDIDATE']._serialized_end=621
-  _globals['_GENERATEDIMAGE']._serialized_start=624
-  _globals['_GENERATEDIMAGE']._serialized_end=949
-  _globals['_ANNOTATEITEM']._serialized_start=951
-  _globals['_ANNOTATEITEM']._serialized_end=995
-  _globals['_ANNOTATEREQUEST']._serialized_start=997
-  _globals['_ANNOTATEREQUEST']._serialized_end=1094
-  _globals['_ANNOTATEDIMAGE']._serialized_start=1096
-  _globals['_ANNOTATEDIMAGE']._serialized_end=1192
-  _globals['_GENERATEIMAGESRESPONSE']._serialized_start=1194
-  _globals['_GENERATEIMAGESRESPONSE']._serialized_end=1318
-  _globals['_IMAGESERVERINFO']._serialized_start=1321
-  _globals['_IMAGESERVERINFO']._serialized_end=1668
-  _globals['_IMAGESERVICE']._serialized_start=1671
-  _globals['_IMAGESERVICE']._serialized_end=1921
+  _globals['_IMAGEITEM']._serialized_end=183
+  _globals['_GENERATEIMAGESREQUEST']._serialized_start=185
+  _globals['_GENERATEIMAGESREQUEST']._serialized_end=291
+  _globals['_STEPPROGRESS']._serialized_start=293
+  _globals['_STEPPROGRESS']._serialized_end=393
+  _globals['_BOX']._serialized_start=396
+  _globals['_BOX']._serialized_end=539
+  _globals['_MASK']._serialized_start=541
+  _globals['_MASK']._serialized_end=608
+  _globals['_CANDIDATE']._serialized_start=610
+  _globals['_CANDIDATE']._serialized_end=679
+  _globals['_GENERATEDIMAGE']._serialized_start=682
+  _globals['_GENERATEDIMAGE']._serialized_end=1143
+  _globals['_ANNOTATEITEM']._serialized_start=1145
+  _globals['_ANNOTATEITEM']._serialized_end=1189
+  _globals['_ANNOTATEREQUEST']._serialized_start=1191
+  _globals['_ANNOTATEREQUEST']._serialized_end=1288
+  _globals['_ANNOTATEDIMAGE']._serialized_start=1290
+  _globals['_ANNOTATEDIMAGE']._serialized_end=1386
+  _globals['_GENERATEIMAGESRESPONSE']._serialized_start=1388
+  _globals['_GENERATEIMAGESRESPONSE']._serialized_end=1512
+  _globals['_IMAGESERVERINFO']._serialized_start=1515
+  _globals['_IMAGESERVERINFO']._serialized_end=1932
+  _globals['_IMAGESERVICE']._serialized_start=1935
+  _globals['_IMAGESERVICE']._serialized_end=2185
 # @@protoc_insertion_point(module_scope)

@@ -8,14 +8,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ImageItem(_message.Message):
-    __slots__ = ("index", "prompt", "seed")
+    __slots__ = ("index", "prompt", "seed", "init_image", "mask", "control_images")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     PROMPT_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    INIT_IMAGE_FIELD_NUMBER: _ClassVar[int]
+    MASK_FIELD_NUMBER: _ClassVar[int]
+    CONTROL_IMAGES_FIELD_NUMBER: _ClassVar[int]
     index: int
     prompt: str
     seed: int
-    def __init__(self, index: _Optional[int] = ..., prompt: _Optional[str] = ..., seed: _Optional[int] = ...) -> None: ...
+    init_image: bytes
+    mask: bytes
+    control_images: _containers.RepeatedScalarFieldContainer[bytes]
+    def __init__(self, index: _Optional[int] = ..., prompt: _Optional[str] = ..., seed: _Optional[int] = ..., init_image: _Optional[bytes] = ..., mask: _Optional[bytes] = ..., control_images: _Optional[_Iterable[bytes]] = ...) -> None: ...
 
 class GenerateImagesRequest(_message.Message):
     __slots__ = ("params", "items")
@@ -82,7 +88,7 @@ class Candidate(_message.Message):
     def __init__(self, number: _Optional[int] = ..., seed: _Optional[int] = ..., score: _Optional[float] = ..., png: _Optional[bytes] = ...) -> None: ...
 
 class GeneratedImage(_message.Message):
-    __slots__ = ("index", "png", "seed", "params", "parameters_text", "seconds", "device", "dtype", "score", "candidates", "candidate", "boxes", "judge_seconds")
+    __slots__ = ("index", "png", "seed", "params", "parameters_text", "seconds", "device", "dtype", "score", "candidates", "candidate", "boxes", "judge_seconds", "init_image_sha256", "control_images", "denoising_steps", "edit_mask", "edit_labels")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     PNG_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +102,11 @@ class GeneratedImage(_message.Message):
     CANDIDATE_FIELD_NUMBER: _ClassVar[int]
     BOXES_FIELD_NUMBER: _ClassVar[int]
     JUDGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    INIT_IMAGE_SHA256_FIELD_NUMBER: _ClassVar[int]
+    CONTROL_IMAGES_FIELD_NUMBER: _ClassVar[int]
+    DENOISING_STEPS_FIELD_NUMBER: _ClassVar[int]
+    EDIT_MASK_FIELD_NUMBER: _ClassVar[int]
+    EDIT_LABELS_FIELD_NUMBER: _ClassVar[int]
     index: int
     png: bytes
     seed: int
@@ -109,7 +120,12 @@ class GeneratedImage(_message.Message):
     candidate: int
     boxes: _containers.RepeatedCompositeFieldContainer[Box]
     judge_seconds: float
-    def __init__(self, index: _Optional[int] = ..., png: _Optional[bytes] = ..., seed: _Optional[int] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., parameters_text: _Optional[str] = ..., seconds: _Optional[float] = ..., device: _Optional[str] = ..., dtype: _Optional[str] = ..., score: _Optional[float] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., candidate: _Optional[int] = ..., boxes: _Optional[_Iterable[_Union[Box, _Mapping]]] = ..., judge_seconds: _Optional[float] = ...) -> None: ...
+    init_image_sha256: str
+    control_images: _containers.RepeatedScalarFieldContainer[bytes]
+    denoising_steps: int
+    edit_mask: Mask
+    edit_labels: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, index: _Optional[int] = ..., png: _Optional[bytes] = ..., seed: _Optional[int] = ..., params: _Optional[_Union[_common_pb2.ImageParams, _Mapping]] = ..., parameters_text: _Optional[str] = ..., seconds: _Optional[float] = ..., device: _Optional[str] = ..., dtype: _Optional[str] = ..., score: _Optional[float] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., candidate: _Optional[int] = ..., boxes: _Optional[_Iterable[_Union[Box, _Mapping]]] = ..., judge_seconds: _Optional[float] = ..., init_image_sha256: _Optional[str] = ..., control_images: _Optional[_Iterable[bytes]] = ..., denoising_steps: _Optional[int] = ..., edit_mask: _Optional[_Union[Mask, _Mapping]] = ..., edit_labels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AnnotateItem(_message.Message):
     __slots__ = ("index", "image")
@@ -150,7 +166,7 @@ class GenerateImagesResponse(_message.Message):
     def __init__(self, step: _Optional[_Union[StepProgress, _Mapping]] = ..., image: _Optional[_Union[GeneratedImage, _Mapping]] = ...) -> None: ...
 
 class ImageServerInfo(_message.Message):
-    __slots__ = ("models", "schedulers", "max_size", "max_steps", "max_items", "max_batch", "max_batch_pixels", "scorer", "max_best_of", "max_rounds", "annotation_kinds", "detector", "detector_labels", "open_detector", "segmenter")
+    __slots__ = ("models", "schedulers", "max_size", "max_steps", "max_items", "max_batch", "max_batch_pixels", "scorer", "max_best_of", "max_rounds", "annotation_kinds", "detector", "detector_labels", "open_detector", "segmenter", "max_input_pixels", "controlnets", "control_kinds")
     MODELS_FIELD_NUMBER: _ClassVar[int]
     SCHEDULERS_FIELD_NUMBER: _ClassVar[int]
     MAX_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -166,6 +182,9 @@ class ImageServerInfo(_message.Message):
     DETECTOR_LABELS_FIELD_NUMBER: _ClassVar[int]
     OPEN_DETECTOR_FIELD_NUMBER: _ClassVar[int]
     SEGMENTER_FIELD_NUMBER: _ClassVar[int]
+    MAX_INPUT_PIXELS_FIELD_NUMBER: _ClassVar[int]
+    CONTROLNETS_FIELD_NUMBER: _ClassVar[int]
+    CONTROL_KINDS_FIELD_NUMBER: _ClassVar[int]
     models: _containers.RepeatedCompositeFieldContainer[_common_pb2.ModelInfo]
     schedulers: _containers.RepeatedScalarFieldContainer[str]
     max_size: int
@@ -181,4 +200,7 @@ class ImageServerInfo(_message.Message):
     detector_labels: _containers.RepeatedScalarFieldContainer[str]
     open_detector: str
     segmenter: str
-    def __init__(self, models: _Optional[_Iterable[_Union[_common_pb2.ModelInfo, _Mapping]]] = ..., schedulers: _Optional[_Iterable[str]] = ..., max_size: _Optional[int] = ..., max_steps: _Optional[int] = ..., max_items: _Optional[int] = ..., max_batch: _Optional[int] = ..., max_batch_pixels: _Optional[int] = ..., scorer: _Optional[str] = ..., max_best_of: _Optional[int] = ..., max_rounds: _Optional[int] = ..., annotation_kinds: _Optional[_Iterable[str]] = ..., detector: _Optional[str] = ..., detector_labels: _Optional[_Iterable[str]] = ..., open_detector: _Optional[str] = ..., segmenter: _Optional[str] = ...) -> None: ...
+    max_input_pixels: int
+    controlnets: _containers.RepeatedScalarFieldContainer[str]
+    control_kinds: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, models: _Optional[_Iterable[_Union[_common_pb2.ModelInfo, _Mapping]]] = ..., schedulers: _Optional[_Iterable[str]] = ..., max_size: _Optional[int] = ..., max_steps: _Optional[int] = ..., max_items: _Optional[int] = ..., max_batch: _Optional[int] = ..., max_batch_pixels: _Optional[int] = ..., scorer: _Optional[str] = ..., max_best_of: _Optional[int] = ..., max_rounds: _Optional[int] = ..., annotation_kinds: _Optional[_Iterable[str]] = ..., detector: _Optional[str] = ..., detector_labels: _Optional[_Iterable[str]] = ..., open_detector: _Optional[str] = ..., segmenter: _Optional[str] = ..., max_input_pixels: _Optional[int] = ..., controlnets: _Optional[_Iterable[str]] = ..., control_kinds: _Optional[_Iterable[str]] = ...) -> None: ...

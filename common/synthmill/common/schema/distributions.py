@@ -7,6 +7,8 @@ of these strings, or a conditional object:
     normal(mean, sd)       int, float: Gaussian, truncated to the field's minimum/maximum
     lognormal(mu, sigma)   int, float: exp of a Gaussian, truncated likewise
     poisson(lam)           int: Poisson counts, truncated likewise
+    empirical([q0, ..., qK])  int, float: quantiles at probabilities 0, 1/K, ..., 1 of a sample;
+                           values interpolate between them, so they stay inside [q0, qK]
     bernoulli(p)           bool: true with probability p
     weights({"a": 3, ...}) enum (or string): each value with probability weight / sum of weights
     date_between("2020-01-01", "2025-12-31")   date, datetime: uniform day (or second) in the range
@@ -25,24 +27,27 @@ e.g. ``schema.age.distribution``.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.schema import fakers
-from synthmill.common.schema.draws import ByColumn, Distribution, Draw
+from synthmill.common.schema.draws import NUMERIC_LAWS, ByColumn, Distribution, Draw
 from synthmill.common.schema.laws import numeric_law
 from synthmill.common.schema.model import Field
 
 MIN_MASS = 0.01
-NUMERIC_LAWS = ("uniform", "normal", "lognormal", "poisson")
+MAX_QUANTILES = 1001
 _TYPES = {
     "uniform": ("int", "float"),
     "normal": ("int", "float"),
     "lognormal": ("int", "float"),
     "poisson": ("int",),
+    "empirical": ("int", "float"),
     "bernoulli": ("bool",),
     "weights": ("enum", "string"),
     "date_between": ("date", "datetime"),
@@ -133,6 +138,19 @@ def _poisson(args: list, where: str) -> Draw:
     return Draw("poisson", (lam,))
 
 
+def _empirical(args: list, where: str) -> Draw:
+    knots = args[0] if len(args) == 1 and isinstance(args[0], list) else None
+    if knots is None or not 2 <= len(knots) <= MAX_QUANTILES:
+        raise InvalidArgument(
+            where, f"empirical takes one list of 2 to {MAX_QUANTILES} quantiles, e.g. [0, 3, 10]"
+        )
+    if any(isinstance(q, bool) or not isinstance(q, int | float) or not math.isfinite(q) for q in knots):
+        raise InvalidArgument(where, "empirical: every quantile must be a finite number")
+    if any(b < a for a, b in itertools.pairwise(knots)):
+        raise InvalidArgument(where, "empirical: the quantiles must not decrease")
+    return Draw("empirical", (tuple(knots),))
+
+
 def _bernoulli(args: list, where: str) -> Draw:
     (p,) = _numbers(args, 1, where, "bernoulli")
     if not 0 <= p <= 1:
@@ -182,6 +200,7 @@ _CHECK_ARGS: dict[str, Callable[[list, str], Draw]] = {
     "normal": _positive_second("normal"),
     "lognormal": _positive_second("lognormal"),
     "poisson": _poisson,
+    "empirical": _empirical,
     "bernoulli": _bernoulli,
     "weights": _weights,
     "date_between": _date_between,
@@ -264,6 +283,8 @@ def check_conditions(
             raise InvalidArgument(
                 where, f"names {dist.by!r}, a later column; a column depends on earlier ones"
             )
+        if by_name[dist.by].null_share:
+            raise InvalidArgument(where, f"{dist.by!r} may be null (a null share); a `by` column may not")
         values = support(by_name[dist.by].distribution)
         if values is None:
             raise InvalidArgument(

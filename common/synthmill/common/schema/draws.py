@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+NUMERIC_LAWS = ("uniform", "normal", "lognormal", "poisson", "empirical")
+
 
 @dataclass(frozen=True)
 class Draw:
@@ -28,6 +30,11 @@ class Draw:
     @property
     def categorical(self) -> bool:
         return self.name in ("bernoulli", "weights")
+
+    @property
+    def numeric(self) -> bool:
+        """A law on numbers (not dates): what a copula may couple."""
+        return self.name in NUMERIC_LAWS
 
 
 @dataclass(frozen=True)

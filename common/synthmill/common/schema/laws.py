@@ -23,6 +23,26 @@ _EPOCH = dt.datetime(1970, 1, 1)
 _INT_LIMIT = float(2**62)
 
 
+class Empirical:
+    """A sample's quantile function: knots at probabilities 0, 1/K, ..., 1, linear in between."""
+
+    def __init__(self, knots: tuple[float, ...]):
+        self.knots = np.asarray(knots, dtype=float)
+        self.probabilities = np.linspace(0.0, 1.0, len(knots))
+
+    def ppf(self, p: np.ndarray) -> np.ndarray:
+        return np.interp(p, self.probabilities, self.knots)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        # With repeated knots (a value held by many rows) the CDF jumps there: take its top.
+        right = np.searchsorted(self.knots, x, side="right")
+        inside = np.interp(x, self.knots, self.probabilities)
+        at_knot = np.isin(x, self.knots)
+        top = self.probabilities[np.clip(right - 1, 0, len(self.knots) - 1)]
+        return np.where(at_knot, top, inside) * (x >= self.knots[0])
+
+
 @dataclass(frozen=True)
 class NumericLaw:
     """A law on numbers: truncated to [lo, hi] in the base law's own space."""
@@ -72,7 +92,7 @@ class NumericLaw:
 
 
 def numeric_law(draw: Draw, field: Field) -> NumericLaw:
-    """The law of uniform/normal/lognormal/poisson on `field`, or date_between as day or second numbers."""
+    """The law of uniform/normal/lognormal/poisson/empirical on `field`, or date_between as day or second numbers."""
     from scipy import stats
 
     if draw.name == "date_between":
@@ -97,6 +117,11 @@ def numeric_law(draw: Draw, field: Field) -> NumericLaw:
         return NumericLaw(base, fmin - 1, fmax, vmin, vmax, discrete=True)
     if draw.name == "poisson":
         return NumericLaw(stats.poisson(draw.args[0]), fmin - 1, fmax, vmin, vmax, discrete=True)
+    if draw.name == "empirical":
+        base = Empirical(draw.args[0])
+        if integer:
+            return NumericLaw(base, fmin - 0.5, fmax + 0.5, vmin, vmax, rounded=True)
+        return NumericLaw(base, fmin, fmax, vmin, vmax)
     a, b = draw.args
     base = {
         "uniform": lambda: stats.uniform(a, b - a),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from synthmill.common.schema.checks import CHECKS, InvalidRow
+from synthmill.common.schema.copula import Copula
 from synthmill.common.schema.draws import Distribution
 
 TYPES = ("string", "int", "float", "bool", "date", "datetime", "enum", "email", "uuid")
@@ -32,6 +33,12 @@ class Field:
     choices: tuple[str, ...] = ()
     # How the value is sampled instead of written by the LLM (see synthmill.common.schema.distributions).
     distribution: Distribution | None = None
+    # Values shown to the LLM as few-shot examples of this column (a fitted sample's free text).
+    examples: tuple[Any, ...] = ()
+    # The share of sampled rows where this (nullable, sampled) field is null, as in a fitted sample.
+    null_share: float | None = None
+    # The most of a job's rows one value of this LLM-written column may fill (see schema.shares).
+    max_share: float | None = None
 
     def json_schema(self) -> dict[str, Any]:
         """This field as a JSON Schema property."""
@@ -62,6 +69,12 @@ class Field:
             prop["x-unique"] = True
         if self.distribution is not None:
             prop["x-distribution"] = self.distribution.spec()
+        if self.examples:
+            prop["examples"] = list(self.examples)
+        if self.null_share is not None:
+            prop["x-null-share"] = self.null_share
+        if self.max_share is not None:
+            prop["x-max-share"] = self.max_share
         return prop
 
     def validate(self, value: Any) -> None:
@@ -89,16 +102,25 @@ class Schema:
     """An ordered set of fields; rows are JSON objects with exactly these keys, in this order."""
 
     fields: tuple[Field, ...]
+    # A Gaussian copula coupling sampled numeric columns (see synthmill.common.schema.copula).
+    copula: Copula | None = None
+    # Where a fitted schema came from: the sample's rows, SHA-256 and fit time (a note, not a rule).
+    fitted_from: dict[str, Any] | None = None
 
     def json_schema(self) -> dict[str, Any]:
         """Normalized JSON Schema (draft 2020-12 style); every field is required, null marks a gap."""
-        return {
+        out: dict[str, Any] = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "type": "object",
             "properties": {f.name: f.json_schema() for f in self.fields},
             "required": [f.name for f in self.fields],
             "additionalProperties": False,
         }
+        if self.copula is not None:
+            out["x-copula"] = self.copula.spec()
+        if self.fitted_from is not None:
+            out["x-fitted-from"] = dict(self.fitted_from)
+        return out
 
     def validate(self, row: dict[str, Any]) -> None:
         """Raises InvalidRow (naming the field) unless `row` satisfies the schema."""

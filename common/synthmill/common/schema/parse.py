@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from synthmill.common.errors import InvalidArgument
-from synthmill.common.schema import distributions
+from synthmill.common.schema import copula, distributions
 from synthmill.common.schema.checks import INT64_MAX
 from synthmill.common.schema.model import FORMAT_OF, TYPES, Field, Schema
 
@@ -33,17 +33,18 @@ NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PROPERTY_KEYS = {
     "type", "description", "enum", "minimum", "maximum", "minLength", "maxLength", "pattern", "format",
     "x-unique", "unique", "uniqueItems", "nullable", "anyOf",
-    "title", "default", "examples", "$comment", "x-distribution",
+    "title", "default", "examples", "$comment", "x-distribution", "x-null-share", "x-max-share",
 }  # fmt: skip
 _OBJECT_KEYS = {
     "type", "properties", "required", "additionalProperties", "title", "description",
-    "$schema", "$id", "$comment", "examples", "x-unique",
+    "$schema", "$id", "$comment", "examples", "x-unique", "x-copula", "x-fitted-from",
 }  # fmt: skip
 _SIMPLE_KEYS = {
     "type", "description", "nullable", "unique", "minimum", "maximum", "min", "max", "min_length",
     "max_length", "minLength", "maxLength", "pattern", "choices", "enum", "values", "format",
-    "distribution",
+    "distribution", "examples", "null_share", "max_share",
 }  # fmt: skip
+MAX_EXAMPLES = 20
 
 
 def parse_schema(
@@ -72,6 +73,11 @@ def json_object(value: str | dict, path: str) -> dict:
 
 
 def _parse_simple(value: dict, path: str, outer: Mapping[str, set[str]] | None = None) -> Schema:
+    # Two schema-level entries: the copula and the fit note (no field spec has their keys).
+    raw_copula = value.get("copula") if copula.is_copula(value.get("copula")) else None
+    fitted_from = value.get("fitted_from") if _is_note(value.get("fitted_from")) else None
+    schema_level = {"copula": raw_copula, "fitted_from": fitted_from}
+    value = {k: v for k, v in value.items() if schema_level.get(k) is None}
     if not value:
         raise InvalidArgument(path, "has no fields")
     fields = []
@@ -109,10 +115,26 @@ def _parse_simple(value: dict, path: str, outer: Mapping[str, set[str]] | None =
                 pattern=spec.get("pattern"),
                 choices=choices,
                 distribution=spec.get("distribution"),
+                examples=spec.get("examples"),
+                null_share=spec.get("null_share"),
+                max_share=spec.get("max_share"),
             )
         )
     distributions.check_conditions(fields, lambda name: f"{path}.{name}.distribution", outer)
-    return Schema(tuple(fields))
+    return _schema(fields, raw_copula, fitted_from, path, "copula", "fitted_from")
+
+
+def _schema(
+    fields: list[Field], raw_copula: Any, note: Any, path: str, copula_key: str, note_key: str
+) -> Schema:
+    coupled = None if raw_copula is None else copula.parse(raw_copula, fields, f"{path}.{copula_key}")
+    if note is not None and not _is_note(note):
+        raise InvalidArgument(f"{path}.{note_key}", "must be an object with the sample's rows")
+    return Schema(tuple(fields), coupled, note)
+
+
+def _is_note(value: Any) -> bool:
+    return isinstance(value, dict) and "rows" in value
 
 
 def _parse_json_schema(value: dict, path: str) -> Schema:
@@ -139,7 +161,9 @@ def _parse_json_schema(value: dict, path: str) -> Schema:
         _check_name(name, where)
         fields.append(_parse_property(name, prop, where, name not in required, name in unique_list))
     distributions.check_conditions(fields, lambda name: f"{path}.properties.{name}.x-distribution")
-    return Schema(tuple(fields))
+    return _schema(
+        fields, value.get("x-copula"), value.get("x-fitted-from"), path, "x-copula", "x-fitted-from"
+    )
 
 
 def _parse_property(name: str, prop: Any, where: str, optional: bool, unique: bool) -> Field:
@@ -197,6 +221,11 @@ def _parse_property(name: str, prop: Any, where: str, optional: bool, unique: bo
         choices=choices,
         length_keys=("minLength", "maxLength"),
         distribution=prop.get("x-distribution"),
+        examples=prop.get("examples"),
+        null_share=prop.get("x-null-share"),
+        null_share_key="x-null-share",
+        max_share=prop.get("x-max-share"),
+        max_share_key="x-max-share",
         distribution_key="x-distribution",
     )
 
@@ -218,6 +247,11 @@ def _make_field(
     length_keys: tuple[str, str] = ("min_length", "max_length"),
     distribution: Any = None,
     distribution_key: str = "distribution",
+    examples: Any = None,
+    null_share: Any = None,
+    null_share_key: str = "null_share",
+    max_share: Any = None,
+    max_share_key: str = "max_share",
 ) -> Field:
     numeric = kind in ("int", "float")
     for key, bound in (("minimum", minimum), ("maximum", maximum)):
@@ -276,11 +310,44 @@ def _make_field(
         pattern=pattern,
         choices=choices or (),
     )
+    if examples is not None:
+        field = replace(field, examples=_examples(examples, field, f"{where}.examples"))
+    if null_share is not None:
+        field = replace(
+            field, null_share=_null_share(null_share, field, distribution, f"{where}.{null_share_key}")
+        )
+    if max_share is not None:
+        if isinstance(max_share, bool) or not isinstance(max_share, int | float) or not 0 < max_share <= 1:
+            raise InvalidArgument(
+                f"{where}.{max_share_key}", "must be a number in (0, 1]; 1 turns the cap off"
+            )
+        field = replace(field, max_share=float(max_share))
     if distribution is None:
         return field
     return replace(
         field, distribution=distributions.parse(distribution, field, f"{where}.{distribution_key}")
     )
+
+
+def _null_share(raw: Any, field: Field, distribution: Any, where: str) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw < 1:
+        raise InvalidArgument(where, "must be a number in [0, 1)")
+    if distribution is None:
+        raise InvalidArgument(where, "applies to sampled fields (with a distribution)")
+    if not field.nullable:
+        raise InvalidArgument(where, "needs a nullable field")
+    return float(raw)
+
+
+def _examples(raw: Any, field: Field, where: str) -> tuple[Any, ...]:
+    if not isinstance(raw, list) or len(raw) > MAX_EXAMPLES:
+        raise InvalidArgument(where, f"must be a list of at most {MAX_EXAMPLES} values")
+    for value in raw:
+        try:
+            field.validate(value)
+        except ValueError as exc:  # InvalidRow
+            raise InvalidArgument(where, str(exc)) from None
+    return tuple(raw)
 
 
 def _check_name(name: Any, where: str) -> None:

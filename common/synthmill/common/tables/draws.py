@@ -1,6 +1,6 @@
 """The drawn part of every table of one job: row counts, keys, references and sampled columns.
 
-Every draw is counter-based (`synthmill.common.sampler.uniform`), keyed by the table's seed (a hash
+Every draw is counter-based (`synthmill.common.philox`, as the sampler's), keyed by the table's seed (a hash
 of the job's seed and the table's name), the row and the column, so any row of any table is the
 same whatever was made before it or how the work was cut:
 
@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from synthmill.common import philox
 from synthmill.common.errors import InvalidArgument
-from synthmill.common.sampler import ColumnSampler, uniform
+from synthmill.common.sampler import ColumnSampler
 from synthmill.common.schema.draws import Draw, case_key
 from synthmill.common.schema.laws import categorical_law, from_number, numeric_law, pick, to_number
 from synthmill.common.tables import keys
@@ -48,7 +49,8 @@ def table_seed(seed: int, name: str) -> int:
 
 
 def _uniforms(seed: int, indices: Sequence[int], ordinal: int, attempt: int = 0) -> np.ndarray:
-    return np.fromiter((uniform(seed + int(i), ordinal, attempt) for i in indices), float, len(indices))
+    """The sampler's own draws: keyed by (seed, ordinal), row index as counter, attempt in the high word."""
+    return philox.uniforms((seed, ordinal), np.asarray(indices, dtype=np.uint64), attempt << 32)
 
 
 def count_values(draw: Draw, u: np.ndarray) -> np.ndarray:
@@ -167,13 +169,10 @@ class Draws:
         field = table.field(name)
         ordinal = table.schema.names.index(name)
         last = numeric_law(field.distribution, field).vmax
-        for k, i in enumerate(indices):
+        u = _uniforms(seed, indices, ordinal)
+        for k in range(len(indices)):
             first = to_number(given[k][column], field)
-            x = (
-                first + np.floor(uniform(seed + int(i), ordinal) * (last - first + 1))
-                if first <= last
-                else first
-            )
+            x = first + np.floor(u[k] * (last - first + 1)) if first <= last else first
             rows[k][name] = from_number(x, field)
 
     def _ref(self, table: Table, ref: Ref, indices: Sequence[int], parents: np.ndarray | None) -> list:

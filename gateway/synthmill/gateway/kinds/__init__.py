@@ -9,6 +9,7 @@ from __future__ import annotations
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.schema import INT64_MAX
 from synthmill.gateway.kinds.annotate import Annotate
+from synthmill.gateway.kinds.augment import Augment
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.kinds.images import Images
 from synthmill.gateway.kinds.tables import TablesKind
@@ -21,7 +22,7 @@ from synthmill.v1 import gateway_pb2 as pb
 __all__ = ["KINDS", "JobKind", "ServerInfo", "apply_styles", "kind_of", "validate_spec"]
 
 KINDS: dict[str, JobKind] = {
-    kind.name: kind for kind in (Text(), Images(), Unified(), Annotate(), TablesKind())
+    kind.name: kind for kind in (Text(), Images(), Unified(), Annotate(), TablesKind(), Augment())
 }
 
 

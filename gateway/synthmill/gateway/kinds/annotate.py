@@ -14,10 +14,9 @@ import asyncio
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.image_header import check_image
 from synthmill.common.judging import Capabilities, check_annotate
-from synthmill.common.paths import BadPath, plain_name
-from synthmill.common.rules import IMAGE_SUFFIXES
 from synthmill.gateway.disk import estimate_bytes
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
+from synthmill.gateway.kinds.image_inputs import check_file_name
 from synthmill.gateway.outputs.coco import box_row
 from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.gateway.outputs.records import ImageRecord
@@ -48,15 +47,7 @@ class Annotate(JobKind):
         seen: set[str] = set()
         for i, image in enumerate(annotate.images):
             name = image.file_name
-            try:
-                plain_name(name)
-            except BadPath as exc:
-                raise InvalidArgument(f"annotate.images[{i}].file_name", str(exc)) from None
-            if name.startswith(".") or not name.lower().endswith(IMAGE_SUFFIXES):
-                raise InvalidArgument(
-                    f"annotate.images[{i}].file_name",
-                    f"{name!r} is not a plain .png, .jpg or .jpeg file name",
-                )
+            check_file_name(name, f"annotate.images[{i}].file_name")
             if name in seen:
                 raise InvalidArgument(f"annotate.images[{i}].file_name", f"{name!r} is given twice")
             seen.add(name)

@@ -52,6 +52,10 @@ class JobKind:
         """The rows the job makes, if it makes any."""
         return None
 
+    def prepare(self, spec: pb.JobSpec, settings: GatewaySettings) -> None:
+        """At submit, before the checks and off the event loop: derives what the spec leaves to the
+        gateway (a text job's schema, fitted from its sample). InvalidArgument refuses the job."""
+
     def apply_styles(self, spec: pb.JobSpec, styles: Styles) -> None:
         """Rewrites the spec's prompts with the saved styles it names (before any check)."""
 

@@ -9,6 +9,7 @@ from synthmill.common import rules
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.prompt_syntax import escape
 from synthmill.gateway.disk import estimate_bytes
+from synthmill.gateway.kinds import image_inputs
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.kinds.prompts import check_axes, check_axes_used, check_prompt, chosen_styles
 from synthmill.gateway.outputs.folder import JobFolder
@@ -52,6 +53,7 @@ class Images(JobKind):
         if images.expand_topic and info.text is not None:  # the text server writes `count` prompts at once
             rules.check_count(images.count, info.text.max_rows, "images.count")
         model = rules.check_image_params(images.params, "images.params", info.image)
+        image_inputs.validate(images, info.image)
         check_axes(images.axes, "images.axes", model)
         axis_names = {axis.name for axis in images.axes}
         used: set[str] = set()
@@ -71,6 +73,9 @@ class Images(JobKind):
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(images_total=self._count(spec.images))
+
+    def store_inputs(self, folder: JobFolder, spec: pb.JobSpec) -> None:
+        image_inputs.store(folder.path, spec.images)
 
     @staticmethod
     def _count(images: pb.ImageJobSpec) -> int:
@@ -92,7 +97,8 @@ class Images(JobKind):
             prompts = [caption.caption for caption in spec.captions]
         else:
             prompts = list(spec.prompts)
-        renderer = Renderer(run, spec.params)
+        template = await asyncio.to_thread(image_inputs.item_template, run.folder.path, spec)
+        renderer = Renderer(run, spec.params, template)
         renderer.add(plan_images(spec, prompts, run.seed))
         await renderer.render()
 

@@ -207,6 +207,7 @@ class TablesRun:
             folder.path, self.tables, self.draws, self.spec.format, self._written, self._lookup
         )
         job.stats_headline = summary["headline"]
+        job.distinct_row_ratio = summary["distinct_row_ratio"]
         folder.write_json("stats.json", summary)
         folder.write_text("stats.html", stats_html.render_tables(f"synthmill job {job.id}", summary))
         models = {"text": [self.run.text_model]} if self.run.text_model else {}

@@ -10,6 +10,8 @@ from synthmill.common.errors import InvalidArgument
 from synthmill.common.sampler import ColumnSampler
 from synthmill.common.schema import InvalidRow, Schema, parse_schema
 from synthmill.common.schema.capacity import check_capacity
+from synthmill.common.schema.shares import check_shares
+from synthmill.gateway.kinds import fitted
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.gateway.outputs.records import ROW, RowRecord
@@ -24,6 +26,7 @@ from synthmill.v1 import gateway_pb2 as pb
 _SAMPLED_ROWS_PER_STEP = 256  # rows drawn at once when every field is sampled
 
 OnRow = Callable[[int, dict], Awaitable[None]]
+Forbidden = Callable[[dict], bool]
 
 
 class Text(JobKind):
@@ -35,14 +38,26 @@ class Text(JobKind):
     def rows(self, spec: pb.JobSpec) -> pb.TextJobSpec:
         return spec.text
 
+    def prepare(self, spec: pb.JobSpec, settings: GatewaySettings) -> None:
+        fitted.prepare(spec.text, settings)
+
     def validate(self, spec: pb.JobSpec, settings: GatewaySettings, info: ServerInfo) -> None:
         validate_rows(spec.text, "text", settings, info.text)
+
+    def store_inputs(self, folder: JobFolder, spec: pb.JobSpec) -> None:
+        fitted.store_inputs(folder, spec.text)
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(rows_total=spec.text.count)
 
     async def run(self, run: JobRun) -> None:
-        await make_rows(run, run.job.spec.text)
+        spec = run.job.spec.text
+        forbidden = await asyncio.to_thread(fitted.forbidden, run.folder, spec)
+        await make_rows(run, spec, forbidden=forbidden)
+        if forbidden is not None:  # made from a sample: its quality and privacy report
+            stored = await run.store.items(run.job.id, ROW)
+            rows = [RowRecord.from_json(stored[i]).row for i in sorted(stored)]
+            await asyncio.to_thread(fitted.judge, run.job, run.folder, rows)
 
     def write_results(self, job: pb.Job, folder: JobFolder, recorded: Recorded) -> None:
         write_rows(job, folder, job.spec.text, recorded.rows)
@@ -52,9 +67,12 @@ def validate_rows(
     rows: pb.TextJobSpec, path: str, settings: GatewaySettings, info: text_pb2.TextServerInfo | None
 ) -> Schema:
     """The checks of a job's rows at `path`; returns their schema."""
+    if rows.HasField("like") and not rows.schema_json:  # text jobs have theirs fitted by now
+        raise InvalidArgument(f"{path}.like", "only text jobs are fitted to a sample; pass a fitted schema")
     schema = parse_schema(rows.schema_json, f"{path}.schema")
     rules.check_count(rows.count, settings.max_rows, f"{path}.count")
     check_capacity(schema, rows.count, f"{path}.count")
+    check_shares(schema, rows.count, f"{path}.count")
     if rows.format not in common_pb2.RowFormat.values():
         raise InvalidArgument(f"{path}.format", f"unknown format {rows.format}")
     if info is not None:
@@ -63,9 +81,11 @@ def validate_rows(
     return schema
 
 
-async def make_rows(run: JobRun, spec: pb.TextJobSpec, on_row: OnRow | None = None) -> None:
+async def make_rows(
+    run: JobRun, spec: pb.TextJobSpec, on_row: OnRow | None = None, forbidden: Forbidden | None = None
+) -> None:
     """Makes the job's missing rows, in index order, each recorded, then handed to `on_row` (rows
-    already recorded are handed over first)."""
+    already recorded are handed over first). A row that `forbidden` rejects is drawn again."""
     schema = parse_schema(spec.schema_json)
     await asyncio.to_thread(run.folder.write_json, "schema.json", schema.json_schema())
     stored = await run.store.items(run.job.id, ROW)
@@ -79,7 +99,7 @@ async def make_rows(run: JobRun, spec: pb.TextJobSpec, on_row: OnRow | None = No
         if on_row:
             await on_row(index, record.row)
 
-    sampler = ColumnSampler(schema)
+    sampler = ColumnSampler(schema, exclude=forbidden)
     if sampler.all_sampled:  # no LLM: the rows are drawn here, at the sampler's speed
         await _sample_rows(run, spec.count, schema, sampler, set(done), accept)
         return
@@ -91,7 +111,9 @@ async def make_rows(run: JobRun, spec: pb.TextJobSpec, on_row: OnRow | None = No
     def retrying(attempt, progress, pending) -> Awaitable[None]:
         return run.retrying(run.ctx.text, attempt, progress, pending)
 
-    maker = RowMaker(spec, schema, run.seed, run.ctx.text.stub, run.ctx.settings, retrying, accept_generated)
+    maker = RowMaker(
+        spec, schema, run.seed, run.ctx.text.stub, run.ctx.settings, retrying, accept_generated, forbidden
+    )
     await maker.make(done)
 
 

@@ -46,6 +46,9 @@ class Unified(JobKind):
             unified.images_per_row, settings.max_images_per_row, "unified.images_per_row", allow_zero=True
         )
         model = rules.check_image_params(unified.params, "unified.params", info.image)
+        rules.check_edit_params(unified.params, "unified.params", model, "txt2img")
+        if unified.params.controls:
+            raise InvalidArgument("unified.params.controls", "unified jobs take no control images")
         check_axes(unified.axes, "unified.axes", model)
         known = {field.name for field in schema.fields} | {axis.name for axis in unified.axes}
         used: set[str] = set()

@@ -2,6 +2,7 @@
 
     images       id, file_name (relative to the job folder), width, height
     annotations  id, image_id, category_id, bbox [x, y, w, h] in pixels, area, score, iscrowd
+                 (an augment job's carried boxes: verified and iou instead of score)
                  (+ segmentation as RLE {size: [h, w], counts}, when masks were asked for; area is
                  then the mask's pixels, else the box's)
     categories   id, name: the detector's classes, or the job's labels, numbered from 1
@@ -34,11 +35,12 @@ def instances(records: Sequence[ImageRecord], categories: Sequence[str]) -> dict
                 "category_id": box["category_id"],
                 "bbox": [x, y, w, h],
                 "area": box.get("area", round(w * h, 2)),
-                "score": box["score"],
                 "iscrowd": 0,
             }
-            if "segmentation" in box:
-                annotation["segmentation"] = box["segmentation"]
+            # A detector's score; an augment job's carried boxes have none, but `verified` and `iou`.
+            for key in ("score", "segmentation", "verified", "iou"):
+                if key in box:
+                    annotation[key] = box[key]
             annotations.append(annotation)
     return {
         "info": {"description": "synthmill annotations"},

@@ -52,6 +52,15 @@ class ImageRecord:
     candidates: list[dict[str, Any]] | None = None
     boxes: list[dict[str, Any]] | None = None
     styles: list[str] | None = None
+    # Made from images (run.edits): the strength, the steps that ran, the init image's SHA-256, the
+    # mask blur, and each ControlNet unit with the control image it was given.
+    strength: float | None = None
+    denoising_steps: int | None = None
+    init_image_sha256: str | None = None
+    mask_blur: int | None = None
+    controls: list[dict[str, Any]] | None = None
+    mask_labels_found: list[str] | None = None  # Edit Anything: the labels found (empty: none)
+    edit_mask: dict[str, Any] | None = None  # Edit Anything: the mask repainted, COCO RLE with its area
     # Recorded beside the image: axis values, caption id, row index (prefixed `axis_` on a clash) and
     # the row's fields (prefixed `row_`). Read back from JSON, every other key lands in `extra`.
     extra: dict[str, Any] = field(default_factory=dict)

@@ -6,6 +6,7 @@
 - `children`: for every table with `per_parent`, the number of its rows under each parent row (of
   the first `STATS_ROWS` parents), against the declared law (the stats report of one column, so KS for numeric laws and TV for
   weights, per case of a `by`);
+- `distinct_row_ratio`: distinct rows (within their table) over all rows;
 - `tables`: each table's column stats as a text job has them (on its first `STATS_ROWS` rows); a
   column drawn `by` a parent's column is fitted per case of that column.
 
@@ -77,11 +78,15 @@ class RelationsReport:
         self._refs = {(t.name, r.field): [0, 0, 0] for t in tables.tables for r in t.refs}
         self._sample: dict[str, list[dict]] = {t.name: [] for t in tables.tables}
         self._rows = dict.fromkeys(tables.names, 0)
+        self._row_hashes: dict[str, list[np.ndarray]] = {name: [] for name in tables.names}
 
     def add(self, name: str, rows: list[dict[str, Any]]) -> None:
         """Rows of table `name`, in order; tables come in dependency order."""
         table = self.tables[name]
         self._rows[name] += len(rows)
+        self._row_hashes[name].append(
+            np.fromiter((hash(tuple(row.values())) for row in rows), dtype=np.int64, count=len(rows))
+        )
         if name in self._keys:
             self._keys[name].add([row[table.key.field] for row in rows], rows)
         parents = None
@@ -134,7 +139,10 @@ class RelationsReport:
             }
             for t in self.tables.tables
         }
+        distinct = sum(len(np.unique(np.concatenate(parts))) for parts in self._row_hashes.values() if parts)
+        total = sum(self._rows.values())
         return {
+            "distinct_row_ratio": distinct / total if total else 0.0,
             "tables": tables,
             "integrity": integrity,
             "children": children,

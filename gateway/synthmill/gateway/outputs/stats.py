@@ -20,6 +20,7 @@ import numpy as np
 from synthmill.common.schema import Field, Schema
 from synthmill.common.schema.draws import ByColumn, Draw, case_key
 from synthmill.common.schema.laws import NumericLaw, categorical_law, from_number, numeric_law, to_number
+from synthmill.common.schema.shares import share_cap
 
 TOP = 10
 BINS = 20
@@ -56,6 +57,9 @@ def _column(field: Field, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "nulls": len(rows) - len(values),
         "distinct": len(counts),
         "top": [[value, n] for value, n in counts.most_common(TOP)],
+        # the largest share of the rows one value fills, against the column's cap (max_share)
+        "top_share": round(counts.most_common(1)[0][1] / len(rows), 4) if counts else 0.0,
+        "max_share": share_cap(field),
         "distribution": field.distribution.spec() if field.distribution is not None else None,
     }
     cases = _cases(field, rows)

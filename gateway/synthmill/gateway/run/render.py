@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Iterable
 
 from synthmill.gateway.outputs.records import ImageRecord
+from synthmill.gateway.run.edits import edit_fields
 from synthmill.gateway.run.job_run import JobRun
 from synthmill.gateway.run.judging import judged_fields, note_categories
 from synthmill.gateway.run.plan import ImagePlan
@@ -17,11 +18,15 @@ from synthmill.v1 import gateway_pb2 as pb
 
 
 class Renderer:
-    """Renders the images of one run with `params`; the plans come through `queue`, closed by None."""
+    """Renders the images of one run with `params`; the plans come through `queue`, closed by None.
+    Every item starts as a copy of `template` (the job's init image, mask and control images)."""
 
-    def __init__(self, run: JobRun, params: common_pb2.ImageParams):
+    def __init__(
+        self, run: JobRun, params: common_pb2.ImageParams, template: image_pb2.ImageItem | None = None
+    ):
         self.run = run
         self.params = params
+        self.template = template or image_pb2.ImageItem()
         self.queue: asyncio.Queue[ImagePlan | None] = asyncio.Queue()
 
     def add(self, plans: Iterable[ImagePlan]) -> None:
@@ -68,7 +73,12 @@ class Renderer:
             return [plan for plan in batch if plan.index not in run.images_done]
 
         async def attempt() -> None:
-            items = [image_pb2.ImageItem(index=p.index, prompt=p.prompt, seed=p.seed) for p in missing()]
+            items = []
+            for p in missing():
+                item = image_pb2.ImageItem()
+                item.CopyFrom(self.template)
+                item.index, item.prompt, item.seed = p.index, p.prompt, p.seed
+                items.append(item)
             request = image_pb2.GenerateImagesRequest(params=self.params, items=items)
             async for reply in run.ctx.image.stub.Generate(request, timeout=REQUEST_TIMEOUT_S):
                 if reply.HasField("step"):
@@ -85,10 +95,11 @@ class Renderer:
     async def _record(self, plan: ImagePlan, image: image_pb2.GeneratedImage) -> None:
         folder = self.run.folder
 
-        def write() -> tuple[str, dict]:  # the image and its kept candidates, off the event loop
-            return folder.write_image(plan.index, image.png), judged_fields(folder, plan.index, image)
+        def write() -> tuple[str, dict, dict]:  # the image, its candidates and controls, off the loop
+            name = folder.write_image(plan.index, image.png)
+            return name, judged_fields(folder, plan.index, image), edit_fields(folder, plan.index, image)
 
-        name, judged = await asyncio.to_thread(write)
+        name, judged, edited = await asyncio.to_thread(write)
         p = image.params
         record = ImageRecord(
             file_name=name,
@@ -107,5 +118,6 @@ class Renderer:
             extra=dict(plan.extra),
             row=dict(plan.row),
             **judged,
+            **edited,
         )
         await self.run.record_image(plan.index, record)

@@ -6,7 +6,8 @@ in flight at once, and gRPC's `round_robin` spreads them over the text replicas.
 its chunk alone, never earlier rows: the text server makes each chunk's rows valid and distinct
 from each other, and nothing more.
 
-The gateway is the authority on `unique` and whole-row duplicates across the job. It accepts rows
+The gateway is the authority on `unique` and whole-row duplicates across the job (and, for a job
+made from a sample, on rows equal to a sample record: those are asked for again the same way). It accepts rows
 strictly in index order, each against every row accepted before it. A row that repeats one is
 asked for again, alone, with the seed of its next sample (`synthmill.common.seeds`, the text
 server's own rule for retries), until a sample is new or `max_row_samples` samples were drawn. Only
@@ -66,6 +67,7 @@ class RowMaker:
         accept: Callable[[text_pb2.GeneratedRow, dict], Awaitable[None]],
         pinned: Callable[[int, int], list[dict]] | None = None,
         context: Callable[[int, int], list[dict]] | None = None,
+        forbidden: Callable[[dict], bool] | None = None,
     ):
         self.spec = spec
         self.schema = schema
@@ -76,6 +78,7 @@ class RowMaker:
         self.max_samples = settings.max_row_samples
         self.retrying = retrying
         self.accept = accept
+        self.forbidden = forbidden  # rows never to accept (equal to a fitted sample's records)
         self._schema_json = json.dumps(plain(schema).json_schema())
         self.sampler = ColumnSampler(schema)
         self._pins = pinned
@@ -107,7 +110,7 @@ class RowMaker:
 
     async def make(self, done: dict[int, RowRecord]) -> None:
         """Makes rows from the first index not in `done` (rows already accepted) to the end."""
-        deduper = RowDeduper(self.schema)
+        deduper = RowDeduper(self.schema, self.forbidden, self.spec.count)
         for record in done.values():
             deduper.add(record.row)
         index = next(i for i in range(self.spec.count + 1) if i not in done)

@@ -44,12 +44,13 @@ export async function apiPage(path) {
   return { items: data, next: next ? next[1] : null };
 }
 
-async function apiReply(path, { method = "GET", body } = {}) {
+async function apiReply(path, { method = "GET", body, raw } = {}) {
   const init = { method, headers: {} };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     init.headers["Content-Type"] = "application/json";
   }
+  if (raw !== undefined) init.body = raw; // bytes as they are (a sample for POST /fit)
   const reply = await send(path, init);
   const type = reply.headers.get("content-type") || "";
   const data = type.startsWith("application/json") ? await reply.json() : await reply.text();

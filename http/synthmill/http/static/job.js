@@ -166,11 +166,23 @@ function table(jobId, rows) {
   return h("div.table-wrap", {}, h("table", { id: "rows-table" }, h("thead", {}, h("tr", {}, columns.map((c) => h("th", {}, c)))), h("tbody", {}, rows.map((row) => h("tr", {}, columns.map((c) => cell(c, row[c])))))));
 }
 
+// Saves a file of the job as `name`: fetched with the key, handed to the browser as a blob.
+async function saveAs(path, name) {
+  const link = h("a", { href: await blobUrl(path), download: name });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}
+
+function fileLink(jobId, file) {
+  const link = h("a", { href: "#", onclick: (event) => { event.preventDefault(); saveAs(fileUrl(jobId, file), file).catch((err) => { link.title = err.message; }); } }, file);
+  return link;
+}
+
 async function tablesList(jobId) {
   let info = await api(fileUrl(jobId, "job.json"));
   if (typeof info === "string") info = JSON.parse(info);
-  const rows = (info.tables || []).map((t) => h("tr", {}, h("td", {}, t.table), h("td", {}, String(t.rows)), h("td", {}, t.file ? h("a", { href: fileUrl(jobId, t.file) }, t.file) : "not written")));
-  const extra = ["schema.sql", "stats.html"].map((file) => h("a", { href: fileUrl(jobId, file) }, file));
+  const rows = (info.tables || []).map((t) => h("tr", {}, h("td", {}, t.table), h("td", {}, String(t.rows)), h("td", {}, t.file ? fileLink(jobId, t.file) : "not written")));
+  const extra = ["schema.sql", "stats.html"].map((file) => fileLink(jobId, file));
   return [h("div.table-wrap", {}, h("table", { id: "tables-table" }, h("thead", {}, h("tr", {}, ["table", "rows", "file"].map((c) => h("th", {}, c)))), h("tbody", {}, rows))), h("p.facts", {}, extra.flatMap((a) => [a, " "]))];
 }
 
@@ -201,11 +213,7 @@ export function jobView(jobId, setCleanup) {
     const bar = progressBar(job.status, job.progress);
     const pct = h("b", { id: "job-progress" }, `${Math.floor(job.progress)}%`);
     const cancel = h("button.danger", { type: "button", onclick: () => api(`/jobs/${jobId}/cancel`, { method: "POST" }).catch(() => {}) }, "Cancel");
-    const save = async () => {
-      const link = h("a", { href: await blobUrl(`/jobs/${encodeURIComponent(jobId)}/download`), download: `${jobId}.zip` });
-      link.click();
-      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
-    };
+    const save = () => saveAs(`/jobs/${encodeURIComponent(jobId)}/download`, `${jobId}.zip`);
     const download = h("button.ghost", { type: "button", id: "download", onclick: () => save().catch((err) => { download.title = err.message; }) }, "Download .zip");
     const gallery = h("div.gallery", { id: "gallery" });
     const imagesCard = h("section.card", {}, h("h2", {}, "Images"), gallery);

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -14,9 +15,12 @@ from synthmill.common import judging, rules
 from synthmill.common.cards import ModelCard
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.image_header import check_image
-from synthmill.image.judging.boxes import Box
+from synthmill.image.judging.boxes import Box, Mask
 from synthmill.image.serving.settings import ImageSettings
 from synthmill.v1 import common_pb2, image_pb2
+
+if TYPE_CHECKING:
+    from synthmill.image.generation.inpaint import Paste
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,42 @@ class ImageModel:
     scheduler: str
     # (prompt, negative) → the 77-token chunks they are encoded in; None: always one (SD3).
     prompt_chunks: Callable[[str, str], int] | None = None
+
+
+@dataclass(frozen=True)
+class Control:
+    """One ControlNet unit, with its defaults applied and its ControlNet named."""
+
+    kind: str
+    model: str
+    scale: float = 1.0
+    start: float = 0.0
+    end: float = 1.0
+    low: int | None = None  # Canny's and scribble's thresholds; None: the preprocessor's default
+    high: int | None = None
+
+    @classmethod
+    def from_pb(cls, unit: common_pb2.ControlUnit, card: ModelCard) -> Control:
+        return cls(
+            kind=unit.kind,
+            model=unit.model or card.controlnets[0],
+            scale=unit.scale if unit.HasField("scale") else 1.0,
+            start=unit.start,
+            end=unit.end if unit.HasField("end") else 1.0,
+            low=unit.low_threshold if unit.HasField("low_threshold") else None,
+            high=unit.high_threshold if unit.HasField("high_threshold") else None,
+        )
+
+    def to_pb(self) -> common_pb2.ControlUnit:
+        return common_pb2.ControlUnit(
+            kind=self.kind,
+            model=self.model,
+            scale=self.scale,
+            start=self.start,
+            end=self.end,
+            low_threshold=self.low,
+            high_threshold=self.high,
+        )
 
 
 @dataclass(frozen=True)
@@ -47,13 +87,36 @@ class GenerationParams:
     min_score: float = 0.0  # 0: no re-rendering
     annotations: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()  # for the open-vocabulary detector
+    task: str = "txt2img"  # rules.TASKS: what every item of the batch asks for
+    strength: float | None = None  # img2img and inpainting
+    mask_blur: int = 0
+    inpaint_full_res: bool = False
+    inpaint_full_res_padding: int = 0
+    mask_invert: bool = False
+    controls: tuple[Control, ...] = ()
+    mask_labels: tuple[str, ...] = ()  # Edit Anything: the mask is found from these
+
+    @property
+    def denoising_steps(self) -> int:
+        """The steps that run, and that progress counts: ceil(steps x strength) with a strength."""
+        return rules.denoising_steps(self.steps, self.strength)
 
     @classmethod
     def from_pb(
-        cls, p: common_pb2.ImageParams, models: Mapping[str, ImageModel], info, settings: ImageSettings
+        cls,
+        p: common_pb2.ImageParams,
+        models: Mapping[str, ImageModel],
+        info,
+        settings: ImageSettings,
+        task: str = "txt2img",
     ) -> GenerationParams:
-        """Checks `p` against the server's GetInfo `info` and applies the defaults."""
-        model = models[rules.check_image_params(p, "params", info).name]
+        """Checks `p` against the server's GetInfo `info` for items that ask for `task`, and applies the
+        defaults."""
+        model_info = rules.check_image_params(p, "params", info)
+        rules.check_edit_params(p, "params", model_info, task)
+        rules.check_mask_labels(p, "params", info)
+        task = "inpaint" if p.mask_labels else task
+        model = models[model_info.name]
         return cls(
             model=model.card.name,
             width=p.width or model.default_width,
@@ -67,6 +130,14 @@ class GenerationParams:
             min_score=p.min_score,
             annotations=tuple(p.annotations),
             labels=tuple(p.labels),
+            task=task,
+            strength=round(p.strength, 6) if task != "txt2img" else None,  # float32's 0.3 is 0.3
+            mask_blur=p.mask_blur,
+            inpaint_full_res=p.inpaint_full_res,
+            inpaint_full_res_padding=p.inpaint_full_res_padding,
+            mask_invert=p.mask_invert,
+            controls=tuple(Control.from_pb(unit, model.card) for unit in p.controls),
+            mask_labels=tuple(p.mask_labels),
         )
 
     def to_pb(self) -> common_pb2.ImageParams:
@@ -83,18 +154,33 @@ class GenerationParams:
             min_score=self.min_score,
             annotations=self.annotations,
             labels=self.labels,
+            strength=self.strength,
+            mask_blur=self.mask_blur,
+            inpaint_full_res=self.inpaint_full_res,
+            inpaint_full_res_padding=self.inpaint_full_res_padding,
+            mask_invert=self.mask_invert,
+            controls=[control.to_pb() for control in self.controls],
+            mask_labels=self.mask_labels,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Item:
-    """One image to make."""
+    """One image to make, with what the pipeline starts from for img2img, inpainting and ControlNet
+    (`inputs.attach` fills those in)."""
 
     index: int
     prompt: str
     seed: int
     # 77-token chunks its prompt and the negative prompt take; only equal counts share a batch.
     chunks: int = 1
+    init: Image.Image | None = None  # RGB, at the size the pipeline runs at
+    mask: Image.Image | None = None  # L, the same size: what the inpainting pipeline repaints
+    paste: Paste | None = None  # inpainting: how the output goes back over the init image
+    init_sha256: str = ""  # of the init image's bytes as sent
+    controls: tuple[Image.Image, ...] = ()  # one preprocessed control image per unit
+    edit_mask: Mask | None = None  # Edit Anything: the mask found on the init image
+    edit_labels: tuple[str, ...] = ()  # Edit Anything: the labels found
 
     @classmethod
     def list_from_pb(cls, items, max_items: int, model: ImageModel, negative: str) -> list[Item]:
@@ -122,26 +208,6 @@ def _check_item_count(count: int, max_items: int) -> None:
         raise InvalidArgument("items", "at least one item is required")
     if count > max_items:
         raise InvalidArgument("items", f"{count} items is more than the maximum {max_items}")
-
-
-@dataclass(frozen=True)
-class ImageRequest:
-    params: GenerationParams
-    items: list[Item]
-
-    @classmethod
-    def from_pb(
-        cls,
-        request: image_pb2.GenerateImagesRequest,
-        models: Mapping[str, ImageModel],
-        info: image_pb2.ImageServerInfo,
-        settings: ImageSettings,
-    ) -> ImageRequest:
-        params = GenerationParams.from_pb(request.params, models, info, settings)
-        model = models[params.model]
-        return cls(
-            params, Item.list_from_pb(request.items, settings.max_items, model, params.negative_prompt)
-        )
 
 
 @dataclass(frozen=True)
@@ -222,6 +288,11 @@ class ImageEvent:
     candidates: tuple[CandidateEvent, ...] = ()
     boxes: tuple[Box, ...] = ()
     judge_seconds: float = 0.0
+    denoising_steps: int = 0  # the steps that ran
+    init_sha256: str = ""
+    control_pngs: tuple[bytes, ...] = ()  # the control images the ControlNets were given
+    edit_mask: Mask | None = None
+    edit_labels: tuple[str, ...] = ()
 
     def to_pb(self, params: common_pb2.ImageParams) -> image_pb2.GenerateImagesResponse:
         """The reply that carries this image, made with `params` (the request's, defaults applied)."""
@@ -238,6 +309,11 @@ class ImageEvent:
             candidates=[c.to_pb() for c in self.candidates],
             boxes=[box_to_pb(box) for box in self.boxes],
             judge_seconds=self.judge_seconds,
+            denoising_steps=self.denoising_steps,
+            init_image_sha256=self.init_sha256,
+            control_images=self.control_pngs,
+            edit_mask=mask_to_pb(self.edit_mask) if self.edit_mask else None,
+            edit_labels=self.edit_labels,
         )
         if self.score is not None:
             image.score = self.score
@@ -268,7 +344,9 @@ def box_to_pb(box: Box) -> image_pb2.Box:
         y=box.y,
         width=box.width,
         height=box.height,
-        mask=image_pb2.Mask(height=mask.height, width=mask.width, counts=mask.counts, area=mask.area)
-        if mask
-        else None,
+        mask=mask_to_pb(mask) if mask else None,
     )
+
+
+def mask_to_pb(mask: Mask) -> image_pb2.Mask:
+    return image_pb2.Mask(height=mask.height, width=mask.width, counts=mask.counts, area=mask.area)

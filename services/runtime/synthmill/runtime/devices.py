@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -16,6 +17,11 @@ import torch
 log = logging.getLogger(__name__)
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+# Batch sizes left at 0 ("auto"): on the CPU this, where memory is not what limits a batch; on CUDA
+# what the free memory holds (`batch_from_memory`), at most AUTO_BATCH_CAP.
+CPU_BATCH = 8
+AUTO_BATCH_CAP = 64
+HEADROOM = 0.8  # of the free memory, for fragmentation and what the estimate misses
 # cuBLAS needs a fixed workspace for reproducible results (CUDA docs, "Reproducibility").
 CUBLAS_WORKSPACE = ":4096:8"
 
@@ -39,11 +45,12 @@ class DeviceUnavailable(RuntimeError):
 
 
 def choose_device(setting: str, cuda: CudaState) -> tuple[str, str | None]:
-    """(device, warning): "auto" is cuda when CUDA works, else cpu, with a warning saying why when the
-    wheel was built with CUDA; "cuda"/"cuda:N" that cannot run raises DeviceUnavailable."""
+    """(device, warning): "auto" is cuda:0 when CUDA works, else cpu, with a warning saying why when the
+    wheel was built with CUDA; "cuda"/"cuda:N" that cannot run raises DeviceUnavailable. A CUDA device
+    always comes back with its index ("cuda" is cuda:0): torch.cuda.set_device refuses a bare "cuda"."""
     if setting == "auto":
         if cuda.available and cuda.count:
-            return "cuda", None
+            return "cuda:0", None
         if cuda.built:
             return "cpu", (
                 f"device auto: torch is built for CUDA {cuda.built} but no CUDA device answers "
@@ -62,6 +69,7 @@ def choose_device(setting: str, cuda: CudaState) -> tuple[str, str | None]:
             )
         if index >= cuda.count:
             raise DeviceUnavailable(f"device {setting}: only {cuda.count} CUDA device(s) are visible")
+        return f"cuda:{index}", None
     return setting, None
 
 
@@ -97,9 +105,56 @@ def best_half(device: torch.device) -> torch.dtype:
 
 def bind_thread(device: torch.device) -> None:
     """Makes `device` the current CUDA device of the calling (worker) thread, so kernels and libraries
-    that launch on "the current device" use the configured one, not cuda:0."""
+    that launch on "the current device" use the configured one, not cuda:0. A device without an index
+    means the current one: `torch.cuda.set_device` raises ValueError on a bare "cuda" (torch 2.13)."""
     if device.type == "cuda":
-        torch.cuda.set_device(device)
+        torch.cuda.set_device(torch.cuda.current_device() if device.index is None else device.index)
+
+
+def batch_from_memory(free: int, per_item: int, cap: int = AUTO_BATCH_CAP) -> int:
+    """The most items of `per_item` bytes that fit in HEADROOM of `free` bytes, from 1 to `cap`."""
+    return max(1, min(cap, int(free * HEADROOM) // max(1, per_item)))
+
+
+def free_memory(device: torch.device) -> int | None:
+    """Free bytes on a CUDA device once the caching allocator has returned its unused blocks; None on
+    any other device."""
+    if device.type != "cuda":
+        return None
+    torch.cuda.empty_cache()
+    free, _total = torch.cuda.mem_get_info(device)
+    return free
+
+
+def peak_bytes(device: torch.device, run: Callable[[], object]) -> int | None:
+    """Runs `run`; on a CUDA device returns the bytes it needed above what was allocated before it (the
+    caching allocator's peak during it), None on any other device."""
+    if device.type != "cuda":
+        run()
+        return None
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    base = torch.cuda.memory_allocated(device)
+    run()
+    torch.cuda.synchronize(device)
+    return torch.cuda.max_memory_allocated(device) - base
+
+
+def auto_batch(device: torch.device, per_item: int | None) -> int:
+    """The batch size "auto" stands for: CPU_BATCH off CUDA (or with no measure per item), else what
+    the free memory holds (`batch_from_memory`)."""
+    free = free_memory(device)
+    if free is None or not per_item:
+        return CPU_BATCH
+    batch = batch_from_memory(free, per_item)
+    log.info(
+        "auto batch on %s: %d (%.2f GiB free, %.3f GiB per item)",
+        device,
+        batch,
+        free / 2**30,
+        per_item / 2**30,
+    )
+    return batch
 
 
 def set_deterministic(on: bool) -> None:

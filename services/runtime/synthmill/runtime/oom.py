@@ -1,10 +1,13 @@
 """Out-of-memory isolation for the inference engines, and the test hook that injects one. Imports
 torch: only the servers' engines and loaders import this module.
 
-`isolated(run, restore, describe)` runs one batch. A `torch.OutOfMemoryError` fails only that batch:
-the error and its traceback (whose frames hold the batch's tensors) are dropped, `restore` puts the
-model back as it was loaded (e.g. the SDXL VAE that diffusers upcast to fp32 for the decode), the
-allocator's cache is freed, and `OutOfMemory` (RESOURCE_EXHAUSTED) is raised with `describe`'s words.
+`isolated(run, restore, describe)` runs one batch. Any error fails only that batch: `restore` puts the
+model back as it was loaded (e.g. the SDXL VAE that diffusers upcast to fp32 for the decode, which a
+cuDNN or cuBLAS allocation failure leaves in fp32 as surely as an OOM does). A `torch.OutOfMemoryError`
+is then turned into `OutOfMemory` (RESOURCE_EXHAUSTED) with `describe`'s words, after its traceback
+(whose frames hold the batch's tensors) is dropped and the allocator's cache freed; any other error is
+raised as it is. `halving(run, items, describe)` runs a batch of items that way and, on an OOM, its two
+halves in turn, down to single items.
 
 `Faults` is a test hook, off by default: `SYNTHMILL_<SERVICE>_FAULTS=oom@STAGE:N[,oom@STAGE:N]` makes
 the named stage raise `torch.OutOfMemoryError` whenever the running batch's load is over N. The load
@@ -15,7 +18,8 @@ SD3 transformer; `vae`: the VAE decoder), and rows × max_new_tokens for the tex
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -24,20 +28,42 @@ import torch
 from synthmill.common.errors import OutOfMemory
 
 T = TypeVar("T")
+R = TypeVar("R")
+log = logging.getLogger(__name__)
 
 
 def isolated(run: Callable[[], T], restore: Callable[[], None], describe: Callable[[str], str]) -> T:
-    """`run()`; on a device OOM, cleans up (see the module docstring) and raises OutOfMemory."""
+    """`run()`; on any error, `restore()`; on a device OOM, also cleans up (see the module docstring)
+    and raises OutOfMemory."""
     try:
         return run()
     except torch.OutOfMemoryError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "out of memory"
+    except BaseException:
+        restore()
+        raise
     # Out of the except block: the OOM, its traceback and the frames holding the batch's tensors are
     # unreferenced now (raising inside the block would keep them alive as the new error's __context__).
     gc.collect()
     restore()
     free_cache()
     raise OutOfMemory(describe(reason))
+
+
+def halving(
+    run: Callable[[Sequence[T]], list[R]], items: Sequence[T], describe: Callable[[int, str], str]
+) -> list[R]:
+    """`run(items)`, one result per item, isolated; on a device OOM, its two halves in turn, down to
+    single items. A single item that still does not fit raises OutOfMemory, `describe(batch size,
+    reason)` naming it."""
+    try:
+        return isolated(lambda: run(items), lambda: None, lambda reason: describe(len(items), reason))
+    except OutOfMemory as exc:
+        if len(items) == 1:
+            raise
+        log.warning("%s; retrying as two halves", exc)
+    half = (len(items) + 1) // 2
+    return halving(run, items[:half], describe) + halving(run, items[half:], describe)
 
 
 def free_cache() -> None:

@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import xgrammar as xgr
@@ -30,7 +31,7 @@ from synthmill.text import grammar, pinning, prompting
 from synthmill.text.domain import AcceptedRow, PromptsJob, RowsJob, RowsTotals, Sampling
 from synthmill.text.interrupt import Interrupt
 from synthmill.text.loader import LoadedModel
-from synthmill.text.masking import HostGrammarMask
+from synthmill.text.masking import GrammarMask
 from synthmill.text.row_policy import RowPolicy, parse_prompts, prompt_key
 from synthmill.text.sampling import RowSampler
 from synthmill.text.settings import TextSettings
@@ -40,8 +41,20 @@ log = logging.getLogger(__name__)
 # Told of each finished generate call: (rows in it, tokens generated, decoding steps, seconds).
 CallObserver = Callable[[int, int, int, float], None]
 
+PROMPT_BUDGET = 512  # prompt tokens a row's memory is sized for ("auto" batch)
 PROMPTS_PER_LIST = 8
 PROMPT_TOKENS = 48  # per prompt in a list; the grammar caps prompts at 128 characters
+
+
+def row_bytes(config: Any, dtype: torch.dtype, tokens: int) -> int:
+    """Device bytes one row of a generate call holds at `tokens` tokens of context: its KV cache (keys
+    and values of every layer) and two float32 copies of its logits (the model's and the mask's)."""
+    text = getattr(config, "text_config", None) or config
+    heads = text.num_attention_heads
+    kv_heads = getattr(text, "num_key_value_heads", None) or heads
+    head_dim = getattr(text, "head_dim", None) or text.hidden_size // heads
+    kv = 2 * text.num_hidden_layers * kv_heads * head_dim * tokens * dtype.itemsize
+    return kv + 2 * 4 * text.vocab_size
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,11 @@ class TextEngine:
         self.loaded = loaded
         self.settings = settings
         self.grammars = grammar.GrammarCache(loaded.tokenizer, loaded.model.config.vocab_size)
+        # Rows per generate call: the setting, or what the device's free memory holds ("auto").
+        self.batch_size = settings.batch_size or devices.auto_batch(
+            loaded.device,
+            row_bytes(loaded.model.config, loaded.dtype, PROMPT_BUDGET + settings.max_new_tokens),
+        )
         tok = loaded.tokenizer
         self._stop_ids = sorted({tok.eos_token_id, *_as_list(loaded.model.generation_config.eos_token_id)})
         self.observe: CallObserver = lambda *_: None  # the server's metrics, set once it is warm
@@ -120,7 +138,7 @@ class TextEngine:
         policy = RowPolicy(job, self.settings.max_attempts)
         try:
             while policy.open:
-                batch = policy.next_batch(self.settings.batch_size)
+                batch = policy.next_batch(self.batch_size)
                 conversations = [
                     prompting.row_messages(
                         job.schema,
@@ -156,8 +174,8 @@ class TextEngine:
             if missing <= 0:
                 break
             sizes = [min(PROMPTS_PER_LIST, missing - k) for k in range(0, missing, PROMPTS_PER_LIST)]
-            for start in range(0, len(sizes), self.settings.batch_size):
-                part = sizes[start : start + self.settings.batch_size]
+            for start in range(0, len(sizes), self.batch_size):
+                part = sizes[start : start + self.batch_size]
                 seeds = [sample_seed(seed, start + j, attempt) for j in range(len(part))]
                 convs = [
                     prompting.prompt_messages(topic, n, prompts, s) for n, s in zip(part, seeds, strict=True)
@@ -213,10 +231,11 @@ class TextEngine:
         )
         input_ids = enc["input_ids"].to(self.loaded.device)
         attention_mask = enc["attention_mask"].to(self.loaded.device)
+        on_device = self.settings.mask_on_device
         processors = LogitsProcessorList(
             [
-                HostGrammarMask(grammars, call.prefixes),  # a fresh one per call: it keeps state
-                RowSampler(seeds, sampling.temperature, sampling.top_p, self.loaded.device),
+                GrammarMask(grammars, call.prefixes, on_device),  # a fresh one per call: it keeps state
+                RowSampler(seeds, sampling.temperature, sampling.top_p, self.loaded.device, on_device),
             ]
         )
         config = GenerationConfig(

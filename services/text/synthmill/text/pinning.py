@@ -5,7 +5,7 @@ serves every row: compiled once and cached, where a grammar with each row's valu
 would cost a compile per row (0.8-1.8 s each for a four-field schema on the dev VM, more than the
 row's own decoding). Each row's answer is pre-filled with its pinned values, `{"age": 63, "plan":
 "pro", `, as the start of the assistant turn, and its grammar matcher is advanced over the same text
-(`masking.HostGrammarMask`): the model writes only the free fields, and reads the pinned ones as its
+(`masking.GrammarMask`): the model writes only the free fields, and reads the pinned ones as its
 own output. The row is put back into schema order after decoding.
 """
 

@@ -52,7 +52,10 @@ def describe_field(field: Field) -> str:
     if field.unique:
         parts.append("unique per row")
     line = f"- {field.name} ({', '.join(parts)})"
-    return f"{line}: {field.description}" if field.description else line
+    line = f"{line}: {field.description}" if field.description else line
+    if field.examples:  # few-shot values (a fitted sample's free text): their style, not to be copied
+        line += f"; in the style of {', '.join(json.dumps(e, ensure_ascii=False) for e in field.examples)}"
+    return line
 
 
 def field_hint(field: Field, rng: random.Random) -> str | None:

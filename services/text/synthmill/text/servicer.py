@@ -37,7 +37,7 @@ def server_info(engine: TextEngine, settings: TextSettings) -> text_pb2.TextServ
     return text_pb2.TextServerInfo(
         models=[engine.loaded.card.to_pb(is_default=True)],
         max_rows=settings.max_rows,
-        batch_size=settings.batch_size,
+        batch_size=engine.batch_size,
         max_new_tokens=MAX_NEW_TOKENS,
     )
 

@@ -39,10 +39,26 @@ class TextSettings(ServerSecurity):
         default_factory=default_cache_dir, metadata={"doc": "Where embedded models are converted and kept."}
     )
     max_rows: int = field(default=10000, metadata={"doc": "Largest row or prompt count in one request."})
-    batch_size: int = field(default=8, metadata={"doc": "Rows sampled together in one generate call."})
+    batch_size: int = field(
+        default=0,
+        metadata={
+            "doc": "Rows sampled together in one generate call; 0: from the device: on CUDA what 80% of "
+            "the free memory after loading holds of one row's KV cache and logits at 512 prompt tokens + "
+            "max_new_tokens, at most 64; 8 on the CPU. GetInfo reports the value in force."
+        },
+    )
     max_new_tokens: int = field(default=256, metadata={"doc": "Default token budget per row."})
     temperature: float = field(default=0.9, metadata={"doc": "Default sampling temperature (0 = greedy)."})
     top_p: float = field(default=0.95, metadata={"doc": "Default nucleus sampling mass."})
+    mask_on_device: bool = field(
+        default=False,
+        metadata={
+            "doc": "Apply the grammar mask and sample on the model's device (torch ops; only the token "
+            "bitmask and each row's host-drawn uniform cross to it, so rows stay reproducible); false: "
+            "the logits come to the host and xgrammar's CPU kernel masks them. Saves the batch × "
+            "vocabulary copy per step on a GPU."
+        },
+    )
     max_attempts: int = field(
         default=8, metadata={"doc": "Samples drawn per row (or prompt round) before a request gives up."}
     )

@@ -1,6 +1,7 @@
 """Embedded tiny pipelines: real diffusers architectures with seeded random weights, no downloads.
 
-`ensure(name, cache_dir)` builds "tiny-sd" (SD 1.5 layout), "tiny-sdxl" or "tiny-sd3" from config with
+`ensure(name, cache_dir)` builds "tiny-sd" (SD 1.5 layout), "tiny-sdxl", "tiny-sd3" or "tiny-sd-inpaint"
+(a 9-channel inpainting checkpoint) from config with
 `torch.manual_seed(0)`, saves it with `save_pretrained` under `<cache_dir>/models/<name>` (once, see
 `synthmill.runtime.model_cache`) and returns that directory. The VAE has four blocks
 (scale factor 8, as in real SD) and the denoiser's sample size makes the default image 64x64.
@@ -20,6 +21,7 @@ from diffusers import (
     FlowMatchEulerDiscreteScheduler,
     SD3Transformer2DModel,
     StableDiffusion3Pipeline,
+    StableDiffusionInpaintPipeline,
     StableDiffusionPipeline,
     StableDiffusionXLPipeline,
     UNet2DConditionModel,
@@ -96,6 +98,23 @@ def build_sd() -> StableDiffusionPipeline:
         text_encoder=CLIPTextModel(text_config(tokenizer)),
         tokenizer=tokenizer,
         unet=unet,
+        scheduler=_scheduler(),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+
+
+def build_sd_inpaint() -> StableDiffusionInpaintPipeline:
+    """A tiny SD 1.5 inpainting checkpoint: its UNet takes the latents, the mask and the masked image's
+    latents (4 + 1 + 4 channels), as runwayml's stable-diffusion-inpainting."""
+    torch.manual_seed(0)
+    tokenizer = clip_tokenizer()
+    return StableDiffusionInpaintPipeline(
+        vae=_vae(),
+        text_encoder=CLIPTextModel(text_config(tokenizer)),
+        tokenizer=tokenizer,
+        unet=_unet(cross_attention_dim=32, attention_head_dim=4, in_channels=9),
         scheduler=_scheduler(),
         safety_checker=None,
         feature_extractor=None,
@@ -187,6 +206,7 @@ BUILDERS: dict[str, Callable[[], DiffusionPipeline]] = {
     "tiny-sd": build_sd,
     "tiny-sdxl": build_sdxl,
     "tiny-sd3": build_sd3,
+    "tiny-sd-inpaint": build_sd_inpaint,
 }
 
 

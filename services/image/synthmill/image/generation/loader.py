@@ -19,8 +19,11 @@ import transformers
 from diffusers import (
     AutoencoderKL,
     DiffusionPipeline,
+    StableDiffusion3InpaintPipeline,
     StableDiffusion3Pipeline,
+    StableDiffusionInpaintPipeline,
     StableDiffusionPipeline,
+    StableDiffusionXLInpaintPipeline,
     StableDiffusionXLPipeline,
 )
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
@@ -28,9 +31,9 @@ from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from synthmill.common.cards import ModelCard
 from synthmill.image.domain import ImageModel
 from synthmill.image.embedded import pipelines
-from synthmill.image.generation import schedulers
+from synthmill.image.generation import controlnets, schedulers
 from synthmill.image.generation.prompt_embeds import PromptEncoder, encoder_for
-from synthmill.image.serving.settings import PREFIX, ImageSettings
+from synthmill.image.serving.settings import FAULT_STAGES, PREFIX, ImageSettings
 from synthmill.runtime import devices, hub
 from synthmill.runtime.oom import Faults
 
@@ -59,6 +62,11 @@ class LoadedModel:
     faults: Faults = field(default_factory=Faults)  # the test hook; empty unless FAULTS is set
     # Each component's dtype as loaded, so `restore` can undo a cast that an OOM interrupted.
     dtypes: dict[str, torch.dtype] = field(default_factory=dict)
+    # What it makes (rules.TASKS); the first is what `pipe` itself runs.
+    tasks: tuple[str, ...] = ("txt2img", "img2img", "inpaint")
+    controlnets: dict[str, Any] = field(default_factory=dict)  # name → ControlNetModel that fits it
+    # (task, ControlNet names) → a pipeline built from `pipe` (see `pipelines`).
+    derived: dict[tuple[str, tuple[str, ...]], DiffusionPipeline] = field(default_factory=dict)
 
     def restore(self) -> None:
         """Puts the pipeline back as loaded after a failed or stopped batch: components cast during the
@@ -83,6 +91,8 @@ class LoadedModel:
             schedulers=schedulers.names(self.family),
             size_multiple=self.size_multiple,
             max_size=self.max_size,
+            tasks=self.tasks,
+            controlnets=tuple(self.controlnets),
         )
         scheduler = schedulers.name_of(self.own_scheduler, self.family)
         chunks = self.prompts.chunks if self.prompts else None
@@ -90,12 +100,13 @@ class LoadedModel:
 
 
 def family_of(pipe: DiffusionPipeline) -> str:
-    """sd3, sdxl, sd2 (1024-wide text conditioning) or sd15, from the pipeline class."""
-    if isinstance(pipe, StableDiffusion3Pipeline):
+    """sd3, sdxl, sd2 (1024-wide text conditioning) or sd15, from the pipeline class (an inpainting
+    checkpoint's included)."""
+    if isinstance(pipe, StableDiffusion3Pipeline | StableDiffusion3InpaintPipeline):
         return "sd3"
-    if isinstance(pipe, StableDiffusionXLPipeline):
+    if isinstance(pipe, StableDiffusionXLPipeline | StableDiffusionXLInpaintPipeline):
         return "sdxl"
-    if isinstance(pipe, StableDiffusionPipeline):
+    if isinstance(pipe, StableDiffusionPipeline | StableDiffusionInpaintPipeline):
         return "sd2" if pipe.unet.config.cross_attention_dim == 1024 else "sd15"
     raise ValueError(f"{type(pipe).__name__} is not a Stable Diffusion 1.5/2.x, SDXL or SD3 pipeline")
 
@@ -122,9 +133,9 @@ def _from_pretrained(source: str, dtype: torch.dtype, variant: str, **kwargs: An
     return DiffusionPipeline.from_pretrained(source, dtype=dtype, **kwargs)
 
 
-def load(name: str, settings: ImageSettings) -> LoadedModel:
+def load(name: str, settings: ImageSettings, controlnet_cache: dict | None = None) -> LoadedModel:
     """Loads model `name` onto the device with the memory settings, the safety checker off and progress
-    bars quiet."""
+    bars quiet, and the ControlNets that fit it (sharing `controlnet_cache` with other models)."""
     started = time.monotonic()
     diffusers.utils.logging.disable_progress_bar()
     transformers.utils.logging.disable_progress_bar()
@@ -157,9 +168,11 @@ def load(name: str, settings: ImageSettings) -> LoadedModel:
     denoiser = pipe.transformer if family == "sd3" else pipe.unet
     native = denoiser.config.sample_size * pipe.vae_scale_factor
     patch = denoiser.config.patch_size if family == "sd3" else 1
-    faults = Faults.parse(settings.faults, ("unet", "vae"), f"{PREFIX}FAULTS")
+    faults = Faults.parse(settings.faults, FAULT_STAGES, f"{PREFIX}FAULTS")
     faults.arm("unet", denoiser)
     faults.arm("vae", pipe.vae.decoder)
+    # An inpainting checkpoint's denoiser takes the mask and the masked image too (9 channels, not 4).
+    inpaint_only = family != "sd3" and denoiser.config.in_channels != 4
     dtypes = {
         key: module.dtype for key, module in pipe.components.items() if isinstance(module, torch.nn.Module)
     }
@@ -183,10 +196,14 @@ def load(name: str, settings: ImageSettings) -> LoadedModel:
         default_width=native,
         default_height=native,
         size_multiple=pipe.vae_scale_factor * patch,
-        prompts=encoder_for(pipe, family),
+        prompts=encoder_for(pipe, family, device),
         max_size=settings.max_size_of(family),
         faults=faults,
         dtypes=dtypes,
+        tasks=("inpaint",) if inpaint_only else ("txt2img", "img2img", "inpaint"),
+        controlnets=controlnets.load(
+            settings.controlnets, pipe, family, {} if controlnet_cache is None else controlnet_cache
+        ),
     )
 
 

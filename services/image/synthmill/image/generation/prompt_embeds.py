@@ -31,13 +31,37 @@ from synthmill.common import prompt_syntax
 _SPLIT = SplitLongTextMode.PHRASES
 
 
-class _Encoder:
-    """One text encoder behind compel, without truncation."""
+class _RunsOn:
+    """A text encoder as compel should see it: on the device where it runs. compel (2.x) makes its token
+    tensors on `text_encoder.device` and moves its result there (embeddings_provider.py lines 82 and
+    273), and under offload that is where the weights wait between calls: the CPU under model offload,
+    `meta` under sequential offload. Everything else is the encoder's own."""
 
-    def __init__(self, tokenizer: Any, text_encoder: Any, kind: ReturnedEmbeddingsType, pooled: bool = False):
+    def __init__(self, encoder: torch.nn.Module, device: torch.device):
+        self._encoder = encoder
+        self.device = device
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._encoder(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._encoder, name)
+
+
+class _Encoder:
+    """One text encoder behind compel, without truncation; `device` is where the encoder runs."""
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        text_encoder: Any,
+        kind: ReturnedEmbeddingsType,
+        device: torch.device,
+        pooled: bool = False,
+    ):
         self.compel = Compel(
             tokenizer=tokenizer,
-            text_encoder=text_encoder,
+            text_encoder=_RunsOn(text_encoder, device),
             truncate_long_prompts=False,
             returned_embeddings_type=kind,
             requires_pooled=pooled,
@@ -71,7 +95,7 @@ class _Encoder:
 class PromptEncoder:
     """Pipeline inputs (`prompt_embeds`, `negative_prompt_embeds`, pooled for SDXL) for a batch."""
 
-    def __init__(self, pipe: DiffusionPipeline, family: str):
+    def __init__(self, pipe: DiffusionPipeline, family: str, device: torch.device):
         self.family = family
         self.force_zeros = family == "sdxl" and bool(
             getattr(pipe.config, "force_zeros_for_empty_prompt", False)
@@ -79,13 +103,16 @@ class PromptEncoder:
         if family == "sdxl":
             hidden = ReturnedEmbeddingsType.PENULTIMATE_HIDDEN_STATES_NON_NORMALIZED
             self.encoders = [
-                _Encoder(pipe.tokenizer, pipe.text_encoder, hidden),
-                _Encoder(pipe.tokenizer_2, pipe.text_encoder_2, hidden, pooled=True),
+                _Encoder(pipe.tokenizer, pipe.text_encoder, hidden, device),
+                _Encoder(pipe.tokenizer_2, pipe.text_encoder_2, hidden, device, pooled=True),
             ]
         else:
             self.encoders = [
                 _Encoder(
-                    pipe.tokenizer, pipe.text_encoder, ReturnedEmbeddingsType.LAST_HIDDEN_STATES_NORMALIZED
+                    pipe.tokenizer,
+                    pipe.text_encoder,
+                    ReturnedEmbeddingsType.LAST_HIDDEN_STATES_NORMALIZED,
+                    device,
                 )
             ]
 
@@ -131,9 +158,10 @@ class PromptEncoder:
         return inputs
 
 
-def encoder_for(pipe: DiffusionPipeline, family: str) -> PromptEncoder | None:
-    """The weighted encoder of a pipeline; None for SD3, which takes plain prompt strings."""
-    return None if family in prompt_syntax.UNWEIGHTED_FAMILIES else PromptEncoder(pipe, family)
+def encoder_for(pipe: DiffusionPipeline, family: str, device: torch.device) -> PromptEncoder | None:
+    """The weighted encoder of a pipeline that runs on `device` (under offload too); None for SD3,
+    which takes plain prompt strings."""
+    return None if family in prompt_syntax.UNWEIGHTED_FAMILIES else PromptEncoder(pipe, family, device)
 
 
 def plain_inputs(prompts: Sequence[str], negative: str) -> dict[str, Any]:

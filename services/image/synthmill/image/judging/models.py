@@ -2,14 +2,16 @@
 allow.
 
 Loaded on the device worker at start-up (after the diffusion models) and warmed with one tiny image;
-their calls run on that worker too. "none" in a setting leaves that judge out.
+their calls run on that worker too. "none" in a setting leaves that judge out. A call that runs out of
+device memory is redone as two halves, down to single images (`oom.halving`); a single image that
+still does not fit fails with OutOfMemory.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image
@@ -17,8 +19,9 @@ from PIL import Image
 from synthmill.common.judging import BBOX, MASK, Capabilities
 from synthmill.image.judging import owl, sam, scorer, yolo
 from synthmill.image.judging.boxes import Box, masked
-from synthmill.image.serving.settings import ImageSettings
-from synthmill.runtime import devices
+from synthmill.image.serving.settings import FAULT_STAGES, PREFIX, ImageSettings
+from synthmill.runtime import devices, oom
+from synthmill.runtime.oom import Faults
 
 log = logging.getLogger(__name__)
 OFF = "none"
@@ -32,6 +35,7 @@ class JudgingModels:
     segmenter: sam.Segmenter | None
     max_best_of: int
     max_rounds: int
+    faults: Faults = field(default_factory=Faults)  # the test hook; empty unless FAULTS is set
 
     def capabilities(self) -> Capabilities:
         has_detector = self.detector is not None or self.open_detector is not None
@@ -60,23 +64,38 @@ class JudgingModels:
 
     def score(self, images: Sequence[Image.Image], prompts: Sequence[str]) -> list[float]:
         """CLIPScores (worker thread); the caller checked that a scorer is loaded."""
-        assert self.scorer is not None
-        return self.scorer.score(images, prompts)
+        return oom.halving(self._scores, list(zip(images, prompts, strict=True)), _describe("scoring"))
 
     def annotate(
         self, images: Sequence[Image.Image], labels: Sequence[str], kinds: Sequence[str]
     ) -> list[list[Box]]:
         """Boxes of each image (worker thread), each with its mask when `kinds` holds "mask": the
         open-vocabulary detector when `labels` are given; the caller checked what is loaded."""
+        return oom.halving(
+            lambda part: self._boxes(part, labels, kinds), list(images), _describe("annotating")
+        )
+
+    def _scores(self, pairs: Sequence[tuple[Image.Image, str]]) -> list[float]:
+        assert self.scorer is not None
+        self.faults.load = len(pairs)
+        self.faults.check("scorer")
+        return self.scorer.score([image for image, _ in pairs], [prompt for _, prompt in pairs])
+
+    def _boxes(
+        self, images: Sequence[Image.Image], labels: Sequence[str], kinds: Sequence[str]
+    ) -> list[list[Box]]:
+        self.faults.load = len(images)
         if labels:
             assert self.open_detector is not None
+            self.faults.check("detector")
             found = self.open_detector.detect(images, labels)
         else:
-            assert self.detector is not None
+            assert self.detector is not None  # YOLO runs on the CPU: no device memory to run out of
             found = self.detector.detect(images)
         if MASK not in kinds:
             return found
         assert self.segmenter is not None
+        self.faults.check("segmenter")
         return [
             [masked(box, mask) for box, mask in zip(boxes, self.segmenter.segment(image, boxes), strict=True)]
             for image, boxes in zip(images, found, strict=True)
@@ -102,6 +121,7 @@ def load(settings: ImageSettings) -> JudgingModels:
         else sam.load(settings.segmenter, settings.cache_dir, device, dtype),
         max_best_of=settings.max_best_of,
         max_rounds=settings.max_rounds,
+        faults=Faults.parse(settings.faults, FAULT_STAGES, f"{PREFIX}FAULTS"),
     )
     blank = [Image.new("RGB", (64, 64))]
     if judges.scorer:
@@ -115,9 +135,16 @@ def load(settings: ImageSettings) -> JudgingModels:
     return judges
 
 
+def _describe(work: str):
+    def describe(size: int, reason: str) -> str:
+        return f"out of device memory while {work} a batch of {size} image(s): {reason}"
+
+    return describe
+
+
 def _closed(settings: ImageSettings) -> yolo.YoloDetector:
     if settings.detector != yolo.NAME:
         raise ValueError(
-            f"SYNTHMILL_IMAGE_DETECTOR: unknown detector {settings.detector!r}; use {yolo.NAME} or {OFF}"
+            f"{PREFIX}DETECTOR: unknown detector {settings.detector!r}; use {yolo.NAME} or {OFF}"
         )
     return yolo.load(settings.cache_dir, settings.detect_threshold)

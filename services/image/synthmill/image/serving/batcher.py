@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -85,7 +86,7 @@ class _Entry:
         """This round's candidates, numbered on from the earlier rounds'."""
         first = self.round * best_of
         return [
-            Item(self.item.index, self.item.prompt, candidate_seed(self.item.seed, number))
+            dataclasses.replace(self.item, seed=candidate_seed(self.item.seed, number))
             for number in range(first, first + best_of)
         ]
 
@@ -201,7 +202,9 @@ class Batcher:
             nonlocal reported
             batch.steps_done = step
             now = self.clock()
-            due = step == params.steps or reported is None or now - reported >= self.progress_interval
+            due = (
+                step == params.denoising_steps or reported is None or now - reported >= self.progress_interval
+            )
             if due and step > batch.shown:  # a half of a split batch skips the steps already shown
                 reported = now
                 batch.shown = step
@@ -230,7 +233,7 @@ class Batcher:
                 "batch interrupted: requesters gone after step %d, stopped after step %d of %d",
                 batch.stop_requested_after,
                 batch.steps_done,
-                params.steps,
+                params.denoising_steps,
             )
             return
         log.info(
@@ -240,7 +243,7 @@ class Batcher:
             params.model,
             params.width,
             params.height,
-            params.steps,
+            params.denoising_steps,
             seconds,
         )
         try:
@@ -280,7 +283,7 @@ class Batcher:
 
     def _publish_step(self, batch: _Batch, step: int) -> None:
         for entry in batch.entries:
-            entry.ticket.put(StepEvent(entry.item.index, step, batch.params.steps))
+            entry.ticket.put(StepEvent(entry.item.index, step, batch.params.denoising_steps))
 
     async def _judge(
         self, batch: _Batch, renders: list[list[Item]], images: list[Image.Image]
@@ -342,7 +345,7 @@ class Batcher:
         judge_seconds: float,
     ) -> ImageEvent:
         def encoded(rendered: Rendered) -> tuple[bytes, str]:
-            item = Item(entry.item.index, entry.item.prompt, rendered.seed)
+            item = dataclasses.replace(entry.item, seed=rendered.seed)
             text = png.parameters_text(params, item, card, rendered.score, rendered.number)
             return png.encode(rendered.image, text), text
 
@@ -370,4 +373,9 @@ class Batcher:
             candidates=candidates if len(candidates) > 1 else (),
             boxes=tuple(verdict.boxes),
             judge_seconds=judge_seconds,
+            denoising_steps=params.denoising_steps,
+            init_sha256=entry.item.init_sha256,
+            control_pngs=tuple(png.encode(image) for image in entry.item.controls),
+            edit_mask=entry.item.edit_mask,
+            edit_labels=entry.item.edit_labels,
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+from dataclasses import replace
 from typing import Any
 
 from synthmill.common import server
@@ -23,20 +24,28 @@ from synthmill.runtime.worker import DeviceWorker
 from synthmill.v1 import image_pb2_grpc
 
 
-def _load_and_warm(settings: ImageSettings) -> tuple[dict[str, loader.LoadedModel], judging.JudgingModels]:
+def _load_and_warm(
+    settings: ImageSettings,
+) -> tuple[dict[str, loader.LoadedModel], judging.JudgingModels, int]:
     """Loads every configured model and runs a warm-up image through each, then the scorer and
     detectors (on the worker thread, which keeps the configured CUDA device as its current one from
-    here on)."""
+    here on); then the largest batch: MAX_BATCH, or when it is 0, what the free device memory holds of
+    the most memory-hungry model's warm-up image."""
     devices.set_threads(settings.threads)
     devices.set_deterministic(settings.deterministic)
-    devices.bind_thread(devices.resolve_device(settings.device))
-    models = {}
+    device = devices.resolve_device(settings.device)
+    devices.bind_thread(device)
+    models, per_image = {}, []
+    controlnets: dict = {}  # ControlNet weights shared by the models they fit
     for name in settings.models:
         with metrics.SERVER.loading(name):
-            model = loader.load(name, settings)
-            engine.warm_up(model)
+            model = loader.load(name, settings, controlnets)
+            per_image.append(engine.warm_up(model))
         models[name] = model
-    return models, judging.load(settings)
+    judged_by = judging.load(settings)
+    measured = [peak for peak in per_image if peak]
+    batch = settings.max_batch or devices.auto_batch(device, max(measured, default=None))
+    return models, judged_by, batch
 
 
 def build_service(settings: ImageSettings) -> Service:
@@ -45,8 +54,8 @@ def build_service(settings: ImageSettings) -> Service:
     servicer = ImageServicer(settings)
     batching: list[asyncio.Task[None]] = []
 
-    def start(loaded: tuple[dict[str, loader.LoadedModel], judging.JudgingModels]) -> Serving:
-        models, judged_by = loaded
+    def start(loaded: tuple[dict[str, loader.LoadedModel], judging.JudgingModels, int]) -> Serving:
+        models, judged_by, max_batch = loaded
 
         async def run_batch(params, items, on_step):
             model = models[params.model]
@@ -55,7 +64,9 @@ def build_service(settings: ImageSettings) -> Service:
                 engine.generate, model, params, items, on_step, settings.vae_tiling_pixels
             )
             if images is not None:  # a stopped batch did not run all its steps
-                metrics.SERVER.model_call(params.model, len(items), params.steps, time.monotonic() - started)
+                metrics.SERVER.model_call(
+                    params.model, len(items), params.denoising_steps, time.monotonic() - started
+                )
             return images
 
         def annotate(images, labels, kinds):
@@ -64,7 +75,7 @@ def build_service(settings: ImageSettings) -> Service:
         described = {name: model.describe() for name, model in models.items()}
         batcher = Batcher(
             run_batch,
-            settings.max_batch,
+            max_batch,
             settings.batch_delay_ms / 1000,
             settings.progress_interval_ms / 1000,
             max_pixels=settings.max_batch_pixels,
@@ -72,7 +83,7 @@ def build_service(settings: ImageSettings) -> Service:
             judge=functools.partial(verdicts.judge, worker, judged_by),
         )
         batching.append(asyncio.create_task(batcher.run()))
-        info = server_info(described, settings, judged_by.describe())
+        info = server_info(described, replace(settings, max_batch=max_batch), judged_by.describe())
         return Serving(described, batcher, info, annotate)
 
     def stop() -> None:

@@ -12,7 +12,9 @@ from typing import Any
 import grpc
 from PIL import Image
 
-from synthmill.image.domain import AnnotatedImage, AnnotateRequest, ImageEvent, ImageModel, ImageRequest
+from synthmill.common import rules
+from synthmill.image.domain import AnnotatedImage, AnnotateRequest, ImageEvent, ImageModel
+from synthmill.image.inputs import ImageRequest
 from synthmill.image.judging.boxes import Box
 from synthmill.image.serving import metrics
 from synthmill.image.serving.batcher import Batcher
@@ -50,6 +52,9 @@ def server_info(
         max_batch=settings.max_batch,
         max_batch_pixels=settings.max_batch_pixels,
         max_rounds=settings.max_rounds,
+        max_input_pixels=settings.max_input_pixels,
+        controlnets=list(dict.fromkeys(name for card in cards for name in card.controlnets)),
+        control_kinds=rules.CONTROL_KINDS,
         **judging,
     )
 
@@ -65,7 +70,15 @@ class ImageServicer(image_pb2_grpc.ImageServiceServicer):
         self, request: image_pb2.GenerateImagesRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[image_pb2.GenerateImagesResponse]:
         serving = self.ready.get()
-        req = ImageRequest.from_pb(request, serving.models, serving.info, self._settings)
+        # Decoding init images, masks and control images is CPU work: off the event loop.
+        req = await asyncio.to_thread(
+            ImageRequest.checked, request, serving.models, serving.info, self._settings
+        )
+        if req.params.mask_labels:  # Edit Anything: the masks are found on the device worker
+            labels = req.params.mask_labels if serving.info.open_detector else ()
+            found = await serving.annotate([sent.init for sent in req.sent.items], labels, ("bbox", "mask"))
+            req = await asyncio.to_thread(req.with_found_masks, found)
+        req = await asyncio.to_thread(req.prepared)
         batcher = serving.batcher
         ticket = batcher.submit(req.params, req.items)
         # A client cancel (or deadline) ends the call: its work is dropped or stopped at the next step.

@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from synthmill.common.image_header import MAX_INPUT_PIXELS
 from synthmill.common.security import ServerSecurity
 from synthmill.common.settings import default_cache_dir
 
 PREFIX = "SYNTHMILL_IMAGE_"
 OFFLOADS = ("none", "model", "sequential")
+# The stages the FAULTS test hook can fail: the pipeline's (load: batch × width × height) and the
+# judges' (load: the images in the call).
+FAULT_STAGES = ("unet", "vae", "scorer", "detector", "segmenter")
 
 
 @dataclass(frozen=True)
@@ -108,12 +112,20 @@ class ImageSettings(ServerSecurity):
         default="",
         metadata={
             "doc": "Test hook, off when empty: oom@STAGE:N[,...] raises torch.OutOfMemoryError in STAGE "
-            "(unet, vae) when the batch's batch × width × height is over N."
+            "when the batch's load is over N: unet, vae (batch × width × height); scorer, detector "
+            "(the open-vocabulary one), segmenter (images in the call)."
         },
     )
     max_steps: int = field(default=150, metadata={"doc": "Largest step count accepted."})
     max_items: int = field(default=64, metadata={"doc": "Largest number of items in one request."})
-    max_batch: int = field(default=8, metadata={"doc": "Largest pipeline batch the dynamic batcher forms."})
+    max_batch: int = field(
+        default=0,
+        metadata={
+            "doc": "Largest pipeline batch the dynamic batcher forms; 0: from the device: on CUDA what 80% "
+            "of the free memory holds (after every model and judge is loaded) of the largest warm-up "
+            "image's peak, at most 64; 8 on the CPU. GetInfo reports the value in force."
+        },
+    )
     batch_delay_ms: int = field(
         default=20, metadata={"doc": "How long the oldest queued item waits for compatible company."}
     )
@@ -162,6 +174,22 @@ class ImageSettings(ServerSecurity):
     open_detect_threshold: float = field(
         default=0.1, metadata={"doc": "Least confidence of a kept box from the open-vocabulary detector."}
     )
+    max_input_pixels: int = field(
+        default=MAX_INPUT_PIXELS,
+        metadata={
+            "doc": "Largest width × height of an init image, mask or control image a request may send, "
+            "checked from its PNG or JPEG header before it is decoded (a decompression bomb is refused)."
+        },
+    )
+    controlnets: tuple[str, ...] = field(
+        default=("tiny-controlnet",),
+        metadata={
+            "doc": "Comma-separated ControlNets: NAME=SOURCE (a hub id such as "
+            "lllyasviel/control_v11p_sd15_canny, or a directory), a bare hub id or directory (named by "
+            "itself), or tiny-controlnet (random weights, built from each SD 1.5/2.x/SDXL model's own "
+            "UNet config). Each is offered with the models whose UNet it fits."
+        },
+    )
     max_message_bytes: int = field(
         default=64 * 1024 * 1024, metadata={"doc": "Largest gRPC message sent or received."}
     )
@@ -169,6 +197,7 @@ class ImageSettings(ServerSecurity):
     def __post_init__(self) -> None:
         # CLI callers pass lists and strings; keep the declared types.
         object.__setattr__(self, "models", tuple(self.models))
+        object.__setattr__(self, "controlnets", tuple(self.controlnets))
         object.__setattr__(self, "cache_dir", Path(self.cache_dir).expanduser())
         if not self.models:
             raise ValueError(f"{PREFIX}MODELS: at least one model is required")
