@@ -7,7 +7,9 @@ are this machine's). For each watcher, the events stamped before its first one a
 time it took to attach) are left out; how long attaching took is reported apart. The same job is first watched by a single watcher: that is the baseline the fan-out is
 compared with. Every watcher must get every stored event in order; a watcher that lags is sent only
 the newest step of each item (the gateway's coalescing), so the steps it got are counted too. The
-gateway's CPU seconds (user + system, from /proc) are reported per 1,000 deliveries.
+gateway's CPU seconds (user + system, from /proc) are reported per 1,000 deliveries. A stream that
+ends early (CANCELLED or UNAVAILABLE: seen at 1,000 watchers on an overloaded machine, with nothing in
+the gateway's log) is resumed after the last stored event it got, as `Client.watch` does, and counted.
 
 Submissions: `--submissions` tiny jobs (one 64x64 image, 1 step), submitted one after another with
 `Client.submit`, then all at once with `AsyncClient`. The jobs are real and start running (8 at a time)
@@ -60,7 +62,9 @@ def _cpu_seconds(process: psutil.Process) -> float:
 async def _watch(target: str, args, watchers: int, gateway: psutil.Process) -> dict[str, Any]:
     """Submits the watched job, attaches `watchers` streams, collects latencies until the job ends."""
     channels = [
-        grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
+        grpc.aio.insecure_channel(
+            target, options=CHANNEL_OPTIONS + ([("grpc.http2.bdp_probe", 0)] if args.no_bdp else [])
+        )
         for _ in range(min(args.channels, watchers))
     ]
     stubs = [gateway_pb2_grpc.GatewayStub(ch) for ch in channels]
@@ -68,16 +72,26 @@ async def _watch(target: str, args, watchers: int, gateway: psutil.Process) -> d
     # (seq, stamped, received, stored?) of each event each watcher got
     received: list[list[tuple[int, float, float, bool]]] = [[] for _ in range(watchers)]
 
+    resumed = [0] * watchers  # streams that ended early (CANCELLED, UNAVAILABLE) and were resumed
+
     async def watcher(k: int, job_id: str) -> None:
-        call = stubs[k % len(stubs)].WatchJob(gateway_pb2.WatchJobRequest(job_id=job_id))
-        async for event in call:
-            now = time.time()
-            if not received[k]:
-                first_seen[k] = now
-            stored = event.WhichOneof("event") != "step"
-            received[k].append((event.seq, event.time.ToNanoseconds() / 1e9, now, stored))
-            if event.WhichOneof("event") == "state" and event.state.state in TERMINAL_STATES:
-                return
+        after = 0  # the last stored event seen: a resumed stream starts after it, as Client.watch does
+        while True:
+            call = stubs[k % len(stubs)].WatchJob(gateway_pb2.WatchJobRequest(job_id=job_id, after_seq=after))
+            try:
+                async for event in call:
+                    now = time.time()
+                    if not received[k]:
+                        first_seen[k] = now
+                    stored = event.WhichOneof("event") != "step"
+                    after = event.seq if stored else after
+                    received[k].append((event.seq, event.time.ToNanoseconds() / 1e9, now, stored))
+                    if event.WhichOneof("event") == "state" and event.state.state in TERMINAL_STATES:
+                        return
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() not in (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE):
+                    raise
+                resumed[k] += 1
 
     try:
         stub = stubs[0]
@@ -128,6 +142,7 @@ async def _watch(target: str, args, watchers: int, gateway: psutil.Process) -> d
         "deliveries": deliveries,
         "deliveries_measured": len(latencies),
         "every_watcher_got_every_stored_event_in_order": complete,
+        "streams_resumed": sum(resumed),
         "job_seconds": round(job_span, 3),
         "deliveries_per_s": round(deliveries / job_span, 1) if job_span else None,
         "wall_seconds": round(wall, 3),
@@ -175,6 +190,7 @@ def run(args) -> dict[str, Any]:
         device=args.device,
         threads=args.threads,
         keep=args.keep_logs,
+        env={"SYNTHMILL_GATEWAY_WATCH_STEPS_PER_S": str(args.watch_steps_per_s)},
     ) as s:
         gateway_pid = common.server_pids(s)["gateway"]
         gateway = psutil.Process(gateway_pid)
@@ -201,6 +217,8 @@ def run(args) -> dict[str, Any]:
             "steps (one step event per image per step)",
             "watchers": args.watchers,
             "channels": args.channels,
+            "watcher_channels_without_bdp_probing": args.no_bdp,
+            "gateway_watch_steps_per_s": args.watch_steps_per_s,
             "submissions": args.submissions,
             "submitted_job": "1 image 64x64, 1 step",
             "torch_threads": args.threads or "torch default",
@@ -259,6 +277,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--watch-size", type=int, default=128, help="their size (default 128)")
     p.add_argument("--watch-steps", type=int, default=40, help="their steps (default 40)")
     p.add_argument("--submissions", type=int, default=200)
+    p.add_argument(
+        "--watch-steps-per-s",
+        type=float,
+        default=0.0,
+        help="the gateway's SYNTHMILL_GATEWAY_WATCH_STEPS_PER_S: most steps a watcher is sent a second (0: no cap)",
+    )
+    p.add_argument(
+        "--no-bdp",
+        action="store_true",
+        help="the watchers' channels keep HTTP/2's initial 64 KiB window (no BDP probing), so little is "
+        "buffered in flight for a lagging watcher",
+    )
     args = common.parse(p, argv, SMOKE)
     result = run(args)
     return common.finish(args.results_dir, NAME, result, summary(result))

@@ -5,6 +5,7 @@ that runs out of space half-way fails with "no space left", keeping the images i
 from __future__ import annotations
 
 import errno
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,22 +51,23 @@ def _estimate(spec: pb.JobSpec) -> int:
 
 def test_the_estimate_counts_pixels_candidates_rows_and_inputs() -> None:
     spec = image_job(["x"], 10, width=64, height=32, best_of=3, keep_candidates=True)
-    assert _estimate(spec) == 10 * (2048 + 3 * 64 * 32 * 3)
+    assert _estimate(spec) == spec.ByteSize() + 10 * (2048 + 3 * 64 * 32 * 3)
     spec = image_job(["x"], 2)  # the server's default size counts as 512x512
-    assert _estimate(spec) == 2 * (2048 + 512 * 512 * 3)
+    assert _estimate(spec) == spec.ByteSize() + 2 * (2048 + 512 * 512 * 3)
     spec = unified_job({"name": "string"}, 3, prompt_template="{name}", images_per_row=2, width=64, height=64)
-    assert _estimate(spec) == 3 * 1024 + 6 * (2048 + 64 * 64 * 3)
+    assert _estimate(spec) == spec.ByteSize() + 3 * 1024 + 6 * (2048 + 64 * 64 * 3)
     spec = pb.JobSpec(text=pb.TextJobSpec(count=100))
-    assert _estimate(spec) == 100 * 1024
-    spec = pb.JobSpec(
-        annotate=pb.AnnotateJobSpec(images=[pb.InputImage(file_name="a.png", data=b"x" * 5000)])
-    )
-    assert _estimate(spec) == 5000 + 2048
-    DiskCheck(Path("/"), free=lambda _: 5000 + 2048).check(_estimate(spec))  # exactly fits
+    assert _estimate(spec) == spec.ByteSize() + 100 * 1024
+    given = pb.InputImage(file_name="a.png", data=b"x" * 5000)  # inputs count as the spec that holds them
+    spec = pb.JobSpec(annotate=pb.AnnotateJobSpec(images=[given]))
+    needed = _estimate(spec)
+    assert needed == spec.ByteSize() + 2048 and spec.ByteSize() > 5000
+    DiskCheck(Path("/"), free=lambda _: needed).check(needed)  # exactly fits
     with pytest.raises(
-        ResourceExhausted, match=r"^disk: the job needs up to 7,048 bytes under /, and 7,047 bytes are free$"
+        ResourceExhausted,
+        match=rf"^disk: the job needs up to {needed:,} bytes under /, and {needed - 1:,} bytes are free$",
     ):
-        DiskCheck(Path("/"), free=lambda _: 7047).check(_estimate(spec))
+        DiskCheck(Path("/"), free=lambda _: needed - 1).check(needed)
 
 
 @pytest.mark.e2e
@@ -78,8 +80,13 @@ def test_refused_at_submit_or_failed_cleanly_when_the_disk_fills(
         with pytest.raises(SynthmillError) as refused:
             client.submit(image_job(["a room"], 64, width=256, height=256, steps=1))
         assert refused.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
-        needed = 64 * (2048 + 256 * 256 * 3)
-        assert f"disk: the job needs up to {needed:,} bytes under {small_disk}, and " in refused.value.details
+        said = re.fullmatch(
+            rf"disk: the job needs up to ([\d,]+) bytes under {small_disk}, and ([\d,]+) bytes are free",
+            refused.value.details,
+        )
+        needed, free = (int(n.replace(",", "")) for n in said.groups())
+        assert 64 * (2048 + 256 * 256 * 3) < needed < 64 * (2048 + 256 * 256 * 3) + 1000  # + the spec
+        assert 0 < free <= 4 << 20
         assert client.list() == [] and sorted(p.name for p in small_disk.iterdir()) == []
 
         job = client.submit(image_job(["a room"], 24, width=64, height=64, steps=12))

@@ -91,3 +91,37 @@ def test_a_lagging_watcher_gets_every_stored_event_and_the_newest_steps(store_ur
     for index in (0, 1):  # whatever the eager watcher got of each item, it got in order, up to the last
         steps = [int(s.split(":")[1]) for s in eager_steps if s.startswith(f"step {index}:")]
         assert steps == sorted(steps) and steps[-1] == (60 if index == 0 else 50)
+
+
+def test_a_step_cap_sends_the_newest_step_when_its_turn_comes_and_stored_events_at_once() -> None:
+    async def scenario() -> list[str]:
+        box = Mailbox(steps_per_s=0.001)  # after a step, the next one waits 1,000 s
+        box.put(_step(0, 1))
+        got = [await box.get()]
+        for step in (2, 3):
+            box.put(_step(0, step))
+        box.put(_step(1, 1))
+        box.put(pb.JobEvent(seq=5, row=pb.RowWritten(index=7)))
+        got.append(await box.get())  # at once: the steps ahead of it go unsent
+        box.put(_step(0, 4))
+        waiting = asyncio.create_task(box.get())
+        await asyncio.sleep(0)
+        assert not waiting.done()  # the next step waits for its turn
+        box.put(pb.JobEvent(seq=6, image=pb.ImageWritten(index=0)))
+        got.append(await waiting)  # a stored event does not
+        return [_short(event) for event in got]
+
+    assert asyncio.run(scenario()) == ["step 0:1", "row 7", "image 0"]
+
+
+def test_a_step_cap_lets_a_step_go_when_its_turn_comes() -> None:
+    async def scenario() -> list[str]:
+        box = Mailbox(steps_per_s=50)  # one step each 20 ms at most
+        box.put(_step(0, 1))
+        got = [await box.get()]
+        for step in (2, 3):
+            box.put(_step(0, step))
+        got.append(await box.get())
+        return [_short(event) for event in got]
+
+    assert asyncio.run(scenario()) == ["step 0:1", "step 0:3"]

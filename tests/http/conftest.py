@@ -1,6 +1,6 @@
 """Fixtures of the HTTP tests: one real gateway over the session's tiny servers and one real HTTP
-service in front of it, shared by the session; `api` is an httpx client of that service; `browser`
-is Debian's headless Chromium driven by Playwright."""
+service in front of it, shared by the session; `api` is an httpx client of that service. (`browser`,
+Debian's headless Chromium driven by Playwright, is the suite's, in tests/conftest.py.)"""
 
 from __future__ import annotations
 

@@ -51,6 +51,8 @@ def test_a_tenant_sees_only_its_own_jobs(keyed_stack) -> None:
         reply = alice.post("/generate/text", json={"schema": {"a": "int"}, "num_samples": 1})
         assert reply.status_code == 202, reply.text
         job_id = reply.json()["job_id"]
+        with Client(keyed_stack.gateway.target, timeout=120, api_key=keyed_stack.keys["alice"]) as grpc_alice:
+            assert grpc_alice.wait(job_id).state == pb.JOB_STATE_COMPLETED  # its files are written
         assert job_id not in [job["job_id"] for job in bob.get("/jobs").json()]
         assert bob.get(f"/jobs/{job_id}").status_code == 404
         assert bob.get(f"/jobs/{job_id}/files/schema.json").status_code == 404

@@ -1,5 +1,6 @@
 """Specs whose own text dooms them are refused at submit, naming the field and the limit: seeds whose
-seed + index would pass int64, and more rows than the schema has distinct rows. Then a near-valid
+seed + index would pass int64, more rows than the schema has distinct rows, and (test_row_floor) a
+token budget under the shortest valid row. Then a near-valid
 fuzz (hypothesis, derandomized): valid specs with one or two fields mutated, each submitted to a real
 gateway over the tiny servers, must be refused at submit or complete."""
 
@@ -24,8 +25,9 @@ from synthmill.v1 import gateway_pb2 as pb
 SETTINGS = GatewaySettings()
 
 
-def text(schema: dict, count: int, seed: int | None = None) -> pb.JobSpec:
-    spec = pb.JobSpec(text=pb.TextJobSpec(schema_json=json.dumps(schema), count=count))
+def text(schema: dict, count: int, seed: int | None = None, budget: int = 0) -> pb.JobSpec:
+    sampling = common_pb2.SamplingParams(max_new_tokens=budget)
+    spec = pb.JobSpec(text=pb.TextJobSpec(schema_json=json.dumps(schema), count=count, sampling=sampling))
     if seed is not None:
         spec.seed = seed
     return spec
@@ -103,16 +105,19 @@ FIELD_MUTATIONS = st.sampled_from(
 
 @st.composite
 def near_valid_text(draw: st.DrawFn) -> pb.JobSpec:
-    schema, count, seed = dict(SCHEMA), 2, None
-    for mutation in draw(st.lists(st.sampled_from(["seed", "count", "field"]), min_size=1, max_size=2)):
-        if mutation == "seed":
+    schema, count, seed, budget = dict(SCHEMA), 2, None, 0
+    mutations = st.sampled_from(["seed", "count", "field", "budget"])
+    for mutation in draw(st.lists(mutations, min_size=1, max_size=2)):
+        if mutation == "budget":  # under any row (a budget above the floor may still be too small)
+            budget = draw(st.sampled_from([1, 2]))
+        elif mutation == "seed":
             seed = draw(SEEDS)
         elif mutation == "count":
             count = draw(COUNTS)
         else:
             name, value = draw(FIELD_MUTATIONS)
             schema[name] = value
-    return text(schema, count, seed)
+    return text(schema, count, seed, budget)
 
 
 @st.composite

@@ -1,7 +1,8 @@
 """Free space for a job's outputs, checked at submit: a job whose estimated size is more than the
 free space under the output root is refused (RESOURCE_EXHAUSTED naming both), instead of failing
 half-way. The estimate is an upper bound: an image counts as its raw RGB pixels (a PNG of a real
-picture is smaller), times its kept candidates, plus its metadata; a row counts 1 KiB.
+picture is smaller), times its kept candidates, plus its metadata; a row counts 1 KiB; the inputs a
+job was given count as its whole spec.
 
 A job that still runs out of space (other jobs or programs filled the disk meanwhile) fails with
 "no space left on device", keeping every item written before.

@@ -20,6 +20,7 @@ from synthmill.gateway.access.quotas import Quotas
 from synthmill.gateway.disk import DiskCheck
 from synthmill.gateway.ids import JOB_ID, new_id
 from synthmill.gateway.kinds import JobKind, ServerInfo, kind_of, validate_spec
+from synthmill.gateway.kinds.text import check_row_budget
 from synthmill.gateway.outputs.folder import JobFolder
 from synthmill.gateway.retention import remove_job
 from synthmill.gateway.run.job_run import Context
@@ -69,6 +70,11 @@ class Jobs:
             validate_spec(spec, settings, ServerInfo())  # a spec wrong in itself is refused all the same
             raise
         validate_spec(spec, settings, info)
+        rows = kind.rows(spec)
+        if rows is not None and info.text is not None:  # the row budget, against the text server's floor
+            await check_row_budget(
+                self.ctx.text, rows, "text" if kind.name == "text" else f"{kind.name}.rows"
+            )
         counts = kind.totals(spec)
         await asyncio.to_thread(self.disk.check, kind.disk_bytes(spec, counts))
         job = await self.store_new(spec, kind, counts, who)

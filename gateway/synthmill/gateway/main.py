@@ -40,7 +40,7 @@ def build(settings: GatewaySettings) -> Service:
     keyring = Keyring(store, admin_secret)
 
     def register(server) -> None:
-        events = EventLog(store)
+        events = EventLog(store, settings.watch_steps_per_s)
         credentials = settings.upstream_credentials()
         ctx = Context(
             settings=settings,

@@ -72,6 +72,13 @@ class GatewaySettings(ServerSecurity):
             "A job that ended this long ago keeps only its final stored event; 0 keeps every event."
         ),
     )
+    watch_steps_per_s: float = field(
+        default=0.0,
+        metadata=_doc(
+            "Most step events a watcher is sent a second (newer steps replace waiting ones); 0: no cap. "
+            "Bounds the deliveries of a gateway with many watchers."
+        ),
+    )
     sweep_every_s: float = field(
         default=600.0, metadata=_doc("How often the retention sweeper runs (one gateway at a time).")
     )

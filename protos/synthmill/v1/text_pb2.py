@@ -25,27 +25,31 @@ _sym_db = _symbol_database.Default()
 from synthmill.v1 import common_pb2 as synthmill_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17synthmill/v1/text.proto\x12\x0csynthmill.v1\x1a\x19synthmill/v1/common.proto\"\x82\x02\n\x13GenerateRowsRequest\x12\x13\n\x0bschema_json\x18\x01 \x01(\t\x12\x13\n\x0bstart_index\x18\x02 \x01(\r\x12\r\n\x05\x63ount\x18\x03 \x01(\r\x12\x0c\n\x04seed\x18\x04 \x01(\x03\x12\x14\n\x0cinstructions\x18\x05 \x01(\t\x12\r\n\x05model\x18\x06 \x01(\t\x12.\n\x08sampling\x18\x07 \x01(\x0b\x32\x1c.synthmill.v1.SamplingParams\x12\x1a\n\x12\x65xisting_rows_json\x18\x08 \x03(\t\x12\x18\n\x10pinned_rows_json\x18\t \x03(\t\x12\x19\n\x11\x63ontext_rows_json\x18\x32 \x03(\t\"O\n\x0cGeneratedRow\x12\r\n\x05index\x18\x01 \x01(\r\x12\x10\n\x08row_json\x18\x02 \x01(\t\x12\x0c\n\x04seed\x18\x03 \x01(\x03\x12\x10\n\x08\x61ttempts\x18\x04 \x01(\r\"w\n\x0bRowsSummary\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\r\x12\x1b\n\x13rejected_duplicates\x18\x02 \x01(\r\x12\x18\n\x10rejected_invalid\x18\x03 \x01(\r\x12\x0e\n\x06tokens\x18\x04 \x01(\x04\x12\x0f\n\x07seconds\x18\x05 \x01(\x01\"x\n\x14GenerateRowsResponse\x12)\n\x03row\x18\x01 \x01(\x0b\x32\x1a.synthmill.v1.GeneratedRowH\x00\x12,\n\x07summary\x18\x02 \x01(\x0b\x32\x19.synthmill.v1.RowsSummaryH\x00\x42\x07\n\x05\x65vent\"\x81\x01\n\x14\x45xpandPromptsRequest\x12\r\n\x05topic\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\x0c\n\x04seed\x18\x03 \x01(\x03\x12\r\n\x05model\x18\x04 \x01(\t\x12.\n\x08sampling\x18\x05 \x01(\x0b\x32\x1c.synthmill.v1.SamplingParams\"(\n\x15\x45xpandPromptsResponse\x12\x0f\n\x07prompts\x18\x01 \x03(\t\"w\n\x0eTextServerInfo\x12\'\n\x06models\x18\x01 \x03(\x0b\x32\x17.synthmill.v1.ModelInfo\x12\x10\n\x08max_rows\x18\x02 \x01(\r\x12\x12\n\nbatch_size\x18\x03 \x01(\r\x12\x16\n\x0emax_new_tokens\x18\x04 \x01(\r2\x87\x02\n\x0bTextService\x12W\n\x0cGenerateRows\x12!.synthmill.v1.GenerateRowsRequest\x1a\".synthmill.v1.GenerateRowsResponse0\x01\x12X\n\rExpandPrompts\x12\".synthmill.v1.ExpandPromptsRequest\x1a#.synthmill.v1.ExpandPromptsResponse\x12\x45\n\x07GetInfo\x12\x1c.synthmill.v1.GetInfoRequest\x1a\x1c.synthmill.v1.TextServerInfob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17synthmill/v1/text.proto\x12\x0csynthmill.v1\x1a\x19synthmill/v1/common.proto\"M\n\x0fRowFloorRequest\x12\x13\n\x0bschema_json\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x16\n\x0emax_new_tokens\x18\x03 \x01(\r\">\n\x10RowFloorResponse\x12\x12\n\nmin_tokens\x18\x01 \x01(\r\x12\x16\n\x0emax_new_tokens\x18\x02 \x01(\r\"\x82\x02\n\x13GenerateRowsRequest\x12\x13\n\x0bschema_json\x18\x01 \x01(\t\x12\x13\n\x0bstart_index\x18\x02 \x01(\r\x12\r\n\x05\x63ount\x18\x03 \x01(\r\x12\x0c\n\x04seed\x18\x04 \x01(\x03\x12\x14\n\x0cinstructions\x18\x05 \x01(\t\x12\r\n\x05model\x18\x06 \x01(\t\x12.\n\x08sampling\x18\x07 \x01(\x0b\x32\x1c.synthmill.v1.SamplingParams\x12\x1a\n\x12\x65xisting_rows_json\x18\x08 \x03(\t\x12\x18\n\x10pinned_rows_json\x18\t \x03(\t\x12\x19\n\x11\x63ontext_rows_json\x18\x32 \x03(\t\"O\n\x0cGeneratedRow\x12\r\n\x05index\x18\x01 \x01(\r\x12\x10\n\x08row_json\x18\x02 \x01(\t\x12\x0c\n\x04seed\x18\x03 \x01(\x03\x12\x10\n\x08\x61ttempts\x18\x04 \x01(\r\"w\n\x0bRowsSummary\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\r\x12\x1b\n\x13rejected_duplicates\x18\x02 \x01(\r\x12\x18\n\x10rejected_invalid\x18\x03 \x01(\r\x12\x0e\n\x06tokens\x18\x04 \x01(\x04\x12\x0f\n\x07seconds\x18\x05 \x01(\x01\"x\n\x14GenerateRowsResponse\x12)\n\x03row\x18\x01 \x01(\x0b\x32\x1a.synthmill.v1.GeneratedRowH\x00\x12,\n\x07summary\x18\x02 \x01(\x0b\x32\x19.synthmill.v1.RowsSummaryH\x00\x42\x07\n\x05\x65vent\"\x81\x01\n\x14\x45xpandPromptsRequest\x12\r\n\x05topic\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\r\x12\x0c\n\x04seed\x18\x03 \x01(\x03\x12\r\n\x05model\x18\x04 \x01(\t\x12.\n\x08sampling\x18\x05 \x01(\x0b\x32\x1c.synthmill.v1.SamplingParams\"(\n\x15\x45xpandPromptsResponse\x12\x0f\n\x07prompts\x18\x01 \x03(\t\"w\n\x0eTextServerInfo\x12\'\n\x06models\x18\x01 \x03(\x0b\x32\x17.synthmill.v1.ModelInfo\x12\x10\n\x08max_rows\x18\x02 \x01(\r\x12\x12\n\nbatch_size\x18\x03 \x01(\r\x12\x16\n\x0emax_new_tokens\x18\x04 \x01(\r2\xd2\x02\n\x0bTextService\x12W\n\x0cGenerateRows\x12!.synthmill.v1.GenerateRowsRequest\x1a\".synthmill.v1.GenerateRowsResponse0\x01\x12X\n\rExpandPrompts\x12\".synthmill.v1.ExpandPromptsRequest\x1a#.synthmill.v1.ExpandPromptsResponse\x12\x45\n\x07GetInfo\x12\x1c.synthmill.v1.GetInfoRequest\x1a\x1c.synthmill.v1.TextServerInfo\x12I\n\x08RowFloor\x12\x1d.synthmill.v1.RowFloorRequest\x1a\x1e.synthmill.v1.RowFloorResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'synthmill.v1.text_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GENERATEROWSREQUEST']._serialized_start=69
-  _globals['_GENERATEROWSREQUEST']._serialized_end=327
-  _globals['_GENERATEDROW']._serialized_start=329
-  _globals['_GENERATEDROW']._serialized_end=408
-  _globals['_ROWSSUMMARY']._serialized_start=410
-  _globals['_ROWSSUMMARY']._serialized_end=529
-  _globals['_GENERATEROWSRESPONSE']._serialized_start=531
-  _globals['_GENERATEROWSRESPONSE']._serialized_end=651
-  _globals['_EXPANDPROMPTSREQUEST']._serialized_start=654
-  _globals['_EXPANDPROMPTSREQUEST']._serialized_end=783
-  _globals['_EXPANDPROMPTSRESPONSE']._serialized_start=785
-  _globals['_EXPANDPROMPTSRESPONSE']._serialized_end=825
-  _globals['_TEXTSERVERINFO']._serialized_start=827
-  _globals['_TEXTSERVERINFO']._serialized_end=946
-  _globals['_TEXTSERVICE']._serialized_start=949
-  _globals['_TEXTSERVICE']._serialized_end=1212
+  _globals['_ROWFLOORREQUEST']._serialized_start=68
+  _globals['_ROWFLOORREQUEST']._serialized_end=145
+  _globals['_ROWFLOORRESPONSE']._serialized_start=147
+  _globals['_ROWFLOORRESPONSE']._serialized_end=209
+  _globals['_GENERATEROWSREQUEST']._serialized_start=212
+  _globals['_GENERATEROWSREQUEST']._serialized_end=470
+  _globals['_GENERATEDROW']._serialized_start=472
+  _globals['_GENERATEDROW']._serialized_end=551
+  _globals['_ROWSSUMMARY']._serialized_start=553
+  _globals['_ROWSSUMMARY']._serialized_end=672
+  _globals['_GENERATEROWSRESPONSE']._serialized_start=674
+  _globals['_GENERATEROWSRESPONSE']._serialized_end=794
+  _globals['_EXPANDPROMPTSREQUEST']._serialized_start=797
+  _globals['_EXPANDPROMPTSREQUEST']._serialized_end=926
+  _globals['_EXPANDPROMPTSRESPONSE']._serialized_start=928
+  _globals['_EXPANDPROMPTSRESPONSE']._serialized_end=968
+  _globals['_TEXTSERVERINFO']._serialized_start=970
+  _globals['_TEXTSERVERINFO']._serialized_end=1089
+  _globals['_TEXTSERVICE']._serialized_start=1092
+  _globals['_TEXTSERVICE']._serialized_end=1430
 # @@protoc_insertion_point(module_scope)

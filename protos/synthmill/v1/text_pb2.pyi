@@ -7,6 +7,24 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class RowFloorRequest(_message.Message):
+    __slots__ = ("schema_json", "model", "max_new_tokens")
+    SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    MAX_NEW_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    schema_json: str
+    model: str
+    max_new_tokens: int
+    def __init__(self, schema_json: _Optional[str] = ..., model: _Optional[str] = ..., max_new_tokens: _Optional[int] = ...) -> None: ...
+
+class RowFloorResponse(_message.Message):
+    __slots__ = ("min_tokens", "max_new_tokens")
+    MIN_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MAX_NEW_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    min_tokens: int
+    max_new_tokens: int
+    def __init__(self, min_tokens: _Optional[int] = ..., max_new_tokens: _Optional[int] = ...) -> None: ...
+
 class GenerateRowsRequest(_message.Message):
     __slots__ = ("schema_json", "start_index", "count", "seed", "instructions", "model", "sampling", "existing_rows_json", "pinned_rows_json", "context_rows_json")
     SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]

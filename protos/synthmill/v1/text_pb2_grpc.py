@@ -51,6 +51,11 @@ class TextServiceStub:
                 request_serializer=synthmill_dot_v1_dot_common__pb2.GetInfoRequest.SerializeToString,
                 response_deserializer=synthmill_dot_v1_dot_text__pb2.TextServerInfo.FromString,
                 _registered_method=True)
+        self.RowFloor = channel.unary_unary(
+                '/synthmill.v1.TextService/RowFloor',
+                request_serializer=synthmill_dot_v1_dot_text__pb2.RowFloorRequest.SerializeToString,
+                response_deserializer=synthmill_dot_v1_dot_text__pb2.RowFloorResponse.FromString,
+                _registered_method=True)
 
 
 class TextServiceServicer:
@@ -79,6 +84,14 @@ class TextServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RowFloor(self, request, context):
+        """The fewest tokens any valid row of a schema takes with the model's tokenizer, beside the row
+        budget a request would get: the gateway refuses at submit a budget under it. Cached per schema.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TextServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -96,6 +109,11 @@ def add_TextServiceServicer_to_server(servicer, server):
                     servicer.GetInfo,
                     request_deserializer=synthmill_dot_v1_dot_common__pb2.GetInfoRequest.FromString,
                     response_serializer=synthmill_dot_v1_dot_text__pb2.TextServerInfo.SerializeToString,
+            ),
+            'RowFloor': grpc.unary_unary_rpc_method_handler(
+                    servicer.RowFloor,
+                    request_deserializer=synthmill_dot_v1_dot_text__pb2.RowFloorRequest.FromString,
+                    response_serializer=synthmill_dot_v1_dot_text__pb2.RowFloorResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -180,6 +198,33 @@ class TextService:
             '/synthmill.v1.TextService/GetInfo',
             synthmill_dot_v1_dot_common__pb2.GetInfoRequest.SerializeToString,
             synthmill_dot_v1_dot_text__pb2.TextServerInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RowFloor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/synthmill.v1.TextService/RowFloor',
+            synthmill_dot_v1_dot_text__pb2.RowFloorRequest.SerializeToString,
+            synthmill_dot_v1_dot_text__pb2.RowFloorResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -14,7 +14,6 @@ import asyncio
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.image_header import check_image
 from synthmill.common.judging import Capabilities, check_annotate
-from synthmill.gateway.disk import estimate_bytes
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.kinds.image_inputs import check_file_name
 from synthmill.gateway.outputs.coco import box_row
@@ -55,9 +54,6 @@ class Annotate(JobKind):
                 raise InvalidArgument(f"annotate.images[{i}].data", "is empty")
             check_image(image.data, f"annotate.images[{i}].data")  # the size from its header
         check_annotate(annotate.annotations, annotate.labels, "annotate", caps)
-
-    def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
-        return estimate_bytes(counts, inputs=sum(len(image.data) for image in spec.annotate.images))
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(images_total=len(spec.annotate.images))

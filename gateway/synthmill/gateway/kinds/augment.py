@@ -21,6 +21,7 @@ from PIL import Image
 from synthmill.common import image_input, rules
 from synthmill.common.errors import InvalidArgument
 from synthmill.common.image_header import MAX_INPUT_PIXELS
+from synthmill.gateway.disk import estimate_bytes
 from synthmill.gateway.kinds.base import JobKind, ServerInfo
 from synthmill.gateway.kinds.image_inputs import INPUTS, check_file_name
 from synthmill.gateway.outputs.folder import JobFolder, write_atomic
@@ -89,6 +90,9 @@ class Augment(JobKind):
                     raise InvalidArgument(
                         f"{path}.objects[{j}].label", f"{obj.label!r} is not in augment.categories"
                     )
+
+    def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
+        return estimate_bytes(counts, spec.augment.params, inputs=spec.ByteSize())
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(images_total=len(spec.augment.sources) * spec.augment.variations)

@@ -67,8 +67,9 @@ class JobKind:
         raise NotImplementedError
 
     def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
-        """At most how many bytes the job's outputs take (checked against the free space at submit)."""
-        return estimate_bytes(counts)
+        """At most how many bytes the job's outputs take, the inputs it was given (still in the spec,
+        which bounds them) included; checked against the free space at submit."""
+        return estimate_bytes(counts, inputs=spec.ByteSize())
 
     def store_inputs(self, folder: JobFolder, spec: pb.JobSpec) -> None:
         """At submit, once the spec passed its checks: keeps what the job was given in its folder and

@@ -69,7 +69,7 @@ class Images(JobKind):
         rules.check_count(self._count(images), settings.max_images, "images.count")
 
     def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
-        return estimate_bytes(counts, spec.images.params)
+        return estimate_bytes(counts, spec.images.params, inputs=spec.ByteSize())
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         return pb.JobCounts(images_total=self._count(spec.images))

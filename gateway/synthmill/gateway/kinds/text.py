@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import grpc
+
 from synthmill.common import rules
-from synthmill.common.errors import InvalidArgument
+from synthmill.common.errors import InvalidArgument, Unavailable
 from synthmill.common.sampler import ColumnSampler
 from synthmill.common.schema import InvalidRow, Schema, parse_schema
 from synthmill.common.schema.capacity import check_capacity
@@ -20,6 +22,7 @@ from synthmill.gateway.run.job_run import JobRun
 from synthmill.gateway.run.retries import JobFailed
 from synthmill.gateway.run.rows import RowMaker
 from synthmill.gateway.settings import GatewaySettings
+from synthmill.gateway.upstream import Upstream
 from synthmill.v1 import common_pb2, text_pb2
 from synthmill.v1 import gateway_pb2 as pb
 
@@ -79,6 +82,29 @@ def validate_rows(
         rules.check_model(rows.model, [m.name for m in info.models], f"{path}.model")
     rules.check_sampling(rows.sampling, f"{path}.sampling", info)
     return schema
+
+
+_FLOOR_TIMEOUT_S = 60.0
+
+
+async def check_row_budget(text: Upstream, rows: pb.TextJobSpec, path: str) -> None:
+    """InvalidArgument at `path.sampling.max_new_tokens` when the row budget is under the fewest tokens
+    any valid row takes with the model's tokenizer, as the text server reckons it (RowFloor)."""
+    request = text_pb2.RowFloorRequest(
+        schema_json=rows.schema_json, model=rows.model, max_new_tokens=rows.sampling.max_new_tokens
+    )
+    try:
+        reply = await text.stub.RowFloor(request, timeout=_FLOOR_TIMEOUT_S)
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.UNIMPLEMENTED:  # a text server from before RowFloor
+            return
+        raise Unavailable(f"text server: {exc.code().name} {exc.details()}") from None
+    if reply.min_tokens and reply.max_new_tokens < reply.min_tokens:
+        raise InvalidArgument(
+            f"{path}.sampling.max_new_tokens",
+            f"{reply.max_new_tokens} tokens is under the {reply.min_tokens} the shortest valid row of "
+            "this schema takes with the text model's tokenizer",
+        )
 
 
 async def make_rows(

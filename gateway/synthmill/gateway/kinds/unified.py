@@ -60,7 +60,7 @@ class Unified(JobKind):
         rules.check_count(unified_image_count(unified), settings.max_images, "unified.images_per_row")
 
     def disk_bytes(self, spec: pb.JobSpec, counts: pb.JobCounts) -> int:
-        return estimate_bytes(counts, spec.unified.params)
+        return estimate_bytes(counts, spec.unified.params, inputs=spec.ByteSize())
 
     def totals(self, spec: pb.JobSpec) -> pb.JobCounts:
         unified = spec.unified

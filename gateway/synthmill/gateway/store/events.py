@@ -13,12 +13,16 @@ A watcher that reads slower than events come (a slow client, or more deliveries 
 CPU can send) is not sent stale progress: a step of an item that it has not been sent yet is
 replaced by the newer step of the same item in the same phase (`Mailbox`), so it never falls further
 behind than the items in flight, and still sees each phase's last step. Stored events are never
-dropped.
+dropped. An operator may also cap the steps each watcher is sent a second (`steps_per_s`): a watcher
+then waits for its next step, which meanwhile coalesces, and a stored event that comes meanwhile goes
+at once, the steps ahead of it unsent; so a gateway with many watchers sends a bounded number of
+deliveries whatever the job's step rate.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
@@ -40,8 +44,10 @@ class Mailbox:
     """The events one watcher has yet to be sent, in order. A step replaces the step of the same item
     and phase still waiting here (the watcher lags: that one is stale); every stored event stays."""
 
-    def __init__(self) -> None:
+    def __init__(self, steps_per_s: float = 0.0) -> None:
         self._slots: deque[pb.JobEvent | None] = deque()  # None: a step replaced by a newer one
+        self._step_gap_s = 1.0 / steps_per_s if steps_per_s else 0.0  # 0: steps as fast as they come
+        self._next_step_at = 0.0
         self._first = 0  # the number of the slot at the left end
         self._steps: dict[tuple[int, int], int] = {}  # (item, phase) -> the slot number of its waiting step
         self._ready = asyncio.Event()
@@ -63,16 +69,35 @@ class Mailbox:
             while not self._slots:
                 self._ready.clear()
                 await self._ready.wait()
-            event = self._slots.popleft()
-            number = self._first
-            self._first += 1
-            if event is None:
-                continue
-            if event.WhichOneof("event") == "step":
-                key = (event.step.index, event.step.phase)
-                if self._steps.get(key) == number:
-                    del self._steps[key]
-            return event
+            head = self._slots[0]
+            if self._step_gap_s and head is not None and head.WhichOneof("event") == "step":
+                wait = self._next_step_at - asyncio.get_running_loop().time()
+                if wait > 0 and self._stored_waiting():  # a stored event never waits for the cap:
+                    self._pop()  # the steps ahead of it go unsent (newer ones follow)
+                    self.superseded += 1
+                    continue
+                if wait > 0:  # the cap: this step may be superseded, or a stored event come, meanwhile
+                    self._ready.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._ready.wait(), wait)
+                    continue
+                self._next_step_at = asyncio.get_running_loop().time() + self._step_gap_s
+            event = self._pop()
+            if event is not None:
+                return event
+
+    def _stored_waiting(self) -> bool:
+        return any(e is not None and e.WhichOneof("event") != "step" for e in self._slots)
+
+    def _pop(self) -> pb.JobEvent | None:
+        event = self._slots.popleft()
+        number = self._first
+        self._first += 1
+        if event is not None and event.WhichOneof("event") == "step":
+            key = (event.step.index, event.step.phase)
+            if self._steps.get(key) == number:
+                del self._steps[key]
+        return event
 
 
 class _Feed:
@@ -111,8 +136,9 @@ class _Feed:
 
 
 class EventLog:
-    def __init__(self, store: JobStore):
+    def __init__(self, store: JobStore, steps_per_s: float = 0.0):
         self._store = store
+        self._steps_per_s = steps_per_s  # the steps each watcher is sent a second at most; 0: no cap
         self._feeds: dict[str, _Feed] = {}
         self._last_seq: dict[str, int] = {}  # last stored seq of jobs this gateway runs
         store.listen(self._on_notice)
@@ -154,7 +180,7 @@ class EventLog:
         if feed is None:
             last = await self._store.last_seq(job_id)
             feed = self._feeds.setdefault(job_id, _Feed(self._store, job_id, last))
-        queue = Mailbox()
+        queue = Mailbox(self._steps_per_s)
         feed.queues.add(queue)
         try:
             job = await self._store.get_job(job_id)

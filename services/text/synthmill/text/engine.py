@@ -14,6 +14,7 @@ step, so a caller that leaves stops the work within one step, and the request ra
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from synthmill.text.masking import GrammarMask
 from synthmill.text.row_policy import RowPolicy, parse_prompts, prompt_key
 from synthmill.text.sampling import RowSampler
 from synthmill.text.settings import TextSettings
+from synthmill.text.token_floor import TokenFloor
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,15 @@ class TextEngine:
         tok = loaded.tokenizer
         self._stop_ids = sorted({tok.eos_token_id, *_as_list(loaded.model.generation_config.eos_token_id)})
         self.observe: CallObserver = lambda *_: None  # the server's metrics, set once it is warm
+        self._floor: TokenFloor | None = None
+        self._floor_lock = threading.Lock()
+
+    def row_floor(self, schema: Schema) -> int | None:
+        """The fewest tokens of a valid row of `schema` (see `token_floor`); thread-safe, off the worker."""
+        with self._floor_lock:
+            if self._floor is None:
+                self._floor = TokenFloor(self.grammars.vocabulary)
+        return self._floor.of(schema)
 
     # ---- rows --------------------------------------------------------------------------------------
 

@@ -97,6 +97,7 @@ class GrammarCache:
     def __init__(self, tokenizer: Any, vocab_size: int, max_entries: int = 256):
         info = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size)
         self._compiler = xgr.GrammarCompiler(info)
+        self.vocabulary: list[bytes] = list(info.decoded_vocab)  # each token's bytes, for token_floor
         self._cache: dict[str, xgr.CompiledGrammar] = {}
         self._lock = threading.Lock()
         self._max_entries = max_entries

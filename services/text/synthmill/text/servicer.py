@@ -3,6 +3,7 @@ No torch here: the engine is handed over by startup once the model is loaded and
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 import grpc
 
 from synthmill.common import rules
+from synthmill.common.schema import parse_schema
 from synthmill.runtime.lifecycle import Ready
 from synthmill.runtime.worker import DeviceWorker
 from synthmill.text import metrics
@@ -90,3 +92,10 @@ class TextServicer(text_pb2_grpc.TextServiceServicer):
 
     async def GetInfo(self, request: common_pb2.GetInfoRequest, context: grpc.aio.ServicerContext):
         return self.ready.get().info
+
+    async def RowFloor(self, request: text_pb2.RowFloorRequest, context: grpc.aio.ServicerContext):
+        serving = self._serving(request.model)
+        schema = parse_schema(request.schema_json, "schema_json")
+        floor = await asyncio.to_thread(serving.engine.row_floor, schema)  # a CPU search, cached per schema
+        budget = request.max_new_tokens or self.settings.max_new_tokens
+        return text_pb2.RowFloorResponse(min_tokens=floor or 0, max_new_tokens=budget)
