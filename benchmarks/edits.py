@@ -25,6 +25,8 @@ from benchmarks.images import bare_pipeline
 
 NAME = "edits"
 TARGETS = {"img2img_vs_txt2img": 0.6, "engine_vs_bare": 1.10, "rss": 1.15}
+# --smoke: one round at the smallest sizes
+SMOKE = {"images": 1, "size": 64, "steps": 2, "rounds": 1}
 
 
 def _rss_mib() -> float:
@@ -199,7 +201,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     p.add_argument("--seed", type=int, default=1234)
-    args = p.parse_args(argv)
+    args = common.parse(p, argv, SMOKE)
     result = run(args)
     return common.finish(args.results_dir, NAME, result, summary(result))
 

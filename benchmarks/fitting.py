@@ -24,6 +24,8 @@ from benchmarks import common
 from benchmarks.people import as_csv, people
 
 NAME = "fitting"
+# --smoke: two small sizes, a few seconds
+SMOKE = {"sizes": "500,2000", "draws": 2000}
 FIT_TARGET_S = 10.0  # a 100,000-row, 10-column CSV
 DRAW_TARGET = 20_000  # rows/s for 10 sampled columns, copula included
 
@@ -134,15 +136,14 @@ def summary(result: dict[str, Any]) -> list[list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     p = common.parser(NAME, __doc__, "text")
-    p.add_argument("--smoke", action="store_true", help="two small sizes, a few seconds")
     p.add_argument("--sizes", default="1000,10000,100000", help="sample sizes, comma-separated")
     p.add_argument("--draws", type=int, default=20_000, help="rows drawn and scored per size")
     p.add_argument("--seed", type=int, default=3)
-    args = p.parse_args(argv)
+    args = common.parse(p, argv, SMOKE)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    sizes = [500, 2000] if args.smoke else [int(s) for s in args.sizes.split(",")]
-    draws = 2000 if args.smoke else args.draws
+    sizes = [int(s) for s in args.sizes.split(",")]
+    draws = args.draws
     result = {
         "description": "fit time, in-process draw rate and quality/privacy figures vs sample size (one core)",
         "machine": common.machine(),

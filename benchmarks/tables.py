@@ -32,6 +32,8 @@ from synthmill.v1 import common_pb2, gateway_pb2
 NAME = "tables"
 AMOUNT = {"type": "float", "minimum": 0, "distribution": "normal(50, 10)"}
 NOTE = {"type": "string", "max_length": 24, "description": "why the customer ordered"}
+# --smoke: tiny sizes, tiny-llama, one round (seconds)
+SMOKE = {"customers": "100,1000", "llm_rows": 4, "rounds": 1, "model": "tiny-llama"}
 
 
 def sampled_schema(customers: int) -> dict[str, Any]:
@@ -241,10 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--llm-rows", type=int, default=16, help="LLM-written rows per job of the llm arms")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--smoke", action="store_true", help="tiny sizes, tiny-llama, one round: seconds")
-    args = p.parse_args(argv)
-    if args.smoke:
-        args.customers, args.llm_rows, args.rounds, args.model = "100,1000", 4, 1, "tiny-llama"
+    args = common.parse(p, argv, SMOKE)
     result = run(args)
     common.finish(args.results_dir, NAME, result, summary(result))
     return 0

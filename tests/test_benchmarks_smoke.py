@@ -8,6 +8,7 @@ stack produced. Times are not checked: these are runs, not measurements.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import subprocess
 import sys
@@ -16,8 +17,6 @@ from pathlib import Path
 import pytest
 
 from benchmarks.__main__ import BENCHMARKS
-
-pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -33,6 +32,18 @@ CHECKS = {
 }
 
 
+@pytest.mark.parametrize("name", list(BENCHMARKS))
+def test_every_benchmark_has_smoke_sizes_and_reads_them(name: str) -> None:
+    """`--smoke` is every benchmark's flag (common.parser); a benchmark that declares no `SMOKE` or parses
+    its flags without `common.parse` would ignore it and run at full size in the suite."""
+    module = importlib.import_module(f"benchmarks.{name}")
+    assert isinstance(getattr(module, "SMOKE", None), dict), f"benchmarks/{name}.py declares no SMOKE"
+    assert "common.parse(p, argv, SMOKE)" in inspect.getsource(module), (
+        f"benchmarks/{name}.py ignores --smoke"
+    )
+
+
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", list(BENCHMARKS))
 def test_benchmark_runs(name: str, tmp_path: Path) -> None:
     run = subprocess.run(
