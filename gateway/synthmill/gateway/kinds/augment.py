@@ -31,9 +31,9 @@ from synthmill.gateway.run import carry
 from synthmill.gateway.run.edits import edit_fields
 from synthmill.gateway.run.job_run import JobRun
 from synthmill.gateway.run.judging import CATEGORIES
+from synthmill.gateway.run.render import generate
 from synthmill.gateway.settings import GatewaySettings
 from synthmill.gateway.store.job_store import Item
-from synthmill.gateway.upstream import REQUEST_TIMEOUT_S
 from synthmill.v1 import common_pb2, image_pb2
 from synthmill.v1 import gateway_pb2 as pb
 
@@ -150,15 +150,8 @@ async def _variations(run: JobRun, spec: pb.AugmentJobSpec, params: common_pb2.I
             for n in missing()
         ]
         request = image_pb2.GenerateImagesRequest(params=params, items=items)
-        async for reply in run.ctx.image.stub.Generate(request, timeout=REQUEST_TIMEOUT_S):
-            if reply.HasField("step"):
-                step = reply.step
-                event = pb.ImageStep(
-                    index=step.index, step=step.step, total_steps=step.total_steps, phase=step.phase
-                )
-                await run.ctx.events.progress(run.job, step=event)
-            else:
-                await _record(run, spec, source, source_size, reply.image)
+        async for image in generate(run, request):
+            await _record(run, spec, source, source_size, image)
 
     await run.retrying(run.ctx.image, attempt, lambda: len(run.images_done), lambda: bool(missing()))
 

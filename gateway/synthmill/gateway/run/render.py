@@ -6,7 +6,7 @@ server has a scorer: see `dedup`)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 
 from synthmill.common.errors import Unavailable
 from synthmill.gateway.outputs.records import EMBEDDING, ImageRecord
@@ -94,15 +94,8 @@ class Renderer:
                 item.index, item.prompt, item.seed = p.index, p.prompt, p.seed
                 items.append(item)
             request = image_pb2.GenerateImagesRequest(params=self.params, items=items)
-            async for reply in run.ctx.image.stub.Generate(request, timeout=REQUEST_TIMEOUT_S):
-                if reply.HasField("step"):
-                    step = reply.step
-                    event = pb.ImageStep(
-                        index=step.index, step=step.step, total_steps=step.total_steps, phase=step.phase
-                    )
-                    await run.ctx.events.progress(run.job, step=event)
-                else:
-                    await self._record(plans[reply.image.index], reply.image)
+            async for image in generate(run, request):
+                await self._record(plans[image.index], image)
 
         await run.retrying(run.ctx.image, attempt, lambda: len(self.done), lambda: bool(missing()))
 
@@ -149,3 +142,18 @@ async def _has_scorer(run: JobRun) -> bool:
         return bool((await run.ctx.image.info()).scorer)
     except Unavailable:
         return False
+
+
+async def generate(
+    run: JobRun, request: image_pb2.GenerateImagesRequest
+) -> AsyncIterator[image_pb2.GeneratedImage]:
+    """The finished images of one Generate call; its denoising steps go to the job's watchers."""
+    async for reply in run.ctx.image.stub.Generate(request, timeout=REQUEST_TIMEOUT_S):
+        if reply.HasField("step"):
+            step = reply.step
+            event = pb.ImageStep(
+                index=step.index, step=step.step, total_steps=step.total_steps, phase=step.phase
+            )
+            await run.ctx.events.progress(run.job, step=event)
+        else:
+            yield reply.image
