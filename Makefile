@@ -52,8 +52,9 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
 		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql)
 
+# Two workers, a test file each at a time (pytest-xdist): the servers a file starts are its own.
 test: lint postgres browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 test-fast: $(STAMP) postgres
 	$(PY) -m pytest -q -m "not e2e"

@@ -264,7 +264,9 @@ def test_failed_download_leaves_no_partial_file(gateway, tmp_path):
     assert "data.jsonl" in finished
     dest = tmp_path / "dl"
     assert folder_files(dest) == {name: source[name] for name in finished}  # finished files stay
-    assert [p.name for p in dest.rglob("*") if p.is_file()] == ["data.jsonl"]  # no .part left
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == sorted(
+        finished
+    )  # no .part left
 
 
 def test_download_refuses_paths_outside_the_folder(tmp_path):
