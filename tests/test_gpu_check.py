@@ -74,7 +74,11 @@ def test_the_servers_check_runs_its_jobs_on_a_real_stack(capsys, monkeypatch, tm
 def test_make_venv_gpu_installs_the_pinned_torch_from_the_cuda_index_then_checks_cuda() -> None:
     pin = next(line for line in (ROOT / "pyproject.toml").read_text().splitlines() if '"torch==' in line)
     steps = subprocess.run(
-        ["make", "-n", "venv-gpu"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["make", "--no-print-directory", "-n", "venv-gpu"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     torch_step = next(step for step in steps.splitlines() if "--index-url" in step)
     assert pin.strip().strip(",") in torch_step and "https://download.pytorch.org/whl/cu130" in torch_step
